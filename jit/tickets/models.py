@@ -1,0 +1,106 @@
+from enum import Enum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class TicketStatus(str, Enum):
+    PENDING_APPROVAL = "PENDING_APPROVAL"
+    SCHEDULED = "SCHEDULED"
+    GRANTING = "GRANTING"
+    ACTIVE = "ACTIVE"
+    REVOKING = "REVOKING"
+    ENDED = "ENDED"
+    REJECTED = "REJECTED"
+    CANCELLED = "CANCELLED"
+    EXPIRED = "EXPIRED"
+    FAILED = "FAILED"
+
+
+class EndReason(str, Enum):
+    EXPIRED = "EXPIRED"
+    REVOKED = "REVOKED"
+
+
+class Ticket(Model):
+    id = fields.UUIDField(pk=True)
+    requester = fields.ForeignKeyField("models.User", related_name="requested_tickets")
+    principal = fields.ForeignKeyField("models.User", related_name="tickets")
+    status = fields.CharEnumField(TicketStatus, max_length=32, db_index=True)
+    end_reason = fields.CharEnumField(EndReason, max_length=16, null=True)
+    failure_reason = fields.TextField(null=True)
+    start_at = fields.DatetimeField(db_index=True)
+    end_at = fields.DatetimeField(db_index=True)
+    justification = fields.TextField(default="")
+    external_ref = fields.CharField(max_length=255, null=True)
+    created_at = fields.DatetimeField(db_index=True)
+    updated_at = fields.DatetimeField()
+    # Bumped by every write; the row lock that serializes concurrent decisions.
+    version = fields.IntField(default=0)
+
+    class Meta:
+        table = "ticket"
+
+
+class Target(Model):
+    id = fields.IntField(pk=True)
+    ticket = fields.ForeignKeyField("models.Ticket", related_name="targets", on_delete=fields.CASCADE)
+    account_id = fields.CharField(max_length=12, db_index=True)
+    permission_set_arn = fields.CharField(max_length=255)
+    # The strictest rule covering this target when the ticket was requested.
+    rule_id = fields.UUIDField()
+    rule_name = fields.CharField(max_length=128)
+
+    class Meta:
+        table = "ticket_target"
+        unique_together = (("ticket", "account_id", "permission_set_arn"),)
+
+
+class EntryStatus(str, Enum):
+    INTENDED = "INTENDED"  # written before the AWS call
+    IN_PROGRESS = "IN_PROGRESS"  # AWS accepted the request; polling
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
+class EntryOrigin(str, Enum):
+    CREATED = "CREATED"  # this ticket's grant created the assignment
+    SHARED = "SHARED"  # it already existed because another ticket granted it
+    STANDING = "STANDING"  # it existed before JIT touched it; never deleted by JIT
+
+
+class UnwindStatus(str, Enum):
+    INTENDED = "INTENDED"
+    IN_PROGRESS = "IN_PROGRESS"
+    DELETED = "DELETED"
+    RETAINED = "RETAINED"  # another live ticket, or standing access, still needs it
+    FAILED = "FAILED"
+
+
+class StackEntry(Model):
+    """One account assignment on a ticket's resource stack."""
+
+    id = fields.IntField(pk=True)
+    ticket = fields.ForeignKeyField(
+        "models.Ticket", related_name="stack_entries", on_delete=fields.CASCADE
+    )
+    position = fields.IntField()
+    account_id = fields.CharField(max_length=12)
+    permission_set_arn = fields.CharField(max_length=255)
+    principal_type = fields.CharField(max_length=8, default="USER")
+    principal_id = fields.CharField(max_length=64)
+    # Did AWS already hold this assignment when the intent was written?
+    pre_existing = fields.BooleanField(default=False)
+    origin = fields.CharEnumField(EntryOrigin, max_length=16, null=True)
+    status = fields.CharEnumField(EntryStatus, max_length=16)
+    request_id = fields.CharField(max_length=64, null=True)
+    failure_reason = fields.TextField(null=True)
+    unwind_status = fields.CharEnumField(UnwindStatus, max_length=16, null=True)
+    unwind_request_id = fields.CharField(max_length=64, null=True)
+    unwind_reason = fields.TextField(null=True)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "resource_stack_entry"
+        unique_together = (("ticket", "account_id", "permission_set_arn"),)
