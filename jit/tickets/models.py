@@ -74,6 +74,7 @@ class UnwindStatus(str, Enum):
     IN_PROGRESS = "IN_PROGRESS"
     DELETED = "DELETED"
     RETAINED = "RETAINED"  # another live ticket, or standing access, still needs it
+    SKIPPED = "SKIPPED"  # the grant never created it, so there is nothing to delete
     FAILED = "FAILED"
 
 

@@ -1,0 +1,82 @@
+"""Decisions on tickets: the only code that writes steps' progress and decisions."""
+
+from __future__ import annotations
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+
+from jit.approvals.models import Decision, Outcome, StepStatus, TicketStep
+from jit.audit.service import record
+from jit.directory.models import User
+from jit.errors import NotAllowed, NotFound, ValidationFailed, WrongState
+from jit.runtime import Runtime
+from jit.tickets.models import Ticket, TicketStatus
+from jit.tickets.service import get_readable_ticket, schedule_grant, ticket_parties
+from jit.tickets.state import transition
+
+S = TicketStatus
+
+
+async def current_step(ticket_id) -> TicketStep | None:
+    return await TicketStep.filter(ticket_id=ticket_id, status=StepStatus.PENDING).order_by("position").first()
+
+
+async def decide(rt: Runtime, actor: User, ticket_id: str, outcome: Outcome, comment: str = "") -> Ticket:
+    """Record one person's decision on the ticket's current step.
+
+    The first statement bumps the ticket's version, which takes the row lock (PostgreSQL)
+    or the write lock (SQLite): concurrent decisions on one ticket run one after another,
+    so exactly one of them sees the quorum complete and schedules exactly one grant."""
+    ticket = await get_readable_ticket(rt, actor.id, ticket_id)
+    comment = (comment or "").strip()
+    if len(comment) > 4000:
+        raise ValidationFailed("comment is longer than 4000 characters", field="comment")
+    async with rt.unit_of_work() as effects:
+        await Ticket.filter(id=ticket.id).update(version=F("version") + 1)
+        ticket = await Ticket.get_or_none(id=ticket.id)
+        if ticket is None:
+            raise NotFound(f"ticket {ticket_id} not found", field="ticketId")
+        if ticket.status != S.PENDING_APPROVAL:
+            raise WrongState(
+                f"only a ticket awaiting approval can be decided; this one is {ticket.status.value}",
+                current=ticket.status.value, field="ticketId",
+            )
+        who = await ticket_parties(ticket)
+        if actor.id in (who.requester_id, who.principal_id):
+            raise NotAllowed("you cannot decide your own ticket", field="ticketId")
+        step = await current_step(ticket.id)
+        if step is None:  # pragma: no cover - a pending ticket always has a pending step
+            raise WrongState("the ticket has no step awaiting a decision", current=ticket.status.value)
+        if not await rt.authz.may_decide(actor.id, who, str(step.rule_id), step.step_index):
+            raise NotAllowed(f"you are not an approver of step {step.name!r} ({step.rule_name})", field="ticketId")
+        if await Decision.filter(ticket_id=ticket.id, decider_id=actor.id).exists():
+            raise NotAllowed("you have already decided this ticket; one person counts once", field="ticketId")
+        now = rt.clock.now()
+        try:
+            await Decision.create(
+                ticket_id=ticket.id, step_id=step.id, decider_id=actor.id, outcome=outcome,
+                comment=comment, created_at=now,
+            )
+        except IntegrityError:
+            raise NotAllowed("you have already decided this ticket; one person counts once", field="ticketId") from None
+        await record(
+            now, actor.id, f"decision.{outcome.value.lower()}", ticket_id=ticket.id,
+            detail={"step": step.name, "rule": step.rule_name, "comment": comment},
+        )
+        if outcome == Outcome.REJECTED:
+            await TicketStep.filter(id=step.id).update(status=StepStatus.REJECTED, completed_at=now)
+            await transition(
+                ticket, S.REJECTED, clock=rt.clock, effects=effects, actor_id=actor.id,
+                detail={"reason": comment or f"rejected at step {step.name!r}"},
+            )
+            return ticket
+        approvals = await Decision.filter(step_id=step.id, outcome=Outcome.APPROVED).count()
+        if approvals >= step.required:
+            await TicketStep.filter(id=step.id).update(status=StepStatus.APPROVED, completed_at=now)
+            if await current_step(ticket.id) is None:
+                await transition(
+                    ticket, S.SCHEDULED, clock=rt.clock, effects=effects, actor_id=actor.id,
+                    detail={"reason": "all approval steps complete"},
+                )
+                schedule_grant(effects, ticket)
+    return ticket

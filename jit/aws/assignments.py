@@ -1,0 +1,118 @@
+"""IAM Identity Center account assignments: create, delete, look up, and wait.
+
+AWS answers create and delete with a request that is IN_PROGRESS; only the status call
+tells success from failure, so every call here is followed by polling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from botocore.exceptions import ClientError
+
+from jit.aws.clients import AwsClients
+
+RETRYABLE = {"ConflictException", "ThrottlingException", "TooManyRequestsException", "InternalServerException"}
+
+
+@dataclass(frozen=True)
+class AssignmentKey:
+    instance_arn: str
+    account_id: str
+    permission_set_arn: str
+    principal_id: str
+    principal_type: str = "USER"
+
+    def params(self) -> dict[str, str]:
+        return {
+            "InstanceArn": self.instance_arn,
+            "TargetId": self.account_id,
+            "TargetType": "AWS_ACCOUNT",
+            "PermissionSetArn": self.permission_set_arn,
+            "PrincipalType": self.principal_type,
+            "PrincipalId": self.principal_id,
+        }
+
+
+@dataclass(frozen=True)
+class RequestStatus:
+    request_id: str | None
+    status: str  # IN_PROGRESS | SUCCEEDED | FAILED
+    failure_reason: str | None = None
+
+
+class AssignmentTimeout(Exception):
+    """The request is still IN_PROGRESS after the poll timeout."""
+
+
+class Assignments:
+    def __init__(self, aws: AwsClients, poll_interval: float, poll_timeout: float) -> None:
+        self._aws = aws
+        self._poll_interval = poll_interval
+        self._poll_timeout = poll_timeout
+
+    async def _call(self, operation: str, **params) -> dict:
+        """Calls sso-admin, retrying conflicts with backoff on top of botocore's own retries."""
+        delay = 0.5
+        for attempt in range(8):
+            try:
+                async with self._aws.client("sso-admin") as sso:
+                    return await getattr(sso, operation)(**params)
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code", "")
+                if code not in RETRYABLE or attempt == 7:
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10)
+        raise AssertionError("unreachable")
+
+    async def exists(self, key: AssignmentKey) -> bool:
+        async with self._aws.client("sso-admin") as sso:
+            paginator = sso.get_paginator("list_account_assignments")
+            async for page in paginator.paginate(
+                InstanceArn=key.instance_arn, AccountId=key.account_id, PermissionSetArn=key.permission_set_arn
+            ):
+                for item in page.get("AccountAssignments", []):
+                    if item["PrincipalId"] == key.principal_id and item["PrincipalType"] == key.principal_type:
+                        return True
+        return False
+
+    async def create(self, key: AssignmentKey) -> RequestStatus:
+        response = await self._call("create_account_assignment", **key.params())
+        return _status(response["AccountAssignmentCreationStatus"])
+
+    async def delete(self, key: AssignmentKey) -> RequestStatus:
+        response = await self._call("delete_account_assignment", **key.params())
+        return _status(response["AccountAssignmentDeletionStatus"])
+
+    async def wait_created(self, instance_arn: str, request_id: str) -> RequestStatus:
+        return await self._wait(
+            "describe_account_assignment_creation_status",
+            {"InstanceArn": instance_arn, "AccountAssignmentCreationRequestId": request_id},
+            "AccountAssignmentCreationStatus",
+        )
+
+    async def wait_deleted(self, instance_arn: str, request_id: str) -> RequestStatus:
+        return await self._wait(
+            "describe_account_assignment_deletion_status",
+            {"InstanceArn": instance_arn, "AccountAssignmentDeletionRequestId": request_id},
+            "AccountAssignmentDeletionStatus",
+        )
+
+    async def _wait(self, operation: str, params: dict, key: str) -> RequestStatus:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._poll_timeout
+        delay = self._poll_interval
+        while True:
+            status = _status((await self._call(operation, **params))[key])
+            if status.status != "IN_PROGRESS":
+                return status
+            if loop.time() + delay > deadline:
+                raise AssignmentTimeout(f"{operation} {status.request_id} still IN_PROGRESS")
+            await asyncio.sleep(delay)
+            delay = min(delay * 1.5, 10 * self._poll_interval)
+
+
+def _status(data: dict) -> RequestStatus:
+    return RequestStatus(data.get("RequestId"), data.get("Status", "IN_PROGRESS"), data.get("FailureReason"))

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+
+from jit.directory.models import Account, PermissionSet, User
+from jit.runtime import Runtime
+
+
+def _loader(model: type, key: str) -> DataLoader:
+    async def load(keys: list[str]) -> list[Any]:
+        rows = {getattr(r, key): r for r in await model.filter(**{f"{key}__in": list(set(keys))})}
+        return [rows.get(k) for k in keys]
+
+    return DataLoader(load_fn=load)
+
+
+@dataclass
+class Context:
+    runtime: Runtime
+    user: User | None = None
+    connection_params: dict[str, Any] | None = None
+    request: Any = None
+    response: Any = None
+    users: DataLoader = field(default_factory=lambda: _loader(User, "id"))
+    accounts: DataLoader = field(default_factory=lambda: _loader(Account, "id"))
+    permission_sets: DataLoader = field(default_factory=lambda: _loader(PermissionSet, "arn"))
+
+    @property
+    def actor(self) -> User:
+        if self.user is None:  # the HTTP and websocket entry points authenticate first
+            raise PermissionError("unauthenticated")
+        return self.user

@@ -1,0 +1,411 @@
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from datetime import datetime
+from typing import Annotated
+from enum import Enum
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from jit import errors
+from jit.approvals import service as approvals
+from jit.approvals.models import Decision as DecisionRow
+from jit.approvals.models import Outcome, TicketStep as StepRow
+from jit.audit.service import ticket_history
+from jit.events.bus import subscribe
+from jit.graphql.context import Context
+from jit.graphql.directory import Account, PermissionSet, User
+from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, WrongStateError, to_error
+from jit.tickets import models, queries
+from jit.tickets import service as tickets
+from jit.tickets.models import StackEntry as EntryRow
+
+TicketStatus = strawberry.enum(models.TicketStatus)
+EndReason = strawberry.enum(models.EndReason)
+EntryStatus = strawberry.enum(models.EntryStatus)
+EntryOrigin = strawberry.enum(models.EntryOrigin)
+UnwindStatus = strawberry.enum(models.UnwindStatus)
+DecisionOutcome = strawberry.enum(Outcome, name="DecisionOutcome")
+
+
+@strawberry.enum
+class StepState(Enum):
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+
+
+@strawberry.type
+class Target:
+    account_id: str
+    permission_set_arn: str
+    rule_name: str = strawberry.field(description="The strictest rule that covered this target at request time.")
+
+    @strawberry.field
+    async def account(self, info: Info[Context, None]) -> Account | None:
+        row = await info.context.accounts.load(self.account_id)
+        return Account.of(row) if row else None
+
+    @strawberry.field
+    async def permission_set(self, info: Info[Context, None]) -> PermissionSet | None:
+        row = await info.context.permission_sets.load(self.permission_set_arn)
+        return PermissionSet.of(row) if row else None
+
+
+async def _user(info: Info[Context, None], user_id: str | None) -> User | None:
+    if user_id is None:
+        return None
+    row = await info.context.users.load(user_id)
+    return User.of(row) if row else None
+
+
+@strawberry.type
+class Decision:
+    outcome: DecisionOutcome
+    comment: str
+    created_at: datetime
+    step_position: int
+    decider_id: strawberry.Private[str]
+
+    @strawberry.field
+    async def decider(self, info: Info[Context, None]) -> User | None:
+        return await _user(info, self.decider_id)
+
+
+@strawberry.type
+class TicketStep:
+    position: int
+    name: str
+    rule_name: str
+    required: int = strawberry.field(description="How many distinct people must approve.")
+    approvals: int
+    status: StepState
+    approver_users: list[str]
+    approver_groups: list[str]
+    completed_at: datetime | None
+
+
+@strawberry.type
+class StackEntry:
+    """One account assignment on the ticket's resource stack."""
+
+    position: int
+    account_id: str
+    permission_set_arn: str
+    principal_type: str
+    principal_id: str
+    pre_existing: bool
+    origin: EntryOrigin | None
+    status: EntryStatus
+    request_id: str | None
+    failure_reason: str | None
+    unwind_status: UnwindStatus | None
+    unwind_request_id: str | None
+    unwind_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: EntryRow) -> StackEntry:
+        return cls(**{f: getattr(row, f) for f in (
+            "position", "account_id", "permission_set_arn", "principal_type", "principal_id", "pre_existing",
+            "origin", "status", "request_id", "failure_reason", "unwind_status", "unwind_request_id",
+            "unwind_reason", "created_at", "updated_at")})
+
+
+@strawberry.type
+class HistoryEvent:
+    at: datetime
+    action: str
+    from_status: str | None
+    to_status: str | None
+    detail: JSON
+    actor_id: strawberry.Private[str | None]
+
+    @strawberry.field
+    async def actor(self, info: Info[Context, None]) -> User | None:
+        return await _user(info, self.actor_id)
+
+
+@strawberry.type
+class Ticket:
+    id: strawberry.ID
+    status: TicketStatus
+    end_reason: EndReason | None
+    failure_reason: str | None
+    start_at: datetime
+    end_at: datetime
+    justification: str
+    external_ref: str | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    requester_id: strawberry.Private[str]
+    principal_id: strawberry.Private[str]
+
+    @strawberry.field
+    def duration_seconds(self) -> int:
+        return int((self.end_at - self.start_at).total_seconds())
+
+    @strawberry.field
+    async def requester(self, info: Info[Context, None]) -> User | None:
+        return await _user(info, self.requester_id)
+
+    @strawberry.field(description="Who receives the access.")
+    async def principal(self, info: Info[Context, None]) -> User | None:
+        return await _user(info, self.principal_id)
+
+    @strawberry.field
+    async def targets(self) -> list[Target]:
+        rows = await models.Target.filter(ticket_id=self.id).order_by("id")
+        return [Target(account_id=r.account_id, permission_set_arn=r.permission_set_arn, rule_name=r.rule_name) for r in rows]
+
+    @strawberry.field
+    async def steps(self) -> list[TicketStep]:
+        rows = await StepRow.filter(ticket_id=self.id).order_by("position")
+        decisions = await DecisionRow.filter(ticket_id=self.id, outcome=Outcome.APPROVED).values_list("step_id", flat=True)
+        return [
+            TicketStep(
+                position=r.position, name=r.name, rule_name=r.rule_name, required=r.required,
+                approvals=sum(1 for d in decisions if d == r.id), status=StepState(r.status.value),
+                approver_users=r.approver_users, approver_groups=r.approver_groups, completed_at=r.completed_at,
+            )
+            for r in rows
+        ]
+
+    @strawberry.field
+    async def decisions(self) -> list[Decision]:
+        rows = await DecisionRow.filter(ticket_id=self.id).order_by("id").select_related("step")
+        return [
+            Decision(outcome=r.outcome, comment=r.comment, created_at=r.created_at, step_position=r.step.position,
+                     decider_id=r.decider_id)
+            for r in rows
+        ]
+
+    @strawberry.field(description="Account assignments in the order they were made; revocation unwinds them in reverse.")
+    async def resource_stack(self) -> list[StackEntry]:
+        return [StackEntry.of(r) for r in await EntryRow.filter(ticket_id=self.id).order_by("position")]
+
+    @strawberry.field(description="Every event in the ticket's life, oldest first.")
+    async def history(self) -> list[HistoryEvent]:
+        return [
+            HistoryEvent(at=e.at, action=e.action, from_status=e.from_status, to_status=e.to_status,
+                         detail=e.detail, actor_id=e.actor_id)
+            for e in await ticket_history(self.id)
+        ]
+
+    @classmethod
+    def of(cls, row: models.Ticket) -> Ticket:
+        return cls(
+            id=strawberry.ID(str(row.id)), status=row.status, end_reason=row.end_reason,
+            failure_reason=row.failure_reason, start_at=row.start_at, end_at=row.end_at,
+            justification=row.justification, external_ref=row.external_ref, created_at=row.created_at,
+            updated_at=row.updated_at, version=row.version, requester_id=row.requester_id,
+            principal_id=row.principal_id,
+        )
+
+
+@strawberry.type
+class TicketEdge:
+    cursor: str
+    node: Ticket
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class TicketConnection:
+    edges: list[TicketEdge]
+    page_info: PageInfo
+
+
+@strawberry.input
+class TicketFilter:
+    status: list[TicketStatus] | None = None
+    principal_id: strawberry.ID | None = None
+    requester_id: strawberry.ID | None = None
+    account_id: str | None = None
+    awaiting_my_decision: bool = False
+
+
+@strawberry.type
+class RequestableTarget:
+    account: Account
+    permission_set: PermissionSet
+    max_duration_seconds: int
+    justification_required: bool
+    rule_name: str = strawberry.field(description="The strictest rule that would govern a request for it.")
+    auto_approved: bool
+
+
+@strawberry.input
+class TargetInput:
+    account_id: str
+    permission_set: str = strawberry.field(description="A permission set ARN or name.")
+
+
+@strawberry.input
+class RequestTicketInput:
+    targets: list[TargetInput]
+    duration_seconds: int
+    justification: str = ""
+    principal_id: strawberry.ID | None = strawberry.field(default=None, description="Defaults to the caller.")
+    start_at: datetime | None = strawberry.field(default=None, description="Defaults to now.")
+    external_ref: str | None = strawberry.field(default=None, description="A change number or similar.")
+
+
+TicketResult = Annotated[
+    Ticket | ValidationError | NotAllowedError | NotFoundError | WrongStateError,
+    strawberry.union("TicketResult"),
+]
+
+
+@strawberry.type
+class TicketUpdate:
+    """One status change, as it happened."""
+
+    ticket_id: strawberry.ID
+    previous_status: TicketStatus | None
+    status: TicketStatus
+    version: int
+    at: datetime
+    reason: str | None
+    ticket: Ticket = strawberry.field(description="The ticket as it is now (it may have moved on since).")
+
+
+@strawberry.type
+class TicketQuery:
+    @strawberry.field
+    async def ticket(self, info: Info[Context, None], id: strawberry.ID) -> Ticket | None:
+        try:
+            return Ticket.of(await tickets.get_readable_ticket(info.context.runtime, info.context.actor.id, id))
+        except errors.NotFound:
+            return None
+        except errors.ValidationFailed as exc:
+            raise ValueError(exc.message) from None
+
+    @strawberry.field(description="Tickets the caller may read, newest first.")
+    async def tickets(
+        self, info: Info[Context, None], filter: TicketFilter | None = None, first: int = 20, after: str | None = None
+    ) -> TicketConnection:
+        f = filter or TicketFilter()
+        flt = queries.TicketFilter(
+            statuses=[models.TicketStatus(s.value) for s in f.status] if f.status else None,
+            principal_id=f.principal_id, requester_id=f.requester_id, account_id=f.account_id,
+            awaiting_my_decision=f.awaiting_my_decision,
+        )
+        try:
+            rows, more = await queries.list_tickets(info.context.runtime, info.context.actor.id, flt, first, after)
+        except errors.ValidationFailed as exc:
+            raise ValueError(exc.message) from None
+        edges = [TicketEdge(cursor=queries.encode_cursor(r), node=Ticket.of(r)) for r in rows]
+        return TicketConnection(edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None))
+
+    @strawberry.field(description="What the caller may request, with the strictest governing rule for each.")
+    async def requestable_targets(self, info: Info[Context, None]) -> list[RequestableTarget]:
+        from jit.directory.models import Account as AccountRow, PermissionSet as PsRow
+        from jit.authz.service import strictness
+
+        rt = info.context.runtime
+        grants = await rt.authz.requestable(info.context.actor.id)
+        if not grants:
+            return []
+        accounts = await AccountRow.filter(removed_at=None)
+        sets = {p.arn: p for p in await PsRow.filter(removed_at=None)}
+        best: dict[tuple[str, str], object] = {}
+        for rule, scope, arn in grants:
+            if arn not in sets:
+                continue
+            for account in accounts:
+                if account.id != scope and f"/{scope}/" not in account.ou_path:
+                    continue
+                key = (account.id, arn)
+                if key not in best or strictness(rule) > strictness(best[key][1]):
+                    best[key] = (account, rule)
+        return [
+            RequestableTarget(
+                account=Account.of(account), permission_set=PermissionSet.of(sets[arn]),
+                max_duration_seconds=rule.max_duration_seconds, justification_required=rule.justification_required,
+                rule_name=rule.name, auto_approved=not rule.steps,
+            )
+            for (_, arn), (account, rule) in sorted(best.items(), key=lambda kv: (kv[1][0].name, sets[kv[0][1]].name))
+        ]
+
+
+def _ticket_result(fn):
+    async def run(*args, **kwargs):
+        try:
+            return Ticket.of(await fn(*args, **kwargs))
+        except errors.DomainError as exc:
+            return to_error(exc)
+
+    return run
+
+
+@strawberry.type
+class TicketMutation:
+    @strawberry.mutation(description="Ask for one or more targets for a time window.")
+    async def request_ticket(self, info: Info[Context, None], input: RequestTicketInput) -> TicketResult:
+        req = tickets.TicketRequest(
+            targets=[tickets.TargetRequest(t.account_id, t.permission_set) for t in input.targets],
+            duration_seconds=input.duration_seconds, justification=input.justification,
+            principal_id=input.principal_id, start_at=input.start_at, external_ref=input.external_ref,
+        )
+        return await _ticket_result(tickets.request_ticket)(info.context.runtime, info.context.actor, req)
+
+    @strawberry.mutation
+    async def approve_ticket(self, info: Info[Context, None], ticket_id: strawberry.ID, comment: str = "") -> TicketResult:
+        return await _ticket_result(approvals.decide)(info.context.runtime, info.context.actor, ticket_id, Outcome.APPROVED, comment)
+
+    @strawberry.mutation
+    async def reject_ticket(self, info: Info[Context, None], ticket_id: strawberry.ID, comment: str = "") -> TicketResult:
+        return await _ticket_result(approvals.decide)(info.context.runtime, info.context.actor, ticket_id, Outcome.REJECTED, comment)
+
+    @strawberry.mutation(description="End a ticket before it is granted.")
+    async def cancel_ticket(self, info: Info[Context, None], ticket_id: strawberry.ID, reason: str = "") -> TicketResult:
+        return await _ticket_result(tickets.cancel_ticket)(info.context.runtime, info.context.actor, ticket_id, reason)
+
+    @strawberry.mutation(description="End an active ticket now; its assignments are removed.")
+    async def revoke_ticket(self, info: Info[Context, None], ticket_id: strawberry.ID, reason: str = "") -> TicketResult:
+        return await _ticket_result(tickets.revoke_ticket)(info.context.runtime, info.context.actor, ticket_id, reason)
+
+
+@strawberry.type
+class TicketSubscription:
+    @strawberry.subscription(description="Every status change of one ticket the caller may read.")
+    async def ticket_updated(self, info: Info[Context, None], id: strawberry.ID) -> AsyncGenerator[TicketUpdate, None]:
+        rt = info.context.runtime
+        actor = info.context.actor
+        async with subscribe(rt.redis, id) as events:
+            try:
+                row = await tickets.get_readable_ticket(rt, actor.id, id)
+            except errors.DomainError as exc:
+                raise ValueError(exc.message) from None
+            # The first message is the ticket as it is now; then every change after it.
+            yield TicketUpdate(
+                ticket_id=id, previous_status=None, status=row.status, version=row.version, at=row.updated_at,
+                reason=None, ticket=Ticket.of(row),
+            )
+            seen = row.version
+            async for event in events:
+                if event.version <= seen:
+                    continue
+                seen = event.version
+                row = await models.Ticket.get_or_none(id=event.ticket_id)
+                if row is None:
+                    return
+                # Access can change while the socket is open; check again for every event.
+                if not await rt.authz.may_read(actor.id, await tickets.ticket_parties(row)):
+                    return
+                yield TicketUpdate(
+                    ticket_id=strawberry.ID(event.ticket_id),
+                    previous_status=models.TicketStatus(event.previous_status) if event.previous_status else None,
+                    status=models.TicketStatus(event.status), version=event.version, at=event.at_datetime,
+                    reason=event.reason, ticket=Ticket.of(row),
+                )

@@ -1,0 +1,237 @@
+"""Approval rules: the only code that writes the approval_rule table."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import yaml
+from tortoise.transactions import in_transaction
+
+from jit.audit.service import record
+from jit.authz.version import bump_policy_version
+from jit.clock import Clock
+from jit.config import Settings
+from jit.directory.models import Account, Group, OrganizationalUnit, PermissionSet, User
+from jit.errors import NotFound, ValidationFailed
+from jit.rules.models import ApprovalRule
+from jit.rules.schemas import RuleSpec, parse_rule
+
+
+async def list_rules() -> list[ApprovalRule]:
+    return await ApprovalRule.all().order_by("name")
+
+
+async def get_rule(rule_id: uuid.UUID) -> ApprovalRule:
+    rule = await ApprovalRule.get_or_none(id=rule_id)
+    if rule is None:
+        raise NotFound(f"approval rule {rule_id} not found", field="id")
+    return rule
+
+
+async def _check_references(spec: RuleSpec) -> None:
+    """Every name in a rule must exist in the synced directory, so typos fail loudly."""
+
+    async def check(values: Iterable[str], known: set[str], field: str, what: str) -> None:
+        for i, value in enumerate(values):
+            if value not in known:
+                raise ValidationFailed(f"unknown {what} {value!r}", field=f"{field}[{i}]")
+
+    user_names = set(await User.filter(removed_at=None).values_list("user_name", flat=True))
+    group_names = set(await Group.filter(removed_at=None).values_list("display_name", flat=True))
+    await check(spec.requesters.users, user_names, "requesters.users", "user")
+    await check(spec.requesters.groups, group_names, "requesters.groups", "group")
+    for n, step in enumerate(spec.steps):
+        await check(step.users, user_names, f"steps[{n}].users", "user")
+        await check(step.groups, group_names, f"steps[{n}].groups", "group")
+        if not step.users and not step.groups:
+            raise ValidationFailed("a step needs at least one approver", field=f"steps[{n}]")
+
+    accounts = await Account.filter(removed_at=None).values_list("id", "name")
+    await check(spec.scope.accounts, {a for pair in accounts for a in pair}, "scope.accounts", "account")
+    ou_refs = set()
+    for ou_id, path in await ou_name_paths():
+        ou_refs.update((ou_id, path))
+    await check(spec.scope.organizational_units, ou_refs, "scope.organizational_units", "organizational unit")
+    ps_names = set(await PermissionSet.filter(removed_at=None).values_list("name", flat=True))
+    await check(spec.scope.permission_sets, ps_names, "scope.permission_sets", "permission set")
+    if not spec.scope.accounts and not spec.scope.organizational_units:
+        raise ValidationFailed("a rule must cover at least one account or OU", field="scope")
+    if not spec.scope.permission_sets:
+        raise ValidationFailed("a rule must name at least one permission set", field="scope.permission_sets")
+    if not spec.requesters.users and not spec.requesters.groups:
+        raise ValidationFailed("a rule must name who may request", field="requesters")
+
+
+async def ou_name_paths() -> list[tuple[str, str]]:
+    """(ou id, name path) pairs: the root is "/", a child of it "/Sandbox"."""
+    units = await OrganizationalUnit.filter(removed_at=None).values("id", "name", "parent_id")
+    by_id = {u["id"]: u for u in units}
+    result = []
+    for unit in units:
+        names, cursor = [], unit
+        while cursor is not None and cursor["parent_id"] is not None:
+            names.append(cursor["name"])
+            cursor = by_id.get(cursor["parent_id"])
+        result.append((unit["id"], "/" + "/".join(reversed(names))))
+    return result
+
+
+def _apply_spec(rule: ApprovalRule, spec: RuleSpec) -> None:
+    rule.name = spec.name
+    rule.description = spec.description
+    rule.requester_users = spec.requesters.users
+    rule.requester_groups = spec.requesters.groups
+    rule.accounts = spec.scope.accounts
+    rule.organizational_units = spec.scope.organizational_units
+    rule.permission_sets = spec.scope.permission_sets
+    rule.max_duration_seconds = spec.max_duration_seconds
+    rule.justification_required = spec.justification_required
+    rule.steps = [step.model_dump() for step in spec.steps]
+
+
+def rule_to_spec(rule: ApprovalRule) -> RuleSpec:
+    return RuleSpec.model_validate(
+        {
+            "name": rule.name,
+            "description": rule.description,
+            "requesters": {"users": rule.requester_users, "groups": rule.requester_groups},
+            "scope": {
+                "accounts": rule.accounts,
+                "organizational_units": rule.organizational_units,
+                "permission_sets": rule.permission_sets,
+            },
+            "max_duration_seconds": rule.max_duration_seconds,
+            "justification_required": rule.justification_required,
+            "steps": rule.steps,
+        }
+    )
+
+
+@dataclass
+class ApplyReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+
+
+
+class RuleService:
+    def __init__(self, settings: Settings, clock: Clock) -> None:
+        self.settings = settings
+        self.clock = clock
+
+    async def _validate(self, spec: RuleSpec, rule_id: uuid.UUID | None) -> None:
+        if spec.max_duration_seconds < self.settings.min_duration_seconds:
+            raise ValidationFailed(
+                f"max_duration_seconds must be at least {self.settings.min_duration_seconds}",
+                field="max_duration_seconds",
+            )
+        clash = ApprovalRule.filter(name=spec.name)
+        if rule_id is not None:
+            clash = clash.exclude(id=rule_id)
+        if await clash.exists():
+            raise ValidationFailed(f"a rule named {spec.name!r} already exists", field="name")
+        await _check_references(spec)
+
+    async def create(self, spec: RuleSpec, actor_id: str | None) -> ApprovalRule:
+        await self._validate(spec, None)
+        now = self.clock.now()
+        rule = ApprovalRule(id=uuid.uuid4(), created_at=now, updated_at=now)
+        _apply_spec(rule, spec)
+        async with in_transaction():
+            await rule.save()
+            await bump_policy_version()
+            await record(now, actor_id, "rule.created", detail={"rule": rule.name, "after": spec.model_dump()})
+        return rule
+
+    async def update(self, rule_id: uuid.UUID, spec: RuleSpec, actor_id: str | None) -> ApprovalRule:
+        rule = await get_rule(rule_id)
+        await self._validate(spec, rule_id)
+        before = rule_to_spec(rule).model_dump()
+        _apply_spec(rule, spec)
+        rule.updated_at = self.clock.now()
+        async with in_transaction():
+            await rule.save()
+            await bump_policy_version()
+            await record(
+                rule.updated_at, actor_id, "rule.updated",
+                detail={"rule": rule.name, "before": before, "after": spec.model_dump()},
+            )
+        return rule
+
+    async def delete(self, rule_id: uuid.UUID, actor_id: str | None) -> None:
+        rule = await get_rule(rule_id)
+        async with in_transaction():
+            await rule.delete()
+            await bump_policy_version()
+            await record(self.clock.now(), actor_id, "rule.deleted", detail={"rule": rule.name})
+
+    async def apply(self, specs: list[RuleSpec], actor_id: str | None, prune: bool = False) -> ApplyReport:
+        """Make the database match a rules file: create and update by name, and with
+        `prune` delete the rules the file no longer names. All or nothing."""
+        names = [s.name for s in specs]
+        dupes = {n for n in names if names.count(n) > 1}
+        if dupes:
+            raise ValidationFailed(f"rule names repeated in file: {sorted(dupes)}", field="rules")
+        existing = {r.name: r for r in await ApprovalRule.all()}
+        for i, spec in enumerate(specs):
+            try:
+                await self._validate(spec, existing[spec.name].id if spec.name in existing else None)
+            except ValidationFailed as exc:
+                raise ValidationFailed(f"rules[{i}] ({spec.name}): {exc.message}", field=f"rules[{i}].{exc.field}") from None
+        report = ApplyReport()
+        now = self.clock.now()
+        async with in_transaction():
+            for spec in specs:
+                rule = existing.get(spec.name)
+                if rule is None:
+                    rule = ApprovalRule(id=uuid.uuid4(), created_at=now, updated_at=now)
+                    _apply_spec(rule, spec)
+                    await rule.save()
+                    report.created.append(spec.name)
+                    await record(now, actor_id, "rule.created", detail={"rule": spec.name, "after": spec.model_dump()})
+                elif rule_to_spec(rule) != spec:
+                    before = rule_to_spec(rule).model_dump()
+                    _apply_spec(rule, spec)
+                    rule.updated_at = now
+                    await rule.save()
+                    report.updated.append(spec.name)
+                    await record(
+                        now, actor_id, "rule.updated",
+                        detail={"rule": spec.name, "before": before, "after": spec.model_dump()},
+                    )
+                else:
+                    report.unchanged.append(spec.name)
+            if prune:
+                for name, rule in existing.items():
+                    if name not in names:
+                        await rule.delete()
+                        report.deleted.append(name)
+                        await record(now, actor_id, "rule.deleted", detail={"rule": name})
+            await bump_policy_version()
+        return report
+
+
+def load_rules_yaml(text: str) -> list[RuleSpec]:
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise ValidationFailed(f"not valid YAML: {exc}", field="file") from None
+    if not isinstance(data, dict) or not isinstance(data.get("rules", []), list):
+        raise ValidationFailed("expected a mapping with a 'rules' list", field="rules")
+    specs = []
+    for i, item in enumerate(data.get("rules", [])):
+        try:
+            specs.append(parse_rule(item))
+        except ValidationFailed as exc:
+            raise ValidationFailed(f"rules[{i}].{exc.message}", field=f"rules[{i}].{exc.field}") from None
+    return specs
+
+
+def dump_rules_yaml(rules: list[ApprovalRule]) -> str:
+    return yaml.safe_dump(
+        {"rules": [rule_to_spec(r).model_dump() for r in rules]}, sort_keys=False, default_flow_style=False
+    )

@@ -1,0 +1,84 @@
+"""The dependencies every service call needs, built once per process and passed in."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from arq.connections import ArqRedis
+from tortoise.transactions import in_transaction
+
+from jit.authz.service import Authorizer
+from jit.aws.clients import AwsClients
+from jit.aws.identity_center import IdentityCenter, discover
+from jit.clock import Clock
+from jit.config import Settings
+from jit.events.bus import TicketEvent, publish
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class JobRequest:
+    function: str
+    args: tuple[Any, ...]
+    job_id: str
+    defer_until: datetime | None = None
+
+
+@dataclass
+class Effects:
+    """What a unit of work wants done once, and only if, its transaction commits."""
+
+    jobs: list[JobRequest] = field(default_factory=list)
+    events: list[TicketEvent] = field(default_factory=list)
+
+    def enqueue(self, function: str, *args: Any, job_id: str, defer_until: datetime | None = None) -> None:
+        self.jobs.append(JobRequest(function, args, job_id, defer_until))
+
+    def publish(self, event: TicketEvent) -> None:
+        self.events.append(event)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    clock: Clock
+    aws: AwsClients
+    authz: Authorizer
+    redis: ArqRedis
+    _identity_center: IdentityCenter | None = None
+
+    async def identity_center(self) -> IdentityCenter:
+        if self._identity_center is None:
+            self._identity_center = await discover(self.settings, self.aws)
+        return self._identity_center
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[Effects]:
+        """One transaction; its jobs are enqueued and its events published after commit.
+
+        If Redis is unavailable at that moment the change still stands: the reconciler
+        re-creates due jobs from the database, and subscribers re-read on reconnect."""
+        effects = Effects()
+        async with in_transaction():
+            yield effects
+        await self.flush(effects)
+
+    async def flush(self, effects: Effects) -> None:
+        for job in effects.jobs:
+            try:
+                await self.redis.enqueue_job(
+                    job.function, *job.args, _job_id=job.job_id, _defer_until=job.defer_until
+                )
+            except Exception:  # noqa: BLE001 - the reconciler re-creates due jobs
+                log.exception("could not enqueue %s; the reconciler will", job.job_id)
+        for event in effects.events:
+            try:
+                await publish(self.redis, event)
+            except Exception:  # noqa: BLE001
+                log.exception("could not publish event for ticket %s", event.ticket_id)

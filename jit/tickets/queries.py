@@ -1,0 +1,85 @@
+"""Read-side queries over tickets, with the caller's visibility applied in the database."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from tortoise.expressions import Q
+
+from jit.approvals.models import Decision, StepStatus, TicketStep
+from jit.errors import ValidationFailed
+from jit.runtime import Runtime
+from jit.tickets.models import Target, Ticket, TicketStatus
+
+MAX_PAGE = 100
+
+
+@dataclass
+class TicketFilter:
+    statuses: list[TicketStatus] | None = None
+    principal_id: str | None = None
+    requester_id: str | None = None
+    account_id: str | None = None
+    awaiting_my_decision: bool = False
+
+
+def encode_cursor(ticket: Ticket) -> str:
+    return base64.urlsafe_b64encode(f"{ticket.created_at.isoformat()}|{ticket.id}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        created, _, ticket_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        return datetime.fromisoformat(created), uuid.UUID(ticket_id)
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationFailed("malformed cursor", field="after") from None
+
+
+async def awaiting_decision_ids(rt: Runtime, actor_id: str) -> list[uuid.UUID]:
+    """Pending tickets whose current step the actor may decide and has not yet decided."""
+    decidable = await rt.authz.decidable_steps(actor_id)
+    if not decidable:
+        return []
+    pending = await TicketStep.filter(
+        status=StepStatus.PENDING, ticket__status=TicketStatus.PENDING_APPROVAL
+    ).exclude(ticket__requester_id=actor_id).exclude(ticket__principal_id=actor_id).order_by("ticket_id", "position").values(
+        "ticket_id", "rule_id", "step_index"
+    )
+    current: dict[uuid.UUID, tuple[str, int]] = {}
+    for row in pending:
+        current.setdefault(row["ticket_id"], (str(row["rule_id"]), row["step_index"]))
+    decided = set(await Decision.filter(decider_id=actor_id, ticket_id__in=list(current)).values_list("ticket_id", flat=True))
+    return [tid for tid, step in current.items() if step in decidable and tid not in decided]
+
+
+async def list_tickets(
+    rt: Runtime, actor_id: str, flt: TicketFilter, first: int, after: str | None
+) -> tuple[list[Ticket], bool]:
+    if first < 1 or first > MAX_PAGE:
+        raise ValidationFailed(f"first must be between 1 and {MAX_PAGE}", field="first")
+    qs = Ticket.all()
+    if not await rt.authz.reads_everything(actor_id):
+        rule_ids = list(await rt.authz.readable_rule_ids(actor_id))
+        visible = Q(requester_id=actor_id) | Q(principal_id=actor_id)
+        if rule_ids:
+            visible |= Q(id__in=Target.filter(rule_id__in=rule_ids).values("ticket_id"))
+            visible |= Q(id__in=TicketStep.filter(rule_id__in=rule_ids).values("ticket_id"))
+        qs = qs.filter(visible)
+    if flt.statuses:
+        qs = qs.filter(status__in=flt.statuses)
+    if flt.principal_id:
+        qs = qs.filter(principal_id=flt.principal_id)
+    if flt.requester_id:
+        qs = qs.filter(requester_id=flt.requester_id)
+    if flt.account_id:
+        qs = qs.filter(id__in=Target.filter(account_id=flt.account_id).values("ticket_id"))
+    if flt.awaiting_my_decision:
+        qs = qs.filter(id__in=await awaiting_decision_ids(rt, actor_id))
+    if after:
+        created, ticket_id = decode_cursor(after)
+        qs = qs.filter(Q(created_at__lt=created) | (Q(created_at=created) & Q(id__lt=ticket_id)))
+    rows = await qs.order_by("-created_at", "-id").limit(first + 1)
+    return rows[:first], len(rows) > first

@@ -1,0 +1,262 @@
+"""Requesting, cancelling and revoking tickets: the only code that creates tickets and
+their targets. Approval lives in jit.approvals, granting and revoking in jit.tickets.stack.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from jit.approvals.models import TicketStep
+from jit.audit.service import record
+from jit.authz.service import TicketParties, parties, strictness
+from jit.directory.models import Account, PermissionSet, User
+from jit.errors import NotAllowed, NotFound, ValidationFailed, WrongState
+from jit.rules.models import ApprovalRule
+from jit.runtime import Effects, Runtime
+from jit.tickets.models import EndReason, Target, Ticket, TicketStatus
+from jit.tickets.state import transition
+
+S = TicketStatus
+# Clocks drift; a start a few seconds in the past still means "now".
+START_GRACE = timedelta(seconds=60)
+MAX_JUSTIFICATION = 4000
+
+
+@dataclass
+class TargetRequest:
+    account_id: str
+    permission_set: str  # a permission set ARN or name
+
+
+@dataclass
+class TicketRequest:
+    targets: list[TargetRequest]
+    duration_seconds: int
+    justification: str = ""
+    principal_id: str | None = None
+    start_at: datetime | None = None
+    external_ref: str | None = None
+
+
+@dataclass
+class _Resolved:
+    account: Account
+    permission_set: PermissionSet
+    rule: ApprovalRule
+    covering: list[ApprovalRule] = field(default_factory=list)
+
+
+def parse_uuid(value: str, field_name: str = "id") -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise ValidationFailed(f"{value!r} is not a valid id", field=field_name) from None
+
+
+def grant_job_id(ticket: Ticket) -> str:
+    return f"tickets.grant:{ticket.id}:{int(ticket.start_at.timestamp())}"
+
+
+def revoke_job_id(ticket: Ticket, cause: str) -> str:
+    return f"tickets.revoke:{ticket.id}:{cause}"
+
+
+def schedule_grant(effects: Effects, ticket: Ticket) -> None:
+    effects.enqueue("tickets.grant", str(ticket.id), job_id=grant_job_id(ticket), defer_until=ticket.start_at)
+
+
+def schedule_revoke(effects: Effects, ticket: Ticket, at: datetime | None, cause: str) -> None:
+    effects.enqueue("tickets.revoke", str(ticket.id), job_id=revoke_job_id(ticket, cause), defer_until=at)
+
+
+async def ticket_parties(ticket: Ticket) -> TicketParties:
+    rule_ids = set(await Target.filter(ticket_id=ticket.id).values_list("rule_id", flat=True))
+    rule_ids |= set(await TicketStep.filter(ticket_id=ticket.id).values_list("rule_id", flat=True))
+    return parties(ticket.requester_id, ticket.principal_id, rule_ids)
+
+
+async def get_ticket(ticket_id: str) -> Ticket:
+    ticket = await Ticket.get_or_none(id=parse_uuid(ticket_id, "ticketId"))
+    if ticket is None:
+        raise NotFound(f"ticket {ticket_id} not found", field="ticketId")
+    return ticket
+
+
+async def get_readable_ticket(rt: Runtime, actor_id: str, ticket_id: str) -> Ticket:
+    """A ticket the actor may read; one they may not read looks exactly like a missing one."""
+    ticket = await get_ticket(ticket_id)
+    if not await rt.authz.may_read(actor_id, await ticket_parties(ticket)):
+        raise NotFound(f"ticket {ticket_id} not found", field="ticketId")
+    return ticket
+
+
+async def _resolve_targets(rt: Runtime, actor: User, principal: User, req: TicketRequest) -> list[_Resolved]:
+    if not req.targets:
+        raise ValidationFailed("at least one target is required", field="targets")
+    if len(req.targets) > rt.settings.max_targets:
+        raise ValidationFailed(f"at most {rt.settings.max_targets} targets per ticket", field="targets")
+    account_ids = {t.account_id for t in req.targets}
+    accounts = {a.id: a for a in await Account.filter(id__in=account_ids, removed_at=None)}
+    permission_sets = await PermissionSet.filter(removed_at=None)
+    by_arn = {p.arn: p for p in permission_sets}
+    by_name = {p.name: p for p in permission_sets}
+    resolved: list[_Resolved] = []
+    seen: set[tuple[str, str]] = set()
+    for i, target in enumerate(req.targets):
+        account = accounts.get(target.account_id)
+        if account is None:
+            raise ValidationFailed(f"unknown account {target.account_id!r}", field=f"targets[{i}].accountId")
+        ps = by_arn.get(target.permission_set) or by_name.get(target.permission_set)
+        if ps is None:
+            raise ValidationFailed(
+                f"unknown permission set {target.permission_set!r}", field=f"targets[{i}].permissionSet"
+            )
+        if (account.id, ps.arn) in seen:
+            raise ValidationFailed("the same target is listed twice", field=f"targets[{i}]")
+        seen.add((account.id, ps.arn))
+        covering = await rt.authz.may_request(actor.id, principal.id, account, ps.arn)
+        if not covering:
+            raise NotAllowed(
+                f"no approval rule lets you request {ps.name} on {account.name} ({account.id})"
+                + ("" if actor.id == principal.id else f" for {principal.user_name}"),
+                field=f"targets[{i}]",
+            )
+        resolved.append(_Resolved(account, ps, covering[0], covering))
+    return resolved
+
+
+def _check_window(rt: Runtime, req: TicketRequest, resolved: list[_Resolved]) -> tuple[datetime, datetime]:
+    now = rt.clock.now()
+    if req.duration_seconds <= 0:
+        raise ValidationFailed("duration must be positive", field="durationSeconds")
+    if req.duration_seconds < rt.settings.min_duration_seconds:
+        raise ValidationFailed(
+            f"duration must be at least {rt.settings.min_duration_seconds} seconds", field="durationSeconds"
+        )
+    for item in resolved:
+        if req.duration_seconds > item.rule.max_duration_seconds:
+            raise ValidationFailed(
+                f"duration exceeds the maximum of {item.rule.max_duration_seconds} seconds set by rule "
+                f"{item.rule.name!r} for {item.permission_set.name} on {item.account.name}",
+                field="durationSeconds",
+            )
+    start = req.start_at or now
+    if start.tzinfo is None:
+        raise ValidationFailed("start must include a time zone", field="startAt")
+    if start < now - START_GRACE:
+        raise ValidationFailed("start is in the past", field="startAt")
+    start = max(start, now)
+    return start, start + timedelta(seconds=req.duration_seconds)
+
+
+async def request_ticket(rt: Runtime, actor: User, req: TicketRequest) -> Ticket:
+    principal = actor
+    if req.principal_id and req.principal_id != actor.id:
+        found = await User.get_or_none(id=req.principal_id, removed_at=None)
+        if found is None:
+            raise ValidationFailed(f"unknown principal {req.principal_id!r}", field="principalId")
+        principal = found
+    justification = (req.justification or "").strip()
+    if len(justification) > MAX_JUSTIFICATION:
+        raise ValidationFailed(f"justification is longer than {MAX_JUSTIFICATION} characters", field="justification")
+    if req.external_ref is not None and len(req.external_ref) > 255:
+        raise ValidationFailed("external reference is longer than 255 characters", field="externalRef")
+    resolved = await _resolve_targets(rt, actor, principal, req)
+    start, end = _check_window(rt, req, resolved)
+    if not justification:
+        for item in resolved:
+            if item.rule.justification_required:
+                raise ValidationFailed(
+                    f"rule {item.rule.name!r} requires a justification", field="justification"
+                )
+
+    # Every governing rule's steps apply, strictest rule first, so no target slips
+    # through on a laxer rule's approvers.
+    governing: dict[str, ApprovalRule] = {}
+    for item in sorted(resolved, key=lambda r: strictness(r.rule), reverse=True):
+        governing.setdefault(str(item.rule.id), item.rule)
+
+    now = rt.clock.now()
+    async with rt.unit_of_work() as effects:
+        ticket = await Ticket.create(
+            id=uuid.uuid4(), requester_id=actor.id, principal_id=principal.id,
+            status=S.PENDING_APPROVAL, start_at=start, end_at=end, justification=justification,
+            external_ref=req.external_ref, created_at=now, updated_at=now, version=0,
+        )
+        await Target.bulk_create([
+            Target(ticket_id=ticket.id, account_id=item.account.id, permission_set_arn=item.permission_set.arn,
+                   rule_id=item.rule.id, rule_name=item.rule.name)
+            for item in resolved
+        ])
+        steps = []
+        for rule in governing.values():
+            for index, step in enumerate(rule.steps):
+                steps.append(TicketStep(
+                    ticket_id=ticket.id, position=len(steps), rule_id=rule.id, rule_name=rule.name,
+                    step_index=index, name=step["name"], required=int(step.get("required", 1)),
+                    approver_users=step.get("users", []), approver_groups=step.get("groups", []),
+                ))
+        if steps:
+            await TicketStep.bulk_create(steps)
+        await record(
+            now, actor.id, "ticket.requested", ticket_id=ticket.id, to_status=S.PENDING_APPROVAL.value,
+            detail={
+                "principal": principal.user_name,
+                "targets": [
+                    {"account": i.account.id, "permission_set": i.permission_set.name, "rule": i.rule.name}
+                    for i in resolved
+                ],
+                "start_at": start.isoformat(), "end_at": end.isoformat(),
+            },
+        )
+        if not steps:
+            await transition(
+                ticket, S.SCHEDULED, clock=rt.clock, effects=effects, actor_id=None,
+                detail={"reason": "auto-approved by " + ", ".join(repr(r.name) for r in governing.values())},
+            )
+            schedule_grant(effects, ticket)
+    return ticket
+
+
+async def cancel_ticket(rt: Runtime, actor: User, ticket_id: str, reason: str = "") -> Ticket:
+    ticket = await get_readable_ticket(rt, actor.id, ticket_id)
+    who = await ticket_parties(ticket)
+    if actor.id not in (who.requester_id, who.principal_id) and not await rt.authz.is_admin(actor.id):
+        raise NotAllowed("only the requester, the principal or an admin may cancel a ticket", field="ticketId")
+    if ticket.status not in (S.PENDING_APPROVAL, S.SCHEDULED):
+        raise WrongState(
+            f"only a pending or scheduled ticket can be cancelled; this one is {ticket.status.value}"
+            + ("; revoke it instead" if ticket.status == S.ACTIVE else ""),
+            current=ticket.status.value, field="ticketId",
+        )
+    async with rt.unit_of_work() as effects:
+        await transition(
+            ticket, S.CANCELLED, clock=rt.clock, effects=effects, actor_id=actor.id,
+            detail={"reason": reason} if reason else None,
+        )
+    return ticket
+
+
+async def revoke_ticket(rt: Runtime, actor: User, ticket_id: str, reason: str = "") -> Ticket:
+    ticket = await get_readable_ticket(rt, actor.id, ticket_id)
+    if not await rt.authz.may_revoke(actor.id, await ticket_parties(ticket)):
+        raise NotAllowed("you may not revoke this ticket", field="ticketId")
+    if ticket.status != S.ACTIVE:
+        hint = {
+            S.PENDING_APPROVAL: "; cancel it instead",
+            S.SCHEDULED: "; cancel it instead",
+            S.GRANTING: "; it is being granted, try again in a moment",
+        }.get(ticket.status, "")
+        raise WrongState(
+            f"only an active ticket can be revoked; this one is {ticket.status.value}{hint}",
+            current=ticket.status.value, field="ticketId",
+        )
+    async with rt.unit_of_work() as effects:
+        await transition(
+            ticket, S.REVOKING, clock=rt.clock, effects=effects, actor_id=actor.id,
+            detail={"reason": reason or "revoked"}, end_reason=EndReason.REVOKED,
+        )
+        schedule_revoke(effects, ticket, None, f"revoked:{ticket.version}")
+    return ticket

@@ -1,0 +1,245 @@
+"""The resource stack: granting a ticket's assignments and unwinding them.
+
+Each entry is written before its AWS call (intent), updated with AWS's request id once
+the call returns, and with the outcome once polling settles. The stack is what revoking
+deletes, last in first out, and nothing else. Both directions are safe to run again at
+any point: they re-read the stack and AWS and carry on from where the last run stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from botocore.exceptions import ClientError
+
+from jit.aws.assignments import AssignmentKey, Assignments
+from jit.runtime import Runtime
+from jit.tickets.models import (
+    EndReason,
+    EntryOrigin,
+    EntryStatus,
+    StackEntry,
+    Target,
+    Ticket,
+    TicketStatus,
+    UnwindStatus,
+)
+from jit.tickets.service import schedule_revoke
+from jit.tickets.state import LIVE, transition
+
+S = TicketStatus
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a job run did, for logs and tests."""
+
+    result: str
+    detail: str = ""
+
+
+def assignments(rt: Runtime) -> Assignments:
+    return Assignments(rt.aws, rt.settings.assignment_poll_interval, rt.settings.assignment_poll_timeout)
+
+
+def _reason(exc: ClientError) -> str:
+    err = exc.response.get("Error", {})
+    return f"{err.get('Code', 'Error')}: {err.get('Message', '')}".strip()
+
+
+async def live_holder(entry: StackEntry) -> StackEntry | None:
+    """Another live ticket's entry for the same assignment, if any (TEAM bug #279)."""
+    return (
+        await StackEntry.filter(
+            account_id=entry.account_id,
+            permission_set_arn=entry.permission_set_arn,
+            principal_id=entry.principal_id,
+            principal_type=entry.principal_type,
+            ticket__status__in=list(LIVE),
+            status__in=[EntryStatus.INTENDED, EntryStatus.IN_PROGRESS, EntryStatus.SUCCEEDED],
+            unwind_status=None,
+        )
+        .exclude(ticket_id=entry.ticket_id)
+        .first()
+    )
+
+
+async def grant(rt: Runtime, ticket_id: str) -> Outcome:
+    ticket = await Ticket.get_or_none(id=ticket_id)
+    if ticket is None:
+        return Outcome("missing")
+    if ticket.status == S.SCHEDULED:
+        if rt.clock.now() < ticket.start_at:
+            return Outcome("early", ticket.start_at.isoformat())
+        async with rt.unit_of_work() as effects:
+            await transition(ticket, S.GRANTING, clock=rt.clock, effects=effects, actor_id=None)
+    elif ticket.status != S.GRANTING:
+        return Outcome("done", ticket.status.value)
+
+    ic = await rt.identity_center()
+    aws = assignments(rt)
+    targets = await Target.filter(ticket_id=ticket.id).order_by("id")
+    entries = {(e.account_id, e.permission_set_arn): e for e in await StackEntry.filter(ticket_id=ticket.id)}
+    failure: str | None = None
+    for position, target in enumerate(targets):
+        key = AssignmentKey(ic.instance_arn, target.account_id, target.permission_set_arn, ticket.principal_id)
+        entry = entries.get((target.account_id, target.permission_set_arn))
+        try:
+            entry = await _grant_one(rt, aws, ticket, key, position, entry)
+        except ClientError as exc:
+            if entry is None:
+                failure = _reason(exc)
+                break
+            entry.status, entry.failure_reason = EntryStatus.FAILED, _reason(exc)
+            entry.updated_at = rt.clock.now()
+            await entry.save()
+        if entry.status == EntryStatus.FAILED:
+            failure = f"{target.account_id} / {target.permission_set_arn}: {entry.failure_reason}"
+            break
+
+    if failure is not None:
+        await unwind(rt, ticket)
+        async with rt.unit_of_work() as effects:
+            await transition(
+                ticket, S.FAILED, clock=rt.clock, effects=effects, actor_id=None,
+                detail={"reason": failure}, failure_reason=failure,
+            )
+        return Outcome("failed", failure)
+    async with rt.unit_of_work() as effects:
+        await transition(ticket, S.ACTIVE, clock=rt.clock, effects=effects, actor_id=None)
+        schedule_revoke(effects, ticket, ticket.end_at, f"end:{int(ticket.end_at.timestamp())}")
+    return Outcome("granted")
+
+
+async def _grant_one(
+    rt: Runtime, aws: Assignments, ticket: Ticket, key: AssignmentKey, position: int, entry: StackEntry | None
+) -> StackEntry:
+    now = rt.clock.now()
+    if entry is None:
+        # Look before writing the intent: an assignment that is already there when the
+        # intent is recorded was not made by this ticket, whatever happens next.
+        pre_existing = await aws.exists(key)
+        origin = None
+        if pre_existing:
+            origin = EntryOrigin.STANDING
+            holder = await StackEntry.filter(
+                account_id=key.account_id, permission_set_arn=key.permission_set_arn,
+                principal_id=key.principal_id, status=EntryStatus.SUCCEEDED, unwind_status=None,
+            ).exclude(ticket_id=ticket.id).exists()
+            if holder:
+                origin = EntryOrigin.SHARED
+        entry = await StackEntry.create(
+            ticket_id=ticket.id, position=position, account_id=key.account_id,
+            permission_set_arn=key.permission_set_arn, principal_id=key.principal_id,
+            principal_type=key.principal_type, pre_existing=pre_existing, origin=origin,
+            status=EntryStatus.SUCCEEDED if pre_existing else EntryStatus.INTENDED,
+            created_at=now, updated_at=now,
+        )
+        if pre_existing:
+            return entry
+    if entry.status in (EntryStatus.SUCCEEDED, EntryStatus.FAILED):
+        return entry
+    if entry.status == EntryStatus.INTENDED:
+        # A previous run may have died between AWS accepting the call and us recording
+        # it. moto (and a careless retry) would create a duplicate, so look first.
+        if not entry.pre_existing and await aws.exists(key):
+            entry.status, entry.origin = EntryStatus.SUCCEEDED, EntryOrigin.CREATED
+            entry.updated_at = rt.clock.now()
+            await entry.save()
+            return entry
+        started = await aws.create(key)
+        entry.request_id = started.request_id
+        entry.origin = EntryOrigin.CREATED
+        entry.status = EntryStatus.FAILED if started.status == "FAILED" else EntryStatus.IN_PROGRESS
+        entry.failure_reason = started.failure_reason
+        entry.updated_at = rt.clock.now()
+        await entry.save()
+    if entry.status == EntryStatus.IN_PROGRESS:
+        ic = await rt.identity_center()
+        settled = await aws.wait_created(ic.instance_arn, entry.request_id)
+        entry.status = EntryStatus.SUCCEEDED if settled.status == "SUCCEEDED" else EntryStatus.FAILED
+        entry.failure_reason = settled.failure_reason
+        entry.updated_at = rt.clock.now()
+        await entry.save()
+    return entry
+
+
+async def unwind(rt: Runtime, ticket: Ticket) -> bool:
+    """Undo the ticket's stack, last in first out. True when nothing is left to do."""
+    ic = await rt.identity_center()
+    aws = assignments(rt)
+    complete = True
+    for entry in await StackEntry.filter(ticket_id=ticket.id).order_by("-position"):
+        if entry.unwind_status in (UnwindStatus.DELETED, UnwindStatus.RETAINED, UnwindStatus.SKIPPED):
+            continue
+        key = AssignmentKey(ic.instance_arn, entry.account_id, entry.permission_set_arn, entry.principal_id,
+                            entry.principal_type)
+        try:
+            await _unwind_one(rt, aws, key, entry)
+        except ClientError as exc:
+            entry.unwind_status, entry.unwind_reason = UnwindStatus.FAILED, _reason(exc)
+            entry.updated_at = rt.clock.now()
+            await entry.save()
+        if entry.unwind_status not in (UnwindStatus.DELETED, UnwindStatus.RETAINED, UnwindStatus.SKIPPED):
+            complete = False
+    return complete
+
+
+async def _finish(rt: Runtime, entry: StackEntry, status: UnwindStatus, reason: str | None) -> None:
+    entry.unwind_status, entry.unwind_reason = status, reason
+    entry.updated_at = rt.clock.now()
+    await entry.save()
+
+
+async def _unwind_one(rt: Runtime, aws: Assignments, key: AssignmentKey, entry: StackEntry) -> None:
+    if entry.origin == EntryOrigin.STANDING:
+        return await _finish(rt, entry, UnwindStatus.RETAINED, "standing access that existed before the ticket")
+    holder = await live_holder(entry)
+    if holder is not None:
+        return await _finish(rt, entry, UnwindStatus.RETAINED, f"still needed by ticket {holder.ticket_id}")
+    if entry.unwind_status != UnwindStatus.IN_PROGRESS:
+        if not await aws.exists(key):
+            never = entry.status in (EntryStatus.INTENDED, EntryStatus.FAILED)
+            return await _finish(
+                rt, entry, UnwindStatus.SKIPPED if never else UnwindStatus.DELETED,
+                "never created" if never else "already gone",
+            )
+        await _finish(rt, entry, UnwindStatus.INTENDED, None)
+        started = await aws.delete(key)
+        entry.unwind_request_id = started.request_id
+        await _finish(
+            rt, entry, UnwindStatus.FAILED if started.status == "FAILED" else UnwindStatus.IN_PROGRESS,
+            started.failure_reason,
+        )
+    if entry.unwind_status == UnwindStatus.IN_PROGRESS:
+        settled = await aws.wait_deleted(key.instance_arn, entry.unwind_request_id)
+        await _finish(
+            rt, entry, UnwindStatus.DELETED if settled.status == "SUCCEEDED" else UnwindStatus.FAILED,
+            settled.failure_reason,
+        )
+
+
+async def revoke(rt: Runtime, ticket_id: str) -> Outcome:
+    ticket = await Ticket.get_or_none(id=ticket_id)
+    if ticket is None:
+        return Outcome("missing")
+    if ticket.status == S.ACTIVE:
+        if rt.clock.now() < ticket.end_at:
+            return Outcome("early", ticket.end_at.isoformat())
+        async with rt.unit_of_work() as effects:
+            await transition(
+                ticket, S.REVOKING, clock=rt.clock, effects=effects, actor_id=None,
+                detail={"reason": "expired"}, end_reason=EndReason.EXPIRED,
+            )
+    elif ticket.status != S.REVOKING:
+        return Outcome("done", ticket.status.value)
+    if not await unwind(rt, ticket):
+        return Outcome("incomplete")
+    async with rt.unit_of_work() as effects:
+        await transition(
+            ticket, S.ENDED, clock=rt.clock, effects=effects, actor_id=None,
+            detail={"reason": (ticket.end_reason or EndReason.EXPIRED).value.lower()},
+        )
+    return Outcome("revoked")
