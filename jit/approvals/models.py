@@ -18,7 +18,7 @@ class Outcome(str, Enum):
 class TicketStep(Model):
     """An approval step a ticket must pass, copied from its rule at request time."""
 
-    id = fields.IntField(pk=True)
+    id = fields.IntField(primary_key=True)
     ticket = fields.ForeignKeyField("models.Ticket", related_name="steps", on_delete=fields.CASCADE)
     position = fields.IntField()
     rule_id = fields.UUIDField()
@@ -37,7 +37,7 @@ class TicketStep(Model):
 
 
 class Decision(Model):
-    id = fields.IntField(pk=True)
+    id = fields.IntField(primary_key=True)
     ticket = fields.ForeignKeyField("models.Ticket", related_name="decisions", on_delete=fields.CASCADE)
     step = fields.ForeignKeyField("models.TicketStep", related_name="decisions", on_delete=fields.CASCADE)
     decider = fields.ForeignKeyField("models.User", related_name="decisions")

@@ -5,7 +5,7 @@ from tortoise.models import Model
 class AuditEvent(Model):
     """Append-only. A ticket's history is its audit events."""
 
-    id = fields.BigIntField(pk=True)
+    id = fields.BigIntField(primary_key=True)
     at = fields.DatetimeField(db_index=True)
     actor_id = fields.CharField(max_length=64, null=True)  # a user id, or null for the system
     action = fields.CharField(max_length=64)

@@ -6,7 +6,7 @@ class PolicyVersion(Model):
     """One row. Bumped in the same transaction as any change that alters policy, so
     every process notices a stale enforcer with one cheap read and rebuilds it."""
 
-    id = fields.IntField(pk=True)
+    id = fields.IntField(primary_key=True)
     version = fields.BigIntField(default=0)
 
     class Meta:

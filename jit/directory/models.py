@@ -9,7 +9,7 @@ from tortoise.models import Model
 
 
 class OrganizationalUnit(Model):
-    id = fields.CharField(pk=True, max_length=68)  # "r-xxxx" for the root, "ou-..." otherwise
+    id = fields.CharField(primary_key=True, max_length=68)  # "r-xxxx" for the root, "ou-..." otherwise
     name = fields.CharField(max_length=255)
     parent_id = fields.CharField(max_length=68, null=True)
     # Ids from the root down to and including this unit: "/r-ab12/ou-ab12-1/ou-ab12-2/".
@@ -22,7 +22,7 @@ class OrganizationalUnit(Model):
 
 
 class Account(Model):
-    id = fields.CharField(pk=True, max_length=12)
+    id = fields.CharField(primary_key=True, max_length=12)
     name = fields.CharField(max_length=255)
     email = fields.CharField(max_length=255, default="")
     status = fields.CharField(max_length=32, default="ACTIVE")
@@ -38,7 +38,7 @@ class Account(Model):
 
 
 class PermissionSet(Model):
-    arn = fields.CharField(pk=True, max_length=255)
+    arn = fields.CharField(primary_key=True, max_length=255)
     name = fields.CharField(max_length=64, db_index=True)
     description = fields.TextField(default="")
     session_duration = fields.CharField(max_length=32, default="PT1H")
@@ -50,7 +50,7 @@ class PermissionSet(Model):
 
 
 class User(Model):
-    id = fields.CharField(pk=True, max_length=64)  # identity store UserId
+    id = fields.CharField(primary_key=True, max_length=64)  # identity store UserId
     user_name = fields.CharField(max_length=128, unique=True)
     display_name = fields.CharField(max_length=255, default="")
     email = fields.CharField(max_length=255, default="")
@@ -62,7 +62,7 @@ class User(Model):
 
 
 class Group(Model):
-    id = fields.CharField(pk=True, max_length=64)  # identity store GroupId
+    id = fields.CharField(primary_key=True, max_length=64)  # identity store GroupId
     display_name = fields.CharField(max_length=255, unique=True)
     description = fields.TextField(default="")
     synced_at = fields.DatetimeField()
@@ -73,7 +73,7 @@ class Group(Model):
 
 
 class GroupMembership(Model):
-    id = fields.IntField(pk=True)
+    id = fields.IntField(primary_key=True)
     group: fields.ForeignKeyRelation[Group] = fields.ForeignKeyField(
         "models.Group", related_name="memberships", on_delete=fields.CASCADE
     )

@@ -10,7 +10,7 @@ class ApprovalRule(Model):
     the authz compiler resolves them against the directory.
     """
 
-    id = fields.UUIDField(pk=True)
+    id = fields.UUIDField(primary_key=True)
     name = fields.CharField(max_length=128, unique=True)
     description = fields.TextField(default="")
     requester_users = fields.JSONField(default=list)

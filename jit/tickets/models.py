@@ -23,7 +23,7 @@ class EndReason(str, Enum):
 
 
 class Ticket(Model):
-    id = fields.UUIDField(pk=True)
+    id = fields.UUIDField(primary_key=True)
     requester = fields.ForeignKeyField("models.User", related_name="requested_tickets")
     principal = fields.ForeignKeyField("models.User", related_name="tickets")
     status = fields.CharEnumField(TicketStatus, max_length=32, db_index=True)
@@ -43,7 +43,7 @@ class Ticket(Model):
 
 
 class Target(Model):
-    id = fields.IntField(pk=True)
+    id = fields.IntField(primary_key=True)
     ticket = fields.ForeignKeyField("models.Ticket", related_name="targets", on_delete=fields.CASCADE)
     account_id = fields.CharField(max_length=12, db_index=True)
     permission_set_arn = fields.CharField(max_length=255)
@@ -81,7 +81,7 @@ class UnwindStatus(str, Enum):
 class StackEntry(Model):
     """One account assignment on a ticket's resource stack."""
 
-    id = fields.IntField(pk=True)
+    id = fields.IntField(primary_key=True)
     ticket = fields.ForeignKeyField(
         "models.Ticket", related_name="stack_entries", on_delete=fields.CASCADE
     )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
+from jit.audit.service import record
 from jit.aws.assignments import AssignmentKey, Assignments
 from jit.runtime import Runtime
 from jit.tickets.models import (
@@ -138,6 +139,7 @@ async def _grant_one(
             created_at=now, updated_at=now,
         )
         if pre_existing:
+            await _audit(rt, entry, "found", origin=origin.value)
             return entry
     if entry.status in (EntryStatus.SUCCEEDED, EntryStatus.FAILED):
         return entry
@@ -148,6 +150,7 @@ async def _grant_one(
             entry.status, entry.origin = EntryStatus.SUCCEEDED, EntryOrigin.CREATED
             entry.updated_at = rt.clock.now()
             await entry.save()
+            await _audit(rt, entry, "succeeded", note="found after an interrupted grant")
             return entry
         started = await aws.create(key)
         entry.request_id = started.request_id
@@ -156,6 +159,7 @@ async def _grant_one(
         entry.failure_reason = started.failure_reason
         entry.updated_at = rt.clock.now()
         await entry.save()
+        await _audit(rt, entry, "requested", request_id=entry.request_id)
     if entry.status == EntryStatus.IN_PROGRESS:
         ic = await rt.identity_center()
         settled = await aws.wait_created(ic.instance_arn, entry.request_id)
@@ -163,6 +167,7 @@ async def _grant_one(
         entry.failure_reason = settled.failure_reason
         entry.updated_at = rt.clock.now()
         await entry.save()
+        await _audit(rt, entry, entry.status.value.lower(), request_id=entry.request_id, reason=entry.failure_reason)
     return entry
 
 
@@ -187,10 +192,20 @@ async def unwind(rt: Runtime, ticket: Ticket) -> bool:
     return complete
 
 
+async def _audit(rt: Runtime, entry: StackEntry, action: str, **detail: object) -> None:
+    await record(
+        rt.clock.now(), None, f"assignment.{action}", ticket_id=entry.ticket_id,
+        detail={"position": entry.position, "account": entry.account_id,
+                "permission_set": entry.permission_set_arn, **detail},
+    )
+
+
 async def _finish(rt: Runtime, entry: StackEntry, status: UnwindStatus, reason: str | None) -> None:
     entry.unwind_status, entry.unwind_reason = status, reason
     entry.updated_at = rt.clock.now()
     await entry.save()
+    if status != UnwindStatus.INTENDED:
+        await _audit(rt, entry, status.value.lower(), request_id=entry.unwind_request_id, reason=reason)
 
 
 async def _unwind_one(rt: Runtime, aws: Assignments, key: AssignmentKey, entry: StackEntry) -> None:

@@ -1,0 +1,119 @@
+"""Every kind of bad input gets a typed error naming the field, and writes nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from jit.approvals.models import Decision
+from jit.audit.models import AuditEvent
+from jit.tickets.models import Target, Ticket
+from tests.graphql.client import APPROVE, REQUEST
+
+
+async def _counts():
+    return (await Ticket.all().count(), await Target.all().count(), await AuditEvent.all().count(),
+            await Decision.all().count())
+
+
+def _t(account, ps):
+    return {"accountId": account, "permissionSet": ps}
+
+
+CASES = [
+    # name, user, input builder (world -> input), expected typename, expected field
+    ("unknown account", "alice", lambda w: {"targets": [_t("999999999999", "ReadOnlyAccess")], "durationSeconds": 60},
+     "ValidationError", "targets[0].accountId"),
+    ("unknown permission set", "alice", lambda w: {"targets": [_t(w.account("sandbox-alice"), "NoSuchSet")], "durationSeconds": 60},
+     "ValidationError", "targets[0].permissionSet"),
+    ("target outside every rule", "alice", lambda w: {"targets": [_t(w.account("audit"), "AdministratorAccess")], "durationSeconds": 60},
+     "NotAllowedError", "targets[0]"),
+    ("zero duration", "alice", lambda w: {"targets": [_t(w.account("sandbox-alice"), "ReadOnlyAccess")], "durationSeconds": 0},
+     "ValidationError", "durationSeconds"),
+    ("negative duration", "alice", lambda w: {"targets": [_t(w.account("sandbox-alice"), "ReadOnlyAccess")], "durationSeconds": -5},
+     "ValidationError", "durationSeconds"),
+    ("duration above the rule's maximum", "alice",
+     lambda w: {"targets": [_t(w.account("sandbox-alice"), "ReadOnlyAccess")], "durationSeconds": 28801},
+     "ValidationError", "durationSeconds"),
+    ("start in the past", "alice",
+     lambda w: {"targets": [_t(w.account("sandbox-alice"), "ReadOnlyAccess")], "durationSeconds": 60,
+                "startAt": (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()},
+     "ValidationError", "startAt"),
+    ("missing justification where required", "alice",
+     lambda w: {"targets": [_t(w.account("payments-prod"), "ReadOnlyAccess")], "durationSeconds": 60, "justification": "  "},
+     "ValidationError", "justification"),
+    ("empty target list", "alice", lambda w: {"targets": [], "durationSeconds": 60}, "ValidationError", "targets"),
+    ("more than JIT_MAX_TARGETS targets", "alice",
+     lambda w: {"targets": [_t(w.account(a), "ReadOnlyAccess") for a in
+                            ["sandbox-alice", "sandbox-erin", "sandbox-shared", "sandbox-ml", "sandbox-training", "payments-dev"]],
+                "durationSeconds": 60},
+     "ValidationError", "targets"),
+    ("the same target twice", "alice",
+     lambda w: {"targets": [_t(w.account("sandbox-alice"), "ReadOnlyAccess")] * 2, "durationSeconds": 60},
+     "ValidationError", "targets[1]"),
+    ("an unknown principal", "alice",
+     lambda w: {"targets": [_t(w.account("sandbox-alice"), "ReadOnlyAccess")], "durationSeconds": 60, "principalId": "nobody"},
+     "ValidationError", "principalId"),
+    ("on behalf of someone without a rule allowing it", "maria",
+     lambda w: {"targets": [_t(w.account("sandbox-alice"), "ReadOnlyAccess")], "durationSeconds": 60,
+                "principalId": w.org.users["alice"]},
+     "NotAllowedError", "targets[0]"),
+]
+
+
+@pytest.mark.parametrize("name,user,build,typename,field", CASES, ids=[c[0] for c in CASES])
+async def test_request_ticket_rejects_bad_input(api, demo, name, user, build, typename, field):
+    before = await _counts()
+    data = await api.as_(demo.rt, user, REQUEST, input=build(demo))
+    result = data["requestTicket"]
+    assert result["__typename"] == typename, result
+    assert result["field"] == field
+    assert result["message"]
+    assert await _counts() == before
+
+
+@pytest.mark.parametrize("ticket_id", ["not-a-uuid", "123", "'; drop table ticket; --"])
+async def test_malformed_id_is_a_typed_error(api, demo, ticket_id):
+    before = await _counts()
+    data = await api.as_(demo.rt, "bob", APPROVE, id=ticket_id, comment="")
+    assert data["approveTicket"]["__typename"] == "ValidationError"
+    assert data["approveTicket"]["field"] == "ticketId"
+    assert await _counts() == before
+
+
+async def test_decision_on_a_ticket_in_the_wrong_state(api, demo):
+    ticket = await demo.request("alice", [("sandbox-alice", "ReadOnlyAccess")], justification="")  # auto-approved
+    before = await _counts()
+    data = await api.as_(demo.rt, "bob", APPROVE, id=str(ticket.id), comment="")
+    result = data["approveTicket"]
+    # bob is not an approver of the sandbox rule, so he cannot even read it.
+    assert result["__typename"] == "NotFoundError"
+    ticket = await demo.request("alice", [("payments-prod", "ReadOnlyAccess")])
+    await api.as_(demo.rt, "bob", APPROVE, id=str(ticket.id), comment="fine")
+    before = await _counts()
+    data = await api.as_(demo.rt, "carol", APPROVE, id=str(ticket.id), comment="late")
+    assert data["approveTicket"]["__typename"] == "WrongStateError"
+    assert data["approveTicket"]["currentStatus"] == "SCHEDULED"
+    assert await _counts() == before
+
+
+@pytest.mark.parametrize("header", ["Bearer jit_unknown", "Bearer ", "Basic abc", "revoked", "expired", None])
+async def test_unknown_revoked_or_missing_token_is_refused(api, demo, header):
+    from jit.auth.models import ApiToken
+    from jit.auth.service import create_token
+
+    if header in ("revoked", "expired"):
+        token, row = await create_token(demo.rt.clock, "alice", "t")
+        if header == "revoked":
+            row.revoked_at = demo.rt.clock.now()
+        else:
+            row.expires_at = demo.rt.clock.now() - timedelta(seconds=1)
+        await row.save()
+        header = f"Bearer {token}"
+    headers = {"Authorization": header} if header is not None else {}
+    response = await api.client.post("/graphql", json={"query": "{ me { user { userName } } }"}, headers=headers)
+    assert response.status_code == 401
+    body = response.json()
+    assert body["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED", "field": "Authorization"}
+    assert await ApiToken.filter(last_used_at__not_isnull=True).count() == 0

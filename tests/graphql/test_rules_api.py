@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from jit.rules.models import ApprovalRule
+
+CREATE = """
+mutation($input: ApprovalRuleInput!) {
+  createApprovalRule(input: $input) {
+    __typename
+    ... on ApprovalRule { id name autoApproved steps { name required } }
+    ... on Error { message field }
+  }
+}"""
+
+DELETE = """mutation($id: ID!) { deleteApprovalRule(id: $id) { __typename ... on Error { message field } } }"""
+
+
+def _rule(**over):
+    rule = {
+        "name": "infra-readonly", "requesters": {"groups": ["engineers"]},
+        "scope": {"organizationalUnits": ["/Infrastructure"], "permissionSets": ["ReadOnlyAccess"]},
+        "maxDurationSeconds": 3600, "justificationRequired": True,
+        "steps": [{"name": "Lead", "groups": ["approvers"], "required": 1}],
+    }
+    rule.update(over)
+    return rule
+
+
+async def test_only_admins_change_rules(api, demo):
+    before = await ApprovalRule.all().count()
+    denied = (await api.as_(demo.rt, "alice", CREATE, input=_rule()))["createApprovalRule"]
+    assert denied["__typename"] == "NotAllowedError"
+    assert await ApprovalRule.all().count() == before
+
+    created = (await api.as_(demo.rt, "admin", CREATE, input=_rule()))["createApprovalRule"]
+    assert created["__typename"] == "ApprovalRule" and created["autoApproved"] is False
+    assert await ApprovalRule.all().count() == before + 1
+
+    # The new rule takes effect at once: alice may now request infra read-only.
+    data = await api.as_(demo.rt, "alice", "{ requestableTargets { account { name } ruleName } }")
+    assert {"infra-readonly"} == {r["ruleName"] for r in data["requestableTargets"] if r["account"]["name"] == "ci-cd"}
+
+    assert (await api.as_(demo.rt, "alice", DELETE, id=created["id"]))["deleteApprovalRule"]["__typename"] == "NotAllowedError"
+    assert (await api.as_(demo.rt, "admin", DELETE, id=created["id"]))["deleteApprovalRule"]["__typename"] == "DeletedApprovalRule"
+    data = await api.as_(demo.rt, "alice", "{ requestableTargets { account { name } } }")
+    assert "ci-cd" not in {r["account"]["name"] for r in data["requestableTargets"]}
+
+
+async def test_rule_validation_names_the_field(api, demo):
+    cases = [
+        (_rule(name=""), "name"),
+        (_rule(name="sandbox-self-service"), "name"),
+        (_rule(maxDurationSeconds=0), "max_duration_seconds"),
+        (_rule(requesters={"groups": ["no-such-group"]}), "requesters.groups[0]"),
+        (_rule(scope={"organizationalUnits": ["/Nowhere"], "permissionSets": ["ReadOnlyAccess"]}), "scope.organizational_units[0]"),
+        (_rule(scope={"accounts": ["payments-prod"], "permissionSets": ["Nope"]}), "scope.permission_sets[0]"),
+        (_rule(steps=[{"name": "x", "groups": ["approvers"], "required": 0}]), "steps.0.required"),
+        (_rule(steps=[{"name": "x", "required": 1}]), "steps[0]"),
+    ]
+    before = await ApprovalRule.all().count()
+    for rule, field in cases:
+        result = (await api.as_(demo.rt, "admin", CREATE, input=rule))["createApprovalRule"]
+        assert result["__typename"] == "ValidationError", (rule, result)
+        assert result["field"] == field, (rule, result)
+    assert await ApprovalRule.all().count() == before

@@ -1,0 +1,55 @@
+"""`jit rules apply|export`: rules kept as code, applied all or nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from jit.audit.models import AuditEvent
+from jit.errors import ValidationFailed
+from jit.rules.models import ApprovalRule
+from jit.rules.service import RuleService, dump_rules_yaml, list_rules, load_rules_yaml
+
+
+async def test_export_then_apply_is_a_no_op(demo):
+    text = dump_rules_yaml(await list_rules())
+    report = await RuleService(demo.rt.settings, demo.rt.clock).apply(load_rules_yaml(text), None, prune=True)
+    assert report.created == report.updated == report.deleted == []
+    assert len(report.unchanged) == await ApprovalRule.all().count()
+
+
+async def test_apply_updates_creates_and_prunes(demo):
+    specs = load_rules_yaml(dump_rules_yaml(await list_rules()))
+    specs[0] = specs[0].model_copy(update={"max_duration_seconds": 1800})
+    kept = specs[:2]
+    report = await RuleService(demo.rt.settings, demo.rt.clock).apply(kept, "admin", prune=True)
+    assert report.updated == [kept[0].name]
+    assert len(report.deleted) == len(specs) - 2
+    assert await ApprovalRule.all().count() == 2
+    event = await AuditEvent.filter(action="rule.updated").first()
+    assert event.detail["before"]["max_duration_seconds"] != event.detail["after"]["max_duration_seconds"]
+
+
+async def test_a_bad_file_changes_nothing(demo):
+    before = dump_rules_yaml(await list_rules())
+    specs = load_rules_yaml(before)
+    bad = specs[1].model_copy(update={"permission_sets": ["Typo"]})
+    bad = bad.model_copy(update={"scope": bad.scope.model_copy(update={"permission_sets": ["Typo"]})})
+    with pytest.raises(ValidationFailed) as err:
+        await RuleService(demo.rt.settings, demo.rt.clock).apply([specs[0].model_copy(update={"description": "new"}), bad], None)
+    assert err.value.field == "rules[1].scope.permission_sets[0]"
+    assert dump_rules_yaml(await list_rules()) == before
+
+
+@pytest.mark.parametrize(
+    "text,field",
+    [
+        ("rules: [", "file"),
+        ("rules: 3", "rules"),
+        ("rules:\n  - name: x\n", "rules[0].max_duration_seconds"),
+        ("rules:\n  - name: x\n    max_duration_seconds: 60\n    colour: red\n", "rules[0].colour"),
+    ],
+)
+def test_yaml_errors_name_the_field(text, field):
+    with pytest.raises(ValidationFailed) as err:
+        load_rules_yaml(text)
+    assert err.value.field == field
