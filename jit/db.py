@@ -35,7 +35,10 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
 
 
 async def init_db(database_url: str) -> None:
-    await Tortoise.init(config=tortoise_config(database_url))
+    # The ASGI lifespan and arq's startup hook run in their own tasks; requests and jobs
+    # run in others, so the ORM context must be reachable from every task (as Tortoise's
+    # own Starlette integration does).
+    await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
 
 
 async def close_db() -> None:

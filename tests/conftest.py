@@ -12,6 +12,7 @@ import tempfile
 import pytest
 from arq.connections import ArqRedis, RedisSettings, create_pool
 from tortoise import Tortoise, connections
+from tortoise.backends.base import executor
 
 from jit.authz.service import Authorizer
 from jit.aws.clients import AwsClients
@@ -65,6 +66,9 @@ async def database_url(request, postgres_test_url, tmp_path_factory):
     await init_db(url)
     yield url
     await close_db()
+    # Tortoise caches each model's INSERT statement per connection name, not per dialect;
+    # the next backend in this process must not inherit SQLite's placeholders.
+    executor.EXECUTOR_CACHE.clear()
 
 
 async def _truncate(url: str) -> None:

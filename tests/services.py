@@ -17,7 +17,7 @@ import asyncpg
 from jit.demo.embedded import EmbeddedProcess, free_port, start_redis
 
 PG_ADMIN_URL = os.environ.get("JIT_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
-PG_DATABASE = "jit_test"
+PG_DATABASE = os.environ.get("JIT_TEST_PG_DATABASE", "jit_test")
 
 
 def _answers(host: str, port: int) -> bool:

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 
 from jit.approvals.models import Decision, StepStatus, TicketStep
 from jit.errors import ValidationFailed
@@ -65,8 +65,8 @@ async def list_tickets(
         rule_ids = list(await rt.authz.readable_rule_ids(actor_id))
         visible = Q(requester_id=actor_id) | Q(principal_id=actor_id)
         if rule_ids:
-            visible |= Q(id__in=Target.filter(rule_id__in=rule_ids).values("ticket_id"))
-            visible |= Q(id__in=TicketStep.filter(rule_id__in=rule_ids).values("ticket_id"))
+            visible |= Q(id__in=Subquery(Target.filter(rule_id__in=rule_ids).values("ticket_id")))
+            visible |= Q(id__in=Subquery(TicketStep.filter(rule_id__in=rule_ids).values("ticket_id")))
         qs = qs.filter(visible)
     if flt.statuses:
         qs = qs.filter(status__in=flt.statuses)
@@ -75,7 +75,7 @@ async def list_tickets(
     if flt.requester_id:
         qs = qs.filter(requester_id=flt.requester_id)
     if flt.account_id:
-        qs = qs.filter(id__in=Target.filter(account_id=flt.account_id).values("ticket_id"))
+        qs = qs.filter(id__in=Subquery(Target.filter(account_id=flt.account_id).values("ticket_id")))
     if flt.awaiting_my_decision:
         qs = qs.filter(id__in=await awaiting_decision_ids(rt, actor_id))
     if after:

@@ -205,7 +205,8 @@ async def _finish(rt: Runtime, entry: StackEntry, status: UnwindStatus, reason: 
     entry.updated_at = rt.clock.now()
     await entry.save()
     if status != UnwindStatus.INTENDED:
-        await _audit(rt, entry, status.value.lower(), request_id=entry.unwind_request_id, reason=reason)
+        action = "delete_requested" if status == UnwindStatus.IN_PROGRESS else status.value.lower()
+        await _audit(rt, entry, action, request_id=entry.unwind_request_id, reason=reason)
 
 
 async def _unwind_one(rt: Runtime, aws: Assignments, key: AssignmentKey, entry: StackEntry) -> None:

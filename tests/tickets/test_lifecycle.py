@@ -98,7 +98,9 @@ async def test_multi_target_ticket_grants_every_target_and_unwinds_in_reverse(de
         ("assignment.requested", 0), ("assignment.succeeded", 0),
         ("assignment.requested", 1), ("assignment.succeeded", 1),
         ("assignment.requested", 2), ("assignment.succeeded", 2),
-        ("assignment.deleted", 2), ("assignment.deleted", 1), ("assignment.deleted", 0),
+        ("assignment.delete_requested", 2), ("assignment.deleted", 2),
+        ("assignment.delete_requested", 1), ("assignment.deleted", 1),
+        ("assignment.delete_requested", 0), ("assignment.deleted", 0),
     ]
     for account, ps in targets:
         assert demo.assignments(account, ps, "alice") == []
