@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 
 from jit.audit.service import record
 from jit.aws.assignments import AssignmentKey, Assignments
+from jit.directory.models import Account, User
 from jit.runtime import Runtime
 from jit.tickets.models import (
     EndReason,
@@ -79,12 +80,15 @@ async def grant(rt: Runtime, ticket_id: str) -> Outcome:
     elif ticket.status != S.GRANTING:
         return Outcome("done", ticket.status.value)
 
-    ic = await rt.identity_center()
-    aws = assignments(rt)
     targets = await Target.filter(ticket_id=ticket.id).order_by("id")
     entries = {(e.account_id, e.permission_set_arn): e for e in await StackEntry.filter(ticket_id=ticket.id)}
     failure: str | None = None
-    for position, target in enumerate(targets):
+    if not entries:
+        # Invariant 8: what was allowed at request time must still be allowed now.
+        failure = await _still_allowed(rt, ticket, targets)
+    ic = await rt.identity_center()
+    aws = assignments(rt)
+    for position, target in enumerate(targets if failure is None else []):
         key = AssignmentKey(ic.instance_arn, target.account_id, target.permission_set_arn, ticket.principal_id)
         entry = entries.get((target.account_id, target.permission_set_arn))
         try:
@@ -112,6 +116,20 @@ async def grant(rt: Runtime, ticket_id: str) -> Outcome:
         await transition(ticket, S.ACTIVE, clock=rt.clock, effects=effects, actor_id=None)
         schedule_revoke(effects, ticket, ticket.end_at, f"end:{int(ticket.end_at.timestamp())}")
     return Outcome("granted")
+
+
+async def _still_allowed(rt: Runtime, ticket: Ticket, targets: list[Target]) -> str | None:
+    """None if every target is still requestable for the principal, else why not."""
+    for target in targets:
+        account = await Account.get_or_none(id=target.account_id, removed_at=None)
+        if account is None:
+            return f"account {target.account_id} is no longer in the organization"
+        principal = await User.get_or_none(id=ticket.principal_id, removed_at=None)
+        if principal is None:
+            return "the principal is no longer in the directory"
+        if not await rt.authz.may_request(ticket.requester_id, ticket.principal_id, account, target.permission_set_arn):
+            return f"no approval rule allows {target.permission_set_arn} on {account.id} any more"
+    return None
 
 
 async def _grant_one(

@@ -104,3 +104,18 @@ async def test_multi_target_ticket_grants_every_target_and_unwinds_in_reverse(de
     ]
     for account, ps in targets:
         assert demo.assignments(account, ps, "alice") == []
+
+
+async def test_grant_checks_authorization_again(demo):
+    """A rule deleted between approval and the start time stops the grant."""
+    from jit.rules.models import ApprovalRule
+    from jit.rules.service import RuleService
+
+    ticket = await demo.request("alice", [("sandbox-alice", "ReadOnlyAccess")], justification="")
+    rule = await ApprovalRule.get(name="sandbox-self-service")
+    await RuleService(demo.rt.settings, demo.rt.clock).delete(rule.id, None)
+    assert (await stack.grant(demo.rt, str(ticket.id))).result == "failed"
+    ticket = await Ticket.get(id=ticket.id)
+    assert ticket.status == S.FAILED and "no approval rule" in ticket.failure_reason
+    assert demo.assignments("sandbox-alice", "ReadOnlyAccess") == []
+    assert not await StackEntry.filter(ticket_id=ticket.id).exists()
