@@ -21,6 +21,8 @@ export function makeClient(onUnauthenticated: () => void): Client {
   });
   return new Client({
     url: graphqlUrl(),
+    // The API takes POST only (GET would put queries in logs and caches).
+    preferGetMethod: false,
     // Tickets change underneath us (the worker moves them): ask the server, then cache.
     requestPolicy: "cache-and-network",
     fetchOptions: () => ({ headers: authHeaders() }),
