@@ -5,6 +5,7 @@ import Box from "@cloudscape-design/components/box";
 import Button from "@cloudscape-design/components/button";
 import ContentLayout from "@cloudscape-design/components/content-layout";
 import Header from "@cloudscape-design/components/header";
+import SpaceBetween from "@cloudscape-design/components/space-between";
 import Table from "@cloudscape-design/components/table";
 import { TicketsDocument, type TicketDetailFragment, type TicketSummaryFragment } from "../graphql/generated/graphql";
 import { useMe } from "../app/me";
@@ -58,12 +59,12 @@ export function MyAccessPage() {
           <Header
             counter={`(${rows.length})`}
             actions={
-              <>
-                <Button iconName="refresh" ariaLabel="Refresh" onClick={() => refetch({ requestPolicy: "network-only" })} />{" "}
+              <SpaceBetween direction="horizontal" size="xs">
+                <Button iconName="refresh" ariaLabel="Refresh" onClick={() => refetch({ requestPolicy: "network-only" })} />
                 <Button variant="primary" onClick={() => navigate("/request")}>
                   Request access
                 </Button>
-              </>
+              </SpaceBetween>
             }
           >
             Tickets

@@ -28,7 +28,7 @@ import {
 } from "../graphql/generated/graphql";
 import { useMe } from "../app/me";
 import { useNotifications } from "../app/notifications";
-import { filterTargets, maxDurationFor, targetKey, type TargetFilter } from "../lib/targets";
+import { filterIndexed, indexTargets, maxDurationFor, targetKey, type TargetFilter } from "../lib/targets";
 import { formatDuration, localDateTimeToIso, toSeconds, type DurationUnit } from "../lib/time";
 import { isResultError, REQUEST_FIELD_STEP, toFieldErrors } from "../lib/errors";
 
@@ -79,24 +79,20 @@ export function RequestAccessPage() {
     // eslint-disable-next-line react-hooks/exhaustive-deps
     [ous, ouName],
   );
+  const index = useMemo(() => indexTargets(all), [all]);
   // Distinct tags and permission sets, computed once per load rather than per keystroke.
   const { tagOptions, psOptions } = useMemo(() => {
     const tags = new Set<string>();
     const sets = new Set<string>();
-    const seenAccounts = new Set<string>();
-    for (const t of all) {
-      sets.add(t.permissionSet.name);
-      if (seenAccounts.has(t.account.id)) continue;
-      seenAccounts.add(t.account.id);
-      for (const tag of t.account.tags) tags.add(`${tag.key}=${tag.value}`);
-    }
+    for (const name of index.permissionSetNames.values()) sets.add(name);
+    for (const g of index.groups) for (const tag of g.tags) tags.add(tag);
     return {
       tagOptions: [...tags].sort().map((v) => ({ value: v, label: v })),
       psOptions: [...sets].sort().map((v) => ({ value: v, label: v })),
     };
-  }, [all]);
+  }, [index]);
 
-  const filtered = useMemo(() => filterTargets(all, filter), [all, filter]);
+  const filtered = useMemo(() => filterIndexed(index, filter), [index, filter]);
   const { items, collectionProps, paginationProps } = useCollection(filtered, {
     pagination: { pageSize: 20 },
     sorting: {},

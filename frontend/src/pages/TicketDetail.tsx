@@ -38,6 +38,9 @@ export function TicketDetailPage() {
   );
   const fetched = data?.ticket ?? null;
   const ticket = live && (!fetched || live.version >= fetched.version) ? live : fetched;
+  const psName: Record<string, string> = Object.fromEntries(
+    (ticket?.targets ?? []).filter((t) => t.permissionSet).map((t) => [t.permissionSetArn, t.permissionSet!.name]),
+  );
 
   if (!ticket) {
     return (
@@ -160,7 +163,7 @@ export function TicketDetailPage() {
           columnDefinitions={[
             { id: "pos", header: "#", cell: (e) => e.position + 1 },
             { id: "account", header: "Account", cell: (e) => e.accountId },
-            { id: "ps", header: "Permission set", cell: (e) => e.permissionSetArn.split("/").pop() },
+            { id: "ps", header: "Permission set", cell: (e) => psName[e.permissionSetArn] ?? e.permissionSetArn.split("/").pop() },
             {
               id: "status",
               header: "Assignment",
