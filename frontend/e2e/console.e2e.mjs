@@ -106,6 +106,23 @@ test("request, approve in a second browser, watch it go ACTIVE and ENDED live", 
   const a = alice.page;
   let ticketId = "";
 
+  await step(t, "the server's typed validation error shows on the wizard's field", async () => {
+    await a.goto(config.baseUrl + "/request");
+    await a.locator('input[aria-label="Select all targets on this page"]').check();
+    await a.getByRole("button", { name: "Next page" }).click();
+    await a.locator('input[aria-label^="Select "]:not([aria-label="Select all targets on this page"])').first().check();
+    await a.getByText("(21 selected of").first().waitFor();
+    for (let i = 0; i < 3; i++) await a.getByRole("button", { name: "Next", exact: true }).click();
+    await a.locator('textarea[aria-label="Justification"]').fill("too many");
+    await a.getByRole("button", { name: "Next", exact: true }).click();
+    await a.getByRole("button", { name: "Request access" }).click();
+    // The server refuses (more than its 20 targets per ticket) with a ValidationError on
+    // `targets`; the wizard goes back to the first step and shows it there.
+    await a.getByText("at most 20 targets per ticket").first().waitFor();
+    await a.getByRole("heading", { name: "Choose targets" }).waitFor();
+    await visit(a, "02a-request-server-error");
+  });
+
   await step(t, "alice requests access with the wizard", async () => {
     await visit(a, "01-my-access-empty");
     await a.goto(config.baseUrl + "/request");

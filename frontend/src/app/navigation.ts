@@ -4,7 +4,7 @@ import type { SideNavigationProps } from "@cloudscape-design/components/side-nav
  * The console's sections. Later pages (delegations, permission set groups, settings,
  * API tokens) add an entry here and a route in routes.tsx; nothing else changes.
  */
-export function navigationItems(admin: boolean): SideNavigationProps.Item[] {
+export function navigationItems(_admin: boolean): SideNavigationProps.Item[] {
   const items: SideNavigationProps.Item[] = [
     { type: "link", text: "My access", href: "/" },
     { type: "link", text: "Request access", href: "/request" },
@@ -12,18 +12,16 @@ export function navigationItems(admin: boolean): SideNavigationProps.Item[] {
     { type: "link", text: "Tickets", href: "/tickets" },
     { type: "divider" },
     {
+      // Rules and the directory are readable by everyone; admin-only pages (settings,
+      // permission set groups) will join this section when _admin is true.
       type: "section",
-      text: "Administration",
+      text: "Organization",
       items: [
         { type: "link", text: "Approval rules", href: "/admin/rules" },
         { type: "link", text: "Accounts and OUs", href: "/admin/accounts" },
       ],
     },
   ];
-  if (!admin) {
-    // Rules and the directory are readable by everyone; the section says so in its name.
-    (items[items.length - 1] as SideNavigationProps.Section).text = "Organization";
-  }
   return items;
 }
 
@@ -35,7 +33,7 @@ export function breadcrumbsFor(pathname: string, leaf?: string): { text: string;
     request: "Request access",
     approvals: "Approvals",
     tickets: "Tickets",
-    admin: "Administration",
+    admin: "Organization",
     rules: "Approval rules",
     accounts: "Accounts and OUs",
   };

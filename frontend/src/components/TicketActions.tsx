@@ -31,11 +31,11 @@ export function TicketActions({ id, status, variant = "normal" }: { id: string; 
     const run = open === "revoke" ? revoke : cancel;
     const res = await run({ ticketId: id, reason });
     setBusy(false);
-    const data = res.data ? (open === "revoke" ? (res.data as { revokeTicket: { __typename: string; message?: string } }).revokeTicket : (res.data as { cancelTicket: { __typename: string; message?: string } }).cancelTicket) : null;
+    const data = res.data ? ("revokeTicket" in res.data ? res.data.revokeTicket : res.data.cancelTicket) : null;
     if (res.error || !data) {
       notify({ type: "error", content: res.error?.message ?? "The request failed." });
     } else if (data.__typename !== "Ticket") {
-      notify({ type: "error", header: `Could not ${open} the ticket`, content: data.message });
+      notify({ type: "error", header: `Could not ${open} the ticket`, content: (data as { message?: string }).message });
     } else {
       notify({ type: "success", content: open === "revoke" ? "Revoking the ticket: its access is being removed." : "Ticket cancelled." });
     }

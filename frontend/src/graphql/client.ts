@@ -16,8 +16,9 @@ export function makeClient(onUnauthenticated: () => void): Client {
     url: websocketUrl(),
     connectionParams,
     lazy: true,
+    // Keep live pages live across API restarts, but not when the token was refused.
     retryAttempts: Infinity,
-    shouldRetry: () => true,
+    shouldRetry: (e) => !(e && typeof e === "object" && "code" in e && (e.code === 4401 || e.code === 4403)),
   });
   return new Client({
     url: graphqlUrl(),
