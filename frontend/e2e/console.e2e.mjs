@@ -153,7 +153,8 @@ test("request, approve in a second browser, watch it go ACTIVE and ENDED live", 
   });
 
   await step(t, "alice's My access shows it, and bob approves it in his own browser context", async () => {
-    await a.getByRole("link", { name: "My access" }).click();
+    // The side navigation may be collapsed on a page as wide as the wizard: go by URL.
+    await a.goto(config.baseUrl + "/");
     await a.getByRole("heading", { name: "My access", level: 1 }).waitFor();
     await statusIn(a, "PENDING_APPROVAL").first().waitFor();
     // A reload would drop this marker: its survival proves the updates below came live.
@@ -163,7 +164,7 @@ test("request, approve in a second browser, watch it go ACTIVE and ENDED live", 
 
     const bob = await signIn(browser, config.tokens.bob, "bob");
     const b = bob.page;
-    await b.getByRole("link", { name: "Approvals" }).click();
+    await b.goto(config.baseUrl + "/approvals");
     const short = ticketId.slice(0, 8);
     await b.locator(`input[aria-label="Select ticket ${short}"]`).check();
     await visit(b, "06-approvals");

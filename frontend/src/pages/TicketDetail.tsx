@@ -18,6 +18,8 @@ import { DecisionButtons } from "../components/DecisionButtons";
 import { LIVE_STATUSES, statusLabel } from "../lib/status";
 import { formatDateTime, formatDuration } from "../lib/time";
 import { userText } from "../components/targets";
+import { useMe } from "../app/me";
+import { mayDecide } from "../lib/decide";
 
 function Field({ label, children }: { label: string; children: React.ReactNode }) {
   return (
@@ -29,6 +31,7 @@ function Field({ label, children }: { label: string; children: React.ReactNode }
 }
 
 export function TicketDetailPage() {
+  const me = useMe();
   const { id = "" } = useParams();
   const [{ data, fetching, error }] = useQuery({ query: TicketDetailDocument, variables: { id } });
   const [live, setLive] = useState<TicketDetailFragment | null>(null);
@@ -61,7 +64,7 @@ export function TicketDetailPage() {
           description={ticket.justification || undefined}
           actions={
             <SpaceBetween direction="horizontal" size="xs">
-              {ticket.status === "PENDING_APPROVAL" && <DecisionButtons tickets={[ticket]} />}
+              {mayDecide(ticket, me) && <DecisionButtons tickets={[ticket]} />}
               <TicketActions id={ticket.id} status={ticket.status} />
             </SpaceBetween>
           }
