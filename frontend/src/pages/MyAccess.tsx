@@ -54,6 +54,8 @@ export function MyAccessPage() {
         loadingText="Loading tickets"
         items={rows}
         trackBy="id"
+        wrapLines
+        stickyColumns={{ first: 0, last: 1 }}
         ariaLabels={{ tableLabel: "My tickets" }}
         header={
           <Header
@@ -81,7 +83,7 @@ export function MyAccessPage() {
         }
         columnDefinitions={[
           { id: "id", header: "Ticket", cell: (t) => <Link href={`/tickets/${t.id}`}>{t.id.slice(0, 8)}</Link> },
-          { id: "status", header: "Status", cell: (t) => <TicketStatus status={t.status} endReason={t.endReason} /> },
+          { id: "status", header: "Status", minWidth: 150, cell: (t) => <TicketStatus status={t.status} endReason={t.endReason} /> },
           { id: "targets", header: "Targets", cell: (t) => targetsText(t) },
           { id: "start", header: "Starts", cell: (t) => formatDateTime(t.startAt) },
           { id: "end", header: "Ends", cell: (t) => formatDateTime(t.endAt) },

@@ -185,7 +185,7 @@ export function TicketsPage() {
         }
         columnDefinitions={[
           { id: "id", header: "Ticket", cell: (t) => <Link href={`/tickets/${t.id}`}>{t.id.slice(0, 8)}</Link> },
-          { id: "status", header: "Status", cell: (t) => <TicketStatus status={t.status} endReason={t.endReason} /> },
+          { id: "status", header: "Status", minWidth: 160, cell: (t) => <TicketStatus status={t.status} endReason={t.endReason} /> },
           { id: "principal", header: "Principal", cell: (t) => userText(t.principal) },
           { id: "requester", header: "Requester", cell: (t) => userText(t.requester) },
           { id: "targets", header: "Targets", cell: (t) => targetsText(t) },
