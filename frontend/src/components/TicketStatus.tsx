@@ -6,7 +6,9 @@ export function TicketStatus({ status, endReason }: { status: Status; endReason?
   const label = statusLabel(status) + (status === "ENDED" && endReason ? ` (${endReason.toLowerCase()})` : "");
   return (
     <span data-testid="ticket-status" data-status={status}>
-      <StatusIndicator type={statusType(status)}>{label}</StatusIndicator>
+      <StatusIndicator type={statusType(status)} wrapText={false}>
+        {label}
+      </StatusIndicator>
     </span>
   );
 }
