@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 from arq.connections import RedisSettings, create_pool
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -23,6 +22,7 @@ from jit.authz.service import Authorizer
 from jit.aws.clients import AwsClients
 from jit.clock import Clock, SystemClock
 from jit.config import Settings
+from jit.console import Console
 from jit.db import close_db, init_db
 from jit.errors import Unauthenticated
 from jit.graphql.context import Context
@@ -103,9 +103,6 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
-    async def console(request: Request) -> Response:
-        return HTMLResponse(CONSOLE_PLACEHOLDER.replace("{{graphql}}", json.dumps(f"{settings.base_url}/graphql")))
-
     class Endpoint:
         async def __call__(self, scope, receive, send) -> None:
             if scope["type"] == "websocket":
@@ -116,18 +113,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         Route("/graphql", Endpoint(), methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql_ws),
         Route("/healthz", health),
-        Route("/", lambda r: RedirectResponse("/console")),
-        Route("/console", console),
+        # Last: everything else is the console, with its client-side routes.
+        Route("/{path:path}", Console(settings).serve, methods=["GET", "HEAD"]),
     ])
     return app
 
-
-CONSOLE_PLACEHOLDER = """<!doctype html>
-<html><head><meta charset="utf-8"><title>JIT</title></head>
-<body style="font-family: sans-serif; max-width: 48rem; margin: 3rem auto">
-<h1>JIT</h1>
-<p>The Cloudscape console is not built yet. Use the GraphQL API at <code id="g"></code>
-with <code>Authorization: Bearer &lt;token&gt;</code>.</p>
-<script>document.getElementById("g").textContent = {{graphql}};</script>
-</body></html>
-"""

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str | None = None
+    # The built console (frontend/dist); unset means the one beside the source tree.
+    console_dir: str | None = None
 
     demo_aws_port: int = 4566
     demo_redis_port: int = 6380

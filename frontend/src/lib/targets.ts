@@ -1,0 +1,103 @@
+/** Filtering of requestable targets in the wizard: plain functions so 2.5 million rows can be tested and measured. */
+
+export interface TargetLike {
+  account: { id: string; name: string; organizationalUnitPath: string; tags: { key: string; value: string }[] };
+  permissionSet: { arn: string; name: string };
+}
+
+export interface TargetFilter {
+  text: string;
+  /** An OU id: accounts in it or in any OU nested below it. */
+  ouId: string | null;
+  /** "key=value" strings; a target must carry every one. */
+  tags: string[];
+  permissionSets: string[];
+}
+
+export function targetKey(t: TargetLike): string {
+  return `${t.account.id}|${t.permissionSet.arn}`;
+}
+
+export function matchesTarget(t: TargetLike, f: TargetFilter): boolean {
+  if (f.ouId && !t.account.organizationalUnitPath.includes(`/${f.ouId}/`)) return false;
+  if (f.permissionSets.length && !f.permissionSets.includes(t.permissionSet.name)) return false;
+  if (f.tags.length) {
+    for (const tag of f.tags) {
+      if (!t.account.tags.some((x) => `${x.key}=${x.value}` === tag)) return false;
+    }
+  }
+  if (f.text) {
+    const q = f.text.toLowerCase();
+    if (
+      !t.account.name.toLowerCase().includes(q) &&
+      !t.account.id.includes(q) &&
+      !t.permissionSet.name.toLowerCase().includes(q)
+    )
+      return false;
+  }
+  return true;
+}
+
+export function filterTargets<T extends TargetLike>(targets: T[], f: TargetFilter): T[] {
+  return filterIndexed(indexTargets(targets), f);
+}
+
+/**
+ * Targets grouped by account, built once per load. Filters then test the account-level
+ * conditions (OU, tags, name) 5,000 times instead of 2.5 million, and the text against
+ * the 500 permission set names once, so a keystroke costs a pass of cheap set look-ups.
+ */
+export interface TargetIndex<T extends TargetLike> {
+  all: T[];
+  groups: { account: T["account"]; name: string; tags: Set<string>; targets: T[] }[];
+  permissionSetNames: Map<string, string>;
+}
+
+export function indexTargets<T extends TargetLike>(targets: T[]): TargetIndex<T> {
+  const byAccount = new Map<string, TargetIndex<T>["groups"][number]>();
+  const permissionSetNames = new Map<string, string>();
+  for (const t of targets) {
+    let group = byAccount.get(t.account.id);
+    if (!group) {
+      group = {
+        account: t.account,
+        name: t.account.name.toLowerCase(),
+        tags: new Set(t.account.tags.map((x) => `${x.key}=${x.value}`)),
+        targets: [],
+      };
+      byAccount.set(t.account.id, group);
+    }
+    group.targets.push(t);
+    permissionSetNames.set(t.permissionSet.arn, t.permissionSet.name);
+  }
+  return { all: targets, groups: [...byAccount.values()], permissionSetNames };
+}
+
+export function filterIndexed<T extends TargetLike>(index: TargetIndex<T>, f: TargetFilter): T[] {
+  if (!f.text && !f.ouId && !f.tags.length && !f.permissionSets.length) return index.all;
+  const q = f.text.toLowerCase();
+  const wanted = f.permissionSets.length ? new Set(f.permissionSets) : null;
+  // Permission sets whose name matches the text, decided once for all accounts.
+  const psByText = new Set<string>();
+  if (q) for (const [arn, name] of index.permissionSetNames) if (name.toLowerCase().includes(q)) psByText.add(arn);
+  const ouNeedle = f.ouId ? `/${f.ouId}/` : null;
+  const out: T[] = [];
+  for (const g of index.groups) {
+    if (ouNeedle && !g.account.organizationalUnitPath.includes(ouNeedle)) continue;
+    if (f.tags.length && !f.tags.every((tag) => g.tags.has(tag))) continue;
+    const accountMatchesText = !q || g.name.includes(q) || g.account.id.includes(q);
+    if (!accountMatchesText && psByText.size === 0) continue;
+    for (const t of g.targets) {
+      if (wanted && !wanted.has(t.permissionSet.name)) continue;
+      if (!accountMatchesText && !psByText.has(t.permissionSet.arn)) continue;
+      out.push(t);
+    }
+  }
+  return out;
+}
+
+/** The longest a ticket may last: the tightest cap among the chosen targets' rules. */
+export function maxDurationFor(targets: { maxDurationSeconds: number }[]): number | null {
+  if (!targets.length) return null;
+  return Math.min(...targets.map((t) => t.maxDurationSeconds));
+}
