@@ -53,6 +53,8 @@ def required_scopes(operation_type: str, field_name: str) -> frozenset[Scope] | 
     """The scopes that allow this root field, or None when it is not mapped (refuse it)."""
     if field_name == "__typename":
         return frozenset(ALL_SCOPES)
+    if operation_type == "Query" and field_name in ("__schema", "__type"):
+        return frozenset({Scope.READ})  # only reachable where introspection is enabled
     return OPERATION_SCOPES.get(operation_type, {}).get(field_name)
 
 
