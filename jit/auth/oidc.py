@@ -100,7 +100,14 @@ class OidcClient:
                                                  grant_type="authorization_code")
             except Exception as exc:  # noqa: BLE001 - the provider's refusal, shown without its details
                 raise Unauthenticated("the identity provider refused the sign-in", field="code") from exc
-        claims = await self._verify(token.get("id_token"), saved["nonce"], clock)
+            claims = await self._verify(token.get("id_token"), saved["nonce"], clock)
+            if self.settings.oidc_user_claim not in claims and metadata.get("userinfo_endpoint"):
+                # Providers may keep profile claims out of the ID token and serve them here.
+                response = await client.get(metadata["userinfo_endpoint"])
+                if response.status_code == 200:
+                    info = response.json()
+                    if info.get("sub") == claims["sub"]:
+                        claims = {**info, **claims}
         user = await self._match(claims)
         groups = None
         if self.settings.oidc_groups_from_token:
