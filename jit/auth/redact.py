@@ -26,6 +26,16 @@ def redact(text: str) -> str:
     return text
 
 
+def _clean(value: object) -> object:
+    # Objects whose text holds a secret (a header list, an exception) are replaced by
+    # their cleaned text; plain numbers and the like pass untouched.
+    if isinstance(value, (int, float, bool)) or value is None:
+        return value
+    text = str(value)
+    cleaned = redact(text)
+    return value if cleaned == text else cleaned
+
+
 _installed = False
 
 
@@ -38,11 +48,19 @@ def install_log_redaction() -> None:
 
     def factory(*args, **kwargs) -> logging.LogRecord:
         record = previous(*args, **kwargs)
+        # Clean the template and each argument in place: some formatters (uvicorn's access
+        # log) read record.args themselves, so they must keep their shape.
+        if isinstance(record.args, tuple):
+            record.args = tuple(_clean(a) for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {k: _clean(v) for k, v in record.args.items()}
         try:
             message = record.getMessage()
         except Exception:  # noqa: BLE001 - a broken format string is the caller's bug, not ours to hide
             return record
-        record.msg, record.args = redact(message), None
+        cleaned = redact(message)
+        if cleaned != message:  # the secret is in the template, or spans arguments
+            record.msg, record.args = cleaned, ()
         if record.exc_info and record.exc_info[0] is not None:
             record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)).rstrip("\n"))
         return record

@@ -8,6 +8,7 @@ the caller's token lacks. It runs for queries, mutations and subscriptions alike
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 
 from graphql import (
@@ -80,6 +81,28 @@ class ScopeGuard(SchemaExtension):
         yield
 
 
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class NoNulText(SchemaExtension):
+    """Refuses NUL characters in any input: PostgreSQL cannot store them in text, and no
+    name, id or justification needs one."""
+
+    def on_execute(self) -> Iterator[None]:
+        ec = self.execution_context
+        in_document = ec.query is not None and ("\x00" in ec.query or re.search(r"\\u0000|\\u\{0+\}", ec.query, re.I))
+        if in_document or _has_nul(ec.variables or {}):
+            raise _error("text may not contain NUL characters", "BAD_INPUT")
+        yield
+
+
 class MutationRateLimit(SchemaExtension):
     """Counts each mutation root field per user in a Redis window shared by every replica."""
 
@@ -130,5 +153,5 @@ def build_extensions(settings: Settings | None) -> list:
     ]
     if not settings.introspection_enabled:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    extensions += [ScopeGuard, MutationRateLimit, masking]
+    extensions += [ScopeGuard, NoNulText, MutationRateLimit, masking]
     return extensions

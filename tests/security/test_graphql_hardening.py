@@ -176,3 +176,20 @@ async def test_unexpected_errors_are_masked_on_queries_mutations_and_subscriptio
     assert results[0].data == {"ticketUpdated": "first"}
     assert [e.message for e in results[-1].errors] == ["Unexpected error."]
     assert secret not in str([r.errors for r in results])
+
+
+async def test_nul_characters_are_refused_before_anything_runs(api, demo):
+    token = await _token(demo)
+    for query, variables in (('mutation { cancelTicket(ticketId: "a\\u0000b") { __typename } }', None),
+                             ("mutation($r: String!) { cancelTicket(ticketId: \"x\", reason: $r) { __typename } }",
+                              {"r": "a\x00b"})):
+        body = (await api.raw(query, variables, token=token)).json()
+        assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "BAD_INPUT"
+
+
+async def test_an_overlong_account_id_is_an_unknown_account(api, demo):
+    body = (await api.raw(REQUEST, {"input": {
+        "targets": [{"accountId": "9" * 40, "permissionSet": "ReadOnlyAccess"}],
+        "durationSeconds": 600, "justification": "x"}}, token=await _token(demo))).json()
+    result = body["data"]["requestTicket"]
+    assert result["__typename"] == "ValidationError" and result["field"] == "targets[0].accountId"
