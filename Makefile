@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test test-all test-browser frontend frontend-test console-if-node chromium bench schema check-schema migrate clean
+.PHONY: install demo test test-all test-browser test-fuzz frontend frontend-test console-if-node chromium bench schema check-schema migrate clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "JIT needs Python 3.11 or newer"'
@@ -66,6 +66,10 @@ chromium:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; \
 	  else echo "/usr/bin/chromium is missing: install Debian's chromium package (apt-get install chromium)"; exit 1; fi; }
 	@test -x /usr/bin/chromium || { echo "chromium did not install"; exit 1; }
+
+## Generated GraphQL operations against a real server (also part of test-all); prints how many were tried.
+test-fuzz: install
+	$(BIN)/python -m pytest -m slow tests/security/test_fuzz.py -s
 
 bench: install
 	$(BIN)/python bench/run.py

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -16,8 +18,13 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 
-from jit.auth.service import authenticate, bearer
+from jit.auth import sessions
+from jit.auth.middleware import BodyLimit, SecurityHeaders
+from jit.auth.redact import install_log_redaction
+from jit.auth.routes import CSRF_HEADER, auth_routes, csrf_ok, same_origin
+from jit.auth.service import Identity, bearer, identify_token, same_digest, still_valid
 from jit.authz.service import Authorizer
 from jit.aws.clients import AwsClients
 from jit.clock import Clock, SystemClock
@@ -26,12 +33,55 @@ from jit.console import Console
 from jit.db import close_db, init_db
 from jit.errors import Unauthenticated
 from jit.graphql.context import Context
-from jit.graphql.schema import schema
+from jit.graphql.schema import build_schema
 from jit.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+class GuardedTransportWSHandler(BaseGraphQLTransportWSHandler):
+    """graphql-transport-ws that closes the socket once its token or session is no longer
+    valid: checked before every event it delivers and every JIT_WS_RECHECK_INTERVAL."""
+
+    async def handle(self) -> None:
+        watcher = asyncio.create_task(self._watch())
+        try:
+            await super().handle()
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await watcher
+
+    async def _valid(self) -> bool:
+        identity = self.context.identity
+        if identity is None:
+            return True  # not yet initialised; the init timeout covers it
+        rt = self.context.runtime
+        return await still_valid(rt.settings, rt.clock, identity)
+
+    async def _close_revoked(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.websocket.close(code=4403, reason="Forbidden: the token was revoked or the session ended")
+
+    async def _watch(self) -> None:
+        interval = self.context.runtime.settings.ws_recheck_interval
+        while True:
+            await asyncio.sleep(interval)
+            if not await self._valid():
+                await self._close_revoked()
+                return
+
+    async def send_message(self, message) -> None:
+        if message.get("type") == "next" and not await self._valid():
+            await self._close_revoked()
+            return
+        await super().send_message(message)
 
 
 class JitGraphQL(GraphQL):
-    def __init__(self, app_state: Any, **kwargs: Any) -> None:
+    graphql_transport_ws_handler_class = GuardedTransportWSHandler
+
+    def __init__(self, app_state: Any, schema, **kwargs: Any) -> None:
         super().__init__(schema, **kwargs)
         self.app_state = app_state
 
@@ -39,29 +89,67 @@ class JitGraphQL(GraphQL):
         ctx = Context(runtime=self.app_state.runtime, request=request, response=response)
         if isinstance(request, Request):
             # The ASGI wrapper below has already authenticated the request.
-            ctx.user = request.scope.get("jit.user")
+            ctx.identity = request.scope.get("jit.identity")
+            ctx.user = ctx.identity.user if ctx.identity else None
         return ctx
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
-        params = context.connection_params or {}
-        raw = params.get("Authorization") or params.get("authorization") if isinstance(params, dict) else None
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        rt = context.runtime
+        raw = params.get("Authorization") or params.get("authorization")
         try:
-            token = bearer(raw if isinstance(raw, str) else None)
-            context.user = await authenticate(context.runtime.clock, token)
+            if raw:
+                identity = await identify_token(rt.clock, bearer(raw if isinstance(raw, str) else None))
+            else:
+                identity = await _ws_session(rt.settings, rt.clock, context.request, params)
         except Unauthenticated as exc:
-            raise ConnectionRejectionError({"message": exc.message}) from None
+            raise ConnectionRejectionError({"message": exc.message, "field": exc.field}) from None
+        context.identity, context.user = identity, identity.user
         return None
 
 
-def _unauthenticated(exc: Unauthenticated) -> JSONResponse:
-    return JSONResponse(
-        {"data": None, "errors": [{"message": exc.message, "extensions": {"code": "UNAUTHENTICATED", "field": exc.field}}]},
-        status_code=401, headers={"WWW-Authenticate": 'Bearer realm="jit"'},
-    )
+async def _ws_session(settings: Settings, clock: Clock, websocket: WebSocket, params: dict) -> Identity:
+    """A browser's session cookie, accepted only with the CSRF token in the init payload
+    (a page on another site can make the browser send the cookie, but cannot read it)."""
+    session_name, _ = sessions.cookie_names(settings)
+    secret = websocket.cookies.get(session_name)
+    if not secret:
+        raise Unauthenticated("authentication required: send {\"Authorization\": \"Bearer <token>\"}",
+                              field="Authorization")
+    identity = await sessions.identify_session(settings, clock, secret)
+    sent = params.get("csrfToken")
+    if not isinstance(sent, str) or not same_digest(sent, identity.csrf_hash or ""):
+        raise Unauthenticated("send the session's CSRF token as csrfToken in connection_init", field="csrfToken")
+    return identity
+
+
+def _refuse(status: int, code: str, message: str, field: str | None) -> JSONResponse:
+    headers = {"WWW-Authenticate": 'Bearer realm="jit"'} if status == 401 else None
+    return JSONResponse({"data": None, "errors": [{"message": message, "extensions": {"code": code, "field": field}}]},
+                        status_code=status, headers=headers)
+
+
+async def _http_identity(settings: Settings, clock: Clock, request: Request) -> Identity:
+    header = request.headers.get("authorization")
+    if header:
+        return await identify_token(clock, bearer(header))
+    session_name, _ = sessions.cookie_names(settings)
+    if request.cookies.get(session_name):
+        identity = await sessions.identify_session(settings, clock, request.cookies[session_name])
+        # Browsers attach cookies to cross-site requests; a custom header they will not.
+        if not (same_origin(settings, request) and csrf_ok(request, identity.csrf_hash)):
+            raise _CsrfRefused
+        return identity
+    return await identify_token(clock, None)
+
+
+class _CsrfRefused(Exception):
+    pass
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
     clock = clock or SystemClock()
+    install_log_redaction()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -79,9 +167,11 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
     app = Starlette(lifespan=lifespan)
     ide = "graphiql" if settings.mode != "production" else None
     graphql = JitGraphQL(
-        app.state, graphql_ide=ide, allow_queries_via_get=False,
+        app.state, build_schema(settings), graphql_ide=ide, allow_queries_via_get=False,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
-        connection_init_wait_timeout=timedelta(seconds=10),
+        connection_init_wait_timeout=timedelta(seconds=settings.ws_connection_init_timeout),
+        max_subscriptions_per_connection=settings.ws_max_subscriptions,
+        allowed_origins=(settings.base_url,),
     )
 
     async def graphql_http(scope, receive, send) -> None:
@@ -91,10 +181,13 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                 return await Response("GraphQL: POST application/json", status_code=405)(scope, receive, send)
             return await graphql(scope, receive, send)
         try:
-            user = await authenticate(clock, bearer(request.headers.get("authorization")))
+            identity = await _http_identity(settings, clock, request)
         except Unauthenticated as exc:
-            return await _unauthenticated(exc)(scope, receive, send)
-        scope["jit.user"] = user
+            return await _refuse(401, "UNAUTHENTICATED", exc.message, exc.field)(scope, receive, send)
+        except _CsrfRefused:
+            return await _refuse(403, "CSRF", f"cookie-authenticated requests need the {CSRF_HEADER} header from "
+                                 "this site", CSRF_HEADER)(scope, receive, send)
+        scope["jit.identity"] = identity
         await graphql(scope, receive, send)
 
     async def graphql_ws(websocket: WebSocket) -> None:
@@ -113,8 +206,12 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         Route("/graphql", Endpoint(), methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql_ws),
         Route("/healthz", health),
+        *auth_routes(settings),
         # Last: everything else is the console, with its client-side routes.
         Route("/{path:path}", Console(settings).serve, methods=["GET", "HEAD"]),
     ])
+    # Outermost first: every response gets the headers, even a 413.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders, settings=settings)
     return app
 

@@ -64,23 +64,67 @@ def cmd_sync(args: argparse.Namespace) -> None:
     print(report)
 
 
-async def _create_token(settings: Settings, user_name: str, name: str, expires_in: int | None) -> str:
-    from jit.auth.service import create_token
+def _parse_expiry(value: str | None, days: int | None, now):
+    """'90d', '12h', an ISO date or datetime, or 'never'; the default is 90 days."""
+    from datetime import datetime, timezone
+
+    if days is not None:
+        return now + timedelta(days=days)
+    value = (value or "90d").strip().lower()
+    if value == "never":
+        return None
+    if value[:-1].isdigit() and value[-1] in "dh":
+        amount = int(value[:-1])
+        return now + (timedelta(days=amount) if value[-1] == "d" else timedelta(hours=amount))
+    try:
+        parsed = datetime.fromisoformat(value.upper() if "t" in value else value)
+    except ValueError:
+        raise SystemExit(f"error: --expires: {value!r} is not like 90d, 12h, 2027-01-31 or never") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+async def _token(settings: Settings, args: argparse.Namespace) -> str:
+    from jit.auth import service
+    from jit.auth.scopes import parse_scopes
     from jit.clock import SystemClock
     from jit.db import database
+    from jit.directory.models import User
 
     clock = SystemClock()
-    expires = clock.now() + timedelta(days=expires_in) if expires_in else None
     async with database(settings.database_url):
-        token, _ = await create_token(clock, user_name, name, expires)
-    return token
+        if args.token_command == "create":
+            try:
+                scopes = parse_scopes(args.scopes.split(",")) if args.scopes else None
+            except ValueError as exc:
+                raise SystemExit(f"error: --scopes: {exc}") from None
+            expires = _parse_expiry(args.expires, args.expires_in_days, clock.now())
+            token, _ = await service.create_token(clock, args.user_name, args.name, expires, scopes)
+            return token
+        if args.token_command == "revoke":
+            row = await service.revoke_token(clock, args.id)
+            return f"revoked token {row.id} ({row.name}) of {row.user.user_name}"
+        user_id = None
+        if args.user:
+            user = await User.get_or_none(user_name=args.user)
+            if user is None:
+                raise SystemExit(f"error: unknown user {args.user!r}")
+            user_id = user.id
+        lines = [f"{'ID':>5}  {'USER':<16} {'NAME':<20} {'SCOPES':<28} {'EXPIRES':<20} {'LAST USED':<20} STATE"]
+        now = clock.now()
+        for r in await service.list_tokens(user_id):
+            state = "revoked" if r.revoked_at else "expired" if r.expires_at and r.expires_at <= now else "active"
+            fmt = lambda d: d.strftime("%Y-%m-%d %H:%M") if d else "-"  # noqa: E731
+            scopes = ",".join(s.value for s in sorted(service.token_scopes(r), key=lambda s: s.value))
+            lines.append(f"{r.id:>5}  {r.user.user_name:<16} {r.name[:20]:<20} {scopes:<28} {fmt(r.expires_at):<20} "
+                         f"{fmt(r.last_used_at):<20} {state}")
+        return "\n".join(lines)
 
 
 def cmd_token(args: argparse.Namespace) -> None:
     from jit.errors import DomainError
 
     try:
-        print(asyncio.run(_create_token(_settings(), args.user_name, args.name, args.expires_in_days)))
+        print(asyncio.run(_token(_settings(), args)))
     except DomainError as exc:
         sys.exit(f"error: {exc.message}")
 
@@ -137,10 +181,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("sync", help="read the organization and identity store into the database").set_defaults(fn=cmd_sync)
     p = sub.add_parser("token", help="API tokens")
     tsub = p.add_subparsers(dest="token_command", required=True)
-    c = tsub.add_parser("create", help="print a new bearer token for USERNAME")
+    c = tsub.add_parser("create", help="print a new bearer token for USERNAME (shown once, stored hashed)")
     c.add_argument("user_name", metavar="USERNAME")
     c.add_argument("--name", default="cli")
-    c.add_argument("--expires-in-days", type=int, default=None)
+    c.add_argument("--scopes", default=None, help="comma-separated: read,request,decide,admin (default: all)")
+    c.add_argument("--expires", default=None, help="90d (default), 12h, 2027-01-31, or never")
+    c.add_argument("--expires-in-days", type=int, default=None, help=argparse.SUPPRESS)
+    c.set_defaults(fn=cmd_token)
+    c = tsub.add_parser("list", help="list tokens (never their secrets)")
+    c.add_argument("--user", default=None, help="only this user's tokens")
+    c.set_defaults(fn=cmd_token)
+    c = tsub.add_parser("revoke", help="revoke a token by its id")
+    c.add_argument("id", type=int)
     c.set_defaults(fn=cmd_token)
     p = sub.add_parser("rules", help="approval rules as code")
     rsub = p.add_subparsers(dest="action", required=True)

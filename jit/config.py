@@ -50,6 +50,32 @@ class Settings(BaseSettings):
     demo_aws_port: int = 4566
     demo_redis_port: int = 6380
 
+    # Sign-in and API security (docs/security.md).
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_scopes: str = "openid email profile"
+    # The claim matched against the directory: "email" or "preferred_username" (user name).
+    oidc_user_claim: Literal["email", "preferred_username"] = "email"
+    # Groups come from the directory; set this to take them from the ID token's claim instead.
+    oidc_groups_from_token: bool = False
+    oidc_groups_claim: str = "groups"
+    session_idle_timeout: int = 30 * 60
+    session_absolute_timeout: int = 12 * 3600
+    token_max_days: int = 365
+
+    graphql_introspection: bool | None = None  # None: on unless mode is production
+    graphql_max_depth: int = 12
+    graphql_max_tokens: int = 2000
+    graphql_max_aliases: int = 30
+    max_body_bytes: int = 256 * 1024
+    mutation_rate_limit: int = 60  # mutations per user per window
+    mutation_rate_window: int = 60  # seconds
+    ws_connection_init_timeout: float = 10.0
+    ws_max_subscriptions: int = 20
+    # How often an open websocket re-checks that its token or session is still valid.
+    ws_recheck_interval: float = 30.0
+
     @field_validator("admin_groups", "auditor_groups", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
@@ -57,7 +83,17 @@ class Settings(BaseSettings):
 
     @property
     def base_url(self) -> str:
-        return self.public_url or f"http://{self.host}:{self.port}"
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def introspection_enabled(self) -> bool:
+        if self.graphql_introspection is not None:
+            return self.graphql_introspection
+        return self.mode != "production"
+
+    @property
+    def https(self) -> bool:
+        return self.base_url.startswith("https://")
 
 
 def load_settings(**overrides: object) -> Settings:

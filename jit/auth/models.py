@@ -9,6 +9,9 @@ class ApiToken(Model):
     user = fields.ForeignKeyField("models.User", related_name="api_tokens", on_delete=fields.CASCADE)
     name = fields.CharField(max_length=128, default="")
     token_hash = fields.CharField(max_length=64, unique=True)
+    # Scope names (jit.auth.scopes.Scope); a token can do at most what its owner can and
+    # nothing beyond these. NULL: a token made before scopes existed, which keeps every scope.
+    scopes = fields.JSONField(null=True)
     created_at = fields.DatetimeField()
     expires_at = fields.DatetimeField(null=True)
     last_used_at = fields.DatetimeField(null=True)
@@ -16,3 +19,22 @@ class ApiToken(Model):
 
     class Meta:
         table = "api_token"
+
+
+class SignInSession(Model):
+    """A console session behind an HttpOnly cookie. Only digests of its secrets are stored."""
+
+    id = fields.IntField(primary_key=True)
+    user = fields.ForeignKeyField("models.User", related_name="sessions", on_delete=fields.CASCADE)
+    session_hash = fields.CharField(max_length=64, unique=True)
+    csrf_hash = fields.CharField(max_length=64)
+    method = fields.CharField(max_length=16)  # oidc | demo
+    # Group names from the ID token, used only when JIT_OIDC_GROUPS_FROM_TOKEN is set.
+    token_groups = fields.JSONField(null=True)
+    created_at = fields.DatetimeField()
+    last_seen_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+    ended_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "sign_in_session"

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from jit.auth.models import ApiToken
+from jit.auth.scopes import ALL_SCOPES, Scope
 from jit.clock import Clock
+from jit.config import Settings
 from jit.directory.models import User
-from jit.errors import NotFound, Unauthenticated
+from jit.errors import NotAllowed, NotFound, Unauthenticated, ValidationFailed
 
 PREFIX = "jit_"
 # Writing last_used_at on every request would turn reads into writes; a minute is plenty.
@@ -20,23 +24,78 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def same_digest(secret: str, expected_digest: str) -> bool:
+    return hmac.compare_digest(digest(secret), expected_digest)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who is calling and through what: an API token or a console session."""
+
+    user: User
+    scopes: frozenset[Scope]
+    method: str  # "token" | "session"
+    token_id: int | None = None
+    session_id: int | None = None
+    csrf_hash: str | None = None
+
+    def allows(self, needed: frozenset[Scope]) -> bool:
+        return bool(self.scopes & needed)
+
+
+def token_scopes(row: ApiToken) -> frozenset[Scope]:
+    if row.scopes is None:  # made before scopes existed
+        return ALL_SCOPES
+    return frozenset(Scope(s) for s in row.scopes if s in Scope._value2member_map_)
+
+
 async def create_token(
-    clock: Clock, user_name: str, name: str = "", expires_at: datetime | None = None
+    clock: Clock,
+    user_name: str,
+    name: str = "",
+    expires_at: datetime | None = None,
+    scopes: frozenset[Scope] | set[Scope] | None = None,
+    creator: Identity | None = None,
 ) -> tuple[str, ApiToken]:
+    """A new token for user_name. With a creator (an API caller), it is for the creator's
+    own user unless the creator is an admin, and never holds a scope the creator lacks."""
+    scopes = frozenset(ALL_SCOPES if scopes is None else scopes)
+    if not scopes:
+        raise ValidationFailed("give the token at least one scope", field="scopes")
+    if not name.strip() and creator is not None:
+        raise ValidationFailed("give the token a name", field="name")
+    if len(name) > 128:
+        raise ValidationFailed("a token name has at most 128 characters", field="name")
+    now = clock.now()
+    if expires_at is not None and expires_at <= now:
+        raise ValidationFailed("the expiry must be in the future", field="expiresAt")
+    if creator is not None and not scopes <= creator.scopes:
+        extra = ", ".join(sorted(s.value for s in scopes - creator.scopes))
+        raise NotAllowed(f"a token cannot grant scopes its creator lacks: {extra}", field="scopes")
     user = await User.get_or_none(user_name=user_name, removed_at=None)
     if user is None:
         raise NotFound(f"unknown user {user_name!r}; run `jit sync` first?", field="userName")
     token = PREFIX + secrets.token_urlsafe(32)
     row = await ApiToken.create(
-        user=user, name=name, token_hash=digest(token), created_at=clock.now(), expires_at=expires_at
+        user=user, name=name, token_hash=digest(token), created_at=now, expires_at=expires_at,
+        scopes=sorted(s.value for s in scopes),
     )
     return token, row
 
 
-async def revoke_token(clock: Clock, token_id: int) -> None:
-    updated = await ApiToken.filter(id=token_id, revoked_at=None).update(revoked_at=clock.now())
+async def list_tokens(user_id: str | None = None) -> list[ApiToken]:
+    """Tokens of one user, or of everyone when user_id is None (admins)."""
+    qs = ApiToken.all() if user_id is None else ApiToken.filter(user_id=user_id)
+    return await qs.order_by("-created_at", "-id").select_related("user")
+
+
+async def revoke_token(clock: Clock, token_id: int, owner_id: str | None = None) -> ApiToken:
+    """Revoke a token; with owner_id, only a token of that user (others look absent)."""
+    flt = {"id": token_id} if owner_id is None else {"id": token_id, "user_id": owner_id}
+    updated = await ApiToken.filter(revoked_at=None, **flt).update(revoked_at=clock.now())
     if not updated:
         raise NotFound(f"token {token_id} not found or already revoked", field="id")
+    return await ApiToken.get(id=token_id).select_related("user")
 
 
 def bearer(header: str | None) -> str | None:
@@ -48,19 +107,45 @@ def bearer(header: str | None) -> str | None:
     return value.strip()
 
 
-async def authenticate(clock: Clock, token: str | None) -> User:
+async def identify_token(clock: Clock, token: str | None) -> Identity:
     if not token:
         raise Unauthenticated("authentication required: send 'Authorization: Bearer <token>'", field="Authorization")
     row = await ApiToken.get_or_none(token_hash=digest(token)).select_related("user")
     now = clock.now()
     if row is None:
         raise Unauthenticated("unknown token", field="Authorization")
+    _check_token(row, now)
+    if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
+        await ApiToken.filter(id=row.id).update(last_used_at=now)
+    return Identity(user=row.user, scopes=token_scopes(row), method="token", token_id=row.id)
+
+
+def _check_token(row: ApiToken, now: datetime) -> None:
     if row.revoked_at is not None:
         raise Unauthenticated("this token was revoked", field="Authorization")
     if row.expires_at is not None and row.expires_at <= now:
         raise Unauthenticated("this token has expired", field="Authorization")
     if row.user.removed_at is not None:
         raise Unauthenticated("this token's user is no longer in the directory", field="Authorization")
-    if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
-        await ApiToken.filter(id=row.id).update(last_used_at=now)
-    return row.user
+
+
+async def authenticate(clock: Clock, token: str | None) -> User:
+    return (await identify_token(clock, token)).user
+
+
+async def still_valid(settings: Settings, clock: Clock, identity: Identity) -> bool:
+    """Whether an identity established earlier (an open websocket) may still act."""
+    from jit.auth import sessions
+
+    if identity.token_id is not None:
+        row = await ApiToken.get_or_none(id=identity.token_id).select_related("user")
+        if row is None:
+            return False
+        try:
+            _check_token(row, clock.now())
+        except Unauthenticated:
+            return False
+        return True
+    if identity.session_id is not None:
+        return await sessions.session_active(settings, clock, identity.session_id)
+    return False

@@ -5,6 +5,7 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
+from jit.auth.service import Identity
 from jit.directory.models import Account, PermissionSet, User
 from jit.runtime import Runtime
 
@@ -21,6 +22,8 @@ def _loader(model: type, key: str) -> DataLoader:
 class Context:
     runtime: Runtime
     user: User | None = None
+    # How the caller signed in (token or session) and the scopes that allows.
+    identity: Identity | None = None
     connection_params: dict[str, Any] | None = None
     request: Any = None
     response: Any = None

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import MaskErrors
 from strawberry.types import Info
 
+from jit.config import Settings
 from jit.graphql.context import Context
+from jit.graphql.security import build_extensions
+from jit.graphql.tokens import TokenMutation, TokenQuery
 from jit.graphql.directory import DirectoryQuery, Group, User
 from jit.graphql.rules import RulesMutation, RulesQuery
 from jit.graphql.tickets import TicketMutation, TicketQuery, TicketSubscription
@@ -21,7 +22,7 @@ class Me:
 
 
 @strawberry.type
-class Query(DirectoryQuery, RulesQuery, TicketQuery):
+class Query(DirectoryQuery, RulesQuery, TicketQuery, TokenQuery):
     @strawberry.field(description="The signed-in user.")
     async def me(self, info: Info[Context, None]) -> Me:
         actor = info.context.actor
@@ -30,7 +31,7 @@ class Query(DirectoryQuery, RulesQuery, TicketQuery):
 
 
 @strawberry.type
-class Mutation(TicketMutation, RulesMutation):
+class Mutation(TicketMutation, RulesMutation, TokenMutation):
     pass
 
 
@@ -43,17 +44,10 @@ class PublicError(ValueError):
     """Raised by resolvers for messages that are safe to show (bad ids, cursors)."""
 
 
-def _should_mask(error: GraphQLError) -> bool:
-    original = error.original_error
-    if original is None:
-        return False  # parse and validation errors describe the caller's own document
-    return not isinstance(original, ValueError) or type(original).__module__.startswith(("tortoise", "asyncpg", "redis"))
-
-
-def build_schema() -> strawberry.Schema:
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    """The served schema gets the guards of jit.graphql.security; the exported one is plain."""
     return strawberry.Schema(
-        query=Query, mutation=Mutation, subscription=Subscription,
-        extensions=[MaskErrors(should_mask_error=_should_mask, error_message="Unexpected error.")],
+        query=Query, mutation=Mutation, subscription=Subscription, extensions=build_extensions(settings),
     )
 
 

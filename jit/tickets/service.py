@@ -97,7 +97,9 @@ async def _resolve_targets(rt: Runtime, actor: User, principal: User, req: Ticke
         raise ValidationFailed("at least one target is required", field="targets")
     if len(req.targets) > rt.settings.max_targets:
         raise ValidationFailed(f"at most {rt.settings.max_targets} targets per ticket", field="targets")
-    account_ids = {t.account_id for t in req.targets}
+    # Only ids that could be accounts reach the query: the ORM refuses values longer than
+    # the column, which would surface as an unexpected error instead of "unknown account".
+    account_ids = {t.account_id for t in req.targets if len(t.account_id) <= 12}
     accounts = {a.id: a for a in await Account.filter(id__in=account_ids, removed_at=None)}
     permission_sets = await PermissionSet.filter(removed_at=None)
     by_arn = {p.arn: p for p in permission_sets}

@@ -1,0 +1,88 @@
+"""Console sessions: the only code that writes sign_in_session.
+
+The browser holds a random session secret in an HttpOnly cookie and a separate CSRF
+secret in a readable cookie; the database holds only their digests. A session ends at
+its absolute timeout, after the idle timeout without a request, or at logout.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from jit.auth.models import SignInSession
+from jit.auth.scopes import ALL_SCOPES
+from jit.auth.service import Identity, digest
+from jit.clock import Clock
+from jit.config import Settings
+from jit.directory.models import User
+from jit.errors import Unauthenticated
+
+# Refreshing last_seen_at on every request would turn reads into writes.
+LAST_SEEN_RESOLUTION = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class NewSession:
+    secret: str
+    csrf: str
+    row: SignInSession
+
+
+def cookie_names(settings: Settings) -> tuple[str, str]:
+    # The __Host- prefix makes browsers refuse the cookie unless Secure, Path=/ and host-only.
+    if settings.https:
+        return "__Host-jit_session", "__Host-jit_csrf"
+    return "jit_session", "jit_csrf"
+
+
+async def create_session(
+    settings: Settings, clock: Clock, user: User, method: str, token_groups: list[str] | None = None
+) -> NewSession:
+    now = clock.now()
+    secret, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    row = await SignInSession.create(
+        user=user, session_hash=digest(secret), csrf_hash=digest(csrf), method=method,
+        token_groups=token_groups, created_at=now, last_seen_at=now,
+        expires_at=now + timedelta(seconds=settings.session_absolute_timeout),
+    )
+    return NewSession(secret, csrf, row)
+
+
+def _live(settings: Settings, row: SignInSession, now) -> str | None:
+    if row.ended_at is not None:
+        return "this session has ended; sign in again"
+    if row.expires_at <= now:
+        return "this session has expired; sign in again"
+    if row.last_seen_at + timedelta(seconds=settings.session_idle_timeout) <= now:
+        return "this session was idle too long; sign in again"
+    return None
+
+
+async def identify_session(settings: Settings, clock: Clock, secret: str | None) -> Identity:
+    if not secret:
+        raise Unauthenticated("authentication required: sign in", field="session")
+    row = await SignInSession.get_or_none(session_hash=digest(secret)).select_related("user")
+    now = clock.now()
+    if row is None:
+        raise Unauthenticated("unknown session; sign in again", field="session")
+    problem = _live(settings, row, now)
+    if problem:
+        raise Unauthenticated(problem, field="session")
+    if row.user.removed_at is not None:
+        raise Unauthenticated("this user is no longer in the directory", field="session")
+    if now - row.last_seen_at > LAST_SEEN_RESOLUTION:
+        await SignInSession.filter(id=row.id).update(last_seen_at=now)
+    return Identity(user=row.user, scopes=ALL_SCOPES, method="session", session_id=row.id, csrf_hash=row.csrf_hash)
+
+
+async def session_active(settings: Settings, clock: Clock, session_id: int) -> bool:
+    row = await SignInSession.get_or_none(id=session_id).select_related("user")
+    return row is not None and _live(settings, row, clock.now()) is None and row.user.removed_at is None
+
+
+async def end_session(clock: Clock, secret: str | None) -> bool:
+    if not secret:
+        return False
+    return bool(await SignInSession.filter(session_hash=digest(secret), ended_at=None).update(ended_at=clock.now()))
