@@ -34,10 +34,14 @@ class Console:
         return candidate if candidate.is_file() else None
 
     async def serve(self, request: Request) -> Response:
+        path = request.url.path
+        if path.startswith(SERVER_PREFIXES):
+            # Paths the server owns are never the app: a route that exists only in some modes
+            # (demo sign-in) must be a plain 404 in the others, not a page that looks alive.
+            return Response("not found", status_code=404)
         index = self.root / "index.html"
         if not index.is_file():
             return HTMLResponse(_NOT_BUILT.replace("{{graphql}}", self.graphql_url), status_code=503)
-        path = request.url.path
         found = self._file(path) if path not in ("", "/") else None
         if found is not None:
             immutable = "/assets/" in path
@@ -47,6 +51,8 @@ class Console:
             return Response("not found", status_code=404)
         return FileResponse(index, headers={"Cache-Control": "no-cache"})
 
+
+SERVER_PREFIXES = ("/auth/", "/graphql/", "/healthz/", "/readyz", "/metrics")
 
 _NOT_BUILT = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>JIT</title></head>
