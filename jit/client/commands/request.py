@@ -90,10 +90,14 @@ def run(args: argparse.Namespace) -> int:
                     print(f"  {target_label(target)}  [rule {target['ruleName']}]")
             return ExitCode.OK
         info(f"requested ticket {ticket['id']}: {ticket['status']}; waiting until it is ACTIVE ...")
-        status, code = wait_until_active(
-            client, ticket["id"], timeout,
-            on_update=lambda u: info(f"  {u['status']}") if u.get("previousStatus") else None,
-        )
+        shown = [ticket["status"]]
+
+        def progress(update: dict[str, Any]) -> None:
+            if update["status"] != shown[-1]:
+                shown.append(update["status"])
+                info(f"  {update['status']}")
+
+        status, code = wait_until_active(client, ticket["id"], timeout, on_update=progress)
         if code != ExitCode.OK:
             raise ClientError(f"ticket {ticket['id']} is {status}: not granted", code)
         ticket.update({k: v for k, v in client.query(documents.TICKET, id=ticket["id"])["ticket"].items()
