@@ -209,8 +209,21 @@ def test_tickets_lists_filters_and_pages(jit, live):
     assert [t["id"] for t in mine.json()] == ids[::-1]  # newest first
     assert [t["id"] for t in jit("tickets", "--account", "identity-dev", "--limit", "2", "--output", "json").json()] \
         == ids[:0:-1]
-    assert jit("tickets", "--mine", "--account", "identity-dev", "--user", user="erin").code == 2
     assert jit("tickets", "--mine", "--account", "identity-dev", "--output", "json", user="erin").json() == []
+    # --for names the principal by user name. Whether maria may ask for erin is the rules'
+    # call (on-behalf requests come with the approval engine); either way erin was meant.
+    for_erin = jit("request", "--for", "erin", "--account", "identity-dev", "--permission-set", "ReadOnlyAccess",
+                   "--duration", "1h", "--reason", "on behalf", "--start", "+1h", "--output", "json", user="maria")
+    if for_erin.code == 0:
+        assert for_erin.json()["principal"]["userName"] == "erin"
+        # "Mine" also means tickets someone else asked for on my behalf.
+        assert [t["id"] for t in jit("tickets", "--mine", "--output", "json", user="erin").json()] \
+            == [for_erin.json()["id"]]
+        assert jit("cancel", for_erin.json()["id"], user="maria").code == 0
+    else:
+        _one_line_error(for_erin, ExitCode.NOT_ALLOWED, "for erin")
+    _one_line_error(jit("request", "--for", "nobody", "--account", "identity-dev", "--permission-set",
+                        "ReadOnlyAccess", "--duration", "1h"), ExitCode.INVALID, "--for", "nobody")
     assert set(ids) <= {t["id"] for t in jit("tickets", "--to-decide", "--all", "--output", "json", user="bob").json()}
     assert jit("tickets", "--status", "ACTIVE", "--account", "identity-dev", "--output", "json").json() == []
     _one_line_error(jit("tickets", "--status", "NOPE"), ExitCode.USAGE, "unknown status NOPE")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 from datetime import datetime, timezone
@@ -105,18 +106,12 @@ def run(args: argparse.Namespace) -> int:
     access = access_of(ticket, args.profile_format)
     if args.output == "json":
         # With --exec, stdout belongs to the command.
-        (info if args.exec else print)(_json({**ticket, "access": access}))
+        (info if args.exec else print)(json.dumps({**ticket, "access": access}, indent=2))
     elif not args.exec:
         print(aws_hint(ticket, access))
     else:
         info(aws_hint(ticket, access))
     return _exec(args.exec, ticket, access) if args.exec else ExitCode.OK
-
-
-def _json(data: Any) -> str:
-    import json
-
-    return json.dumps(data, indent=2)
 
 
 def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:

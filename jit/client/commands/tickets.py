@@ -7,7 +7,7 @@ from typing import Any
 
 from jit.client import documents
 from jit.client.errors import ClientError, ExitCode
-from jit.client.output import info, print_json, print_ticket, print_tickets
+from jit.client.output import print_json, print_ticket, print_tickets
 from jit.client.parse import ticket_id
 from jit.client.transport import GraphQLClient
 from jit.client.commands.common import connect, resolve_account, ticket_of
@@ -116,5 +116,3 @@ def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPar
         p.add_argument(f"--{text_arg}", "-m", default="", help=f"a {text_arg} recorded with the ticket")
         p.set_defaults(fn=_mutation(document, field, text_arg, verb))
 
-
-__all__ = ["register", "fetch_tickets", "get_ticket", "info"]
