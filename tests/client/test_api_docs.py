@@ -107,3 +107,26 @@ def test_pagination(live, client):
     open_tickets = fetch_tickets(client, {"status": ["PENDING_APPROVAL", "SCHEDULED", "ACTIVE"]}, None)
     assert len(open_tickets) >= 3
     assert run_example("pagination", live).strip() == f"{len(open_tickets)} open tickets"
+
+
+@pytest.mark.slow  # installs TypeScript and graphql-ws from npm
+def test_typescript_example_type_checks_and_follows_the_worker(live, client, tmp_path):
+    import shutil
+
+    here = Path(__file__).parent / "typescript"
+    for name in ("package.json", "tsconfig.json"):
+        shutil.copy(here / name, tmp_path / name)
+    (tmp_path / "example.ts").write_text(re.search(r"```ts\n(.*?)```", DOC.read_text(), re.S).group(1))
+    subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent"], cwd=tmp_path, check=True, timeout=300)
+    checked = subprocess.run([str(tmp_path / "node_modules" / ".bin" / "tsc"), "-p", "."], cwd=tmp_path,
+                             capture_output=True, text=True, timeout=120)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+    start = (datetime.now(timezone.utc) + timedelta(seconds=3)).isoformat()
+    ticket = client.mutate(documents.REQUEST, input={
+        "targets": [{"accountId": live.accounts["sandbox-ml"], "permissionSet": "ReadOnlyAccess"}],
+        "durationSeconds": 600, "startAt": start})["requestTicket"]
+    env = {**os.environ, "JIT_URL": live.url, "JIT_TOKEN": live.tokens["alice"], "TICKET_ID": ticket["id"]}
+    ran = subprocess.run(["node", "out/example.js"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.split() == ["SCHEDULED", "GRANTING", "ACTIVE"]
