@@ -249,6 +249,30 @@ def test_watch_streams_every_status_until_the_ticket_ends(jit):
     assert updates[-1]["ticket"]["endReason"] == "EXPIRED"
 
 
+def test_watch_reconnects_when_the_connection_drops(jit, live, tmp_path):
+    requested = jit("request", "--account", "sandbox-shared", "--permission-set", "ReadOnlyAccess",
+                    "--start", "+4s", "--duration", "3s", "--output", "json")
+    assert requested.code == 0, requested
+    proxy = FlakyProxy(live.port, drop_first=0)
+    env = {**client_env(live, "alice", tmp_path), "JIT_SERVER": proxy.url, "JIT_CLIENT_RETRY_DELAYS": "0.2,0.5,1"}
+    watch = subprocess.Popen([sys.executable, "-m", "jit.cli", "watch", requested.json()["id"], "--output", "json",
+                              "--timeout", "60s"], env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        first = json.loads(watch.stdout.readline())
+        assert first["status"] == "SCHEDULED"
+        proxy.cut()
+        rest, err = watch.communicate(timeout=60)
+    finally:
+        watch.kill()
+        proxy.stop()
+    assert watch.returncode == 0, err
+    updates = [first] + [json.loads(line) for line in rest.splitlines()]
+    assert updates[-1]["status"] == "ENDED"
+    versions = [u["version"] for u in updates]
+    assert versions == sorted(set(versions))  # nothing repeated after the reconnect
+    assert proxy.connections >= 2
+
+
 def test_queries_are_retried_and_mutations_are_not_resent(jit, live):
     proxy = FlakyProxy(live.port, drop_first=2)
     try:

@@ -17,6 +17,7 @@ class FlakyProxy:
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
         self._stopped = False
+        self._open: set[socket.socket] = set()
         threading.Thread(target=self._serve, daemon=True).start()
 
     @property
@@ -58,15 +59,29 @@ class FlakyProxy:
                 return
             self.requests_dropped += 1
 
+    def cut(self) -> None:
+        """Breaks every forwarded connection, as a network failure would."""
+        for sock in list(self._open):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
     def _forward(self, conn: socket.socket) -> None:
         with conn, socket.create_connection(("127.0.0.1", self.upstream_port)) as upstream:
+            self._open.add(conn)
             peers = {conn: upstream, upstream: conn}
-            while True:
-                readable, _, _ = select.select(list(peers), [], [], 30)
-                if not readable:
-                    return
-                for sock in readable:
-                    data = sock.recv(65536)
-                    if not data:
+            try:
+                while True:
+                    readable, _, _ = select.select(list(peers), [], [], 30)
+                    if not readable:
                         return
-                    peers[sock].sendall(data)
+                    for sock in readable:
+                        data = sock.recv(65536)
+                        if not data:
+                            return
+                        peers[sock].sendall(data)
+            except OSError:
+                return
+            finally:
+                self._open.discard(conn)
