@@ -180,6 +180,7 @@ def test_typed_api_errors_become_one_line_messages_with_exit_codes(jit, live):
     _one_line_error(jit("show", str(uuid.uuid4())), ExitCode.NOT_FOUND, "not found")
     _one_line_error(jit(*base, "--account", "sandbox-erin", "--duration", "2x"), ExitCode.USAGE, "--duration", "90m")
     _one_line_error(jit("show", "abc"), ExitCode.USAGE, "not a ticket id")
+    _one_line_error(jit("watch", str(uuid.uuid4())), ExitCode.NOT_FOUND, "not found")
     _one_line_error(jit(*base, "--account", "no-such-account", "--duration", "1h"), ExitCode.INVALID,
                     "no account with id or name 'no-such-account'")
     ambiguous = jit(*base, "--account", "twin", "--duration", "1h")

@@ -6,10 +6,11 @@ import argparse
 import json
 
 from jit.client.commands.common import connect
+from jit.client.commands.tickets import get_ticket
 from jit.client.errors import ExitCode
 from jit.client.follow import updates
 from jit.client.output import when
-from jit.client.parse import parse_duration, ticket_id
+from jit.client.parse import parse_duration
 
 
 def line(update: dict) -> str:
@@ -27,7 +28,9 @@ def line(update: dict) -> str:
 def run(args: argparse.Namespace) -> int:
     timeout = parse_duration(args.timeout, "--timeout") if args.timeout else None
     with connect() as client:
-        for update in updates(client, ticket_id(args.ticket), timeout):
+        # A clear "not found" up front; the subscription would only say that it failed.
+        ticket = get_ticket(client, args.ticket)
+        for update in updates(client, ticket["id"], timeout):
             if args.output == "json":
                 print(json.dumps(update), flush=True)
             else:
