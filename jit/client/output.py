@@ -121,7 +121,9 @@ def print_ticket(t: dict) -> None:
         for name in ("AT", "ACTION", "CHANGE", "BY"):
             history.add_column(name)
         for h in t["history"]:
-            change = f"{h['fromStatus'] or ''} → {h['toStatus']}" if h.get("toStatus") else ""
+            change = h.get("toStatus") or ""
+            if change and h.get("fromStatus"):
+                change = f"{h['fromStatus']} → {change}"
             history.add_row(when(h["at"]), h["action"], change, _user(h.get("actor")) if h.get("actor") else "jit")
         out.print()
         out.print(history)
