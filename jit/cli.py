@@ -153,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jit", usage="jit [-h] COMMAND [ARGS ...]",
                                      description="Just-in-time access for AWS Organizations",
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", prog="jit")
     p = sub.add_parser("serve", help="run the GraphQL API")
     p.add_argument("--host")
     p.add_argument("--port", type=int)

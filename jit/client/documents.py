@@ -68,26 +68,56 @@ subscription Watch($id: ID!) {
 }
 """
 
-# Issue 3's approval engine (extension and delegation); older servers lack them, which the
-# commands check for first.
+# The approval engine's extensions and delegations. Servers from before it lack them; the
+# commands check for the operation first (exit 9) rather than send a document it rejects.
+EXTENSION_FIELDS = """
+fragment ExtensionFields on Extension {
+  id ticketId additionalDurationSeconds reason status stepsRequired expiresAt previousEndAt newEndAt
+}
+"""
+
 EXTEND_FIELD = "requestExtension"
-EXTEND = f"""
-mutation Extend($input: RequestExtensionInput!) {{
-  requestExtension(input: $input) {{
-    __typename
-    ... on Extension {{ id status additionalSeconds reason newEndAt }}
-    {ERROR_FIELDS}
+EXTEND = EXTENSION_FIELDS + f"""
+mutation Extend($ticketId: ID!, $seconds: Int!, $reason: String!) {{
+  requestExtension(ticketId: $ticketId, additionalDurationSeconds: $seconds, reason: $reason) {{
+    __typename ...ExtensionFields {ERROR_FIELDS}
   }}
 }}
 """
 
-DELEGATE_FIELD = "createDelegation"
-DELEGATE = f"""
-mutation Delegate($input: CreateDelegationInput!) {{
-  createDelegation(input: $input) {{
-    __typename
-    ... on Delegation {{ id startsAt endsAt reason delegate {{ userName }} }}
-    {ERROR_FIELDS}
-  }}
+_DECIDE_EXTENSION = """
+mutation {name}($id: ID!, $comment: String!) {{
+  {field}(extensionId: $id, comment: $comment) {{ __typename ...ExtensionFields {errors} }}
 }}
+"""
+APPROVE_EXTENSION = EXTENSION_FIELDS + _DECIDE_EXTENSION.format(
+    name="ApproveExtension", field="approveExtension", errors=ERROR_FIELDS)
+REJECT_EXTENSION = EXTENSION_FIELDS + _DECIDE_EXTENSION.format(
+    name="RejectExtension", field="rejectExtension", errors=ERROR_FIELDS)
+
+DELEGATION_FIELDS = """
+fragment DelegationFields on Delegation {
+  id startsAt endsAt reason state ruleNames delegator { id userName } delegate { id userName }
+}
+"""
+
+APPROVAL_RULES = "query Rules { approvalRules { id name } }"
+
+DELEGATE_FIELD = "createDelegation"
+DELEGATE = DELEGATION_FIELDS + f"""
+mutation Delegate($input: CreateDelegationInput!) {{
+  createDelegation(input: $input) {{ __typename ...DelegationFields {ERROR_FIELDS} }}
+}}
+"""
+
+REVOKE_DELEGATION_FIELD = "revokeDelegation"
+REVOKE_DELEGATION = DELEGATION_FIELDS + f"""
+mutation RevokeDelegation($id: ID!) {{
+  revokeDelegation(id: $id) {{ __typename ...DelegationFields {ERROR_FIELDS} }}
+}}
+"""
+
+DELEGATIONS_FIELD = "delegations"
+DELEGATIONS = DELEGATION_FIELDS + """
+query Delegations($all: Boolean!) { delegations(includeInactive: $all) { ...DelegationFields } }
 """

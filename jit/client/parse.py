@@ -45,11 +45,12 @@ def parse_time(text: str, now: datetime, option: str = "--start") -> datetime:
     return moment.astimezone(timezone.utc)
 
 
-def ticket_id(text: str) -> str:
+def ticket_id(text: str, what: str = "ticket") -> str:
+    """Ids are UUIDs; a typo is caught here rather than sent."""
     try:
         return str(uuid.UUID(text.strip()))
     except ValueError:
-        raise ClientError(f"not a ticket id: {text!r}", ExitCode.USAGE) from None
+        raise ClientError(f"not a{'n' if what[0] in 'aeiou' else ''} {what} id: {text!r}", ExitCode.USAGE) from None
 
 
 def format_duration(seconds: int) -> str:

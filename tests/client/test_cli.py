@@ -191,7 +191,7 @@ def test_typed_api_errors_become_one_line_messages_with_exit_codes(jit, live):
     assert by_id.json()["targets"][0]["accountId"] == live.twins[0]
     assert by_id.json()["durationSeconds"] == 5400
 
-    mine = jit("request", "--account", "payments-dev", "--permission-set", "ReadOnlyAccess", "--duration", "1h",
+    mine = jit("request", "--account", "payments-prod", "--permission-set", "ReadOnlyAccess", "--duration", "1h",
                "--reason", "r", "--output", "json").json()
     _one_line_error(jit("approve", mine["id"]), ExitCode.NOT_ALLOWED, "your own ticket")
     jit("cancel", mine["id"])
@@ -200,20 +200,20 @@ def test_typed_api_errors_become_one_line_messages_with_exit_codes(jit, live):
 def test_tickets_lists_filters_and_pages(jit, live):
     ids = []
     for _ in range(3):
-        r = jit("request", "--account", "identity-dev", "--permission-set", "ReadOnlyAccess", "--duration", "1h",
+        r = jit("request", "--account", "identity-prod", "--permission-set", "ReadOnlyAccess", "--duration", "1h",
                 "--reason", "batch", "--start", "+1h", "--output", "json")
         assert r.code == 0, r
         assert r.json()["status"] == "PENDING_APPROVAL"
         ids.append(r.json()["id"])
 
-    mine = jit("tickets", "--mine", "--account", "identity-dev", "--output", "json")
+    mine = jit("tickets", "--mine", "--account", "identity-prod", "--output", "json")
     assert [t["id"] for t in mine.json()] == ids[::-1]  # newest first
-    assert [t["id"] for t in jit("tickets", "--account", "identity-dev", "--limit", "2", "--output", "json").json()] \
+    assert [t["id"] for t in jit("tickets", "--account", "identity-prod", "--limit", "2", "--output", "json").json()] \
         == ids[:0:-1]
-    assert jit("tickets", "--mine", "--account", "identity-dev", "--output", "json", user="erin").json() == []
+    assert jit("tickets", "--mine", "--account", "identity-prod", "--output", "json", user="erin").json() == []
     # --for names the principal by user name. Whether maria may ask for erin is the rules'
     # call (on-behalf requests come with the approval engine); either way erin was meant.
-    for_erin = jit("request", "--for", "erin", "--account", "identity-dev", "--permission-set", "ReadOnlyAccess",
+    for_erin = jit("request", "--for", "erin", "--account", "identity-prod", "--permission-set", "ReadOnlyAccess",
                    "--duration", "1h", "--reason", "on behalf", "--start", "+1h", "--output", "json", user="maria")
     if for_erin.code == 0:
         assert for_erin.json()["principal"]["userName"] == "erin"
@@ -223,17 +223,17 @@ def test_tickets_lists_filters_and_pages(jit, live):
         assert jit("cancel", for_erin.json()["id"], user="maria").code == 0
     else:
         _one_line_error(for_erin, ExitCode.NOT_ALLOWED, "for erin")
-    _one_line_error(jit("request", "--for", "nobody", "--account", "identity-dev", "--permission-set",
+    _one_line_error(jit("request", "--for", "nobody", "--account", "identity-prod", "--permission-set",
                         "ReadOnlyAccess", "--duration", "1h"), ExitCode.INVALID, "--for", "nobody")
     assert set(ids) <= {t["id"] for t in jit("tickets", "--to-decide", "--all", "--output", "json", user="bob").json()}
-    assert jit("tickets", "--status", "ACTIVE", "--account", "identity-dev", "--output", "json").json() == []
+    assert jit("tickets", "--status", "ACTIVE", "--account", "identity-prod", "--output", "json").json() == []
     _one_line_error(jit("tickets", "--status", "NOPE"), ExitCode.USAGE, "unknown status NOPE")
 
-    table = jit("tickets", "--account", "identity-dev")
+    table = jit("tickets", "--account", "identity-prod")
     assert table.code == 0
     assert table.out.splitlines()[0].split() == ["ID", "STATUS", "REQUESTER", "FOR", "TARGETS", "START", "DURATION"]
     assert all(i in table.out for i in ids)
-    assert f"identity-dev ({live.accounts['identity-dev']}) / ReadOnlyAccess" in table.out
+    assert f"identity-prod ({live.accounts['identity-prod']}) / ReadOnlyAccess" in table.out
     for ticket in ids:
         assert jit("cancel", ticket).code == 0
 

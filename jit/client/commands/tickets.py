@@ -10,7 +10,7 @@ from jit.client.errors import ClientError, ExitCode
 from jit.client.output import print_json, print_ticket, print_tickets
 from jit.client.parse import ticket_id
 from jit.client.transport import GraphQLClient
-from jit.client.commands.common import connect, resolve_account, ticket_of
+from jit.client.commands.common import connect, require_operation, resolve_account, ticket_of
 
 STATUSES = ("PENDING_APPROVAL", "SCHEDULED", "GRANTING", "ACTIVE", "REVOKING", "ENDED", "REJECTED",
             "CANCELLED", "EXPIRED", "FAILED")
@@ -75,8 +75,26 @@ def show(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def _decide_extension(args: argparse.Namespace, approve: bool) -> int:
+    from jit.client.commands.extend import describe, extension_of
+
+    field, document = (("approveExtension", documents.APPROVE_EXTENSION) if approve
+                       else ("rejectExtension", documents.REJECT_EXTENSION))
+    with connect() as client:
+        require_operation(client, "Mutation", field)
+        result = client.mutate(document, id=ticket_id(args.ticket, "extension"), comment=args.comment or "")
+    extension = extension_of(result[field])
+    if args.output == "json":
+        print_json(extension)
+    else:
+        print(describe(extension))
+    return ExitCode.OK
+
+
 def _mutation(document: str, field: str, text_arg: str, verb: str):
     def run(args: argparse.Namespace) -> int:
+        if getattr(args, "extension", False):
+            return _decide_extension(args, approve=field == "approveTicket")
         with connect() as client:
             result = client.mutate(document, **{"id": ticket_id(args.ticket), text_arg: getattr(args, text_arg) or ""})
         ticket = ticket_of(result[field])
@@ -114,5 +132,8 @@ def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPar
         p = sub.add_parser(name, parents=parents, help=help_text)
         p.add_argument("ticket", metavar="TICKET")
         p.add_argument(f"--{text_arg}", "-m", default="", help=f"a {text_arg} recorded with the ticket")
+        if text_arg == "comment":
+            p.add_argument("--extension", action="store_true",
+                           help=f"TICKET is an extension id (from `jit extend`): {name} the extension")
         p.set_defaults(fn=_mutation(document, field, text_arg, verb))
 
