@@ -89,8 +89,10 @@ class LiveJit:
 
         redis.Redis.from_url(self.redis_url).flushdb()
         reset_moto(self.moto_url)
-        out = subprocess.run([sys.executable, "-m", "tests.support.live"], env=self.env, check=True,
+        out = subprocess.run([sys.executable, "-m", "tests.support.live"], env=self.env,
                              capture_output=True, text=True, timeout=180)
+        if out.returncode != 0:
+            raise RuntimeError(f"seeding the live JIT failed:\n{out.stderr[-3000:]}")
         seeded = json.loads(out.stdout.strip().splitlines()[-1])
         self.tokens, self.accounts, self.twins = seeded["tokens"], seeded["accounts"], seeded["twins"]
         self.instance_arn, self.users = seeded["instance_arn"], seeded["users"]
@@ -139,7 +141,6 @@ async def _seed() -> dict:
     from jit.db import database, migrate
     from jit.demo.seed import seed_demo_organization
     from jit.directory.service import sync_directory
-    from jit.rules.service import RuleService, load_rules_yaml
 
     settings = Settings()
     org = await seed_demo_organization(settings.aws_endpoint_url, settings.aws_region)
@@ -156,9 +157,11 @@ async def _seed() -> dict:
     await migrate(settings.database_url)
     async with database(settings.database_url):
         await sync_directory(settings, AwsClients(settings), clock)
-        rules = load_rules_yaml(resources.files("jit.demo").joinpath("rules.yaml").read_text())
-        await RuleService(settings, clock).apply(rules, actor_id=None, prune=True)
         tokens = {name: (await create_token(clock, name, "tests"))[0] for name in sorted(org.users)}
+    # Through the command operators use, so the rules file is read exactly as in production.
+    rules = resources.files("jit.demo").joinpath("rules.yaml")
+    subprocess.run([sys.executable, "-m", "jit.cli", "rules", "apply", str(rules), "--prune"], check=True,
+                   stdout=subprocess.DEVNULL)
     return {"tokens": tokens, "accounts": org.accounts, "twins": twins, "instance_arn": org.instance_arn,
             "users": org.users, "permission_sets": org.permission_sets}
 
