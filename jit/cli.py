@@ -126,9 +126,6 @@ def cmd_demo(args: argparse.Namespace) -> None:
     run_demo(reset=not args.keep)
 
 
-SERVER_COMMANDS = ("serve", "worker", "demo", "migrate", "sync", "token", "rules", "export-schema")
-
-
 def _epilog(sub: argparse._SubParsersAction) -> str:
     from jit.client.cli import CLIENT_COMMANDS
     from jit.client.errors import EXIT_CODES_HELP
@@ -141,7 +138,9 @@ def _epilog(sub: argparse._SubParsersAction) -> str:
 
     return "\n\n".join([
         group("client commands (talk to a JIT server over its GraphQL API; start with `jit login`):", CLIENT_COMMANDS),
-        group("server commands (run and administer JIT itself):", SERVER_COMMANDS),
+        # Every other command runs or administers JIT itself, in the order it was added.
+        group("server commands (run and administer JIT itself):",
+              tuple(name for name in helps if name not in CLIENT_COMMANDS)),
         "`jit COMMAND --help` describes each command.",
         EXIT_CODES_HELP,
     ])

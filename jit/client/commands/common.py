@@ -61,7 +61,14 @@ def resolve_user(client: GraphQLClient, text: str, option: str) -> dict[str, Any
 def require_operation(client: GraphQLClient, root: str, field: str) -> None:
     """Fails with UNSUPPORTED when the server's schema lacks `root.field` (an older server),
     before anything is sent that it could misread."""
-    data = client.query("query Has($name: String!) { __type(name: $name) { fields { name } } }", name=root)
+    try:
+        data = client.query("query Has($name: String!) { __type(name: $name) { fields { name } } }", name=root)
+    except ClientError as exc:
+        if exc.code != ExitCode.ERROR:
+            raise
+        # Introspection turned off: send the operation; a server without it says
+        # "Cannot query field", which is UNSUPPORTED too.
+        return
     fields = {f["name"] for f in ((data.get("__type") or {}).get("fields") or [])}
     if field not in fields:
         raise ClientError(f"this server has no {field} {root.lower()}; it needs a newer JIT", ExitCode.UNSUPPORTED)
