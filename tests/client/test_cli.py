@@ -165,9 +165,12 @@ def test_wait_exit_code_says_how_the_ticket_ended(jit, live, tmp_path, decider, 
 def test_json_output_wait_and_timeout(jit):
     result = jit("request", "--account", "search-prod", "--permission-set", "ReadOnlyAccess", "--duration", "1h",
                  "--reason", "r", "--output", "json", "--wait", "--timeout", "2s")
-    _one_line_error(result, ExitCode.TIMEOUT, "--timeout", progress=True)
     pending = jit("tickets", "--mine", "--account", "search-prod", "--output", "json").json()
     assert [t["status"] for t in pending] == ["PENDING_APPROVAL"]
+    _one_line_error(result, ExitCode.TIMEOUT, f"ticket {pending[0]['id']} is still PENDING_APPROVAL after --timeout",
+                    progress=True)
+    _one_line_error(jit("request", "--account", "search-prod", "--permission-set", "ReadOnlyAccess", "--duration",
+                        "1h", "--profile-format", "{role}"), ExitCode.USAGE, "--profile-format")
     jit("cancel", pending[0]["id"])
 
 

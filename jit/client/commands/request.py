@@ -80,6 +80,11 @@ def run(args: argparse.Namespace) -> int:
     wait = args.wait or bool(args.exec)
     timeout = parse_duration(args.timeout, "--timeout") if args.timeout else None
     parse_duration(args.duration)  # a typo should fail before anything is looked up
+    try:
+        args.profile_format.format(account_id="1", account_name="a", permission_set="p")
+    except (KeyError, IndexError, ValueError):
+        raise ClientError("--profile-format may use only {account_name}, {account_id} and {permission_set}",
+                          ExitCode.USAGE) from None
     with connect() as client:
         ticket = ticket_of(client.mutate(documents.REQUEST, input=_input(client, args))["requestTicket"])
         if not wait:
@@ -98,7 +103,13 @@ def run(args: argparse.Namespace) -> int:
                 shown.append(update["status"])
                 info(f"  {update['status']}")
 
-        status, code = wait_until_active(client, ticket["id"], timeout, on_update=progress)
+        try:
+            status, code = wait_until_active(client, ticket["id"], timeout, on_update=progress)
+        except ClientError as exc:
+            if exc.code == ExitCode.TIMEOUT:
+                raise ClientError(f"ticket {ticket['id']} is still {shown[-1]} after --timeout "
+                                  "(it stays requested; `jit cancel` withdraws it)", exc.code) from None
+            raise
         if code != ExitCode.OK:
             raise ClientError(f"ticket {ticket['id']} is {status}: not granted", code)
         ticket.update({k: v for k, v in client.query(documents.TICKET, id=ticket["id"])["ticket"].items()
