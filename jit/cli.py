@@ -1,4 +1,5 @@
-"""`jit serve | worker | demo | migrate | sync | token | rules | export-schema`."""
+"""`jit`: server commands (serve, worker, demo, migrate, sync, token, rules, export-schema)
+and client commands (login, request, tickets, ...; see jit/client/)."""
 
 from __future__ import annotations
 
@@ -169,9 +170,33 @@ def cmd_demo(args: argparse.Namespace) -> None:
     run_demo(reset=not args.keep)
 
 
+def _epilog(sub: argparse._SubParsersAction) -> str:
+    from jit.client.cli import CLIENT_COMMANDS
+    from jit.client.errors import EXIT_CODES_HELP
+
+    helps = {action.dest: action.help for action in sub._choices_actions}
+    width = max(map(len, helps)) + 2
+
+    def group(title: str, names: tuple[str, ...]) -> str:
+        return title + "\n" + "\n".join(f"  {name:<{width}}{helps.get(name, '')}" for name in names)
+
+    return "\n\n".join([
+        group("client commands (talk to a JIT server over its GraphQL API; start with `jit login`):", CLIENT_COMMANDS),
+        # Every other command runs or administers JIT itself, in the order it was added.
+        group("server commands (run and administer JIT itself):",
+              tuple(name for name in helps if name not in CLIENT_COMMANDS)),
+        "`jit COMMAND --help` describes each command.",
+        EXIT_CODES_HELP,
+    ])
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="jit", description="Just-in-time access for AWS Organizations")
-    sub = parser.add_subparsers(dest="command", required=True)
+    from jit.client.cli import add_client_commands
+
+    parser = argparse.ArgumentParser(prog="jit", usage="jit [-h] COMMAND [ARGS ...]",
+                                     description="Just-in-time access for AWS Organizations",
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", prog="jit")
     p = sub.add_parser("serve", help="run the GraphQL API")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
@@ -207,6 +232,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="run everything on embedded defaults with a demo organization")
     p.add_argument("--keep", action="store_true", help="keep the demo database from the last run")
     p.set_defaults(fn=cmd_demo)
+    add_client_commands(sub)
+    parser.epilog = _epilog(sub)
+    # The epilog lists the commands in groups; argparse's own flat list would repeat them.
+    sub._choices_actions.clear()
+    sub.help = argparse.SUPPRESS
     return parser
 
 

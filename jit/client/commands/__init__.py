@@ -1,0 +1,1 @@
+"""One module per use case; each exposes `register(subparsers, parents)`."""
