@@ -208,7 +208,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         Route("/healthz", health),
         *auth_routes(settings),
         # Last: everything else is the console, with its client-side routes.
-        Route("/{path:path}", Console(settings).serve, methods=["GET", "HEAD"]),
+        Route("/{path:path}", Console(settings).serve, methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]),
     ])
     # Outermost first: every response gets the headers, even a 413.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

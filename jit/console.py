@@ -39,6 +39,8 @@ class Console:
             # Paths the server owns are never the app: a route that exists only in some modes
             # (demo sign-in) must be a plain 404 in the others, not a page that looks alive.
             return Response("not found", status_code=404)
+        if request.method not in ("GET", "HEAD"):
+            return Response("method not allowed", status_code=405, headers={"Allow": "GET, HEAD"})
         index = self.root / "index.html"
         if not index.is_file():
             return HTMLResponse(_NOT_BUILT.replace("{{graphql}}", self.graphql_url), status_code=503)
