@@ -22,6 +22,7 @@ const LIVE_TIMEOUT = 45_000;
 
 mkdirSync(artifacts, { recursive: true });
 const axeReport = [];
+const cspViolations = [];
 
 function checkAws(expect) {
   const [cmd, ...args] = JSON.parse(process.env.JIT_E2E_CHECK);
@@ -35,7 +36,8 @@ async function shot(page, name) {
 
 /** axe-core on the page as it is; serious and critical violations fail the run. */
 async function audit(page, name) {
-  await page.addScriptTag({ content: axeSource });
+  // evaluate, not a script tag: the console's CSP (rightly) refuses inline scripts.
+  await page.evaluate(axeSource);
   const violations = await page.evaluate(async () => {
     // eslint-disable-next-line no-undef
     const result = await axe.run(document, { resultTypes: ["violations"] });
@@ -62,7 +64,12 @@ async function signIn(browser, token, name) {
 async function signInPage(context, token, name, where) {
   const page = await context.newPage();
   page.on("pageerror", (e) => console.error(`[${name}] page error:`, e.message));
-  page.on("console", (m) => m.type() === "error" && console.error(`[${name}] console:`, m.text()));
+  page.on("console", (m) => {
+    if (m.type() !== "error") return;
+    console.error(`[${name}] console:`, m.text().slice(0, 300));
+    // The console must work under the server's CSP as deployed: any violation fails the run.
+    if (m.text().includes("Content Security Policy")) cspViolations.push(`[${name}] ${m.text().slice(0, 300)}`);
+  });
   await page.goto(config.baseUrl + where);
   await page.locator('input[type="password"]').waitFor();
   if (name === "alice" && where === "/") await visit(page, "00-sign-in");
@@ -250,4 +257,5 @@ test("request, approve in a second browser, watch it go ACTIVE and ENDED live", 
   writeFileSync(path.join(artifacts, "axe-report.json"), JSON.stringify(axeReport, null, 2));
   console.log("axe-core: page, violations (any impact), serious+critical");
   for (const r of axeReport) console.log(`  ${r.page.padEnd(32)} ${String(r.violations).padStart(3)} ${String(r.serious).padStart(3)}`);
+  assert.deepEqual(cspViolations, [], "the console broke the server's Content Security Policy");
 });
