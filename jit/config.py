@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     admin_groups: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["jit-admins"])
     auditor_groups: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["jit-auditors"])
 
+    # Changes to approval rules scoped to these OUs (ids or name paths, nested OUs included)
+    # take effect only once a second admin approves them.
+    rule_change_approval_ous: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # How long before a ticket's approval window closes its pending approvers are reminded.
+    approval_reminder_before_seconds: int = 3600
+
     min_duration_seconds: int = 15 * 60
     max_targets: int = 20
     sync_interval: int = 3600
@@ -48,7 +54,7 @@ class Settings(BaseSettings):
     demo_aws_port: int = 4566
     demo_redis_port: int = 6380
 
-    @field_validator("admin_groups", "auditor_groups", mode="before")
+    @field_validator("admin_groups", "auditor_groups", "rule_change_approval_ous", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)

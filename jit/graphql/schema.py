@@ -9,7 +9,9 @@ from strawberry.types import Info
 
 from jit.graphql.context import Context
 from jit.graphql.directory import DirectoryQuery, Group, User
-from jit.graphql.rules import RulesMutation, RulesQuery
+from jit.graphql.approval_engine import ApprovalEngineMutation, ApprovalEngineQuery
+from jit.graphql.groups import GroupsMutation, GroupsQuery
+from jit.graphql.rules import RuleChangesQuery, RulesMutation, RulesQuery
 from jit.graphql.tickets import TicketMutation, TicketQuery, TicketSubscription
 
 
@@ -21,7 +23,7 @@ class Me:
 
 
 @strawberry.type
-class Query(DirectoryQuery, RulesQuery, TicketQuery):
+class Query(DirectoryQuery, RulesQuery, TicketQuery, ApprovalEngineQuery, GroupsQuery, RuleChangesQuery):
     @strawberry.field(description="The signed-in user.")
     async def me(self, info: Info[Context, None]) -> Me:
         actor = info.context.actor
@@ -30,7 +32,7 @@ class Query(DirectoryQuery, RulesQuery, TicketQuery):
 
 
 @strawberry.type
-class Mutation(TicketMutation, RulesMutation):
+class Mutation(TicketMutation, RulesMutation, ApprovalEngineMutation, GroupsMutation):
     pass
 
 

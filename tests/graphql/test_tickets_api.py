@@ -80,7 +80,8 @@ async def test_racing_approvals_produce_exactly_one_grant(api, demo):
         ticket = await Ticket.get(id=ticket_id)
         assert ticket.status == S.SCHEDULED
     jobs = await demo.rt.redis.queued_jobs()
-    assert sorted(j.function for j in jobs) == ["tickets.grant"] * 3
+    # (Each ticket also has its approval-window jobs, which the approval cancels in effect.)
+    assert sorted(j.function for j in jobs if j.function.startswith("tickets.")) == ["tickets.grant"] * 3
 
 
 async def test_reject_cancel_and_revoke(api, demo):
