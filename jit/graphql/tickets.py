@@ -463,7 +463,7 @@ class TicketSubscription:
                 if row is None:
                     return
                 # Access can change while the socket is open; check again for every event.
-                if not await rt.authz.may_read(actor.id, await tickets.ticket_parties(row)):
+                if not await rt.authz.may_read(actor.id, await tickets.ticket_parties(row), rt.clock.now()):
                     return
                 yield TicketUpdate(
                     ticket_id=strawberry.ID(event.ticket_id),
