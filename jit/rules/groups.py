@@ -223,13 +223,15 @@ async def apply_rules_file(settings: Settings, clock: Clock, text: str, actor_id
 
     group_specs = load_groups_yaml(text)
     rule_specs: list[RuleSpec] = load_rules_yaml(text)
-    groups = await GroupService(settings, clock).apply(group_specs, actor_id, prune=False)
-    rules = await RuleService(settings, clock).apply(rule_specs, actor_id, prune=prune)
-    if prune:
-        names = {s.name for s in group_specs}
-        service = GroupService(settings, clock)
-        for row in await PermissionSetGroup.all():
-            if row.name not in names and not await _rules_using(row.name):
-                await service.delete(row.id, actor_id)
-                groups.deleted.append(row.name)
+    # One transaction for the whole file: a bad rule also undoes the file's groups.
+    async with in_transaction():
+        groups = await GroupService(settings, clock).apply(group_specs, actor_id, prune=False)
+        rules = await RuleService(settings, clock).apply(rule_specs, actor_id, prune=prune)
+        if prune:
+            names = {s.name for s in group_specs}
+            service = GroupService(settings, clock)
+            for row in await PermissionSetGroup.all():
+                if row.name not in names and not await _rules_using(row.name):
+                    await service.delete(row.id, actor_id)
+                    groups.deleted.append(row.name)
     return FileReport(groups, rules)

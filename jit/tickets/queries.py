@@ -48,9 +48,9 @@ async def awaiting_decision_ids(rt: Runtime, actor_id: str) -> list[uuid.UUID]:
         return []
     pending = await TicketStep.filter(
         status=StepStatus.PENDING, ticket__status=TicketStatus.PENDING_APPROVAL
-    ).exclude(ticket__requester_id=actor_id).exclude(ticket__principal_id=actor_id).exclude(
-        ticket__approval_expires_at__lte=now
-    ).order_by("ticket_id", "position").values(
+    ).filter(
+        Q(ticket__approval_expires_at__isnull=True) | Q(ticket__approval_expires_at__gt=now)
+    ).exclude(ticket__requester_id=actor_id).exclude(ticket__principal_id=actor_id).order_by("ticket_id", "position").values(
         "ticket_id", "rule_id", "step_index", "ticket__requester_id", "ticket__principal_id"
     )
     current: dict[uuid.UUID, tuple[tuple[str, int], tuple[str, str]]] = {}
