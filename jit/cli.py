@@ -133,14 +133,17 @@ def cmd_token(args: argparse.Namespace) -> None:
 async def _rules(settings: Settings, action: str, path: str | None, prune: bool) -> str:
     from jit.clock import SystemClock
     from jit.db import database
-    from jit.rules.service import RuleService, dump_rules_yaml, list_rules, load_rules_yaml
+    from jit.rules.groups import apply_rules_file, dump_groups_yaml, list_groups
+    from jit.rules.service import dump_rules_yaml, list_rules
 
     async with database(settings.database_url):
         if action == "export":
-            return dump_rules_yaml(await list_rules())
+            return dump_groups_yaml(await list_groups()) + dump_rules_yaml(await list_rules())
         text = sys.stdin.read() if path == "-" else Path(path).read_text()
-        report = await RuleService(settings, SystemClock()).apply(load_rules_yaml(text), actor_id=None, prune=prune)
-        return (f"created: {report.created}\nupdated: {report.updated}\n"
+        result = await apply_rules_file(settings, SystemClock(), text, actor_id=None, prune=prune)
+        g, report = result.groups, result.rules
+        return (f"permission set groups: created {g.created}, updated {g.updated}, deleted {g.deleted}\n"
+                f"created: {report.created}\nupdated: {report.updated}\n"
                 f"unchanged: {report.unchanged}\ndeleted: {report.deleted}")
 
 

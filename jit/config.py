@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     admin_groups: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["jit-admins"])
     auditor_groups: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["jit-auditors"])
 
+    # Changes to approval rules scoped to these OUs (ids or name paths, nested OUs included)
+    # take effect only once a second admin approves them.
+    rule_change_approval_ous: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # How long before a ticket's approval window closes its pending approvers are reminded.
+    approval_reminder_before_seconds: int = 3600
+
     min_duration_seconds: int = 15 * 60
     max_targets: int = 20
     sync_interval: int = 3600
@@ -76,7 +82,7 @@ class Settings(BaseSettings):
     # How often an open websocket re-checks that its token or session is still valid.
     ws_recheck_interval: float = 30.0
 
-    @field_validator("admin_groups", "auditor_groups", mode="before")
+    @field_validator("admin_groups", "auditor_groups", "rule_change_approval_ous", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)

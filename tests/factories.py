@@ -10,7 +10,7 @@ import boto3
 from jit.demo.seed import DemoOrganization, seed_demo_organization
 from jit.directory.models import User
 from jit.directory.service import sync_directory
-from jit.rules.service import RuleService, load_rules_yaml
+from jit.rules.groups import apply_rules_file
 from jit.runtime import Runtime
 from jit.tickets import service as tickets
 from jit.tickets.models import Ticket
@@ -55,6 +55,6 @@ class World:
 async def seed_world(rt: Runtime) -> World:
     org = await seed_demo_organization(rt.settings.aws_endpoint_url, rt.settings.aws_region)
     await sync_directory(rt.settings, rt.aws, rt.clock)
-    rules = load_rules_yaml(resources.files("jit.demo").joinpath("rules.yaml").read_text())
-    await RuleService(rt.settings, rt.clock).apply(rules, actor_id=None, prune=True)
+    text = resources.files("jit.demo").joinpath("rules.yaml").read_text()
+    await apply_rules_file(rt.settings, rt.clock, text, actor_id=None, prune=True)
     return World(rt, org)

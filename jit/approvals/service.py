@@ -21,6 +21,13 @@ async def current_step(ticket_id) -> TicketStep | None:
     return await TicketStep.filter(ticket_id=ticket_id, status=StepStatus.PENDING).order_by("position").first()
 
 
+async def counted_people(ticket_id) -> set[str]:
+    """Everyone a decision on this ticket already counts for: the decider, or the person
+    they acted for through a delegation."""
+    rows = await Decision.filter(ticket_id=ticket_id).values_list("decider_id", "on_behalf_of_id")
+    return {on_behalf or decider for decider, on_behalf in rows}
+
+
 async def decide(rt: Runtime, actor: User, ticket_id: str, outcome: Outcome, comment: str = "") -> Ticket:
     """Record one person's decision on the ticket's current step.
 
@@ -41,27 +48,40 @@ async def decide(rt: Runtime, actor: User, ticket_id: str, outcome: Outcome, com
                 f"only a ticket awaiting approval can be decided; this one is {ticket.status.value}",
                 current=ticket.status.value, field="ticketId",
             )
+        if ticket.approval_expires_at is not None and rt.clock.now() >= ticket.approval_expires_at:
+            raise WrongState("the approval window of this ticket has closed", current=ticket.status.value,
+                             field="ticketId")
         who = await ticket_parties(ticket)
         if actor.id in (who.requester_id, who.principal_id):
             raise NotAllowed("you cannot decide your own ticket", field="ticketId")
         step = await current_step(ticket.id)
         if step is None:  # pragma: no cover - a pending ticket always has a pending step
             raise WrongState("the ticket has no step awaiting a decision", current=ticket.status.value)
-        if not await rt.authz.may_decide(actor.id, who, str(step.rule_id), step.step_index):
+        now = rt.clock.now()
+        # Delegations are checked now, at decision time, not when the ticket was created.
+        identities = await rt.authz.deciding_as(actor.id, who, str(step.rule_id), step.step_index, now)
+        if not identities:
             raise NotAllowed(f"you are not an approver of step {step.name!r} ({step.rule_name})", field="ticketId")
         if await Decision.filter(ticket_id=ticket.id, decider_id=actor.id).exists():
             raise NotAllowed("you have already decided this ticket; one person counts once", field="ticketId")
-        now = rt.clock.now()
+        counted = await counted_people(ticket.id)
+        remaining = [who_ for who_ in identities if who_ not in counted]
+        if not remaining:
+            raise NotAllowed(
+                "a decision already counts for you (or for everyone you act for) on this ticket", field="ticketId"
+            )
+        on_behalf_of = None if remaining[0] == actor.id else remaining[0]
         try:
             await Decision.create(
                 ticket_id=ticket.id, step_id=step.id, decider_id=actor.id, outcome=outcome,
-                comment=comment, created_at=now,
+                comment=comment, created_at=now, on_behalf_of_id=on_behalf_of,
             )
         except IntegrityError:
             raise NotAllowed("you have already decided this ticket; one person counts once", field="ticketId") from None
         await record(
             now, actor.id, f"decision.{outcome.value.lower()}", ticket_id=ticket.id,
-            detail={"step": step.name, "rule": step.rule_name, "comment": comment},
+            detail={"step": step.name, "rule": step.rule_name, "comment": comment,
+                    **({"on_behalf_of": on_behalf_of} if on_behalf_of else {})},
         )
         if outcome == Outcome.REJECTED:
             await TicketStep.filter(id=step.id).update(status=StepStatus.REJECTED, completed_at=now)

@@ -28,6 +28,7 @@ OPERATION_SCOPES: dict[str, dict[str, frozenset[Scope]]] = {
         for name in (
             "me", "accounts", "organizationalUnits", "permissionSets", "users", "groups", "approvalRules",
             "ticket", "tickets", "requestableTargets", "apiTokens",
+            "delegations", "permissionSetGroups", "pendingRuleChanges",
         )
     },
     "Mutation": {
@@ -36,6 +37,20 @@ OPERATION_SCOPES: dict[str, dict[str, frozenset[Scope]]] = {
         "approveTicket": frozenset({_D}),
         "rejectTicket": frozenset({_D}),
         "revokeTicket": frozenset({_Q, _D, _A}),
+        # Extending and break-glass are the requester's acts on their own ticket.
+        "requestExtension": frozenset({_Q}),
+        "breakGlassTicket": frozenset({_Q}),
+        # Handing one's approvals to someone else is an approver's act.
+        "createDelegation": frozenset({_D}),
+        "revokeDelegation": frozenset({_D}),
+        "approveExtension": frozenset({_D}),
+        "rejectExtension": frozenset({_D}),
+        "reviewBreakGlass": frozenset({_D}),
+        "createPermissionSetGroup": frozenset({_A}),
+        "updatePermissionSetGroup": frozenset({_A}),
+        "deletePermissionSetGroup": frozenset({_A}),
+        "approveRuleChange": frozenset({_A}),
+        "rejectRuleChange": frozenset({_A}),
         "createApprovalRule": frozenset({_A}),
         "updateApprovalRule": frozenset({_A}),
         "deleteApprovalRule": frozenset({_A}),

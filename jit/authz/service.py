@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import datetime
 from importlib import resources
 
 import casbin
@@ -16,8 +17,10 @@ import casbin
 from jit.authz.compiler import (
     ADMIN,
     AUDITOR,
+    DelegationGrant,
     Directory,
     compile_policy,
+    delegation_object,
     object_match,
     target_object,
     user_subject,
@@ -25,7 +28,7 @@ from jit.authz.compiler import (
 from jit.authz.version import current_policy_version
 from jit.config import Settings
 from jit.directory.models import Account, Group, GroupMembership, PermissionSet, User
-from jit.rules.models import ApprovalRule
+from jit.rules.models import ApprovalRule, PermissionSetGroup
 from jit.rules.service import ou_name_paths
 
 
@@ -59,7 +62,17 @@ async def load_directory() -> Directory:
         account_ids=account_ids,
         ou_ids=ou_ids,
         permission_set_arns=dict(await PermissionSet.filter(removed_at=None).values_list("name", "arn")),
+        permission_set_groups=dict(await PermissionSetGroup.all().values_list("name", "permission_sets")),
     )
+
+
+async def load_delegations() -> list[DelegationGrant]:
+    from jit.approvals.models import Delegation
+
+    rows = await Delegation.filter(revoked_at=None).values_list(
+        "delegator_id", "delegate_id", "starts_at", "ends_at", "rule_ids"
+    )
+    return [DelegationGrant(a, b, start, end, tuple(str(r) for r in rules or ())) for a, b, start, end, rules in rows]
 
 
 class Authorizer:
@@ -67,6 +80,7 @@ class Authorizer:
         self._settings = settings
         self._enforcer: casbin.Enforcer | None = None
         self._rules: dict[str, ApprovalRule] = {}
+        self._delegations: list[DelegationGrant] = []
         self._version = -1
         self._lock = asyncio.Lock()
         self.unresolved: list[str] = []
@@ -83,7 +97,8 @@ class Authorizer:
 
     async def _rebuild(self, version: int) -> None:
         rules = await ApprovalRule.all()
-        compiled = compile_policy(rules, await load_directory(), self._settings)
+        delegations = await load_delegations()
+        compiled = compile_policy(rules, await load_directory(), self._settings, delegations)
         model = casbin.Model()
         model.load_model_from_text(resources.files("jit.authz").joinpath("model.conf").read_text())
         enforcer = casbin.Enforcer(model)
@@ -93,6 +108,7 @@ class Authorizer:
         if compiled.groupings:
             enforcer.add_grouping_policies(compiled.groupings)
         self._enforcer = enforcer
+        self._delegations = delegations
         self._rules = {str(r.id): r for r in rules}
         self._version = version
         self.unresolved = compiled.unresolved
@@ -110,22 +126,109 @@ class Authorizer:
     ) -> list[ApprovalRule]:
         """Rules under which actor may request the target for principal; empty means no.
 
-        On-behalf requests are not granted by any rule yet, so the principal must be the
-        actor."""
-        if actor_id != principal_id:
-            return []
-        return await self.rules_covering(actor_id, account, permission_set_arn)
+        For someone else, the target must be one the principal could request, under a rule
+        whose on-behalf lines let the actor request for the principal."""
+        if actor_id == principal_id:
+            return await self.rules_covering(actor_id, account, permission_set_arn)
+        covering = await self.rules_covering(principal_id, account, permission_set_arn)
+        allowed = await self.request_for_rule_ids(actor_id, principal_id)
+        return [rule for rule in covering if str(rule.id) in allowed]
 
-    async def may_decide(self, actor_id: str, ticket: TicketParties, rule_id: str, step_index: int) -> bool:
+    async def request_for_rule_ids(self, actor_id: str, principal_id: str) -> set[str]:
+        """Rules under which `actor_id` may request for `principal_id` (anyone may for themself)."""
+        enforcer = await self._fresh()
+        if actor_id == principal_id:
+            return set(self._rules)
+        sub, obj = user_subject(actor_id), user_subject(principal_id)
+        return {rid for rid in self._rules if enforcer.enforce(sub, rid, obj, "request_for")}
+
+    async def may_decide(
+        self, actor_id: str, ticket: TicketParties, rule_id: str, step_index: int, now: datetime | None = None
+    ) -> bool:
+        return bool(await self.deciding_as(actor_id, ticket, rule_id, step_index, now))
+
+    async def deciding_as(
+        self, actor_id: str, ticket: TicketParties, rule_id: str, step_index: int, now: datetime | None = None
+    ) -> list[str]:
+        """Whose decision the actor may record on this step: themself if they are an
+        approver, then each approver who delegated to them and whose delegation is valid
+        at `now`. Not transitive: a delegator counts only with their own approver rights.
+        Nobody decides a ticket they requested or receive, directly or by delegation."""
+        selves = (ticket.requester_id, ticket.principal_id)
+        if actor_id in selves:
+            return []
+        enforcer = await self._fresh()
+        step = f"step:{step_index}"
+        result = []
+        if enforcer.enforce(user_subject(actor_id), rule_id, step, "decide"):
+            result.append(actor_id)
+        if now is not None:
+            for delegator in self._delegators_of(actor_id):
+                if delegator in selves or delegator in result:
+                    continue
+                if enforcer.enforce(
+                    user_subject(actor_id), rule_id, delegation_object(delegator, now), "act_as"
+                ) and enforcer.enforce(user_subject(delegator), rule_id, step, "decide"):
+                    result.append(delegator)
+        return result
+
+    def _delegators_of(self, actor_id: str) -> list[str]:
+        return sorted({d.delegator_id for d in self._delegations if d.delegate_id == actor_id})
+
+    async def active_delegators(self, actor_id: str, rule_id: str, now: datetime) -> list[str]:
+        """Who `actor_id` may act for under `rule_id` at `now`."""
+        enforcer = await self._fresh()
+        sub = user_subject(actor_id)
+        return [
+            d for d in self._delegators_of(actor_id)
+            if enforcer.enforce(sub, rule_id, delegation_object(d, now), "act_as")
+        ]
+
+    async def approver_rule_ids(self, actor_id: str) -> set[str]:
+        """Rules with a step `actor_id` may decide in their own right (what they can delegate)."""
+        return {rid for rid, _ in await self.decidable_steps(actor_id)}
+
+    async def may_cancel(self, actor_id: str, ticket: TicketParties) -> bool:
+        if actor_id in (ticket.requester_id, ticket.principal_id):
+            return True
+        return await self.is_admin(actor_id)
+
+    async def may_extend(self, actor_id: str, ticket: TicketParties) -> bool:
+        """Only the people the access is for ask for more of it."""
+        return actor_id in (ticket.requester_id, ticket.principal_id)
+
+    async def may_break_glass(self, actor_id: str, ticket: TicketParties, rule_ids: frozenset[str] | set[str]) -> bool:
+        """The requester approves their own ticket, only if every rule governing it allows it."""
+        if actor_id != ticket.requester_id or not rule_ids:
+            return False
+        enforcer = await self._fresh()
+        sub = user_subject(actor_id)
+        return all(enforcer.enforce(sub, str(rid), "ticket", "break_glass") for rid in rule_ids)
+
+    async def may_review(self, actor_id: str, ticket: TicketParties) -> bool:
+        """A break-glass ticket is reviewed by an approver of one of its rules, never by
+        the people it was for."""
         if actor_id in (ticket.requester_id, ticket.principal_id):
             return False
         enforcer = await self._fresh()
-        return enforcer.enforce(user_subject(actor_id), rule_id, f"step:{step_index}", "decide")
+        sub = user_subject(actor_id)
+        return any(enforcer.enforce(sub, rid, "ticket", "review") for rid in ticket.rule_ids)
 
-    async def may_read(self, actor_id: str, ticket: TicketParties) -> bool:
+    async def may_read(self, actor_id: str, ticket: TicketParties, now: datetime | None = None) -> bool:
         if actor_id in (ticket.requester_id, ticket.principal_id):
             return True
-        return await self._any_rule(actor_id, ticket.rule_ids, "read")
+        if await self._any_rule(actor_id, ticket.rule_ids, "read"):
+            return True
+        # A delegate reads what their delegator may, while the delegation is valid, so the
+        # tickets in their inbox open.
+        if now is not None:
+            for rid in ticket.rule_ids:
+                for delegator in await self.active_delegators(actor_id, rid, now):
+                    if delegator not in (ticket.requester_id, ticket.principal_id) and await self._any_rule(
+                        delegator, frozenset({rid}), "read"
+                    ):
+                        return True
+        return False
 
     async def may_revoke(self, actor_id: str, ticket: TicketParties) -> bool:
         if actor_id in (ticket.requester_id, ticket.principal_id):
@@ -157,6 +260,19 @@ class Authorizer:
         enforcer = await self._fresh()
         sub = user_subject(actor_id)
         return {rid for rid in self._rules if enforcer.enforce(sub, rid, "ticket", "read")}
+
+    async def delegated_steps(self, actor_id: str, now: datetime) -> dict[str, set[tuple[str, int]]]:
+        """Delegator id -> (rule id, step index) pairs `actor_id` may decide for them at `now`."""
+        await self._fresh()
+        result: dict[str, set[tuple[str, int]]] = {}
+        for delegator in self._delegators_of(actor_id):
+            steps = {
+                (rid, index) for rid, index in await self.decidable_steps(delegator)
+                if delegator in await self.active_delegators(actor_id, rid, now)
+            }
+            if steps:
+                result[delegator] = steps
+        return result
 
     async def decidable_steps(self, actor_id: str) -> set[tuple[str, int]]:
         """(rule id, step index) pairs `actor_id` may decide, for the inbox."""

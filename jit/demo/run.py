@@ -45,15 +45,17 @@ async def _prepare(demo_users: list[str]) -> dict[str, str]:
     from jit.config import Settings
     from jit.db import database, migrate
     from jit.directory.service import sync_directory
-    from jit.rules.service import RuleService, load_rules_yaml
+    from jit.demo.delegation import seed_demo_delegation
+    from jit.rules.groups import apply_rules_file
 
     settings = Settings()
     clock = SystemClock()
     await migrate(settings.database_url)
     async with database(settings.database_url):
         await sync_directory(settings, AwsClients(settings), clock)
-        rules = load_rules_yaml(resources.files("jit.demo").joinpath("rules.yaml").read_text())
-        await RuleService(settings, clock).apply(rules, actor_id=None, prune=True)
+        text = resources.files("jit.demo").joinpath("rules.yaml").read_text()
+        await apply_rules_file(settings, clock, text, actor_id=None, prune=True)
+        await seed_demo_delegation(settings, clock)
         tokens = {}
         for name in demo_users:
             tokens[name], _ = await create_token(clock, name, "demo")

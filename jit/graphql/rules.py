@@ -5,12 +5,14 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from jit import errors
 from jit.graphql.context import Context
 from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, WrongStateError, to_error
-from jit.rules import service
+from jit.graphql.directory import User
+from jit.rules import changes, service
 from jit.rules.models import ApprovalRule as RuleRow
 from jit.rules.schemas import parse_rule
 from jit.tickets.service import parse_uuid
@@ -38,6 +40,20 @@ class ApprovalStep:
 
 
 @strawberry.type
+class OnBehalf:
+    requesters: Principals
+    principals: Principals
+
+
+@strawberry.type
+class ExtensionPolicy:
+    requires_approval: bool
+    steps: int | None = strawberry.field(description="How many of the rule's steps an extension passes; null means all.")
+    max_total_duration_seconds: int
+    max_extensions: int
+
+
+@strawberry.type
 class ApprovalRule:
     id: strawberry.ID
     name: str
@@ -50,6 +66,11 @@ class ApprovalRule:
     auto_approved: bool
     created_at: datetime
     updated_at: datetime
+    on_behalf: list[OnBehalf] = strawberry.field(description="Who may request for whom under this rule.")
+    break_glass: bool = strawberry.field(description="Whether the requester may approve their own ticket, with a reason.")
+    approval_window_seconds: int
+    extension: ExtensionPolicy | None = strawberry.field(description="Null: tickets under this rule cannot be extended.")
+    permission_set_groups: list[str]
 
     @classmethod
     def of(cls, row: RuleRow) -> ApprovalRule:
@@ -62,6 +83,15 @@ class ApprovalRule:
             steps=[ApprovalStep(name=s["name"], users=s.get("users", []), groups=s.get("groups", []),
                                 required=int(s.get("required", 1))) for s in row.steps],
             auto_approved=not row.steps, created_at=row.created_at, updated_at=row.updated_at,
+            on_behalf=[OnBehalf(requesters=Principals(**e["requesters"]), principals=Principals(**e["principals"]))
+                       for e in row.on_behalf or []],
+            break_glass=row.break_glass, approval_window_seconds=row.approval_window_seconds,
+            extension=ExtensionPolicy(
+                requires_approval=row.extension.get("requires_approval", True), steps=row.extension.get("steps"),
+                max_total_duration_seconds=row.extension["max_total_duration_seconds"],
+                max_extensions=row.extension.get("max_extensions", 1),
+            ) if row.extension else None,
+            permission_set_groups=list(row.permission_set_groups or []),
         )
 
 
@@ -78,6 +108,21 @@ class RuleScopeInput:
         default_factory=list, description="OU ids, or name paths from the root such as /Workloads/Prod"
     )
     permission_sets: list[str] = strawberry.field(default_factory=list, description="Permission set names")
+    permission_set_groups: list[str] = strawberry.field(default_factory=list, description="Permission set group names")
+
+
+@strawberry.input
+class OnBehalfInput:
+    requesters: PrincipalsInput
+    principals: PrincipalsInput
+
+
+@strawberry.input
+class ExtensionPolicyInput:
+    requires_approval: bool = True
+    steps: int | None = None
+    max_total_duration_seconds: int
+    max_extensions: int = 1
 
 
 @strawberry.input
@@ -97,6 +142,14 @@ class ApprovalRuleInput:
     max_duration_seconds: int
     justification_required: bool = True
     steps: list[ApprovalStepInput] = strawberry.field(default_factory=list)
+    on_behalf: list[OnBehalfInput] = strawberry.field(default_factory=list)
+    break_glass: bool = False
+    approval_window_seconds: int = 86400
+    extension: ExtensionPolicyInput | None = None
+
+
+def _principals(p: PrincipalsInput) -> dict:
+    return {"users": p.users, "groups": p.groups}
 
 
 def _spec(data: ApprovalRuleInput):
@@ -104,10 +157,19 @@ def _spec(data: ApprovalRuleInput):
         "name": data.name, "description": data.description,
         "requesters": {"users": data.requesters.users, "groups": data.requesters.groups},
         "scope": {"accounts": data.scope.accounts, "organizational_units": data.scope.organizational_units,
-                  "permission_sets": data.scope.permission_sets},
+                  "permission_sets": data.scope.permission_sets,
+                  "permission_set_groups": data.scope.permission_set_groups},
         "max_duration_seconds": data.max_duration_seconds,
         "justification_required": data.justification_required,
         "steps": [{"name": s.name, "users": s.users, "groups": s.groups, "required": s.required} for s in data.steps],
+        "on_behalf": [{"requesters": _principals(e.requesters), "principals": _principals(e.principals)}
+                      for e in data.on_behalf],
+        "break_glass": data.break_glass, "approval_window_seconds": data.approval_window_seconds,
+        "extension": None if data.extension is None else {
+            "requires_approval": data.extension.requires_approval, "steps": data.extension.steps,
+            "max_total_duration_seconds": data.extension.max_total_duration_seconds,
+            "max_extensions": data.extension.max_extensions,
+        },
     })
 
 
@@ -116,12 +178,42 @@ class DeletedApprovalRule:
     id: strawberry.ID
 
 
+@strawberry.type(description="A change to a rule scoped to a guarded OU, waiting for a second admin.")
+class PendingRuleChange:
+    id: strawberry.ID
+    action: str
+    rule_name: str
+    status: str
+    before: JSON | None
+    after: JSON | None
+    proposed_at: datetime
+    proposed_by_id: strawberry.Private[str | None]
+    decided_at: datetime | None
+
+    @classmethod
+    def of(cls, row) -> PendingRuleChange:
+        return cls(id=strawberry.ID(str(row.id)), action=row.action, rule_name=row.rule_name, status=row.status,
+                   before=row.before, after=row.after, proposed_at=row.proposed_at, proposed_by_id=row.proposed_by,
+                   decided_at=row.decided_at)
+
+    @strawberry.field
+    async def proposed_by(self, info: Info[Context, None]) -> User | None:
+        if self.proposed_by_id is None:
+            return None
+        row = await info.context.users.load(self.proposed_by_id)
+        return User.of(row) if row else None
+
+
 ApprovalRuleResult = Annotated[
-    ApprovalRule | ValidationError | NotAllowedError | NotFoundError | WrongStateError,
+    ApprovalRule | PendingRuleChange | ValidationError | NotAllowedError | NotFoundError | WrongStateError,
     strawberry.union("ApprovalRuleResult"),
 ]
+RuleChangeResult = Annotated[
+    PendingRuleChange | ValidationError | NotAllowedError | NotFoundError | WrongStateError,
+    strawberry.union("RuleChangeResult"),
+]
 DeleteApprovalRuleResult = Annotated[
-    DeletedApprovalRule | ValidationError | NotAllowedError | NotFoundError | WrongStateError,
+    DeletedApprovalRule | PendingRuleChange | ValidationError | NotAllowedError | NotFoundError | WrongStateError,
     strawberry.union("DeleteApprovalRuleResult"),
 ]
 
@@ -132,9 +224,15 @@ async def _require_admin(info: Info[Context, None]) -> None:
         raise errors.NotAllowed("only admins may change approval rules")
 
 
-def _rules(info: Info[Context, None]) -> service.RuleService:
+def _rules(info: Info[Context, None]) -> changes.RuleChangeService:
     rt = info.context.runtime
-    return service.RuleService(rt.settings, rt.clock)
+    return changes.RuleChangeService(rt.settings, rt.clock)
+
+
+def _rule_or_change(result) -> ApprovalRule | PendingRuleChange:
+    if isinstance(result, changes.Proposed):
+        return PendingRuleChange.of(result.change)
+    return ApprovalRule.of(result)
 
 
 @strawberry.type
@@ -145,12 +243,37 @@ class RulesQuery:
 
 
 @strawberry.type
+class RuleChangesQuery:
+    @strawberry.field(description="Admins only: rule changes waiting for a second admin.")
+    async def pending_rule_changes(self, info: Info[Context, None]) -> list[PendingRuleChange]:
+        if not await info.context.runtime.authz.is_admin(info.context.actor.id):
+            return []
+        return [PendingRuleChange.of(c) for c in await changes.pending_changes()]
+
+
+@strawberry.type
 class RulesMutation:
+    @strawberry.mutation(description="Admins only, and not the admin who proposed it. Applies the change.")
+    async def approve_rule_change(self, info: Info[Context, None], id: strawberry.ID, comment: str = "") -> RuleChangeResult:
+        try:
+            await _require_admin(info)
+            return PendingRuleChange.of(await _rules(info).decide(id, info.context.actor.id, True, comment))
+        except errors.DomainError as exc:
+            return to_error(exc)
+
+    @strawberry.mutation(description="Admins only. Discards the change.")
+    async def reject_rule_change(self, info: Info[Context, None], id: strawberry.ID, comment: str = "") -> RuleChangeResult:
+        try:
+            await _require_admin(info)
+            return PendingRuleChange.of(await _rules(info).decide(id, info.context.actor.id, False, comment))
+        except errors.DomainError as exc:
+            return to_error(exc)
+
     @strawberry.mutation(description="Admins only.")
     async def create_approval_rule(self, info: Info[Context, None], input: ApprovalRuleInput) -> ApprovalRuleResult:
         try:
             await _require_admin(info)
-            return ApprovalRule.of(await _rules(info).create(_spec(input), info.context.actor.id))
+            return _rule_or_change(await _rules(info).create(_spec(input), info.context.actor.id))
         except errors.DomainError as exc:
             return to_error(exc)
 
@@ -161,7 +284,7 @@ class RulesMutation:
         try:
             await _require_admin(info)
             rule_id: uuid.UUID = parse_uuid(id, "id")
-            return ApprovalRule.of(await _rules(info).update(rule_id, _spec(input), info.context.actor.id))
+            return _rule_or_change(await _rules(info).update(rule_id, _spec(input), info.context.actor.id))
         except errors.DomainError as exc:
             return to_error(exc)
 
@@ -169,7 +292,7 @@ class RulesMutation:
     async def delete_approval_rule(self, info: Info[Context, None], id: strawberry.ID) -> DeleteApprovalRuleResult:
         try:
             await _require_admin(info)
-            await _rules(info).delete(parse_uuid(id, "id"), info.context.actor.id)
-            return DeletedApprovalRule(id=id)
+            proposed = await _rules(info).delete(parse_uuid(id, "id"), info.context.actor.id)
+            return PendingRuleChange.of(proposed.change) if proposed else DeletedApprovalRule(id=id)
         except errors.DomainError as exc:
             return to_error(exc)

@@ -10,7 +10,9 @@ from jit.graphql.context import Context
 from jit.graphql.security import build_extensions
 from jit.graphql.tokens import TokenMutation, TokenQuery
 from jit.graphql.directory import DirectoryQuery, Group, User
-from jit.graphql.rules import RulesMutation, RulesQuery
+from jit.graphql.approval_engine import ApprovalEngineMutation, ApprovalEngineQuery
+from jit.graphql.groups import GroupsMutation, GroupsQuery
+from jit.graphql.rules import RuleChangesQuery, RulesMutation, RulesQuery
 from jit.graphql.tickets import TicketMutation, TicketQuery, TicketSubscription
 
 
@@ -22,7 +24,7 @@ class Me:
 
 
 @strawberry.type
-class Query(DirectoryQuery, RulesQuery, TicketQuery, TokenQuery):
+class Query(DirectoryQuery, RulesQuery, TicketQuery, ApprovalEngineQuery, GroupsQuery, RuleChangesQuery, TokenQuery):
     @strawberry.field(description="The signed-in user.")
     async def me(self, info: Info[Context, None]) -> Me:
         actor = info.context.actor
@@ -31,7 +33,7 @@ class Query(DirectoryQuery, RulesQuery, TicketQuery, TokenQuery):
 
 
 @strawberry.type
-class Mutation(TicketMutation, RulesMutation, TokenMutation):
+class Mutation(TicketMutation, RulesMutation, ApprovalEngineMutation, GroupsMutation, TokenMutation):
     pass
 
 

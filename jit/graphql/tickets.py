@@ -17,6 +17,8 @@ from jit.audit.service import ticket_history
 from jit.events.bus import subscribe
 from jit.graphql.context import Context
 from jit.graphql.directory import Account, PermissionSet, User
+from jit.graphql.groups import PermissionSetGroup
+from jit.graphql.engine_types import BreakGlassReview, Extension, load_user
 from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, WrongStateError, to_error
 from jit.tickets import models, queries
 from jit.tickets import service as tickets
@@ -42,6 +44,9 @@ class Target:
     account_id: str
     permission_set_arn: str
     rule_name: str = strawberry.field(description="The strictest rule that covered this target at request time.")
+    permission_set_group: str | None = strawberry.field(
+        default=None, description="The permission set group this target was requested as, if any."
+    )
 
     @strawberry.field
     async def account(self, info: Info[Context, None]) -> Account | None:
@@ -68,10 +73,15 @@ class Decision:
     created_at: datetime
     step_position: int
     decider_id: strawberry.Private[str]
+    on_behalf_of_id: strawberry.Private[str | None] = None
 
     @strawberry.field
     async def decider(self, info: Info[Context, None]) -> User | None:
         return await _user(info, self.decider_id)
+
+    @strawberry.field(description="Set when the decider acted through a delegation: \"decider on behalf of X\"; it counts as X's.")
+    async def on_behalf_of(self, info: Info[Context, None]) -> User | None:
+        return await _user(info, self.on_behalf_of_id)
 
 
 @strawberry.type
@@ -144,6 +154,23 @@ class Ticket:
     version: int
     requester_id: strawberry.Private[str]
     principal_id: strawberry.Private[str]
+    approval_expires_at: datetime | None = strawberry.field(
+        default=None, description="A ticket still awaiting approval then becomes EXPIRED."
+    )
+    break_glass: bool = strawberry.field(default=False, description="The requester approved it themself (break-glass).")
+    break_glass_reason: str | None = None
+    break_glass_review: BreakGlassReview | None = strawberry.field(
+        default=None, description="The post-hoc review; a break-glass ticket stays flagged until it has one."
+    )
+
+    @strawberry.field(description="True while a break-glass ticket has not been reviewed.")
+    def needs_break_glass_review(self) -> bool:
+        return self.break_glass and self.break_glass_review is None
+
+    @strawberry.field(description="Requests to move the end later, oldest first.")
+    async def extensions(self) -> list[Extension]:
+        rows = await models.Extension.filter(ticket_id=self.id).order_by("created_at", "id")
+        return [Extension.of(r) for r in rows]
 
     @strawberry.field
     def duration_seconds(self) -> int:
@@ -160,7 +187,8 @@ class Ticket:
     @strawberry.field
     async def targets(self) -> list[Target]:
         rows = await models.Target.filter(ticket_id=self.id).order_by("id")
-        return [Target(account_id=r.account_id, permission_set_arn=r.permission_set_arn, rule_name=r.rule_name) for r in rows]
+        return [Target(account_id=r.account_id, permission_set_arn=r.permission_set_arn, rule_name=r.rule_name,
+                       permission_set_group=r.permission_set_group) for r in rows]
 
     @strawberry.field
     async def steps(self) -> list[TicketStep]:
@@ -180,7 +208,7 @@ class Ticket:
         rows = await DecisionRow.filter(ticket_id=self.id).order_by("id").select_related("step")
         return [
             Decision(outcome=r.outcome, comment=r.comment, created_at=r.created_at, step_position=r.step.position,
-                     decider_id=r.decider_id)
+                     decider_id=r.decider_id, on_behalf_of_id=r.on_behalf_of_id)
             for r in rows
         ]
 
@@ -203,7 +231,12 @@ class Ticket:
             failure_reason=row.failure_reason, start_at=row.start_at, end_at=row.end_at,
             justification=row.justification, external_ref=row.external_ref, created_at=row.created_at,
             updated_at=row.updated_at, version=row.version, requester_id=row.requester_id,
-            principal_id=row.principal_id,
+            principal_id=row.principal_id, approval_expires_at=row.approval_expires_at,
+            break_glass=row.break_glass, break_glass_reason=row.break_glass_reason,
+            break_glass_review=BreakGlassReview(
+                reviewed_at=row.break_glass_reviewed_at, comment=row.break_glass_review_comment or "",
+                reviewer_id=row.break_glass_reviewed_by,
+            ) if row.break_glass_reviewed_at else None,
         )
 
 
@@ -237,17 +270,24 @@ class TicketFilter:
 @strawberry.type
 class RequestableTarget:
     account: Account
-    permission_set: PermissionSet
+    permission_set: PermissionSet | None = strawberry.field(description="Null when this choice is a permission set group.")
+    permission_set_group: PermissionSetGroup | None = strawberry.field(
+        description="Set when this choice is a whole permission set group (one assignment per permission set)."
+    )
     max_duration_seconds: int
     justification_required: bool
     rule_name: str = strawberry.field(description="The strictest rule that would govern a request for it.")
     auto_approved: bool
 
 
-@strawberry.input
+@strawberry.input(description="An account or an OU (which expands to its accounts now), with a permission set or a permission set group (one target per permission set).")
 class TargetInput:
-    account_id: str
-    permission_set: str = strawberry.field(description="A permission set ARN or name.")
+    account_id: str | None = None
+    permission_set: str | None = strawberry.field(default=None, description="A permission set ARN or name.")
+    permission_set_group: str | None = strawberry.field(default=None, description="A permission set group name.")
+    organizational_unit_id: str | None = strawberry.field(
+        default=None, description="An OU id or name path; expands to its accounts (nested OUs included) up to JIT_MAX_TARGETS."
+    )
 
 
 @strawberry.input
@@ -328,14 +368,35 @@ class TicketQuery:
                 key = (account.id, arn)
                 if key not in best or strictness(rule) > strictness(best[key][1]):
                     best[key] = (account, rule)
-        return [
+        choices = [
             RequestableTarget(
-                account=Account.of(account), permission_set=PermissionSet.of(sets[arn]),
+                account=Account.of(account), permission_set=PermissionSet.of(sets[arn]), permission_set_group=None,
                 max_duration_seconds=rule.max_duration_seconds, justification_required=rule.justification_required,
                 rule_name=rule.name, auto_approved=not rule.steps,
             )
             for (_, arn), (account, rule) in sorted(best.items(), key=lambda kv: (kv[1][0].name, sets[kv[0][1]].name))
         ]
+        # A group is one choice on an account where every one of its permission sets is.
+        from jit.rules.models import PermissionSetGroup as GroupRow
+
+        by_name = {p.name: p.arn for p in sets.values()}
+        for group in await GroupRow.all().order_by("name"):
+            arns = [by_name.get(n) for n in group.permission_sets]
+            if not arns or None in arns:
+                continue
+            for account in accounts:
+                members = [best.get((account.id, arn)) for arn in arns]
+                if None in members:
+                    continue
+                rules = [m[1] for m in members]
+                strictest = max(rules, key=strictness)
+                choices.append(RequestableTarget(
+                    account=Account.of(account), permission_set=None, permission_set_group=PermissionSetGroup.of(group),
+                    max_duration_seconds=min(r.max_duration_seconds for r in rules),
+                    justification_required=any(r.justification_required for r in rules),
+                    rule_name=strictest.name, auto_approved=all(not r.steps for r in rules),
+                ))
+        return choices
 
 
 def _ticket_result(fn):
@@ -353,7 +414,8 @@ class TicketMutation:
     @strawberry.mutation(description="Ask for one or more targets for a time window.")
     async def request_ticket(self, info: Info[Context, None], input: RequestTicketInput) -> TicketResult:
         req = tickets.TicketRequest(
-            targets=[tickets.TargetRequest(t.account_id, t.permission_set) for t in input.targets],
+            targets=[tickets.TargetRequest(t.account_id, t.permission_set, t.permission_set_group,
+                                           t.organizational_unit_id) for t in input.targets],
             duration_seconds=input.duration_seconds, justification=input.justification,
             principal_id=input.principal_id, start_at=input.start_at, external_ref=input.external_ref,
         )
@@ -401,7 +463,7 @@ class TicketSubscription:
                 if row is None:
                     return
                 # Access can change while the socket is open; check again for every event.
-                if not await rt.authz.may_read(actor.id, await tickets.ticket_parties(row)):
+                if not await rt.authz.may_read(actor.id, await tickets.ticket_parties(row), rt.clock.now()):
                     return
                 yield TicketUpdate(
                     ticket_id=strawberry.ID(event.ticket_id),

@@ -85,6 +85,38 @@ async def revoke_ticket(ctx: dict, ticket_id: str) -> str:
     return outcome.result
 
 
+async def expire_approval(ctx: dict, ticket_id: str) -> str:
+    from jit.approvals import window
+
+    rt: Runtime = ctx["runtime"]
+    outcome = await window.expire(rt, ticket_id)
+    if outcome.result == "early":
+        ticket = await Ticket.get(id=ticket_id)
+        raise Retry(defer=max((ticket.approval_expires_at - rt.clock.now()).total_seconds(), 1))
+    if outcome.result == "raced":
+        raise Retry(defer=1)
+    return outcome.result
+
+
+async def remind_approvers(ctx: dict, ticket_id: str) -> str:
+    from jit.approvals import window
+
+    return (await window.remind(ctx["runtime"], ticket_id)).result
+
+
+async def expire_extension(ctx: dict, extension_id: str) -> str:
+    from jit.tickets.extensions import expire_extension as expire
+
+    return await expire(ctx["runtime"], extension_id)
+
+
+async def expire_due_approvals(ctx: dict) -> int:
+    """Reconciler for the approval window: tickets whose expiry job was lost."""
+    from jit.approvals import window
+
+    return await window.expire_due(ctx["runtime"])
+
+
 async def sync(ctx: dict) -> dict[str, Any]:
     rt: Runtime = ctx["runtime"]
     report = await sync_directory(rt.settings, rt.aws, rt.clock)
@@ -143,10 +175,14 @@ def worker_settings(settings: Settings, **overrides: Any) -> dict[str, Any]:
             func(grant_ticket, name="tickets.grant", max_tries=50),
             func(revoke_ticket, name="tickets.revoke", max_tries=1000),
             func(sync, name="directory.sync", max_tries=3),
+            func(expire_approval, name="approvals.expire", max_tries=20),
+            func(remind_approvers, name="approvals.remind", max_tries=3),
+            func(expire_extension, name="extensions.expire", max_tries=3),
         ],
         "cron_jobs": [
             cron(reconcile, name="tickets.reconcile", second={0, 30}, run_at_startup=True),
             cron(sync_if_due, name="directory.sync_if_due", second={15}),
+            cron(expire_due_approvals, name="approvals.expire_due", second={45}),
         ],
         "on_startup": startup,
         "on_shutdown": shutdown,

@@ -22,8 +22,51 @@ class ApprovalRule(Model):
     justification_required = fields.BooleanField(default=True)
     # [{"name": str, "users": [user_name], "groups": [display_name], "required": int}]
     steps = fields.JSONField(default=list)
+    # Permission set group names in scope; each expands to its permission sets.
+    permission_set_groups = fields.JSONField(default=list)
+    # [{"requesters": {"users": [...], "groups": [...]}, "principals": {"users": [...], "groups": [...]}}]
+    on_behalf = fields.JSONField(default=list)
+    break_glass = fields.BooleanField(default=False)
+    approval_window_seconds = fields.IntField(default=86400)
+    # {"requires_approval": bool, "steps": int | None, "max_total_duration_seconds": int,
+    #  "max_extensions": int}; null means tickets under this rule cannot be extended.
+    extension = fields.JSONField(null=True)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
 
     class Meta:
         table = "approval_rule"
+
+
+class PermissionSetGroup(Model):
+    """A named bundle of permission sets ("DBA" = ReadOnlyAccess + DatabaseAdmin)."""
+
+    id = fields.UUIDField(primary_key=True)
+    name = fields.CharField(max_length=128, unique=True)
+    description = fields.TextField(default="")
+    permission_sets = fields.JSONField(default=list)  # permission set names
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "permission_set_group"
+
+
+class RuleChange(Model):
+    """A change to a rule scoped to a guarded OU, waiting for a second admin."""
+
+    id = fields.UUIDField(primary_key=True)
+    action = fields.CharField(max_length=16)  # create | update | delete
+    rule_id = fields.UUIDField(null=True)
+    rule_name = fields.CharField(max_length=128)
+    before = fields.JSONField(null=True)
+    after = fields.JSONField(null=True)
+    status = fields.CharField(max_length=16, default="PENDING", db_index=True)  # PENDING | APPLIED | REJECTED
+    proposed_by = fields.CharField(max_length=64, null=True)
+    proposed_at = fields.DatetimeField()
+    decided_by = fields.CharField(max_length=64, null=True)
+    decided_at = fields.DatetimeField(null=True)
+    comment = fields.TextField(default="")
+
+    class Meta:
+        table = "rule_change"

@@ -19,6 +19,7 @@ class Scope(BaseModel):
     # OU ids ("ou-...", "r-...") or name paths from the root ("/Workloads/Prod").
     organizational_units: list[str] = Field(default_factory=list)
     permission_sets: list[str] = Field(default_factory=list)  # permission set names
+    permission_set_groups: list[str] = Field(default_factory=list)  # permission set group names
 
 
 class StepSpec(BaseModel):
@@ -27,6 +28,23 @@ class StepSpec(BaseModel):
     users: list[str] = Field(default_factory=list)
     groups: list[str] = Field(default_factory=list)
     required: int = Field(default=1, ge=1, le=50)
+
+
+class OnBehalfSpec(BaseModel):
+    """Who (requesters) may request for whom (principals) under the rule."""
+
+    model_config = ConfigDict(extra="forbid")
+    requesters: Principals
+    principals: Principals
+
+
+class ExtensionSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    requires_approval: bool = True
+    # How many of the rule's steps an extension must pass; None means all of them.
+    steps: int | None = Field(default=None, ge=0, le=50)
+    max_total_duration_seconds: int = Field(gt=0)
+    max_extensions: int = Field(default=1, ge=1, le=100)
 
 
 class RuleSpec(BaseModel):
@@ -38,6 +56,10 @@ class RuleSpec(BaseModel):
     max_duration_seconds: int = Field(gt=0)
     justification_required: bool = True
     steps: list[StepSpec] = Field(default_factory=list)
+    on_behalf: list[OnBehalfSpec] = Field(default_factory=list)
+    break_glass: bool = False
+    approval_window_seconds: int = Field(default=86400, gt=0, le=30 * 86400)
+    extension: ExtensionSpec | None = None
 
     @field_validator("name")
     @classmethod

@@ -15,7 +15,7 @@ from jit.clock import Clock
 from jit.config import Settings
 from jit.directory.models import Account, Group, OrganizationalUnit, PermissionSet, User
 from jit.errors import NotFound, ValidationFailed
-from jit.rules.models import ApprovalRule
+from jit.rules.models import ApprovalRule, PermissionSetGroup
 from jit.rules.schemas import RuleSpec, parse_rule
 
 
@@ -40,6 +40,7 @@ async def _check_references(spec: RuleSpec) -> None:
 
     user_names = set(await User.filter(removed_at=None).values_list("user_name", flat=True))
     group_names = set(await Group.filter(removed_at=None).values_list("display_name", flat=True))
+    group_names_dir = group_names
     await check(spec.requesters.users, user_names, "requesters.users", "user")
     await check(spec.requesters.groups, group_names, "requesters.groups", "group")
     for n, step in enumerate(spec.steps):
@@ -56,9 +57,20 @@ async def _check_references(spec: RuleSpec) -> None:
     await check(spec.scope.organizational_units, ou_refs, "scope.organizational_units", "organizational unit")
     ps_names = set(await PermissionSet.filter(removed_at=None).values_list("name", flat=True))
     await check(spec.scope.permission_sets, ps_names, "scope.permission_sets", "permission set")
+    ps_group_names = set(await PermissionSetGroup.all().values_list("name", flat=True))
+    await check(spec.scope.permission_set_groups, ps_group_names, "scope.permission_set_groups", "permission set group")
+    for n, entry in enumerate(spec.on_behalf):
+        await check(entry.requesters.users, user_names, f"on_behalf[{n}].requesters.users", "user")
+        await check(entry.requesters.groups, group_names_dir, f"on_behalf[{n}].requesters.groups", "group")
+        await check(entry.principals.users, user_names, f"on_behalf[{n}].principals.users", "user")
+        await check(entry.principals.groups, group_names_dir, f"on_behalf[{n}].principals.groups", "group")
+        if not (entry.requesters.users or entry.requesters.groups) or not (entry.principals.users or entry.principals.groups):
+            raise ValidationFailed("an on-behalf entry names requesters and principals", field=f"on_behalf[{n}]")
+    if spec.extension is not None and spec.extension.steps is not None and spec.extension.steps > len(spec.steps):
+        raise ValidationFailed("an extension cannot need more steps than the rule has", field="extension.steps")
     if not spec.scope.accounts and not spec.scope.organizational_units:
         raise ValidationFailed("a rule must cover at least one account or OU", field="scope")
-    if not spec.scope.permission_sets:
+    if not spec.scope.permission_sets and not spec.scope.permission_set_groups:
         raise ValidationFailed("a rule must name at least one permission set", field="scope.permission_sets")
     if not spec.requesters.users and not spec.requesters.groups:
         raise ValidationFailed("a rule must name who may request", field="requesters")
@@ -89,6 +101,11 @@ def _apply_spec(rule: ApprovalRule, spec: RuleSpec) -> None:
     rule.max_duration_seconds = spec.max_duration_seconds
     rule.justification_required = spec.justification_required
     rule.steps = [step.model_dump() for step in spec.steps]
+    rule.permission_set_groups = spec.scope.permission_set_groups
+    rule.on_behalf = [entry.model_dump() for entry in spec.on_behalf]
+    rule.break_glass = spec.break_glass
+    rule.approval_window_seconds = spec.approval_window_seconds
+    rule.extension = spec.extension.model_dump() if spec.extension else None
 
 
 def rule_to_spec(rule: ApprovalRule) -> RuleSpec:
@@ -101,10 +118,15 @@ def rule_to_spec(rule: ApprovalRule) -> RuleSpec:
                 "accounts": rule.accounts,
                 "organizational_units": rule.organizational_units,
                 "permission_sets": rule.permission_sets,
+                "permission_set_groups": rule.permission_set_groups or [],
             },
             "max_duration_seconds": rule.max_duration_seconds,
             "justification_required": rule.justification_required,
             "steps": rule.steps,
+            "on_behalf": rule.on_behalf or [],
+            "break_glass": rule.break_glass,
+            "approval_window_seconds": rule.approval_window_seconds,
+            "extension": rule.extension,
         }
     )
 

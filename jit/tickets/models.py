@@ -37,6 +37,14 @@ class Ticket(Model):
     updated_at = fields.DatetimeField()
     # Bumped by every write; the row lock that serializes concurrent decisions.
     version = fields.IntField(default=0)
+    # Past this moment a ticket still awaiting approval becomes EXPIRED.
+    approval_expires_at = fields.DatetimeField(null=True)
+    # Break-glass: the requester approved their own ticket; flagged until reviewed.
+    break_glass = fields.BooleanField(default=False)
+    break_glass_reason = fields.TextField(null=True)
+    break_glass_reviewed_at = fields.DatetimeField(null=True)
+    break_glass_reviewed_by = fields.CharField(max_length=64, null=True)
+    break_glass_review_comment = fields.TextField(null=True)
 
     class Meta:
         table = "ticket"
@@ -50,6 +58,8 @@ class Target(Model):
     # The strictest rule covering this target when the ticket was requested.
     rule_id = fields.UUIDField()
     rule_name = fields.CharField(max_length=128)
+    # The permission set group this target came from, if it was requested as one.
+    permission_set_group = fields.CharField(max_length=128, null=True)
 
     class Meta:
         table = "ticket_target"
@@ -105,3 +115,31 @@ class StackEntry(Model):
     class Meta:
         table = "resource_stack_entry"
         unique_together = (("ticket", "account_id", "permission_set_arn"),)
+
+
+class ExtensionStatus(str, Enum):
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    EXPIRED = "EXPIRED"
+
+
+class Extension(Model):
+    """A request to move the end of a SCHEDULED or ACTIVE ticket later."""
+
+    id = fields.UUIDField(primary_key=True)
+    ticket = fields.ForeignKeyField("models.Ticket", related_name="extensions", on_delete=fields.CASCADE)
+    requester = fields.ForeignKeyField("models.User", related_name="extensions")
+    additional_seconds = fields.IntField()
+    reason = fields.TextField()
+    status = fields.CharEnumField(ExtensionStatus, max_length=16, db_index=True)
+    # How many of the ticket's steps (by position) must approve; 0 means none.
+    steps_required = fields.IntField(default=0)
+    expires_at = fields.DatetimeField()
+    previous_end_at = fields.DatetimeField()
+    new_end_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField()
+    decided_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "ticket_extension"

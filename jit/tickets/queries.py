@@ -39,20 +39,42 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
 
 
 async def awaiting_decision_ids(rt: Runtime, actor_id: str) -> list[uuid.UUID]:
-    """Pending tickets whose current step the actor may decide and has not yet decided."""
+    """Pending tickets whose current step the actor may decide, themself or for someone
+    who delegated to them, and for which no decision counts yet for that person."""
+    now = rt.clock.now()
     decidable = await rt.authz.decidable_steps(actor_id)
-    if not decidable:
+    delegated = await rt.authz.delegated_steps(actor_id, now)
+    if not decidable and not delegated:
         return []
     pending = await TicketStep.filter(
         status=StepStatus.PENDING, ticket__status=TicketStatus.PENDING_APPROVAL
+    ).filter(
+        Q(ticket__approval_expires_at__isnull=True) | Q(ticket__approval_expires_at__gt=now)
     ).exclude(ticket__requester_id=actor_id).exclude(ticket__principal_id=actor_id).order_by("ticket_id", "position").values(
-        "ticket_id", "rule_id", "step_index"
+        "ticket_id", "rule_id", "step_index", "ticket__requester_id", "ticket__principal_id"
     )
-    current: dict[uuid.UUID, tuple[str, int]] = {}
+    current: dict[uuid.UUID, tuple[tuple[str, int], tuple[str, str]]] = {}
     for row in pending:
-        current.setdefault(row["ticket_id"], (str(row["rule_id"]), row["step_index"]))
-    decided = set(await Decision.filter(decider_id=actor_id, ticket_id__in=list(current)).values_list("ticket_id", flat=True))
-    return [tid for tid, step in current.items() if step in decidable and tid not in decided]
+        current.setdefault(
+            row["ticket_id"],
+            ((str(row["rule_id"]), row["step_index"]), (row["ticket__requester_id"], row["ticket__principal_id"])),
+        )
+    counted: dict[uuid.UUID, set[str]] = {}
+    for ticket_id, decider, on_behalf in await Decision.filter(ticket_id__in=list(current)).values_list(
+        "ticket_id", "decider_id", "on_behalf_of_id"
+    ):
+        counted.setdefault(ticket_id, set()).update({decider, on_behalf or decider})
+    result = []
+    for tid, (step, selves) in current.items():
+        done = counted.get(tid, set())
+        if actor_id in done:
+            continue
+        if step in decidable or any(
+            step in steps and delegator not in selves and delegator not in done
+            for delegator, steps in delegated.items()
+        ):
+            result.append(tid)
+    return result
 
 
 async def list_tickets(
@@ -63,6 +85,9 @@ async def list_tickets(
     qs = Ticket.all()
     if not await rt.authz.reads_everything(actor_id):
         rule_ids = list(await rt.authz.readable_rule_ids(actor_id))
+        # A delegate sees what their delegators may read under the delegated rules.
+        for delegator, steps in (await rt.authz.delegated_steps(actor_id, rt.clock.now())).items():
+            rule_ids.extend({rid for rid, _ in steps})
         visible = Q(requester_id=actor_id) | Q(principal_id=actor_id)
         if rule_ids:
             visible |= Q(id__in=Subquery(Target.filter(rule_id__in=rule_ids).values("ticket_id")))

@@ -16,6 +16,7 @@ from jit.errors import NotAllowed, NotFound, ValidationFailed, WrongState
 from jit.rules.models import ApprovalRule
 from jit.runtime import Effects, Runtime
 from jit.tickets.models import EndReason, Target, Ticket, TicketStatus
+from jit.tickets.expand import expand_targets
 from jit.tickets.state import transition
 
 S = TicketStatus
@@ -26,8 +27,10 @@ MAX_JUSTIFICATION = 4000
 
 @dataclass
 class TargetRequest:
-    account_id: str
-    permission_set: str  # a permission set ARN or name
+    account_id: str | None
+    permission_set: str | None  # a permission set ARN or name
+    permission_set_group: str | None = None  # instead of permission_set
+    organizational_unit: str | None = None  # instead of account_id: an OU id or name path
 
 
 @dataclass
@@ -46,6 +49,7 @@ class _Resolved:
     permission_set: PermissionSet
     rule: ApprovalRule
     covering: list[ApprovalRule] = field(default_factory=list)
+    permission_set_group: str | None = None
 
 
 def parse_uuid(value: str, field_name: str = "id") -> uuid.UUID:
@@ -65,6 +69,23 @@ def revoke_job_id(ticket: Ticket, cause: str) -> str:
 
 def schedule_grant(effects: Effects, ticket: Ticket) -> None:
     effects.enqueue("tickets.grant", str(ticket.id), job_id=grant_job_id(ticket), defer_until=ticket.start_at)
+
+
+def approval_deadline(now: datetime, rules: list[ApprovalRule]) -> datetime:
+    """The tightest approval window of the governing rules."""
+    seconds = min((getattr(r, "approval_window_seconds", None) or 86400 for r in rules), default=86400)
+    return now + timedelta(seconds=seconds)
+
+
+def schedule_approval_window(effects: Effects, ticket: Ticket, settings) -> None:
+    """The expiry job at the deadline and a reminder before it (jit.approvals.window)."""
+    deadline = ticket.approval_expires_at
+    if deadline is None:
+        return
+    effects.enqueue("approvals.expire", str(ticket.id), job_id=f"approvals.expire:{ticket.id}", defer_until=deadline)
+    remind_at = deadline - timedelta(seconds=settings.approval_reminder_before_seconds)
+    if remind_at > ticket.created_at:
+        effects.enqueue("approvals.remind", str(ticket.id), job_id=f"approvals.remind:{ticket.id}", defer_until=remind_at)
 
 
 def schedule_revoke(effects: Effects, ticket: Ticket, at: datetime | None, cause: str) -> None:
@@ -87,7 +108,7 @@ async def get_ticket(ticket_id: str) -> Ticket:
 async def get_readable_ticket(rt: Runtime, actor_id: str, ticket_id: str) -> Ticket:
     """A ticket the actor may read; one they may not read looks exactly like a missing one."""
     ticket = await get_ticket(ticket_id)
-    if not await rt.authz.may_read(actor_id, await ticket_parties(ticket)):
+    if not await rt.authz.may_read(actor_id, await ticket_parties(ticket), rt.clock.now()):
         raise NotFound(f"ticket {ticket_id} not found", field="ticketId")
     return ticket
 
@@ -97,35 +118,38 @@ async def _resolve_targets(rt: Runtime, actor: User, principal: User, req: Ticke
         raise ValidationFailed("at least one target is required", field="targets")
     if len(req.targets) > rt.settings.max_targets:
         raise ValidationFailed(f"at most {rt.settings.max_targets} targets per ticket", field="targets")
+    plain = await expand_targets(req.targets, rt.settings.max_targets)
     # Only ids that could be accounts reach the query: the ORM refuses values longer than
     # the column, which would surface as an unexpected error instead of "unknown account".
-    account_ids = {t.account_id for t in req.targets if len(t.account_id) <= 12}
+    account_ids = {t.account_id for t in plain if len(t.account_id) <= 12}
     accounts = {a.id: a for a in await Account.filter(id__in=account_ids, removed_at=None)}
     permission_sets = await PermissionSet.filter(removed_at=None)
     by_arn = {p.arn: p for p in permission_sets}
     by_name = {p.name: p for p in permission_sets}
     resolved: list[_Resolved] = []
     seen: set[tuple[str, str]] = set()
-    for i, target in enumerate(req.targets):
+    for target in plain:
+        where = target.field
         account = accounts.get(target.account_id)
         if account is None:
-            raise ValidationFailed(f"unknown account {target.account_id!r}", field=f"targets[{i}].accountId")
+            raise ValidationFailed(f"unknown account {target.account_id!r}", field=f"{where}.accountId")
         ps = by_arn.get(target.permission_set) or by_name.get(target.permission_set)
         if ps is None:
             raise ValidationFailed(
-                f"unknown permission set {target.permission_set!r}", field=f"targets[{i}].permissionSet"
+                f"unknown permission set {target.permission_set!r}",
+                field=f"{where}.permissionSetGroup" if target.permission_set_group else f"{where}.permissionSet",
             )
         if (account.id, ps.arn) in seen:
-            raise ValidationFailed("the same target is listed twice", field=f"targets[{i}]")
+            raise ValidationFailed("the same target is listed twice", field=where)
         seen.add((account.id, ps.arn))
         covering = await rt.authz.may_request(actor.id, principal.id, account, ps.arn)
         if not covering:
             raise NotAllowed(
                 f"no approval rule lets you request {ps.name} on {account.name} ({account.id})"
                 + ("" if actor.id == principal.id else f" for {principal.user_name}"),
-                field=f"targets[{i}]",
+                field=where,
             )
-        resolved.append(_Resolved(account, ps, covering[0], covering))
+        resolved.append(_Resolved(account, ps, covering[0], covering, target.permission_set_group))
     return resolved
 
 
@@ -186,10 +210,11 @@ async def request_ticket(rt: Runtime, actor: User, req: TicketRequest) -> Ticket
             id=uuid.uuid4(), requester_id=actor.id, principal_id=principal.id,
             status=S.PENDING_APPROVAL, start_at=start, end_at=end, justification=justification,
             external_ref=req.external_ref, created_at=now, updated_at=now, version=0,
+            approval_expires_at=approval_deadline(now, list(governing.values())),
         )
         await Target.bulk_create([
             Target(ticket_id=ticket.id, account_id=item.account.id, permission_set_arn=item.permission_set.arn,
-                   rule_id=item.rule.id, rule_name=item.rule.name)
+                   rule_id=item.rule.id, rule_name=item.rule.name, permission_set_group=item.permission_set_group)
             for item in resolved
         ])
         steps = []
@@ -206,6 +231,7 @@ async def request_ticket(rt: Runtime, actor: User, req: TicketRequest) -> Ticket
             now, actor.id, "ticket.requested", ticket_id=ticket.id, to_status=S.PENDING_APPROVAL.value,
             detail={
                 "principal": principal.user_name,
+                **({"on_behalf_of": principal.user_name, "requester": actor.user_name} if actor.id != principal.id else {}),
                 "targets": [
                     {"account": i.account.id, "permission_set": i.permission_set.name, "rule": i.rule.name}
                     for i in resolved
@@ -213,7 +239,9 @@ async def request_ticket(rt: Runtime, actor: User, req: TicketRequest) -> Ticket
                 "start_at": start.isoformat(), "end_at": end.isoformat(),
             },
         )
-        if not steps:
+        if steps:
+            schedule_approval_window(effects, ticket, rt.settings)
+        else:
             await transition(
                 ticket, S.SCHEDULED, clock=rt.clock, effects=effects, actor_id=None,
                 detail={"reason": "auto-approved by " + ", ".join(repr(r.name) for r in governing.values())},
@@ -225,7 +253,7 @@ async def request_ticket(rt: Runtime, actor: User, req: TicketRequest) -> Ticket
 async def cancel_ticket(rt: Runtime, actor: User, ticket_id: str, reason: str = "") -> Ticket:
     ticket = await get_readable_ticket(rt, actor.id, ticket_id)
     who = await ticket_parties(ticket)
-    if actor.id not in (who.requester_id, who.principal_id) and not await rt.authz.is_admin(actor.id):
+    if not await rt.authz.may_cancel(actor.id, who):
         raise NotAllowed("only the requester, the principal or an admin may cancel a ticket", field="ticketId")
     if ticket.status not in (S.PENDING_APPROVAL, S.SCHEDULED):
         raise WrongState(

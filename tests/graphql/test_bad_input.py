@@ -55,9 +55,10 @@ CASES = [
     ("an unknown principal", "alice",
      lambda w: {"targets": [_t(w.account("sandbox-alice"), "ReadOnlyAccess")], "durationSeconds": 60, "principalId": "nobody"},
      "ValidationError", "principalId"),
+    # Managers may request for engineers; bob is an approver, not an engineer.
     ("on behalf of someone without a rule allowing it", "maria",
      lambda w: {"targets": [_t(w.account("sandbox-alice"), "ReadOnlyAccess")], "durationSeconds": 60,
-                "principalId": w.org.users["alice"]},
+                "principalId": w.org.users["bob"]},
      "NotAllowedError", "targets[0]"),
 ]
 

@@ -80,7 +80,8 @@ async def test_racing_approvals_produce_exactly_one_grant(api, demo):
         ticket = await Ticket.get(id=ticket_id)
         assert ticket.status == S.SCHEDULED
     jobs = await demo.rt.redis.queued_jobs()
-    assert sorted(j.function for j in jobs) == ["tickets.grant"] * 3
+    # (Each ticket also has its approval-window jobs, which the approval cancels in effect.)
+    assert sorted(j.function for j in jobs if j.function.startswith("tickets.")) == ["tickets.grant"] * 3
 
 
 async def test_reject_cancel_and_revoke(api, demo):
@@ -151,7 +152,8 @@ async def test_tickets_connection_filters_and_pages(api, demo):
 async def test_requestable_targets_show_strictest_rule_and_maximum(api, demo):
     data = await api.as_(demo.rt, "alice", """{ requestableTargets {
         account { name } permissionSet { name } maxDurationSeconds ruleName autoApproved justificationRequired } }""")
-    rows = {(r["account"]["name"], r["permissionSet"]["name"]): r for r in data["requestableTargets"]}
+    # Permission set groups are choices of their own, without a single permission set.
+    rows = {(r["account"]["name"], r["permissionSet"]["name"]): r for r in data["requestableTargets"] if r["permissionSet"]}
     assert rows[("sandbox-alice", "ReadOnlyAccess")]["autoApproved"] is True
     assert rows[("payments-prod", "ReadOnlyAccess")]["ruleName"] == "prod-read-only"
     assert rows[("payments-prod", "AdministratorAccess")]["maxDurationSeconds"] == 7200

@@ -51,7 +51,7 @@ async def test_two_step_ticket_needs_two_people_then_security(demo):
     assert (await Ticket.get(id=ticket.id)).status == S.SCHEDULED
     # Exactly one grant job was queued, for the start time.
     jobs = await demo.rt.redis.queued_jobs()
-    assert [j.function for j in jobs] == ["tickets.grant"]
+    assert [j.function for j in jobs if j.function.startswith("tickets.")] == ["tickets.grant"]
 
 
 async def test_rejection_ends_the_ticket_and_grants_nothing(demo):

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from jit import errors
+from jit.graphql.context import Context
+from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, WrongStateError, to_error
+from jit.rules import groups as service
+from jit.rules.models import PermissionSetGroup as GroupRow
+from jit.tickets.service import parse_uuid
+
+
+@strawberry.type(description="A named bundle of permission sets; requested as one choice, granted as one assignment per permission set.")
+class PermissionSetGroup:
+    id: strawberry.ID
+    name: str
+    description: str
+    permission_sets: list[str] = strawberry.field(description="Permission set names")
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: GroupRow) -> PermissionSetGroup:
+        return cls(id=strawberry.ID(str(row.id)), name=row.name, description=row.description,
+                   permission_sets=list(row.permission_sets), created_at=row.created_at, updated_at=row.updated_at)
+
+
+@strawberry.input
+class PermissionSetGroupInput:
+    name: str
+    description: str = ""
+    permission_sets: list[str] = strawberry.field(description="Permission set names")
+
+
+@strawberry.type
+class DeletedPermissionSetGroup:
+    id: strawberry.ID
+
+
+PermissionSetGroupResult = Annotated[
+    PermissionSetGroup | ValidationError | NotAllowedError | NotFoundError | WrongStateError,
+    strawberry.union("PermissionSetGroupResult"),
+]
+DeletePermissionSetGroupResult = Annotated[
+    DeletedPermissionSetGroup | ValidationError | NotAllowedError | NotFoundError | WrongStateError,
+    strawberry.union("DeletePermissionSetGroupResult"),
+]
+
+
+async def _require_admin(info: Info[Context, None]) -> None:
+    if not await info.context.runtime.authz.is_admin(info.context.actor.id):
+        raise errors.NotAllowed("only admins may change permission set groups")
+
+
+def _service(info: Info[Context, None]) -> service.GroupService:
+    rt = info.context.runtime
+    return service.GroupService(rt.settings, rt.clock)
+
+
+def _spec(data: PermissionSetGroupInput) -> service.GroupSpec:
+    return service.parse_group({"name": data.name, "description": data.description,
+                                "permission_sets": data.permission_sets})
+
+
+@strawberry.type
+class GroupsQuery:
+    @strawberry.field(description="Every permission set group.")
+    async def permission_set_groups(self, info: Info[Context, None]) -> list[PermissionSetGroup]:
+        return [PermissionSetGroup.of(g) for g in await service.list_groups()]
+
+
+@strawberry.type
+class GroupsMutation:
+    @strawberry.mutation(description="Admins only.")
+    async def create_permission_set_group(
+        self, info: Info[Context, None], input: PermissionSetGroupInput
+    ) -> PermissionSetGroupResult:
+        try:
+            await _require_admin(info)
+            return PermissionSetGroup.of(await _service(info).create(_spec(input), info.context.actor.id))
+        except errors.DomainError as exc:
+            return to_error(exc)
+
+    @strawberry.mutation(description="Admins only. Replaces the whole group.")
+    async def update_permission_set_group(
+        self, info: Info[Context, None], id: strawberry.ID, input: PermissionSetGroupInput
+    ) -> PermissionSetGroupResult:
+        try:
+            await _require_admin(info)
+            group_id: uuid.UUID = parse_uuid(id, "id")
+            return PermissionSetGroup.of(await _service(info).update(group_id, _spec(input), info.context.actor.id))
+        except errors.DomainError as exc:
+            return to_error(exc)
+
+    @strawberry.mutation(description="Admins only. A group a rule is scoped by cannot be deleted.")
+    async def delete_permission_set_group(
+        self, info: Info[Context, None], id: strawberry.ID
+    ) -> DeletePermissionSetGroupResult:
+        try:
+            await _require_admin(info)
+            await _service(info).delete(parse_uuid(id, "id"), info.context.actor.id)
+            return DeletedPermissionSetGroup(id=id)
+        except errors.DomainError as exc:
+            return to_error(exc)

@@ -1,0 +1,78 @@
+"""Turns what a person asked for into plain targets: an OU becomes its accounts as of
+now, a permission set group becomes one target per permission set."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from jit.directory.models import Account, OrganizationalUnit
+from jit.errors import ValidationFailed
+from jit.rules.models import PermissionSetGroup
+from jit.rules.service import ou_name_paths
+
+
+@dataclass(frozen=True)
+class PlainTarget:
+    account_id: str
+    permission_set: str  # name or ARN
+    field: str  # the input this target came from, for error messages
+    permission_set_group: str | None = None
+
+
+async def _ou_accounts(ref: str) -> list[Account] | None:
+    ou_id = None
+    for unit_id, path in await ou_name_paths():
+        if ref in (unit_id, path):
+            ou_id = unit_id
+            break
+    if ou_id is None:
+        return None
+    unit = await OrganizationalUnit.get(id=ou_id)
+    accounts = await Account.filter(removed_at=None, ou_path__startswith=unit.path).order_by("name")
+    return list(accounts)
+
+
+async def expand_targets(targets: list, max_targets: int) -> list[PlainTarget]:
+    """`targets` are TargetRequest-like objects with account_id, organizational_unit,
+    permission_set and permission_set_group. Raises ValidationFailed naming the field."""
+    groups = {g.name: g for g in await PermissionSetGroup.all()}
+    result: list[PlainTarget] = []
+    for i, target in enumerate(targets):
+        where = f"targets[{i}]"
+        account_ref = getattr(target, "account_id", None)
+        ou_ref = getattr(target, "organizational_unit", None)
+        group_name = getattr(target, "permission_set_group", None)
+        ps_ref = getattr(target, "permission_set", None)
+        if bool(account_ref) == bool(ou_ref):
+            raise ValidationFailed("name exactly one of an account or an organizational unit", field=where)
+        if bool(ps_ref) == bool(group_name):
+            raise ValidationFailed("name exactly one of a permission set or a permission set group", field=where)
+        if group_name:
+            group = groups.get(group_name)
+            if group is None:
+                raise ValidationFailed(f"unknown permission set group {group_name!r}", field=f"{where}.permissionSetGroup")
+            permission_sets = list(group.permission_sets)
+        else:
+            permission_sets = [ps_ref]
+        if ou_ref:
+            accounts = await _ou_accounts(ou_ref)
+            if accounts is None:
+                raise ValidationFailed(f"unknown organizational unit {ou_ref!r}", field=f"{where}.organizationalUnitId")
+            if not accounts:
+                raise ValidationFailed(f"organizational unit {ou_ref!r} has no accounts", field=f"{where}.organizationalUnitId")
+            expanded = len(result) + len(accounts) * len(permission_sets)
+            if expanded > max_targets:
+                raise ValidationFailed(
+                    f"organizational unit {ou_ref!r} expands to {len(accounts) * len(permission_sets)} targets; "
+                    f"a ticket may have at most {max_targets}",
+                    field=f"{where}.organizationalUnitId",
+                )
+            account_ids = [a.id for a in accounts]
+        else:
+            account_ids = [account_ref]
+        for account_id in account_ids:
+            for ps in permission_sets:
+                result.append(PlainTarget(account_id, ps, where, group_name))
+        if len(result) > max_targets:
+            raise ValidationFailed(f"at most {max_targets} targets per ticket", field="targets")
+    return result
