@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { filterTargets, maxDurationFor, targetKey, type TargetLike } from "./targets";
+import { choiceName, filterTargets, maxDurationFor, targetInput, targetKey, type TargetLike } from "./targets";
 
 function target(i: number, ps: string): TargetLike {
   const ou = i % 2 ? "ou-prod" : "ou-dev";
@@ -36,10 +36,21 @@ describe("requestable target filtering", () => {
     expect(filterTargets(all, { ...none, text: "readonly" })).toHaveLength(6);
   });
   it("filters by permission set", () => {
-    expect(filterTargets(all, { ...none, permissionSets: ["AdministratorAccess"] }).every((t) => t.permissionSet.name === "AdministratorAccess")).toBe(true);
+    expect(filterTargets(all, { ...none, permissionSets: ["AdministratorAccess"] }).every((t) => t.permissionSet?.name === "AdministratorAccess")).toBe(true);
   });
   it("keys a target by account and permission set", () => {
     expect(targetKey(all[0])).toBe("100000000000|arn:ps/ReadOnlyAccess");
+  });
+  it("treats a permission set group as one choice of its own", () => {
+    const account = { id: "100000000099", name: "db-prod", organizationalUnitPath: "/r/ou-1/", tags: [] };
+    const group: TargetLike = { account, permissionSet: null, permissionSetGroup: { name: "DBA" } };
+    const plain: TargetLike = { account, permissionSet: { arn: "arn:ps/ReadOnlyAccess", name: "ReadOnlyAccess" } };
+    expect(targetKey(group)).toBe("100000000099|group:DBA");
+    expect(choiceName(group)).toBe("DBA (group)");
+    expect(targetInput(group)).toEqual({ accountId: "100000000099", permissionSetGroup: "DBA" });
+    expect(targetInput(plain)).toEqual({ accountId: "100000000099", permissionSet: "ReadOnlyAccess" });
+    expect(filterTargets([group, plain], { ...none, text: "dba" })).toEqual([group]);
+    expect(filterTargets([group, plain], { ...none, permissionSets: ["DBA (group)"] })).toEqual([group]);
   });
   it("caps the duration by the tightest rule", () => {
     expect(maxDurationFor([])).toBeNull();

@@ -2,7 +2,26 @@
 
 export interface TargetLike {
   account: { id: string; name: string; organizationalUnitPath: string; tags: { key: string; value: string }[] };
-  permissionSet: { arn: string; name: string };
+  /** Null when the choice is a whole permission set group. */
+  permissionSet?: { arn: string; name: string } | null;
+  permissionSetGroup?: { name: string } | null;
+}
+
+/** What a choice grants, as a stable id: a permission set's ARN, or "group:<name>". */
+export function choiceId(t: TargetLike): string {
+  return t.permissionSet ? t.permissionSet.arn : `group:${t.permissionSetGroup?.name ?? ""}`;
+}
+
+/** What a choice grants, for people: a permission set's name, or "<group> (group)". */
+export function choiceName(t: TargetLike): string {
+  return t.permissionSet ? t.permissionSet.name : `${t.permissionSetGroup?.name ?? "?"} (group)`;
+}
+
+/** The target as requestTicket takes it. */
+export function targetInput(t: TargetLike): { accountId: string; permissionSet?: string; permissionSetGroup?: string } {
+  return t.permissionSet
+    ? { accountId: t.account.id, permissionSet: t.permissionSet.name }
+    : { accountId: t.account.id, permissionSetGroup: t.permissionSetGroup?.name ?? "" };
 }
 
 export interface TargetFilter {
@@ -15,12 +34,12 @@ export interface TargetFilter {
 }
 
 export function targetKey(t: TargetLike): string {
-  return `${t.account.id}|${t.permissionSet.arn}`;
+  return `${t.account.id}|${choiceId(t)}`;
 }
 
 export function matchesTarget(t: TargetLike, f: TargetFilter): boolean {
   if (f.ouId && !t.account.organizationalUnitPath.includes(`/${f.ouId}/`)) return false;
-  if (f.permissionSets.length && !f.permissionSets.includes(t.permissionSet.name)) return false;
+  if (f.permissionSets.length && !f.permissionSets.includes(choiceName(t))) return false;
   if (f.tags.length) {
     for (const tag of f.tags) {
       if (!t.account.tags.some((x) => `${x.key}=${x.value}` === tag)) return false;
@@ -31,7 +50,7 @@ export function matchesTarget(t: TargetLike, f: TargetFilter): boolean {
     if (
       !t.account.name.toLowerCase().includes(q) &&
       !t.account.id.includes(q) &&
-      !t.permissionSet.name.toLowerCase().includes(q)
+      !choiceName(t).toLowerCase().includes(q)
     )
       return false;
   }
@@ -68,7 +87,7 @@ export function indexTargets<T extends TargetLike>(targets: T[]): TargetIndex<T>
       byAccount.set(t.account.id, group);
     }
     group.targets.push(t);
-    permissionSetNames.set(t.permissionSet.arn, t.permissionSet.name);
+    permissionSetNames.set(choiceId(t), choiceName(t));
   }
   return { all: targets, groups: [...byAccount.values()], permissionSetNames };
 }
@@ -88,8 +107,8 @@ export function filterIndexed<T extends TargetLike>(index: TargetIndex<T>, f: Ta
     const accountMatchesText = !q || g.name.includes(q) || g.account.id.includes(q);
     if (!accountMatchesText && psByText.size === 0) continue;
     for (const t of g.targets) {
-      if (wanted && !wanted.has(t.permissionSet.name)) continue;
-      if (!accountMatchesText && !psByText.has(t.permissionSet.arn)) continue;
+      if (wanted && !wanted.has(choiceName(t))) continue;
+      if (!accountMatchesText && !psByText.has(choiceId(t))) continue;
       out.push(t);
     }
   }

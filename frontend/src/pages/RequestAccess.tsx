@@ -28,7 +28,7 @@ import {
 } from "../graphql/generated/graphql";
 import { useMe } from "../app/me";
 import { useNotifications } from "../app/notifications";
-import { filterIndexed, indexTargets, maxDurationFor, targetKey, type TargetFilter } from "../lib/targets";
+import { choiceName, filterIndexed, indexTargets, maxDurationFor, targetInput, targetKey, type TargetFilter } from "../lib/targets";
 import { formatDuration, localDateTimeToIso, toSeconds, type DurationUnit } from "../lib/time";
 import { isResultError, REQUEST_FIELD_STEP, toFieldErrors } from "../lib/errors";
 
@@ -135,7 +135,7 @@ export function RequestAccessPage() {
     setFormError(null);
     const res = await requestTicket({
       input: {
-        targets: selected.map((t) => ({ accountId: t.account.id, permissionSet: t.permissionSet.name })),
+        targets: selected.map(targetInput),
         durationSeconds,
         justification,
         externalRef: externalRef || null,
@@ -212,7 +212,7 @@ export function RequestAccessPage() {
                 tableLabel: "Requestable targets",
                 selectionGroupLabel: "Target selection",
                 allItemsSelectionLabel: () => "Select all targets on this page",
-                itemSelectionLabel: (_, t) => `Select ${t.account.name} ${t.permissionSet.name}`,
+                itemSelectionLabel: (_, t) => `Select ${t.account.name} ${choiceName(t)}`,
               }}
               header={
                 <Header counter={selected.length ? `(${selected.length} selected of ${all.length})` : `(${all.length})`}>
@@ -271,7 +271,7 @@ export function RequestAccessPage() {
               columnDefinitions={[
                 { id: "account", header: "Account", cell: accountLabel, sortingField: undefined },
                 { id: "ou", header: "Organizational unit", cell: (t) => ouPathText(t.account.organizationalUnitPath) },
-                { id: "ps", header: "Permission set", cell: (t) => t.permissionSet.name },
+                { id: "ps", header: "Permission set or group", cell: (t) => choiceName(t) },
                 { id: "rule", header: "Approval rule", cell: (t) => `${t.ruleName}${t.autoApproved ? " (auto-approved)" : ""}` },
                 { id: "max", header: "Longest", cell: (t) => formatDuration(t.maxDurationSeconds) },
                 { id: "tags", header: "Tags", cell: (t) => t.account.tags.map((x) => `${x.key}=${x.value}`).join(", ") || "-" },
@@ -403,7 +403,7 @@ export function RequestAccessPage() {
                 ariaLabels={{ tableLabel: "Chosen targets" }}
                 columnDefinitions={[
                   { id: "account", header: "Account", cell: accountLabel },
-                  { id: "ps", header: "Permission set", cell: (t) => t.permissionSet.name },
+                  { id: "ps", header: "Permission set or group", cell: (t) => choiceName(t) },
                   { id: "rule", header: "Approval rule", cell: (t) => t.ruleName },
                 ]}
               />
