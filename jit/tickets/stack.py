@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 
 from jit.audit.service import record
 from jit.aws.assignments import AssignmentKey, Assignments
+from jit.aws.errors import explain
 from jit.directory.models import Account, User
 from jit.runtime import Runtime
 from jit.tickets.models import (
@@ -47,8 +48,7 @@ def assignments(rt: Runtime) -> Assignments:
 
 
 def _reason(exc: ClientError) -> str:
-    err = exc.response.get("Error", {})
-    return f"{err.get('Code', 'Error')}: {err.get('Message', '')}".strip()
+    return explain(exc)
 
 
 async def live_holder(entry: StackEntry) -> StackEntry | None:
@@ -253,6 +253,16 @@ async def _unwind_one(rt: Runtime, aws: Assignments, key: AssignmentKey, entry: 
             rt, entry, UnwindStatus.DELETED if settled.status == "SUCCEEDED" else UnwindStatus.FAILED,
             settled.failure_reason,
         )
+
+
+async def finish_unwind(rt: Runtime, ticket_id: str) -> Outcome:
+    """Unwinds what a FAILED ticket's grant left behind, when its own unwind was cut short."""
+    ticket = await Ticket.get_or_none(id=ticket_id)
+    if ticket is None:
+        return Outcome("missing")
+    if ticket.status != S.FAILED:
+        return Outcome("done", ticket.status.value)
+    return Outcome("unwound" if await unwind(rt, ticket) else "incomplete")
 
 
 async def revoke(rt: Runtime, ticket_id: str) -> Outcome:
