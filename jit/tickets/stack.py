@@ -94,6 +94,11 @@ async def grant(rt: Runtime, ticket_id: str) -> Outcome:
         try:
             entry = await _grant_one(rt, aws, ticket, key, position, entry)
         except ClientError as exc:
+            # The intent may have been written by this very run before the call failed;
+            # the reason belongs on it either way.
+            entry = entry or await StackEntry.get_or_none(
+                ticket_id=ticket.id, account_id=target.account_id, permission_set_arn=target.permission_set_arn
+            )
             if entry is None:
                 failure = _reason(exc)
                 break

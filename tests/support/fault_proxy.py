@@ -34,12 +34,16 @@ class Faults:
     error_rate: float = 0.0  # 500 InternalServerException / 503 ServiceUnavailable
     latency: float = 0.0  # seconds added to every request
     status_latency: float = 0.0  # seconds added to every status poll (a slow AWS)
-    # Answer CreateAccountAssignment/DeleteAccountAssignment with this error code, e.g.
-    # ResourceNotFoundException or AccessDeniedException.
-    error_code: dict[str, tuple[str, str, int]] = field(default_factory=dict)
+    # operation -> (error code, message, HTTP status[, text the request body must contain]),
+    # e.g. ResourceNotFoundException for a permission set deleted in AWS.
+    error_code: dict[str, tuple] = field(default_factory=dict)
     seen: list[str] = field(default_factory=list)
     _failed_requests: dict[str, int] = field(default_factory=dict)  # request id -> polls so far
     _failed_deletes: dict[str, int] = field(default_factory=dict)
+    _random: random.Random = field(default_factory=random.Random)
+
+    def seed(self, value: int) -> None:
+        self._random.seed(value)
 
 
 class FaultProxy:
@@ -72,15 +76,16 @@ class FaultProxy:
     def _fault(self, operation: str, body: bytes) -> Response | None:
         f = self.faults
         if operation in f.error_code:
-            code, message, status = f.error_code[operation]
-            return _json({"__type": code, "message": message}, status)
+            code, message, status, *match = f.error_code[operation]
+            if not match or match[0].encode() in body:
+                return _json({"__type": code, "message": message}, status)
         if operation and target_is_sso(operation):
-            roll = random.random()
+            roll = f._random.random()
             if roll < f.throttle_rate:
                 return _json({"__type": "ThrottlingException", "message": "Rate exceeded"}, 400)
             roll -= f.throttle_rate
             if roll < f.error_rate:
-                if random.random() < 0.5:
+                if f._random.random() < 0.5:
                     return _json({"__type": "InternalServerException", "message": "internal error"}, 500)
                 return _json({"__type": "ServiceUnavailableException", "message": "unavailable"}, 503)
             roll -= f.error_rate
