@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from jit.graphql.context import Context
 from jit.graphql.directory import DirectoryQuery, Group, User
+from jit.graphql.reliability import ReliabilityMutation, ReliabilityQuery
 from jit.graphql.rules import RulesMutation, RulesQuery
 from jit.graphql.tickets import TicketMutation, TicketQuery, TicketSubscription
 
@@ -21,7 +22,7 @@ class Me:
 
 
 @strawberry.type
-class Query(DirectoryQuery, RulesQuery, TicketQuery):
+class Query(DirectoryQuery, RulesQuery, TicketQuery, ReliabilityQuery):
     @strawberry.field(description="The signed-in user.")
     async def me(self, info: Info[Context, None]) -> Me:
         actor = info.context.actor
@@ -30,7 +31,7 @@ class Query(DirectoryQuery, RulesQuery, TicketQuery):
 
 
 @strawberry.type
-class Mutation(TicketMutation, RulesMutation):
+class Mutation(TicketMutation, RulesMutation, ReliabilityMutation):
     pass
 
 

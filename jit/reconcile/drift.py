@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass, field
 
 from botocore.exceptions import ClientError
+from tortoise.expressions import Q
 
 from jit.audit.service import record
 from jit.aws.assignments import AssignmentKey
@@ -68,8 +69,10 @@ async def explained() -> set[AssignmentRef]:
     """Assignments some ticket's stack holds, or is about to hold or remove."""
     # RETAINED entries explain nothing: another live ticket's entry does, or the
     # assignment was standing access that must be declared to stay.
-    rows = await StackEntry.filter(ticket__status__in=HOLDING).exclude(
-        unwind_status__in=[UnwindStatus.DELETED, UnwindStatus.SKIPPED, UnwindStatus.RETAINED]
+    rows = await StackEntry.filter(
+        Q(ticket__status__in=HOLDING)
+        & (Q(unwind_status__isnull=True)
+           | Q(unwind_status__in=[UnwindStatus.INTENDED, UnwindStatus.IN_PROGRESS, UnwindStatus.FAILED]))
     ).values_list("account_id", "permission_set_arn", "principal_type", "principal_id")
     return {AssignmentRef(*row) for row in rows}
 
