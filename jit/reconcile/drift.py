@@ -122,11 +122,28 @@ async def scan_if_due(rt: Runtime) -> DriftReport | None:
     if last is not None and now - float(last) < rt.settings.drift_interval:
         return None
     await rt.redis.set(LAST_SCAN_KEY, str(now))
+    if rt.settings.session_kill:
+        await prune_session_kills(rt)
     try:
         return await scan(rt)
     except ClientError:
         log.exception("drift scan failed")
         return None
+
+
+async def prune_session_kills(rt: Runtime) -> int:
+    """Drops session-kill deny statements whose sessions have all expired."""
+    from jit.aws.session_kill import SessionKill
+
+    ic = await rt.identity_center()
+    killer = SessionKill(rt.aws)
+    removed = 0
+    for arn in await PermissionSet.filter(removed_at=None).values_list("arn", flat=True):
+        try:
+            removed += await killer.prune(ic.instance_arn, arn, rt.clock.now())
+        except ClientError:
+            log.exception("could not prune session-kill statements on %s", arn)
+    return removed
 
 
 async def open_findings() -> list[DriftFinding]:

@@ -260,6 +260,38 @@ async def _unwind_one(rt: Runtime, aws: Assignments, key: AssignmentKey, entry: 
         )
 
 
+async def _kill_sessions(rt: Runtime, ticket: Ticket) -> None:
+    """Denies sessions issued before now for each permission set this revocation removed
+    (docs/reliability.md). A failure is audited and does not hold up the revocation: the
+    assignments are already gone; only open sessions would live on."""
+    from jit.aws.session_kill import SessionKill, session_seconds
+    from jit.directory.models import PermissionSet
+    from jit.reconcile import counters
+
+    ic = await rt.identity_center()
+    killer = SessionKill(rt.aws)
+    removed = await StackEntry.filter(ticket_id=ticket.id, unwind_status=UnwindStatus.DELETED).values_list(
+        "permission_set_arn", "principal_id", "principal_type")
+    for ps_arn, principal_id, principal_type in sorted(set(removed)):
+        if principal_type != "USER":
+            continue
+        ps = await PermissionSet.get_or_none(arn=ps_arn)
+        now = rt.clock.now()
+        try:
+            sid, new = await killer.deny(
+                ic.instance_arn, ps_arn, ticket_id=str(ticket.id), user_id=principal_id, issued_before=now,
+                session=session_seconds(ps.session_duration if ps else None),
+            )
+        except ClientError as exc:
+            await record(now, None, "session_kill.failed", ticket_id=ticket.id,
+                         detail={"permission_set": ps_arn, "reason": _reason(exc)})
+            continue
+        if new:
+            await counters.bump(now, counters.SESSIONS_KILLED)
+            await record(now, None, "session_kill.applied", ticket_id=ticket.id,
+                         detail={"permission_set": ps_arn, "statement": sid, "issued_before": now.isoformat()})
+
+
 async def finish_unwind(rt: Runtime, ticket_id: str) -> Outcome:
     """Unwinds what a FAILED ticket's grant left behind, when its own unwind was cut short."""
     ticket = await Ticket.get_or_none(id=ticket_id)
@@ -286,6 +318,8 @@ async def revoke(rt: Runtime, ticket_id: str) -> Outcome:
         return Outcome("done", ticket.status.value)
     if not await unwind(rt, ticket):
         return Outcome("incomplete")
+    if rt.settings.session_kill and ticket.end_reason == EndReason.REVOKED:
+        await _kill_sessions(rt, ticket)
     async with rt.unit_of_work() as effects:
         await transition(
             ticket, S.ENDED, clock=rt.clock, effects=effects, actor_id=None,

@@ -53,3 +53,13 @@ async def test_remove_one_or_all_and_bad_input(api, demo):
 async def test_revoke_alerts_and_counters_are_visible(api, demo):
     data = await api.as_(demo.rt, "audrey", "{ revokeAlerts { ticketId attempts } reliabilityCounters { name value } }")
     assert data == {"revokeAlerts": [], "reliabilityCounters": []}
+
+
+async def test_ticket_warns_when_sessions_outlive_it(api, demo):
+    from tests.graphql.client import REQUEST
+
+    data = await api.as_(demo.rt, "alice", REQUEST.replace("targets {", "warnings targets {"), input={
+        "targets": [{"accountId": demo.account("sandbox-alice"), "permissionSet": "ReadOnlyAccess"}],
+        "durationSeconds": 1800})
+    [warning] = data["requestTicket"]["warnings"]
+    assert "ReadOnlyAccess sessions last up to 8h" in warning
