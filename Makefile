@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test test-all bench schema check-schema migrate clean
+.PHONY: install demo test test-all test-faults bench schema check-schema migrate clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "JIT needs Python 3.11 or newer"'
@@ -24,6 +24,10 @@ test: install
 
 test-all: install
 	$(BIN)/python -m pytest -m "slow or not slow"
+
+## The fault-injection suite (docs/reliability.md): real processes, faults, >=100 tickets per scenario.
+test-faults: install
+	$(BIN)/python -m pytest -m slow tests/faults -p no:randomly -s
 
 bench: install
 	$(BIN)/python bench/run.py

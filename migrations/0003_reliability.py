@@ -27,6 +27,16 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='Lease',
+            fields=[
+                ('key', fields.CharField(primary_key=True, unique=True, db_index=True, max_length=255)),
+                ('holder', fields.CharField(max_length=64)),
+                ('expires_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'job_lease', 'app': 'models', 'pk_attr': 'key', 'table_description': 'A lease on a ticket or an assignment, kept alive by the heartbeat of its holder.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='ReliabilityCounter',
             fields=[
                 ('name', fields.CharField(primary_key=True, unique=True, db_index=True, max_length=64)),
@@ -47,16 +57,6 @@ class Migration(migrations.Migration):
                 ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'revoke_retry', 'app': 'models', 'pk_attr': 'ticket_id', 'table_description': 'A revoke that did not finish: how often it failed, when to try next, and whether an'},
-            bases=['Model'],
-        ),
-        ops.CreateModel(
-            name='TicketLease',
-            fields=[
-                ('ticket_id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
-                ('holder', fields.CharField(max_length=64)),
-                ('expires_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
-            ],
-            options={'table': 'ticket_lease', 'app': 'models', 'pk_attr': 'ticket_id', 'table_description': "Who is working on a ticket's stack right now, kept alive by a heartbeat."},
             bases=['Model'],
         ),
     ]

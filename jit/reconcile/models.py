@@ -2,18 +2,18 @@ from tortoise import fields
 from tortoise.models import Model
 
 
-class TicketLease(Model):
-    """Who is working on a ticket's stack right now, kept alive by a heartbeat.
+class Lease(Model):
+    """A lease on a ticket or an assignment, kept alive by the heartbeat of its holder."""
 
-    The database row, not a Redis lock, is what keeps two workers off the same stack:
-    Redis may be flushed mid-job, and a SIGKILLed worker's lease simply runs out."""
-
-    ticket_id = fields.UUIDField(primary_key=True)
+    # The database row, not a Redis lock, keeps two workers apart: Redis may be flushed
+    # mid-job, and a SIGKILLed worker's lease simply runs out. Keys are ticket:<id> and
+    # assignment:<account>:<permission set>:<principal>.
+    key = fields.CharField(primary_key=True, max_length=255)
     holder = fields.CharField(max_length=64)
     expires_at = fields.DatetimeField(db_index=True)
 
     class Meta:
-        table = "ticket_lease"
+        table = "job_lease"
 
 
 class RevokeRetry(Model):

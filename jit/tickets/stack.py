@@ -17,6 +17,7 @@ from jit.audit.service import record
 from jit.aws.assignments import AssignmentKey, Assignments
 from jit.aws.errors import explain
 from jit.directory.models import Account, User
+from jit.reconcile.lease import assignment_lease
 from jit.runtime import Runtime
 from jit.tickets.models import (
     EndReason,
@@ -92,7 +93,8 @@ async def grant(rt: Runtime, ticket_id: str) -> Outcome:
         key = AssignmentKey(ic.instance_arn, target.account_id, target.permission_set_arn, ticket.principal_id)
         entry = entries.get((target.account_id, target.permission_set_arn))
         try:
-            entry = await _grant_one(rt, aws, ticket, key, position, entry)
+            async with assignment_lease(rt, key.account_id, key.permission_set_arn, key.principal_id):
+                entry = await _grant_one(rt, aws, ticket, key, position, entry)
         except ClientError as exc:
             # The intent may have been written by this very run before the call failed;
             # the reason belongs on it either way.
@@ -205,7 +207,8 @@ async def unwind(rt: Runtime, ticket: Ticket) -> bool:
         key = AssignmentKey(ic.instance_arn, entry.account_id, entry.permission_set_arn, entry.principal_id,
                             entry.principal_type)
         try:
-            await _unwind_one(rt, aws, key, entry)
+            async with assignment_lease(rt, key.account_id, key.permission_set_arn, key.principal_id):
+                await _unwind_one(rt, aws, key, entry)
         except ClientError as exc:
             entry.unwind_status, entry.unwind_reason = UnwindStatus.FAILED, _reason(exc)
             entry.updated_at = rt.clock.now()

@@ -11,8 +11,8 @@ from arq import Retry
 from jit.jobs import worker
 from jit.jobs.queue import queued_tickets
 from jit.reconcile import counters
-from jit.reconcile.lease import acquire
-from jit.reconcile.models import TicketLease
+from jit.reconcile.lease import acquire, ticket_key
+from jit.reconcile.models import Lease
 from jit.reconcile.service import reconcile
 from jit.tickets import stack
 from jit.tickets.models import Ticket, TicketStatus as S
@@ -77,19 +77,19 @@ async def test_live_lease_means_someone_is_working_and_a_lapsed_one_does_not(dem
     ticket = await active_ticket(demo)
     demo.rt.clock.advance(seconds=61)
     await demo.rt.redis.flushdb()
-    assert await acquire(demo.rt, str(ticket.id), "worker-that-will-die")
+    assert await acquire(demo.rt, ticket_key(str(ticket.id)), "worker-that-will-die")
     assert (await reconcile(demo.rt)).revokes == []
     demo.rt.clock.advance(seconds=demo.rt.settings.job_lease_seconds + 1)
     assert (await reconcile(demo.rt)).revokes == [str(ticket.id)]
     # The replacement job takes the lapsed lease over and finishes the revoke.
     assert await worker.revoke_ticket(job_ctx(demo.rt), str(ticket.id)) == "revoked"
-    assert await TicketLease.filter(ticket_id=ticket.id).count() == 0
+    assert await Lease.all().count() == 0
 
 
 async def test_job_that_finds_the_ticket_leased_retries_soon(demo):
     ticket = await active_ticket(demo)
     demo.rt.clock.advance(seconds=61)
-    assert await acquire(demo.rt, str(ticket.id), "another-worker")
+    assert await acquire(demo.rt, ticket_key(str(ticket.id)), "another-worker")
     with pytest.raises(Retry):
         await worker.revoke_ticket(job_ctx(demo.rt), str(ticket.id))
     assert len(demo.assignments("sandbox-alice", "ReadOnlyAccess", "alice")) == 1
@@ -123,3 +123,18 @@ async def test_stuck_granting_ticket_is_finished(demo):
     assert await worker.grant_ticket(job_ctx(demo.rt), str(ticket.id)) == "granted"
     assert len(demo.assignments("sandbox-alice", "ReadOnlyAccess", "alice")) == 1
     assert stack  # the module under test
+
+
+async def test_two_tickets_for_one_assignment_granted_and_revoked_at_once(demo):
+    """Found by the fault suite: two overlapping tickets for the same principal, account and
+    permission set both found the assignment missing and both created it."""
+    first = await demo.request("alice", [("sandbox-alice", "ReadOnlyAccess")], duration=60, justification="x")
+    second = await demo.request("alice", [("sandbox-alice", "ReadOnlyAccess")], duration=60, justification="x")
+    await asyncio.gather(worker.grant_ticket(job_ctx(demo.rt), str(first.id)),
+                         worker.grant_ticket(job_ctx(demo.rt), str(second.id)))
+    assert len(demo.assignments("sandbox-alice", "ReadOnlyAccess", "alice")) == 1
+    demo.rt.clock.advance(seconds=61)
+    await asyncio.gather(worker.revoke_ticket(job_ctx(demo.rt), str(first.id)),
+                         worker.revoke_ticket(job_ctx(demo.rt), str(second.id)))
+    assert demo.assignments("sandbox-alice", "ReadOnlyAccess", "alice") == []
+    assert {t.status for t in await Ticket.filter(id__in=[first.id, second.id])} == {S.ENDED}

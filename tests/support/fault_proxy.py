@@ -34,12 +34,15 @@ class Faults:
     error_rate: float = 0.0  # 500 InternalServerException / 503 ServiceUnavailable
     latency: float = 0.0  # seconds added to every request
     status_latency: float = 0.0  # seconds added to every status poll (a slow AWS)
+    deletion_latency: float = 0.0  # seconds added to every deletion status poll
+    deletion_in_progress_polls: int = 0  # each deletion answers IN_PROGRESS this many times first
     # operation -> (error code, message, HTTP status[, text the request body must contain]),
     # e.g. ResourceNotFoundException for a permission set deleted in AWS.
     error_code: dict[str, tuple] = field(default_factory=dict)
     seen: list[str] = field(default_factory=list)
     _failed_requests: dict[str, int] = field(default_factory=dict)  # request id -> polls so far
     _failed_deletes: dict[str, int] = field(default_factory=dict)
+    _slow_deletes: dict[str, int] = field(default_factory=dict)
     _random: random.Random = field(default_factory=random.Random)
 
     def seed(self, value: int) -> None:
@@ -70,6 +73,8 @@ class FaultProxy:
             await asyncio.sleep(self.faults.latency)
         if self.faults.status_latency and operation.endswith(("CreationStatus", "DeletionStatus")):
             await asyncio.sleep(self.faults.status_latency)
+        if self.faults.deletion_latency and operation.endswith("DeletionStatus"):
+            await asyncio.sleep(self.faults.deletion_latency)
         response = self._fault(operation, body) or await self._forward(request, body)
         await response(scope, receive, send)
 
@@ -108,6 +113,11 @@ class FaultProxy:
                 return _json({"AccountAssignmentDeletionStatus": {
                     "Status": status, "RequestId": request_id,
                     **({"FailureReason": "Internal failure deleting the assignment"} if status == "FAILED" else {})}})
+        if operation == "DescribeAccountAssignmentDeletionStatus" and f.deletion_in_progress_polls:
+            request_id = json.loads(body)["AccountAssignmentDeletionRequestId"]
+            polls = f._slow_deletes[request_id] = f._slow_deletes.get(request_id, 0) + 1
+            if polls <= f.deletion_in_progress_polls:
+                return _json({"AccountAssignmentDeletionStatus": {"Status": "IN_PROGRESS", "RequestId": request_id}})
         if f.throttle.get(operation, 0) > 0:
             f.throttle[operation] -= 1
             return _json({"__type": "ThrottlingException", "message": "Rate exceeded"}, 400)
