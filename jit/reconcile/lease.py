@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import random
 import socket
 import uuid
 from collections.abc import AsyncIterator
@@ -85,10 +86,12 @@ async def held(rt: Runtime, key: str, wait: float = 0.0) -> AsyncIterator[None]:
     holder = holder_name()
     loop = asyncio.get_running_loop()
     give_up = loop.time() + wait
+    pause = 0.05
     while not await acquire(rt, key, holder):
         if loop.time() >= give_up:
             raise LeaseBusy(key)
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(random.uniform(pause / 2, pause))
+        pause = min(pause * 2, 1.0)
     ttl = rt.settings.job_lease_seconds
     work = asyncio.current_task()
     lost = False

@@ -84,7 +84,11 @@ async def grant(rt: Runtime, ticket_id: str) -> Outcome:
     targets = await Target.filter(ticket_id=ticket.id).order_by("id")
     entries = {(e.account_id, e.permission_set_arn): e for e in await StackEntry.filter(ticket_id=ticket.id)}
     failure: str | None = None
-    if not entries:
+    if not entries and rt.clock.now() >= ticket.end_at:
+        # Workers were down or behind for the whole window: granting now would hand out
+        # access after the ticket ended.
+        failure = "the ticket's window ended before it could be granted"
+    elif not entries:
         # Invariant 8: what was allowed at request time must still be allowed now.
         failure = await _still_allowed(rt, ticket, targets)
     ic = await rt.identity_center()

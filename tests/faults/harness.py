@@ -143,6 +143,7 @@ def measure(requested: list[Requested], snapshots, final: collections.Counter, k
 
     granted = missed = 0
     max_lag = 0.0
+    worst: tuple[float, Key | None, datetime | None] = (0.0, None, None)
     for key, start, end in spans:
         later = [s for s in starts[key] if s > end]
         horizon = min(later) if later else None
@@ -154,7 +155,9 @@ def measure(requested: list[Requested], snapshots, final: collections.Counter, k
         if gone is None:
             missed += 1
             continue
-        max_lag = max(max_lag, (gone - end).total_seconds())
+        lag = (gone - end).total_seconds()
+        if lag > max_lag:
+            max_lag, worst = lag, (lag, key, end)
     peak: collections.Counter = collections.Counter()
     for _, counts in snapshots:
         for key, n in counts.items():
@@ -164,6 +167,7 @@ def measure(requested: list[Requested], snapshots, final: collections.Counter, k
         "granted_spans": granted,
         "missed": missed,
         "max_lag": round(max_lag, 2),
+        "worst": worst,
         "duplicates": sum(n - 1 for n in peak.values() if n > 1),
         "leftover": sum(n for key, n in final.items() if key in keys_in_scope),
     }
@@ -390,8 +394,16 @@ async def run_scenario(cluster: Cluster, name: str, plans: list[TicketPlan], fau
     watcher.stop()
     final = watcher.snapshot()
     statuses = await cluster.statuses([r.id for r in requested])
-    cluster.stop_app()
     measured = measure(requested, watcher.snapshots, final, keys_in_scope, bound)
+    if measured["max_lag"] > bound and measured["worst"][1] is not None:
+        _, key, end = measured["worst"]
+        ids = [r.id for r in requested if r.key == key]
+        rows = await cluster.pg.fetch(
+            "SELECT at, ticket_id::text AS t, action, detail::text AS d FROM audit_event "
+            "WHERE ticket_id::text = ANY($1::text[]) ORDER BY at", ids)
+        notes.append(f"slowest revoke: span ended {end.isoformat()}; history: " + "; ".join(
+            f"{r['at'].strftime('%H:%M:%S.%f')[:-3]} {r['t'][:8]} {r['action']} {r['d'][:80]}" for r in rows))
+    cluster.stop_app()
     snaps = watcher.snapshots
     if len(snaps) > 1:
         gap = max((b[0] - a[0]).total_seconds() for a, b in zip(snaps, snaps[1:]))

@@ -91,3 +91,14 @@ async def test_failed_ticket_with_a_half_done_unwind_is_finished(demo):
     assert await worker.unwind_ticket(job_ctx(demo.rt), str(ticket.id)) == "unwound"
     assert demo.assignments("sandbox-alice", "ReadOnlyAccess", "alice") == []
     assert (await reconcile(demo.rt)).unwinds == []
+
+
+async def test_workers_down_for_the_whole_window_grant_nothing(demo):
+    ticket = await demo.request("alice", [("sandbox-alice", "ReadOnlyAccess")], duration=60, justification="x")
+    demo.rt.clock.advance(seconds=61)
+    await demo.rt.redis.flushdb()
+    assert (await reconcile(demo.rt)).grants == [str(ticket.id)]
+    assert await worker.grant_ticket(job_ctx(demo.rt), str(ticket.id)) == "failed"
+    ticket = await Ticket.get(id=ticket.id)
+    assert ticket.status == S.FAILED and "window ended before it could be granted" in ticket.failure_reason
+    assert demo.assignments("sandbox-alice", "ReadOnlyAccess", "alice") == []

@@ -57,6 +57,7 @@ class FaultProxy:
         self.url = f"http://127.0.0.1:{self.port}"
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+        self._client: httpx.AsyncClient | None = None
 
     def reset(self) -> None:
         self.faults = Faults()
@@ -141,9 +142,11 @@ class FaultProxy:
 
     async def _forward(self, request: Request, body: bytes) -> Response:
         headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
-        async with httpx.AsyncClient(base_url=self.upstream, timeout=30) as client:
-            upstream = await client.request(request.method, request.url.path, params=request.query_params,
-                                            content=body, headers=headers)
+        if self._client is None:  # one pooled client, on the proxy's own event loop
+            self._client = httpx.AsyncClient(base_url=self.upstream, timeout=30,
+                                             limits=httpx.Limits(max_connections=50))
+        upstream = await self._client.request(request.method, request.url.path, params=request.query_params,
+                                              content=body, headers=headers)
         content = upstream.content
         target = request.headers.get("x-amz-target", "")
         if self.faults.in_progress_polls > 0 and target.endswith(("CreationStatus", "DeletionStatus")):
