@@ -353,7 +353,7 @@ def overlapping_plans(keys: int, per_key: int, rng: random.Random) -> list[Ticke
     for u, a, p in chosen[:keys]:
         first = rng.uniform(1.0, 4.0)
         for i in range(per_key):
-            plans.append(TicketPlan(u, a, p, start_in=first + i * 1.5 + rng.uniform(0, 0.5), duration=rng.randint(3, 5)))
+            plans.append(TicketPlan(u, a, p, start_in=first + i * 1.5 + rng.uniform(0, 0.5), duration=rng.randint(6, 9)))
     return plans
 
 
