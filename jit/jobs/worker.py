@@ -173,3 +173,22 @@ def worker_settings(settings: Settings, **overrides: Any) -> dict[str, Any]:
     }
     options.update(overrides)
     return options
+
+
+def run_worker(settings: Settings) -> None:
+    """Runs the arq worker. arq exits when Redis goes away mid-poll; losing Redis loses no
+    work here (the reconciler rebuilds the queue), so start again in the same process
+    instead of leaving the revokes to wait for a supervisor to restart it."""
+    import time
+
+    from arq.worker import Worker
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    while True:
+        try:
+            Worker(**worker_settings(settings)).run()
+            return
+        except (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError):
+            log.warning("lost Redis; starting the worker again in 1 s", exc_info=True)
+            time.sleep(1)

@@ -185,6 +185,9 @@ class Cluster:
         self.users: dict[str, str] = {}
         self.api: subprocess.Popen | None = None
         self.workers: list[subprocess.Popen] = []
+        self.spawned: dict[int, float] = {}  # pid -> when it was started
+        self.kills = 0
+        self.notes: list[str] = []  # what a fault wants reported
         self.port = free_port()
         self.env: dict[str, str] = {}
         self._supervise = False
@@ -236,8 +239,10 @@ class Cluster:
     # --- processes ---------------------------------------------------------------------
     def _spawn(self, command: str) -> subprocess.Popen:
         log = open(self.root / f"{command}.log", "ab")
-        return subprocess.Popen([sys.executable, "-m", "jit.cli", command], env=self.env, stdout=log,
+        proc = subprocess.Popen([sys.executable, "-m", "jit.cli", command], env=self.env, stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
+        self.spawned[proc.pid] = time.monotonic()
+        return proc
 
     def start_app(self, overrides: dict[str, str]) -> None:
         self.env = self.base_env(overrides)
@@ -268,12 +273,19 @@ class Cluster:
                 self.restarts += 1
             time.sleep(0.5)
 
-    def kill_worker(self, index: int | None = None) -> None:
-        worker = self.workers[random.randrange(len(self.workers)) if index is None else index]
+    def kill_worker(self, boot_seconds: float = 8.0) -> bool:
+        """SIGKILLs a random worker, but only while the other one has been up long enough
+        to have started: the bound assumes at least one worker runs."""
+        now = time.monotonic()
+        up = [w for w in self.workers if w.poll() is None and now - self.spawned.get(w.pid, now) > boot_seconds]
+        if len(up) < len(self.workers):
+            return False
         try:
-            os.killpg(worker.pid, signal.SIGKILL)
+            os.killpg(random.choice(up).pid, signal.SIGKILL)
         except ProcessLookupError:
-            pass
+            return False
+        self.kills += 1
+        return True
 
     def stop_app(self) -> None:
         self._supervise = False
@@ -337,11 +349,13 @@ class Cluster:
         return {r["id"]: r["status"] for r in rows}
 
 
-def distinct_plans(count: int, rng: random.Random, spread: float = 8.0) -> list[TicketPlan]:
-    """`count` tickets on distinct (user, account, permission set) keys."""
+def distinct_plans(count: int, rng: random.Random, spread: float = 15.0) -> list[TicketPlan]:
+    """`count` tickets on distinct (user, account, permission set) keys, starting over
+    `spread` seconds, each a few seconds long: short enough for a quick suite, long
+    enough for two workers on a small machine to grant them before they end."""
     keys = [(u, a, p) for u in REQUESTERS for a in SANDBOX for p in SETS]
     rng.shuffle(keys)
-    return [TicketPlan(u, a, p, start_in=rng.uniform(1.0, spread), duration=rng.randint(3, 6))
+    return [TicketPlan(u, a, p, start_in=rng.uniform(2.0, spread), duration=rng.randint(8, 14))
             for u, a, p in keys[:count]]
 
 
@@ -353,7 +367,7 @@ def overlapping_plans(keys: int, per_key: int, rng: random.Random) -> list[Ticke
     for u, a, p in chosen[:keys]:
         first = rng.uniform(1.0, 4.0)
         for i in range(per_key):
-            plans.append(TicketPlan(u, a, p, start_in=first + i * 1.5 + rng.uniform(0, 0.5), duration=rng.randint(6, 9)))
+            plans.append(TicketPlan(u, a, p, start_in=first + i * 1.5 + rng.uniform(0, 0.5), duration=rng.randint(8, 12)))
     return plans
 
 
@@ -365,6 +379,8 @@ async def run_scenario(cluster: Cluster, name: str, plans: list[TicketPlan], fau
                        out_of_band: list[Key] | None = None) -> Result:
     started = time.monotonic()
     cluster.proxy.reset()
+    cluster.notes, cluster.kills = [], 0
+    restarts_before = cluster.restarts
     cluster.start_app(env or {})
     watcher = Watcher(cluster.moto.url, cluster.org, SANDBOX, SETS)
     baseline = watcher.snapshot()
@@ -408,7 +424,9 @@ async def run_scenario(cluster: Cluster, name: str, plans: list[TicketPlan], fau
     if len(snaps) > 1:
         gap = max((b[0] - a[0]).total_seconds() for a, b in zip(snaps, snaps[1:]))
         notes.append(f"{len(snaps)} AWS snapshots, largest gap {gap:.1f} s; "
-                     f"statuses {dict(collections.Counter(statuses.values()))}; process restarts {cluster.restarts}")
+                     f"statuses {dict(collections.Counter(statuses.values()))}; "
+                     f"processes restarted by the supervisor {cluster.restarts - restarts_before}")
+    notes.extend(cluster.notes)
     not_done = [s for s in statuses.values() if s not in TERMINAL]
     if not_done:
         notes.append(f"{len(not_done)} tickets not finished at the deadline: {collections.Counter(not_done)}")

@@ -70,11 +70,12 @@ async def _until(stop: asyncio.Event, seconds: float) -> bool:
 async def sigkill_workers(cluster: Cluster, stop: asyncio.Event) -> None:
     while not await _until(stop, random.uniform(0.5, 2.0)):
         cluster.kill_worker()
+    cluster.notes.append(f"{cluster.kills} workers SIGKILLed")
 
 
 async def flushall(cluster: Cluster, stop: asyncio.Event) -> None:
     client = redis.Redis.from_url(cluster.redis.url)
-    for wait in (2, 3, 4, 4, 4):
+    for wait in (3, 4, 5, 5, 5):
         if await _until(stop, wait):
             break
         client.flushall()
@@ -82,14 +83,14 @@ async def flushall(cluster: Cluster, stop: asyncio.Event) -> None:
 
 
 async def restart_redis(cluster: Cluster, stop: asyncio.Event) -> None:
-    for wait in (3, 6):
+    for wait in (5, 8):
         if await _until(stop, wait):
             break
         await asyncio.to_thread(cluster.redis.restart, 1.5)
 
 
 async def restart_postgres(cluster: Cluster, stop: asyncio.Event) -> None:
-    for wait in (4, 6):
+    for wait in (5, 8):
         if await _until(stop, wait):
             break
         await asyncio.to_thread(cluster.pg.restart, 2.0)
@@ -129,7 +130,7 @@ async def nothing(cluster: Cluster, stop: asyncio.Event) -> None:
 
 
 SCENARIOS = [
-    ("sigkill-workers", "SIGKILL a random worker every 0.5-2 s"),
+    ("sigkill-workers", "SIGKILL a random worker every 0.5-2 s whenever both are up"),
     ("flushall", "FLUSHALL Redis 5 times with grants and revokes pending"),
     ("redis-restart", "restart Redis (no persistence) twice, down 1.5 s"),
     ("postgres-restart", "crash-restart PostgreSQL twice, down 2 s"),
