@@ -15,6 +15,7 @@ from jit.graphql.context import Context
 from jit.graphql.directory import Account, PermissionSet, User
 from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, to_error
 from jit.reconcile import counters, drift, retries
+from jit.reconcile.lease import LeaseBusy
 from jit.reconcile.models import DriftFinding as FindingRow
 
 
@@ -165,6 +166,8 @@ class ReliabilityMutation:
                         failed.append(f"{finding_id}: {exc.message}")
                 except ClientError as exc:
                     failed.append(f"{finding_id}: {explain(exc)}")
+                except LeaseBusy:
+                    failed.append(f"{finding_id}: a ticket is changing this assignment right now; try again")
             if id is not None and not removed and not kept and failed:
                 raise errors.NotAllowed(failed[0], field="id")
         except errors.DomainError as exc:

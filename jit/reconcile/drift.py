@@ -20,6 +20,7 @@ from jit.aws.assignments import AssignmentKey
 from jit.directory.models import Account, PermissionSet
 from jit.errors import NotAllowed, NotFound
 from jit.reconcile import counters, standing
+from jit.reconcile.lease import LeaseBusy, assignment_lease
 from jit.reconcile.models import DriftFinding
 from jit.reconcile.standing import AssignmentRef
 from jit.runtime import Runtime
@@ -111,7 +112,7 @@ async def scan(rt: Runtime, *, auto_remove: bool | None = None) -> DriftReport:
             try:
                 await remove(rt, row.id, actor_id=None)
                 report.removed += 1
-            except (ClientError, NotAllowed, NotFound) as exc:
+            except (ClientError, NotAllowed, NotFound, LeaseBusy) as exc:
                 report.errors.append(f"{row.id}: {exc}")
     return report
 
@@ -152,14 +153,21 @@ async def open_findings() -> list[DriftFinding]:
 
 async def remove(rt: Runtime, finding_id: int, actor_id: str | None) -> DriftFinding:
     """Deletes one drifted assignment from AWS, after checking again that nothing explains it."""
-    from jit.tickets.stack import assignments
-
     row = await DriftFinding.get_or_none(id=finding_id)
     if row is None:
         raise NotFound(f"drift finding {finding_id} not found", field="id")
     if row.resolved_at is not None:
         return row
     ref = ref_of(row)
+    # Under the assignment's lease, so a grant cannot record it as already there while
+    # it is being deleted.
+    async with assignment_lease(rt, ref.account_id, ref.permission_set_arn, ref.principal_id):
+        return await _remove(rt, row, ref, actor_id)
+
+
+async def _remove(rt: Runtime, row: DriftFinding, ref: AssignmentRef, actor_id: str | None) -> DriftFinding:
+    from jit.tickets.stack import assignments
+
     now = rt.clock.now()
     if ref in await explained() or (await standing.load(rt.settings)).explains(ref):
         row.resolved_at, row.resolution = now, "EXPLAINED"
