@@ -12,6 +12,7 @@ from typing import Any
 from arq import Retry, cron
 from arq.connections import RedisSettings
 from arq.worker import func
+from tortoise import Tortoise
 
 from jit.authz.service import Authorizer
 from jit.aws.assignments import AssignmentTimeout
@@ -138,7 +139,9 @@ def _reconcile_seconds(interval: int) -> set[int]:
 
 async def startup(ctx: dict) -> None:
     settings: Settings = ctx.get("settings") or Settings()
-    await init_db(settings.database_url)
+    # run_worker starts arq again after losing Redis; the database stays initialized.
+    if not Tortoise.is_inited():
+        await init_db(settings.database_url)
     ctx["runtime"] = Runtime(
         settings=settings, clock=SystemClock(), aws=AwsClients(settings),
         authz=Authorizer(settings), redis=ctx["redis"],
@@ -146,7 +149,8 @@ async def startup(ctx: dict) -> None:
 
 
 async def shutdown(ctx: dict) -> None:
-    await close_db()
+    if not ctx.get("keep_db"):
+        await close_db()
 
 
 def worker_settings(settings: Settings, **overrides: Any) -> dict[str, Any]:
@@ -187,7 +191,7 @@ def run_worker(settings: Settings) -> None:
 
     while True:
         try:
-            Worker(**worker_settings(settings)).run()
+            Worker(**worker_settings(settings, ctx={"settings": settings, "keep_db": True})).run()
             return
         except (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError):
             log.warning("lost Redis; starting the worker again in 1 s", exc_info=True)
