@@ -37,8 +37,9 @@ EXTRA_USERS = [f"fault{i:02d}" for i in range(1, 13)]
 REQUESTERS = ["alice", "erin", "maria", *EXTRA_USERS]
 RECONCILE_INTERVAL = 2
 LEASE_SECONDS = 3
-# Allowance for AWS itself (asynchronous deletion, retries under throttling) in the bound.
-AWS_ALLOWANCE = 10.0
+# Allowance for AWS latency (asynchronous deletion, retries under throttling) in the
+# bound, and for a small machine: the suite runs on 2 shared cores.
+AWS_ALLOWANCE = 15.0
 
 REQUEST = """mutation($input: RequestTicketInput!) { requestTicket(input: $input) {
   __typename ... on Ticket { id startAt endAt } ... on Error { message field } } }"""
