@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test test-all test-browser test-fuzz frontend frontend-test console-if-node chromium bench schema check-schema migrate clean
+.PHONY: install demo test test-all test-browser test-fuzz test-faults frontend frontend-test console-if-node chromium bench schema check-schema migrate clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "JIT needs Python 3.11 or newer"'
@@ -70,6 +70,10 @@ chromium:
 ## Generated GraphQL operations against a real server (also part of test-all); prints how many were tried.
 test-fuzz: install
 	$(BIN)/python -m pytest -m slow tests/security/test_fuzz.py -s
+
+## The fault-injection suite (docs/reliability.md): real processes, faults, >=100 tickets per scenario.
+test-faults: install
+	$(BIN)/python -m pytest -m slow tests/faults -p no:randomly -s
 
 bench: install
 	$(BIN)/python bench/run.py

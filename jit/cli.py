@@ -28,11 +28,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 def cmd_worker(args: argparse.Namespace) -> None:
-    from arq.worker import Worker
+    from jit.jobs.worker import run_worker
 
-    from jit.jobs.worker import worker_settings
-
-    Worker(**worker_settings(_settings())).run()
+    run_worker(_settings())
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:

@@ -47,6 +47,25 @@ class Settings(BaseSettings):
     assignment_poll_interval: float = 1.0
     assignment_poll_timeout: float = 300.0
 
+    # Reliability (docs/reliability.md). The reconciler runs every reconcile_interval
+    # seconds; a job holds a lease on its ticket that lapses job_lease_seconds after its
+    # worker stops renewing it, so a killed worker delays a revoke by at most that much.
+    reconcile_interval: int = 30
+    job_lease_seconds: float = 30.0
+    job_timeout: int = 300
+    # A revoke that keeps failing is retried with backoff forever; after this many
+    # attempts it raises an alert (audit event, counter, GraphQL `revokeAlerts`).
+    revoke_alert_attempts: int = 5
+    revoke_retry_base_seconds: float = 5.0
+    revoke_retry_max_seconds: float = 300.0
+    # Drift: assignments no live ticket and no declared standing assignment explains.
+    drift_interval: int = 300
+    drift_auto_remove: bool = False
+    # Standing assignments: inline JSON, or a path to a JSON or YAML file (see docs).
+    standing_assignments: str | None = None
+    # End open sessions on early revocation with a deny policy (off by default; see docs).
+    session_kill: bool = False
+
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str | None = None

@@ -16,6 +16,7 @@ MODEL_MODULES = [
     "jit.tickets.models",
     "jit.approvals.models",
     "jit.audit.models",
+    "jit.reconcile.models",
 ]
 
 

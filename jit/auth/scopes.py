@@ -29,6 +29,7 @@ OPERATION_SCOPES: dict[str, dict[str, frozenset[Scope]]] = {
             "me", "accounts", "organizationalUnits", "permissionSets", "users", "groups", "approvalRules",
             "ticket", "tickets", "requestableTargets", "apiTokens",
             "delegations", "permissionSetGroups", "pendingRuleChanges",
+            "drift", "revokeAlerts", "reliabilityCounters",
         )
     },
     "Mutation": {
@@ -50,6 +51,8 @@ OPERATION_SCOPES: dict[str, dict[str, frozenset[Scope]]] = {
         "updatePermissionSetGroup": frozenset({_A}),
         "deletePermissionSetGroup": frozenset({_A}),
         "approveRuleChange": frozenset({_A}),
+        "scanDrift": frozenset({_A}),
+        "removeDrift": frozenset({_A}),
         "rejectRuleChange": frozenset({_A}),
         "createApprovalRule": frozenset({_A}),
         "updateApprovalRule": frozenset({_A}),

@@ -7,13 +7,13 @@ tells success from failure, so every call here is followed by polling.
 from __future__ import annotations
 
 import asyncio
+import random
 from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
 from jit.aws.clients import AwsClients
-
-RETRYABLE = {"ConflictException", "ThrottlingException", "TooManyRequestsException", "InternalServerException"}
+from jit.aws.errors import RETRYABLE
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,10 @@ class Assignments:
         self._poll_timeout = poll_timeout
 
     async def _call(self, operation: str, **params) -> dict:
-        """Calls sso-admin, retrying conflicts with backoff on top of botocore's own retries."""
-        delay = 0.5
+        """Calls sso-admin, retrying conflicts and transient faults with jittered backoff on
+        top of botocore's own retries. A create or delete that timed out on the wire may
+        have reached AWS; callers look at AWS (`exists`) before repeating one."""
+        ceiling = 0.5
         for attempt in range(8):
             try:
                 async with self._aws.client("sso-admin") as sso:
@@ -63,8 +65,9 @@ class Assignments:
                 code = exc.response.get("Error", {}).get("Code", "")
                 if code not in RETRYABLE or attempt == 7:
                     raise
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 10)
+            # Full jitter: many workers retrying one throttled API spread out.
+            await asyncio.sleep(random.uniform(ceiling / 4, ceiling))
+            ceiling = min(ceiling * 2, 10)
         raise AssertionError("unreachable")
 
     async def exists(self, key: AssignmentKey) -> bool:

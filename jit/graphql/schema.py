@@ -12,6 +12,7 @@ from jit.graphql.tokens import TokenMutation, TokenQuery
 from jit.graphql.directory import DirectoryQuery, Group, User
 from jit.graphql.approval_engine import ApprovalEngineMutation, ApprovalEngineQuery
 from jit.graphql.groups import GroupsMutation, GroupsQuery
+from jit.graphql.reliability import ReliabilityMutation, ReliabilityQuery
 from jit.graphql.rules import RuleChangesQuery, RulesMutation, RulesQuery
 from jit.graphql.tickets import TicketMutation, TicketQuery, TicketSubscription
 
@@ -24,7 +25,10 @@ class Me:
 
 
 @strawberry.type
-class Query(DirectoryQuery, RulesQuery, TicketQuery, ApprovalEngineQuery, GroupsQuery, RuleChangesQuery, TokenQuery):
+class Query(
+    DirectoryQuery, RulesQuery, TicketQuery, ApprovalEngineQuery, GroupsQuery, RuleChangesQuery, TokenQuery,
+    ReliabilityQuery,
+):
     @strawberry.field(description="The signed-in user.")
     async def me(self, info: Info[Context, None]) -> Me:
         actor = info.context.actor
@@ -33,7 +37,7 @@ class Query(DirectoryQuery, RulesQuery, TicketQuery, ApprovalEngineQuery, Groups
 
 
 @strawberry.type
-class Mutation(TicketMutation, RulesMutation, ApprovalEngineMutation, GroupsMutation, TokenMutation):
+class Mutation(TicketMutation, RulesMutation, ApprovalEngineMutation, GroupsMutation, TokenMutation, ReliabilityMutation):
     pass
 
 

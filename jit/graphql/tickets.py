@@ -216,6 +216,13 @@ class Ticket:
     async def resource_stack(self) -> list[StackEntry]:
         return [StackEntry.of(r) for r in await EntryRow.filter(ticket_id=self.id).order_by("position")]
 
+    @strawberry.field(description="Things the requester should know, e.g. sessions that outlive the ticket.")
+    async def warnings(self, info: Info[Context, None]) -> list[str]:
+        from jit.tickets.warnings import session_warnings
+
+        row = await models.Ticket.get(id=self.id)
+        return await session_warnings(row, session_kill=info.context.runtime.settings.session_kill)
+
     @strawberry.field(description="Every event in the ticket's life, oldest first.")
     async def history(self) -> list[HistoryEvent]:
         return [

@@ -7,13 +7,12 @@ early when its work is already done (see jit.tickets.stack).
 from __future__ import annotations
 
 import logging
-from contextlib import asynccontextmanager
-from datetime import timedelta
 from typing import Any
 
 from arq import Retry, cron
 from arq.connections import RedisSettings
 from arq.worker import func
+from tortoise import Tortoise
 
 from jit.authz.service import Authorizer
 from jit.aws.assignments import AssignmentTimeout
@@ -24,45 +23,32 @@ from jit.db import close_db, init_db
 from jit.directory.service import sync_directory
 from jit.runtime import Runtime
 from jit.tickets import stack
+from jit.reconcile import drift, retries
+from jit.reconcile import service as reconcile_service
+from jit.reconcile.lease import LeaseBusy, LeaseLost, ticket_lease
 from jit.tickets.models import Ticket, TicketStatus
 
 log = logging.getLogger(__name__)
 S = TicketStatus
-LOCK_TTL = 900
-
-
-class TicketBusy(Exception):
-    pass
-
-
-@asynccontextmanager
-async def ticket_lock(redis, ticket_id: str):
-    """One grant or revoke per ticket at a time, across every worker.
-
-    Correctness does not rest on it (the stack is re-read on every run); it keeps two
-    runs from racing to create the same assignment, which AWS would duplicate."""
-    lock = redis.lock(f"jit:lock:ticket:{ticket_id}", timeout=LOCK_TTL)
-    if not await lock.acquire(blocking=False):
-        raise TicketBusy(ticket_id)
-    try:
-        yield
-    finally:
-        try:
-            await lock.release()
-        except Exception:  # noqa: BLE001 - expired locks are fine to lose
-            pass
 
 
 def _retry_delay(ctx: dict) -> int:
     return min(5 * 2 ** max(ctx.get("job_try", 1) - 1, 0), 300)
 
 
+def _busy_delay(rt: Runtime) -> float:
+    # Another worker holds the ticket; if it died, its lease lapses within this.
+    return max(min(rt.settings.job_lease_seconds, 5.0), 0.5)
+
+
 async def grant_ticket(ctx: dict, ticket_id: str) -> str:
     rt: Runtime = ctx["runtime"]
     try:
-        async with ticket_lock(ctx["redis"], ticket_id):
+        async with ticket_lease(rt, ticket_id):
             outcome = await stack.grant(rt, ticket_id)
-    except (TicketBusy, AssignmentTimeout) as exc:
+    except (LeaseBusy, LeaseLost) as exc:
+        raise Retry(defer=_busy_delay(rt)) from exc
+    except AssignmentTimeout as exc:
         raise Retry(defer=_retry_delay(ctx)) from exc
     if outcome.result == "early":
         ticket = await Ticket.get(id=ticket_id)
@@ -73,15 +59,35 @@ async def grant_ticket(ctx: dict, ticket_id: str) -> str:
 async def revoke_ticket(ctx: dict, ticket_id: str) -> str:
     rt: Runtime = ctx["runtime"]
     try:
-        async with ticket_lock(ctx["redis"], ticket_id):
+        async with ticket_lease(rt, ticket_id):
             outcome = await stack.revoke(rt, ticket_id)
-    except (TicketBusy, AssignmentTimeout) as exc:
-        raise Retry(defer=_retry_delay(ctx)) from exc
+    except (LeaseBusy, LeaseLost) as exc:
+        raise Retry(defer=_busy_delay(rt)) from exc
+    except AssignmentTimeout as exc:
+        raise Retry(defer=await retries.note_failure(rt, ticket_id, str(exc))) from exc
     if outcome.result == "early":
         # The end moved (an extension); the job for the new end is already queued.
         return "early"
     if outcome.result == "incomplete":
-        raise Retry(defer=_retry_delay(ctx))
+        raise Retry(defer=await retries.note_failure(rt, ticket_id))
+    if outcome.result == "revoked":
+        await retries.cleared(rt, ticket_id)
+    return outcome.result
+
+
+async def unwind_ticket(ctx: dict, ticket_id: str) -> str:
+    """Finishes unwinding a FAILED ticket's stack (see jit.reconcile.service)."""
+    rt: Runtime = ctx["runtime"]
+    try:
+        async with ticket_lease(rt, ticket_id):
+            outcome = await stack.finish_unwind(rt, ticket_id)
+    except (LeaseBusy, LeaseLost) as exc:
+        raise Retry(defer=_busy_delay(rt)) from exc
+    except AssignmentTimeout as exc:
+        raise Retry(defer=await retries.note_failure(rt, ticket_id, str(exc))) from exc
+    if outcome.result == "incomplete":
+        raise Retry(defer=await retries.note_failure(rt, ticket_id))
+    await retries.cleared(rt, ticket_id)
     return outcome.result
 
 
@@ -135,29 +141,41 @@ async def sync_if_due(ctx: dict) -> str:
     return "synced"
 
 
-async def reconcile(ctx: dict) -> dict[str, int]:
-    """Re-enqueues due work that has no job, e.g. after Redis lost its queue."""
+async def reconcile(ctx: dict) -> dict[str, Any]:
+    """The reconciler cron (jit.reconcile.service). One run at a time across workers; the
+    lock only saves work, since two concurrent runs enqueue the same job ids."""
     rt: Runtime = ctx["runtime"]
-    now = rt.clock.now()
-    bucket = int(now.timestamp()) // 60
-    stale = now - timedelta(minutes=2)
-    counts = {"grant": 0, "revoke": 0}
-    due_grants = await Ticket.filter(status=S.SCHEDULED, start_at__lte=now).values_list("id", flat=True)
-    stuck_grants = await Ticket.filter(status=S.GRANTING, updated_at__lte=stale).values_list("id", flat=True)
-    for ticket_id in [*due_grants, *stuck_grants]:
-        if await ctx["redis"].enqueue_job("tickets.grant", str(ticket_id), _job_id=f"reconcile:grant:{ticket_id}:{bucket}"):
-            counts["grant"] += 1
-    due_revokes = await Ticket.filter(status=S.ACTIVE, end_at__lte=now).values_list("id", flat=True)
-    stuck_revokes = await Ticket.filter(status=S.REVOKING, updated_at__lte=stale).values_list("id", flat=True)
-    for ticket_id in [*due_revokes, *stuck_revokes]:
-        if await ctx["redis"].enqueue_job("tickets.revoke", str(ticket_id), _job_id=f"reconcile:revoke:{ticket_id}:{bucket}"):
-            counts["revoke"] += 1
-    return counts
+    # The lock lasts one interval: a worker killed mid-run must not hold the next run
+    # back longer than that (found by the fault suite), and a run that overruns it may
+    # overlap the next one, which is harmless.
+    lock = ctx["redis"].lock("jit:lock:reconcile", timeout=max(rt.settings.reconcile_interval, 1))
+    if not await lock.acquire(blocking=False):
+        return {"skipped": "another worker is reconciling"}
+    try:
+        report = await reconcile_service.reconcile(rt)
+        result: dict[str, Any] = {"grants": len(report.grants), "revokes": len(report.revokes),
+                                  "unwinds": len(report.unwinds), "alerts": report.alerts}
+        drift_report = await drift.scan_if_due(rt)
+        if drift_report is not None:
+            result["drift"] = drift_report.summary()
+        return result
+    finally:
+        try:
+            await lock.release()
+        except Exception:  # noqa: BLE001 - an expired or flushed lock is fine to lose
+            pass
+
+
+def _reconcile_seconds(interval: int) -> set[int]:
+    step = max(1, min(interval, 60))
+    return set(range(0, 60, step))
 
 
 async def startup(ctx: dict) -> None:
     settings: Settings = ctx.get("settings") or Settings()
-    await init_db(settings.database_url)
+    # run_worker starts arq again after losing Redis; the database stays initialized.
+    if not Tortoise.is_inited():
+        await init_db(settings.database_url)
     ctx["runtime"] = Runtime(
         settings=settings, clock=SystemClock(), aws=AwsClients(settings),
         authz=Authorizer(settings), redis=ctx["redis"],
@@ -165,22 +183,25 @@ async def startup(ctx: dict) -> None:
 
 
 async def shutdown(ctx: dict) -> None:
-    await close_db()
+    if not ctx.get("keep_db"):
+        await close_db()
 
 
 def worker_settings(settings: Settings, **overrides: Any) -> dict[str, Any]:
     """arq Worker keyword arguments for these settings."""
     options: dict[str, Any] = {
         "functions": [
-            func(grant_ticket, name="tickets.grant", max_tries=50),
-            func(revoke_ticket, name="tickets.revoke", max_tries=1000),
+            func(grant_ticket, name="tickets.grant", max_tries=50, timeout=settings.job_timeout),
+            func(revoke_ticket, name="tickets.revoke", max_tries=100_000, timeout=settings.job_timeout),
+            func(unwind_ticket, name="tickets.unwind", max_tries=100_000, timeout=settings.job_timeout),
             func(sync, name="directory.sync", max_tries=3),
             func(expire_approval, name="approvals.expire", max_tries=20),
             func(remind_approvers, name="approvals.remind", max_tries=3),
             func(expire_extension, name="extensions.expire", max_tries=3),
         ],
         "cron_jobs": [
-            cron(reconcile, name="tickets.reconcile", second={0, 30}, run_at_startup=True),
+            cron(reconcile, name="tickets.reconcile", second=_reconcile_seconds(settings.reconcile_interval),
+                 run_at_startup=True, timeout=max(settings.reconcile_interval * 4, 60)),
             cron(sync_if_due, name="directory.sync_if_due", second={15}),
             cron(expire_due_approvals, name="approvals.expire_due", second={45}),
         ],
@@ -194,3 +215,22 @@ def worker_settings(settings: Settings, **overrides: Any) -> dict[str, Any]:
     }
     options.update(overrides)
     return options
+
+
+def run_worker(settings: Settings) -> None:
+    """Runs the arq worker. arq exits when Redis goes away mid-poll; losing Redis loses no
+    work here (the reconciler rebuilds the queue), so start again in the same process
+    instead of leaving the revokes to wait for a supervisor to restart it."""
+    import time
+
+    from arq.worker import Worker
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    while True:
+        try:
+            Worker(**worker_settings(settings, ctx={"settings": settings, "keep_db": True})).run()
+            return
+        except (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError):
+            log.warning("lost Redis; starting the worker again in 1 s", exc_info=True)
+            time.sleep(1)

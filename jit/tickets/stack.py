@@ -15,7 +15,9 @@ from botocore.exceptions import ClientError
 
 from jit.audit.service import record
 from jit.aws.assignments import AssignmentKey, Assignments
+from jit.aws.errors import explain
 from jit.directory.models import Account, User
+from jit.reconcile.lease import assignment_lease
 from jit.runtime import Runtime
 from jit.tickets.models import (
     EndReason,
@@ -47,8 +49,7 @@ def assignments(rt: Runtime) -> Assignments:
 
 
 def _reason(exc: ClientError) -> str:
-    err = exc.response.get("Error", {})
-    return f"{err.get('Code', 'Error')}: {err.get('Message', '')}".strip()
+    return explain(exc)
 
 
 async def live_holder(entry: StackEntry) -> StackEntry | None:
@@ -83,7 +84,11 @@ async def grant(rt: Runtime, ticket_id: str) -> Outcome:
     targets = await Target.filter(ticket_id=ticket.id).order_by("id")
     entries = {(e.account_id, e.permission_set_arn): e for e in await StackEntry.filter(ticket_id=ticket.id)}
     failure: str | None = None
-    if not entries:
+    if not entries and rt.clock.now() >= ticket.end_at:
+        # Workers were down or behind for the whole window: granting now would hand out
+        # access after the ticket ended.
+        failure = "the ticket's window ended before it could be granted"
+    elif not entries:
         # Invariant 8: what was allowed at request time must still be allowed now.
         failure = await _still_allowed(rt, ticket, targets)
     ic = await rt.identity_center()
@@ -92,8 +97,14 @@ async def grant(rt: Runtime, ticket_id: str) -> Outcome:
         key = AssignmentKey(ic.instance_arn, target.account_id, target.permission_set_arn, ticket.principal_id)
         entry = entries.get((target.account_id, target.permission_set_arn))
         try:
-            entry = await _grant_one(rt, aws, ticket, key, position, entry)
+            async with assignment_lease(rt, key.account_id, key.permission_set_arn, key.principal_id):
+                entry = await _grant_one(rt, aws, ticket, key, position, entry)
         except ClientError as exc:
+            # The intent may have been written by this very run before the call failed;
+            # the reason belongs on it either way.
+            entry = entry or await StackEntry.get_or_none(
+                ticket_id=ticket.id, account_id=target.account_id, permission_set_arn=target.permission_set_arn
+            )
             if entry is None:
                 failure = _reason(exc)
                 break
@@ -200,7 +211,8 @@ async def unwind(rt: Runtime, ticket: Ticket) -> bool:
         key = AssignmentKey(ic.instance_arn, entry.account_id, entry.permission_set_arn, entry.principal_id,
                             entry.principal_type)
         try:
-            await _unwind_one(rt, aws, key, entry)
+            async with assignment_lease(rt, key.account_id, key.permission_set_arn, key.principal_id):
+                await _unwind_one(rt, aws, key, entry)
         except ClientError as exc:
             entry.unwind_status, entry.unwind_reason = UnwindStatus.FAILED, _reason(exc)
             entry.updated_at = rt.clock.now()
@@ -255,6 +267,48 @@ async def _unwind_one(rt: Runtime, aws: Assignments, key: AssignmentKey, entry: 
         )
 
 
+async def _kill_sessions(rt: Runtime, ticket: Ticket) -> None:
+    """Denies sessions issued before now for each permission set this revocation removed
+    (docs/reliability.md). A failure is audited and does not hold up the revocation: the
+    assignments are already gone; only open sessions would live on."""
+    from jit.aws.session_kill import SessionKill, session_seconds
+    from jit.directory.models import PermissionSet
+    from jit.reconcile import counters
+
+    ic = await rt.identity_center()
+    killer = SessionKill(rt.aws)
+    removed = await StackEntry.filter(ticket_id=ticket.id, unwind_status=UnwindStatus.DELETED).values_list(
+        "permission_set_arn", "principal_id", "principal_type")
+    for ps_arn, principal_id, principal_type in sorted(set(removed)):
+        if principal_type != "USER":
+            continue
+        ps = await PermissionSet.get_or_none(arn=ps_arn)
+        now = rt.clock.now()
+        try:
+            sid, new = await killer.deny(
+                ic.instance_arn, ps_arn, ticket_id=str(ticket.id), user_id=principal_id, issued_before=now,
+                session=session_seconds(ps.session_duration if ps else None),
+            )
+        except ClientError as exc:
+            await record(now, None, "session_kill.failed", ticket_id=ticket.id,
+                         detail={"permission_set": ps_arn, "reason": _reason(exc)})
+            continue
+        if new:
+            await counters.bump(now, counters.SESSIONS_KILLED)
+            await record(now, None, "session_kill.applied", ticket_id=ticket.id,
+                         detail={"permission_set": ps_arn, "statement": sid, "issued_before": now.isoformat()})
+
+
+async def finish_unwind(rt: Runtime, ticket_id: str) -> Outcome:
+    """Unwinds what a FAILED ticket's grant left behind, when its own unwind was cut short."""
+    ticket = await Ticket.get_or_none(id=ticket_id)
+    if ticket is None:
+        return Outcome("missing")
+    if ticket.status != S.FAILED:
+        return Outcome("done", ticket.status.value)
+    return Outcome("unwound" if await unwind(rt, ticket) else "incomplete")
+
+
 async def revoke(rt: Runtime, ticket_id: str) -> Outcome:
     ticket = await Ticket.get_or_none(id=ticket_id)
     if ticket is None:
@@ -271,6 +325,8 @@ async def revoke(rt: Runtime, ticket_id: str) -> Outcome:
         return Outcome("done", ticket.status.value)
     if not await unwind(rt, ticket):
         return Outcome("incomplete")
+    if rt.settings.session_kill and ticket.end_reason == EndReason.REVOKED:
+        await _kill_sessions(rt, ticket)
     async with rt.unit_of_work() as effects:
         await transition(
             ticket, S.ENDED, clock=rt.clock, effects=effects, actor_id=None,

@@ -1,0 +1,175 @@
+"""Drift, revoke alerts and reliability counters (docs/reliability.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+from botocore.exceptions import ClientError
+from strawberry.types import Info
+
+from jit import errors
+from jit.aws.errors import explain
+from jit.graphql.context import Context
+from jit.graphql.directory import Account, PermissionSet, User
+from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, to_error
+from jit.reconcile import counters, drift, retries
+from jit.reconcile.lease import LeaseBusy
+from jit.reconcile.models import DriftFinding as FindingRow
+
+
+@strawberry.type(description="An assignment in AWS that no live ticket and no declared standing assignment explains.")
+class DriftFinding:
+    id: strawberry.ID
+    account_id: str
+    permission_set_arn: str
+    principal_type: str
+    principal_id: str
+    first_seen_at: datetime
+    last_seen_at: datetime
+    resolved_at: datetime | None
+    resolution: str | None = strawberry.field(description="GONE, REMOVED or EXPLAINED once resolved.")
+
+    @strawberry.field
+    async def account(self, info: Info[Context, None]) -> Account | None:
+        row = await info.context.accounts.load(self.account_id)
+        return Account.of(row) if row else None
+
+    @strawberry.field
+    async def permission_set(self, info: Info[Context, None]) -> PermissionSet | None:
+        row = await info.context.permission_sets.load(self.permission_set_arn)
+        return PermissionSet.of(row) if row else None
+
+    @strawberry.field(description="The user, when the principal is a user JIT knows.")
+    async def user(self, info: Info[Context, None]) -> User | None:
+        if self.principal_type != "USER":
+            return None
+        row = await info.context.users.load(self.principal_id)
+        return User.of(row) if row else None
+
+    @classmethod
+    def of(cls, row: FindingRow) -> DriftFinding:
+        return cls(
+            id=strawberry.ID(str(row.id)), account_id=row.account_id, permission_set_arn=row.permission_set_arn,
+            principal_type=row.principal_type, principal_id=row.principal_id, first_seen_at=row.first_seen_at,
+            last_seen_at=row.last_seen_at, resolved_at=row.resolved_at, resolution=row.resolution,
+        )
+
+
+@strawberry.type(description="A revoke that has failed at least the configured number of times. JIT keeps retrying.")
+class RevokeAlert:
+    ticket_id: strawberry.ID
+    attempts: int
+    last_error: str
+    next_attempt_at: datetime
+    alerted_at: datetime
+
+
+@strawberry.type
+class ReliabilityCounter:
+    name: str
+    value: int
+
+
+@strawberry.type
+class DriftScan:
+    open: list[DriftFinding]
+    new: int
+    resolved: int
+    removed: int
+
+
+@strawberry.type
+class DriftRemoval:
+    removed: list[DriftFinding]
+    kept: list[DriftFinding] = strawberry.field(description="Findings a live ticket or standing assignment now explains.")
+    failed: list[str] = strawberry.field(description="Findings AWS would not delete, with the reason.")
+
+
+DriftScanResult = Annotated[DriftScan | NotAllowedError, strawberry.union("DriftScanResult")]
+RemoveDriftResult = Annotated[
+    DriftRemoval | ValidationError | NotAllowedError | NotFoundError, strawberry.union("RemoveDriftResult")
+]
+
+
+async def _require_reader(info: Info[Context, None]) -> None:
+    roles = await info.context.runtime.authz.roles(info.context.actor.id)
+    if not {"ADMIN", "AUDITOR"} & set(roles):
+        raise ValueError("only admins and auditors may see drift and revoke alerts")
+
+
+async def _require_admin(info: Info[Context, None]) -> None:
+    if not await info.context.runtime.authz.is_admin(info.context.actor.id):
+        raise errors.NotAllowed("only admins may scan or remove drift")
+
+
+@strawberry.type
+class ReliabilityQuery:
+    @strawberry.field(description="Open drift findings (admins and auditors).")
+    async def drift(self, info: Info[Context, None]) -> list[DriftFinding]:
+        await _require_reader(info)
+        return [DriftFinding.of(r) for r in await drift.open_findings()]
+
+    @strawberry.field(description="Revokes that keep failing (admins and auditors).")
+    async def revoke_alerts(self, info: Info[Context, None]) -> list[RevokeAlert]:
+        await _require_reader(info)
+        return [
+            RevokeAlert(ticket_id=strawberry.ID(str(r.ticket_id)), attempts=r.attempts, last_error=r.last_error,
+                        next_attempt_at=r.next_attempt_at, alerted_at=r.alerted_at)
+            for r in await retries.alerts()
+        ]
+
+    @strawberry.field(description="Reconciler, revoke and drift counters since the database was created.")
+    async def reliability_counters(self, info: Info[Context, None]) -> list[ReliabilityCounter]:
+        await _require_reader(info)
+        return [ReliabilityCounter(name=k, value=v) for k, v in sorted((await counters.snapshot()).items())]
+
+
+@strawberry.type
+class ReliabilityMutation:
+    @strawberry.mutation(description="Compare AWS with the tickets now (admins).")
+    async def scan_drift(self, info: Info[Context, None]) -> DriftScanResult:
+        try:
+            await _require_admin(info)
+            report = await drift.scan(info.context.runtime, auto_remove=False)
+        except errors.DomainError as exc:
+            return to_error(exc)
+        return DriftScan(open=[DriftFinding.of(r) for r in report.found], new=report.new,
+                         resolved=report.resolved, removed=report.removed)
+
+    @strawberry.mutation(description="Delete one drifted assignment from AWS, or all of them (admins).")
+    async def remove_drift(
+        self, info: Info[Context, None], id: strawberry.ID | None = None, all: bool = False
+    ) -> RemoveDriftResult:
+        rt = info.context.runtime
+        try:
+            await _require_admin(info)
+            if (id is None) == (not all):
+                raise errors.ValidationFailed("give either id or all: true", field="id")
+            if id is not None:
+                try:
+                    ids = [int(id)]
+                except ValueError:
+                    raise errors.ValidationFailed(f"{id!r} is not a drift finding id", field="id") from None
+            else:
+                ids = [r.id for r in await drift.open_findings()]
+            removed, kept, failed = [], [], []
+            for finding_id in ids:
+                try:
+                    removed.append(DriftFinding.of(await drift.remove(rt, finding_id, info.context.actor.id)))
+                except errors.NotAllowed as exc:
+                    row = await FindingRow.get(id=finding_id)
+                    if row.resolution == "EXPLAINED":
+                        kept.append(DriftFinding.of(row))
+                    else:
+                        failed.append(f"{finding_id}: {exc.message}")
+                except ClientError as exc:
+                    failed.append(f"{finding_id}: {explain(exc)}")
+                except LeaseBusy:
+                    failed.append(f"{finding_id}: a ticket is changing this assignment right now; try again")
+            if id is not None and not removed and not kept and failed:
+                raise errors.NotAllowed(failed[0], field="id")
+        except errors.DomainError as exc:
+            return to_error(exc)
+        return DriftRemoval(removed=removed, kept=kept, failed=failed)

@@ -1,0 +1,1 @@
+"""Reliability: the reconciler, job leases, revoke retries and alerts, drift detection."""

@@ -1,0 +1,194 @@
+"""Drift: account assignments in AWS that no live ticket and no declared standing
+assignment explains.
+
+Only permission sets and accounts JIT knows (the synced directory) are scanned, one
+paginated ListAccountAssignments per pair. AWS is read before the database: JIT writes a
+stack entry's intent before it calls AWS, so an assignment a grant is making right now is
+always explained by the time the database is read, and never reported or removed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from botocore.exceptions import ClientError
+from tortoise.expressions import Q
+
+from jit.audit.service import record
+from jit.aws.assignments import AssignmentKey
+from jit.directory.models import Account, PermissionSet
+from jit.errors import NotAllowed, NotFound
+from jit.reconcile import counters, standing
+from jit.reconcile.lease import LeaseBusy, assignment_lease
+from jit.reconcile.models import DriftFinding
+from jit.reconcile.standing import AssignmentRef
+from jit.runtime import Runtime
+from jit.tickets.models import StackEntry, TicketStatus, UnwindStatus
+
+S = TicketStatus
+log = logging.getLogger(__name__)
+LAST_SCAN_KEY = "jit:drift:last-scan"
+# Tickets whose stack may hold assignments in AWS right now.
+HOLDING = [S.GRANTING, S.ACTIVE, S.REVOKING, S.FAILED]
+
+
+@dataclass
+class DriftReport:
+    found: list[DriftFinding] = field(default_factory=list)
+    new: int = 0
+    resolved: int = 0
+    removed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, int]:
+        return {"open": len(self.found), "new": self.new, "resolved": self.resolved, "removed": self.removed}
+
+
+def ref_of(finding: DriftFinding) -> AssignmentRef:
+    return AssignmentRef(finding.account_id, finding.permission_set_arn, finding.principal_type, finding.principal_id)
+
+
+async def read_aws(rt: Runtime) -> set[AssignmentRef]:
+    ic = await rt.identity_center()
+    accounts = await Account.filter(removed_at=None).values_list("id", flat=True)
+    permission_sets = await PermissionSet.filter(removed_at=None).values_list("arn", flat=True)
+    seen: set[AssignmentRef] = set()
+    async with rt.aws.client("sso-admin") as sso:
+        paginator = sso.get_paginator("list_account_assignments")
+        for arn in permission_sets:
+            for account_id in accounts:
+                async for page in paginator.paginate(
+                    InstanceArn=ic.instance_arn, AccountId=account_id, PermissionSetArn=arn
+                ):
+                    for item in page.get("AccountAssignments", []):
+                        seen.add(AssignmentRef(account_id, arn, item["PrincipalType"], item["PrincipalId"]))
+    return seen
+
+
+async def explained() -> set[AssignmentRef]:
+    """Assignments some ticket's stack holds, or is about to hold or remove."""
+    # RETAINED entries explain nothing: another live ticket's entry does, or the
+    # assignment was standing access that must be declared to stay.
+    rows = await StackEntry.filter(
+        Q(ticket__status__in=HOLDING)
+        & (Q(unwind_status__isnull=True)
+           | Q(unwind_status__in=[UnwindStatus.INTENDED, UnwindStatus.IN_PROGRESS, UnwindStatus.FAILED]))
+    ).values_list("account_id", "permission_set_arn", "principal_type", "principal_id")
+    return {AssignmentRef(*row) for row in rows}
+
+
+async def scan(rt: Runtime, *, auto_remove: bool | None = None) -> DriftReport:
+    in_aws = await read_aws(rt)
+    known = await explained()
+    declared = await standing.load(rt.settings)
+    drift = {ref for ref in in_aws if ref not in known and not declared.explains(ref)}
+    now = rt.clock.now()
+    report = DriftReport()
+    open_rows = {ref_of(f): f for f in await DriftFinding.filter(resolved_at=None)}
+    for ref, row in open_rows.items():
+        if ref not in drift:
+            row.resolved_at, row.resolution = now, "GONE" if ref not in in_aws else "EXPLAINED"
+            await row.save()
+            report.resolved += 1
+    for ref in sorted(drift, key=lambda r: (r.account_id, r.permission_set_arn, r.principal_id)):
+        row = open_rows.get(ref)
+        if row is None:
+            row = await DriftFinding.create(
+                account_id=ref.account_id, permission_set_arn=ref.permission_set_arn, principal_type=ref.principal_type,
+                principal_id=ref.principal_id, first_seen_at=now, last_seen_at=now,
+            )
+            report.new += 1
+            await record(now, None, "drift.detected", detail={
+                "finding": row.id, "account": ref.account_id, "permission_set": ref.permission_set_arn,
+                "principal_type": ref.principal_type, "principal": ref.principal_id})
+        else:
+            row.last_seen_at = now
+            await row.save()
+        report.found.append(row)
+    await counters.bump(now, counters.DRIFT_DETECTED, report.new)
+    if auto_remove if auto_remove is not None else rt.settings.drift_auto_remove:
+        for row in list(report.found):
+            try:
+                await remove(rt, row.id, actor_id=None)
+                report.removed += 1
+            except (ClientError, NotAllowed, NotFound, LeaseBusy) as exc:
+                report.errors.append(f"{row.id}: {exc}")
+    return report
+
+
+async def scan_if_due(rt: Runtime) -> DriftReport | None:
+    now = rt.clock.now().timestamp()
+    last = await rt.redis.get(LAST_SCAN_KEY)
+    if last is not None and now - float(last) < rt.settings.drift_interval:
+        return None
+    await rt.redis.set(LAST_SCAN_KEY, str(now))
+    if rt.settings.session_kill:
+        await prune_session_kills(rt)
+    try:
+        return await scan(rt)
+    except ClientError:
+        log.exception("drift scan failed")
+        return None
+
+
+async def prune_session_kills(rt: Runtime) -> int:
+    """Drops session-kill deny statements whose sessions have all expired."""
+    from jit.aws.session_kill import SessionKill
+
+    ic = await rt.identity_center()
+    killer = SessionKill(rt.aws)
+    removed = 0
+    for arn in await PermissionSet.filter(removed_at=None).values_list("arn", flat=True):
+        try:
+            removed += await killer.prune(ic.instance_arn, arn, rt.clock.now())
+        except ClientError:
+            log.exception("could not prune session-kill statements on %s", arn)
+    return removed
+
+
+async def open_findings() -> list[DriftFinding]:
+    return await DriftFinding.filter(resolved_at=None).order_by("id")
+
+
+async def remove(rt: Runtime, finding_id: int, actor_id: str | None) -> DriftFinding:
+    """Deletes one drifted assignment from AWS, after checking again that nothing explains it."""
+    row = await DriftFinding.get_or_none(id=finding_id)
+    if row is None:
+        raise NotFound(f"drift finding {finding_id} not found", field="id")
+    if row.resolved_at is not None:
+        return row
+    ref = ref_of(row)
+    # Under the assignment's lease, so a grant cannot record it as already there while
+    # it is being deleted.
+    async with assignment_lease(rt, ref.account_id, ref.permission_set_arn, ref.principal_id):
+        return await _remove(rt, row, ref, actor_id)
+
+
+async def _remove(rt: Runtime, row: DriftFinding, ref: AssignmentRef, actor_id: str | None) -> DriftFinding:
+    from jit.tickets.stack import assignments
+
+    now = rt.clock.now()
+    if ref in await explained() or (await standing.load(rt.settings)).explains(ref):
+        row.resolved_at, row.resolution = now, "EXPLAINED"
+        await row.save()
+        raise NotAllowed("a live ticket or a standing assignment now explains this assignment; it was kept", field="id")
+    ic = await rt.identity_center()
+    aws = assignments(rt)
+    key = AssignmentKey(ic.instance_arn, ref.account_id, ref.permission_set_arn, ref.principal_id, ref.principal_type)
+    if await aws.exists(key):
+        started = await aws.delete(key)
+        settled = started
+        if started.status == "IN_PROGRESS":
+            settled = await aws.wait_deleted(ic.instance_arn, started.request_id)
+        if settled.status != "SUCCEEDED":
+            row.detail = settled.failure_reason or "deletion failed"
+            await row.save()
+            raise NotAllowed(f"AWS did not delete the assignment: {row.detail}", field="id")
+    row.resolved_at, row.resolution = rt.clock.now(), "REMOVED"
+    await row.save()
+    await counters.bump(now, counters.DRIFT_REMOVED)
+    await record(now, actor_id, "drift.removed", detail={
+        "finding": row.id, "account": ref.account_id, "permission_set": ref.permission_set_arn,
+        "principal_type": ref.principal_type, "principal": ref.principal_id, "automatic": actor_id is None})
+    return row

@@ -1,0 +1,34 @@
+"""Run as a subprocess by the fault suite: migrates the private database, syncs the
+directory from moto, applies the demo rules and prints API tokens as JSON. A separate
+process keeps the ORM of the test process (pointed at the shared test database) untouched."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from importlib import resources
+
+
+async def main(database_url: str, users: list[str]) -> None:
+    from jit.auth.service import create_token
+    from jit.aws.clients import AwsClients
+    from jit.clock import SystemClock
+    from jit.config import Settings
+    from jit.db import database, migrate
+    from jit.directory.service import sync_directory
+    from jit.rules.service import RuleService, load_rules_yaml
+
+    settings = Settings()
+    await migrate(database_url)
+    clock = SystemClock()
+    async with database(database_url):
+        await sync_directory(settings, AwsClients(settings), clock)
+        rules = load_rules_yaml(resources.files("jit.demo").joinpath("rules.yaml").read_text())
+        await RuleService(settings, clock).apply(rules, actor_id=None, prune=True)
+        tokens = {user: (await create_token(clock, user, "faults"))[0] for user in users}
+    print(json.dumps(tokens))
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1], sys.argv[2:]))
