@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 from tortoise.transactions import in_transaction
 
 from jit.audit.service import record
@@ -21,31 +21,19 @@ from jit.config import Settings
 from jit.directory.models import PermissionSet
 from jit.errors import NotFound, ValidationFailed
 from jit.rules.models import ApprovalRule, PermissionSetGroup
-from jit.rules.schemas import RuleSpec
+from jit.rules.schemas import Name, RuleSpec, parse_spec
 
 
 class GroupSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=128)
+    name: Name = Field(min_length=1, max_length=128)
     description: str = ""
     permission_sets: list[str] = Field(min_length=1)
 
-    @field_validator("name")
-    @classmethod
-    def _strip(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError("must not be blank")
-        return value
 
 
 def parse_group(data: object) -> GroupSpec:
-    try:
-        return GroupSpec.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        name = ".".join(str(part) for part in first["loc"]) or "group"
-        raise ValidationFailed(f"{name}: {first['msg']}", field=name) from None
+    return parse_spec(GroupSpec, data, "group")
 
 
 def group_to_spec(row: PermissionSetGroup) -> GroupSpec:

@@ -2,9 +2,34 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from typing import Annotated, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from jit.errors import ValidationFailed
+
+
+def _non_blank(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be blank")
+    return value
+
+
+# A rule's or a permission set group's name: surrounding spaces dropped, never blank.
+Name = Annotated[str, AfterValidator(_non_blank)]
+
+_Spec = TypeVar("_Spec", bound=BaseModel)
+
+
+def parse_spec(model: type[_Spec], data: object, default_field: str) -> _Spec:
+    """Validate raw data, turning pydantic's report into a domain error naming the field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or default_field
+        raise ValidationFailed(f"{field}: {first['msg']}", field=field) from None
 
 
 class Principals(BaseModel):
@@ -24,7 +49,7 @@ class Scope(BaseModel):
 
 class StepSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=128)
+    name: Name = Field(min_length=1, max_length=128)
     users: list[str] = Field(default_factory=list)
     groups: list[str] = Field(default_factory=list)
     required: int = Field(default=1, ge=1, le=50)
@@ -49,7 +74,7 @@ class ExtensionSpec(BaseModel):
 
 class RuleSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=128)
+    name: Name = Field(min_length=1, max_length=128)
     description: str = ""
     requesters: Principals = Field(default_factory=Principals)
     scope: Scope = Field(default_factory=Scope)
@@ -61,20 +86,7 @@ class RuleSpec(BaseModel):
     approval_window_seconds: int = Field(default=86400, gt=0, le=30 * 86400)
     extension: ExtensionSpec | None = None
 
-    @field_validator("name")
-    @classmethod
-    def _strip(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError("must not be blank")
-        return value
 
 
 def parse_rule(data: object) -> RuleSpec:
-    """Validate raw data, turning pydantic's report into a domain error naming the field."""
-    try:
-        return RuleSpec.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "rule"
-        raise ValidationFailed(f"{field}: {first['msg']}", field=field) from None
+    return parse_spec(RuleSpec, data, "rule")
