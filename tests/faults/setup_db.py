@@ -17,15 +17,16 @@ async def main(database_url: str, users: list[str]) -> None:
     from jit.config import Settings
     from jit.db import database, migrate
     from jit.directory.service import sync_directory
-    from jit.rules.service import RuleService, load_rules_yaml
+    from jit.rules.groups import apply_rules_file
 
     settings = Settings()
     await migrate(database_url)
     clock = SystemClock()
     async with database(database_url):
         await sync_directory(settings, AwsClients(settings), clock)
-        rules = load_rules_yaml(resources.files("jit.demo").joinpath("rules.yaml").read_text())
-        await RuleService(settings, clock).apply(rules, actor_id=None, prune=True)
+        # The demo file also declares permission set groups; apply both, as `jit demo` does.
+        text = resources.files("jit.demo").joinpath("rules.yaml").read_text()
+        await apply_rules_file(settings, clock, text, actor_id=None, prune=True)
         tokens = {user: (await create_token(clock, user, "faults"))[0] for user in users}
     print(json.dumps(tokens))
 
