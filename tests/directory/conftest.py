@@ -7,7 +7,6 @@ own, so whatever the shared fixtures have initialised is left exactly as it was.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 from collections.abc import Iterator
@@ -29,8 +28,7 @@ from jit.db import close_db, tortoise_config
 from jit.demo.embedded import EmbeddedProcess, free_port, reset_moto, start_moto
 from jit.directory.models import Account, Group, GroupMembership, OrganizationalUnit, PermissionSet, User
 
-PG_ADMIN_URL = os.environ.get("JIT_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
-PG_DATABASE = "jit_test_directory"
+PG_DATABASE = os.environ.get("JIT_TEST_PG_DATABASE", "jit_test") + "_directory"
 _SQL_VERBS = ("SELECT", "INSERT", "UPDATE", "DELETE")
 
 
@@ -51,17 +49,15 @@ def moto(moto_server: EmbeddedProcess, monkeypatch: pytest.MonkeyPatch) -> Embed
     return moto_server
 
 
-async def _fresh_postgres_database() -> str:
-    try:
-        admin = await asyncpg.connect(PG_ADMIN_URL.replace("postgres://", "postgresql://", 1), timeout=3)
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as error:
-        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL} ({error})")
+async def _fresh_postgres_database(server_url: str) -> str:
+    """A database of our own on the server the suite found or started (tests/services.py)."""
+    admin = await asyncpg.connect(server_url.replace("postgres://", "postgresql://", 1), timeout=10)
     try:
         await admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
         await admin.execute(f"CREATE DATABASE {PG_DATABASE}")
     finally:
         await admin.close()
-    return urlparse(PG_ADMIN_URL)._replace(path=f"/{PG_DATABASE}").geturl()
+    return urlparse(server_url)._replace(path=f"/{PG_DATABASE}").geturl()
 
 
 def _config(url: str, backend: str) -> dict[str, Any]:
@@ -76,11 +72,13 @@ def _config(url: str, backend: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
-async def directory_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict]:
+async def directory_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, postgres_test_url: str
+) -> tuple[str, dict]:
     if request.param == "sqlite":
         url = f"sqlite://{tmp_path_factory.mktemp('directory') / 'jit.sqlite3'}"
     else:
-        url = await _fresh_postgres_database()
+        url = await _fresh_postgres_database(postgres_test_url)
     config = _config(url, request.param)
     async with TortoiseContext():
         await migrate(config=config)

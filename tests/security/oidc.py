@@ -29,7 +29,9 @@ class Provider:
 def start_provider() -> Provider:
     node = shutil.which("node")
     if node is None:
-        pytest.skip("node is not installed: the OIDC sign-in tests need it to run the oidc-provider package")
+        # Never a skip: `make test` already needs Node.js for the console, and sign-in is security.
+        pytest.fail("node is not installed: the OIDC sign-in tests need it to run the oidc-provider package "
+                    "(install Node.js 20+ with npm)")
     if not (HERE / "node_modules" / "oidc-provider").exists():
         npm = shutil.which("npm")
         assert npm, "npm is needed to install tests/security/oidc_provider (npm ci)"
