@@ -272,6 +272,16 @@ class TicketFilter:
     requester_id: strawberry.ID | None = None
     account_id: str | None = None
     awaiting_my_decision: bool = False
+    extension_pending: bool = strawberry.field(
+        default=False, description="Only tickets with an extension awaiting a decision that the caller did not ask for."
+    )
+    break_glass_unreviewed: bool = strawberry.field(
+        default=False, description="Only break-glass tickets not yet reviewed."
+    )
+    created_after: datetime | None = strawberry.field(default=None, description="Inclusive.")
+    created_before: datetime | None = strawberry.field(default=None, description="Exclusive.")
+    start_after: datetime | None = strawberry.field(default=None, description="Inclusive.")
+    start_before: datetime | None = strawberry.field(default=None, description="Exclusive.")
 
 
 @strawberry.type
@@ -345,7 +355,9 @@ class TicketQuery:
         flt = queries.TicketFilter(
             statuses=[models.TicketStatus(s.value) for s in f.status] if f.status else None,
             principal_id=f.principal_id, requester_id=f.requester_id, account_id=f.account_id,
-            awaiting_my_decision=f.awaiting_my_decision,
+            awaiting_my_decision=f.awaiting_my_decision, extension_pending=f.extension_pending,
+            break_glass_unreviewed=f.break_glass_unreviewed, created_after=f.created_after,
+            created_before=f.created_before, start_after=f.start_after, start_before=f.start_before,
         )
         try:
             rows, more = await queries.list_tickets(info.context.runtime, info.context.actor.id, flt, first, after)

@@ -12,7 +12,7 @@ from tortoise.expressions import Q, Subquery
 from jit.approvals.models import Decision, StepStatus, TicketStep
 from jit.errors import ValidationFailed
 from jit.runtime import Runtime
-from jit.tickets.models import Target, Ticket, TicketStatus
+from jit.tickets.models import Extension, ExtensionStatus, Target, Ticket, TicketStatus
 
 MAX_PAGE = 100
 
@@ -24,6 +24,13 @@ class TicketFilter:
     requester_id: str | None = None
     account_id: str | None = None
     awaiting_my_decision: bool = False
+    # Tickets with an extension waiting for a decision, not asked for by the caller.
+    extension_pending: bool = False
+    break_glass_unreviewed: bool = False
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    start_after: datetime | None = None
+    start_before: datetime | None = None
 
 
 def encode_cursor(ticket: Ticket) -> str:
@@ -103,6 +110,16 @@ async def list_tickets(
         qs = qs.filter(id__in=Subquery(Target.filter(account_id=flt.account_id).values("ticket_id")))
     if flt.awaiting_my_decision:
         qs = qs.filter(id__in=await awaiting_decision_ids(rt, actor_id))
+    if flt.extension_pending:
+        qs = qs.filter(id__in=Subquery(
+            Extension.filter(status=ExtensionStatus.PENDING).exclude(requester_id=actor_id).values("ticket_id")
+        ))
+    if flt.break_glass_unreviewed:
+        qs = qs.filter(break_glass=True, break_glass_reviewed_at__isnull=True)
+    for bound, lookup in ((flt.created_after, "created_at__gte"), (flt.created_before, "created_at__lt"),
+                          (flt.start_after, "start_at__gte"), (flt.start_before, "start_at__lt")):
+        if bound is not None:
+            qs = qs.filter(**{lookup: bound})
     if after:
         created, ticket_id = decode_cursor(after)
         qs = qs.filter(Q(created_at__lt=created) | (Q(created_at=created) & Q(id__lt=ticket_id)))

@@ -17,6 +17,8 @@ import { TicketsPage } from "../pages/Tickets";
 import { TicketDetailPage } from "../pages/TicketDetail";
 import { RuleDetailPage, RulesPage } from "../pages/admin/Rules";
 import { AccountsPage } from "../pages/admin/Accounts";
+import { DelegationsPage } from "../pages/Delegations";
+import { SettingsPage } from "../pages/Settings";
 
 export function App() {
   // Bumped on sign-in and sign-out so the client, and its websocket, start afresh.
@@ -66,6 +68,8 @@ function SignedIn({ onSignOut }: { onSignOut: () => void }) {
           <Route path="/admin/rules" element={<RulesPage />} />
           <Route path="/admin/rules/:name" element={<RuleDetailPage />} />
           <Route path="/admin/accounts" element={<AccountsPage />} />
+          <Route path="/delegations" element={<DelegationsPage />} />
+          <Route path="/settings" element={<SettingsPage />} />
           <Route path="/console" element={<Navigate to="/" replace />} />
           <Route path="*" element={<Box padding="xxl">No such page.</Box>} />
         </Routes>

@@ -8,19 +8,7 @@ import TopNavigation from "@cloudscape-design/components/top-navigation";
 import { breadcrumbsFor, navigationItems } from "./navigation";
 import { useNotifications } from "./notifications";
 import { isAdmin, MeContext, useMe } from "./me";
-import { applyPreferences, loadPreferences, savePreferences, type Preferences } from "../lib/preferences";
-
-export function usePreferences(): [Preferences, (p: Preferences) => void] {
-  const [prefs, setPrefs] = useState(loadPreferences);
-  return [
-    prefs,
-    (next) => {
-      savePreferences(next);
-      applyPreferences(next);
-      setPrefs(next);
-    },
-  ];
-}
+import { usePreferences } from "./preferences";
 
 export function TopBar({ onSignOut }: { onSignOut?: () => void }) {
   const [prefs, setPrefs] = usePreferences();
@@ -117,5 +105,6 @@ export function Shell({ children, onSignOut, leaf }: { children: ReactNode; onSi
 function activeHref(pathname: string): string {
   if (pathname.startsWith("/tickets")) return "/tickets";
   if (pathname.startsWith("/admin/rules")) return "/admin/rules";
+  if (pathname.startsWith("/admin/groups")) return "/admin/groups";
   return pathname;
 }

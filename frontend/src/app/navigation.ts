@@ -10,6 +10,7 @@ export function navigationItems(_admin: boolean): SideNavigationProps.Item[] {
     { type: "link", text: "Request access", href: "/request" },
     { type: "link", text: "Approvals", href: "/approvals" },
     { type: "link", text: "Tickets", href: "/tickets" },
+    { type: "link", text: "Delegations", href: "/delegations" },
     { type: "divider" },
     {
       // Rules and the directory are readable by everyone; admin-only pages (settings,
@@ -21,6 +22,8 @@ export function navigationItems(_admin: boolean): SideNavigationProps.Item[] {
         { type: "link", text: "Accounts and OUs", href: "/admin/accounts" },
       ],
     },
+    { type: "divider" },
+    { type: "link", text: "Settings", href: "/settings" },
   ];
   return items;
 }
@@ -36,6 +39,8 @@ export function breadcrumbsFor(pathname: string, leaf?: string): { text: string;
     admin: "Organization",
     rules: "Approval rules",
     accounts: "Accounts and OUs",
+    delegations: "Delegations",
+    settings: "Settings",
   };
   if (parts.length === 0) return [...crumbs, { text: "My access", href: "/" }];
   let href = "";

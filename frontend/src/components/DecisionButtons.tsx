@@ -1,13 +1,10 @@
 import { useState } from "react";
 import { useMutation } from "urql";
-import Box from "@cloudscape-design/components/box";
 import Button from "@cloudscape-design/components/button";
-import FormField from "@cloudscape-design/components/form-field";
-import Modal from "@cloudscape-design/components/modal";
 import SpaceBetween from "@cloudscape-design/components/space-between";
-import Textarea from "@cloudscape-design/components/textarea";
 import { ApproveTicketDocument, RejectTicketDocument } from "../graphql/generated/graphql";
 import { useNotifications } from "../app/notifications";
+import { ConfirmWithText } from "./ConfirmWithText";
 
 type Outcome = "approve" | "reject";
 
@@ -51,27 +48,18 @@ export function DecisionButtons({ tickets, onDone }: { tickets: { id: string }[]
           Approve
         </Button>
       </SpaceBetween>
-      <Modal
+      <ConfirmWithText
         visible={open !== null}
         onDismiss={() => setOpen(null)}
         header={open === "approve" ? `Approve ${what}` : `Reject ${what}`}
-        footer={
-          <Box float="right">
-            <SpaceBetween direction="horizontal" size="xs">
-              <Button variant="link" onClick={() => setOpen(null)}>
-                Back
-              </Button>
-              <Button variant="primary" loading={busy} onClick={submit}>
-                {open === "approve" ? "Approve" : "Reject"}
-              </Button>
-            </SpaceBetween>
-          </Box>
-        }
-      >
-        <FormField label="Comment" description="Shown to the requester and kept in the audit trail." stretch>
-          <Textarea value={comment} onChange={(e) => setComment(e.detail.value)} ariaLabel="Comment" />
-        </FormField>
-      </Modal>
+        label="Comment"
+        description="Shown to the requester and kept in the audit trail."
+        confirmText={open === "approve" ? "Approve" : "Reject"}
+        value={comment}
+        onChange={setComment}
+        onConfirm={submit}
+        busy={busy}
+      />
     </>
   );
 }

@@ -1,17 +1,14 @@
 import { useState } from "react";
 import { useMutation } from "urql";
-import Box from "@cloudscape-design/components/box";
 import Button from "@cloudscape-design/components/button";
-import FormField from "@cloudscape-design/components/form-field";
-import Modal from "@cloudscape-design/components/modal";
 import SpaceBetween from "@cloudscape-design/components/space-between";
-import Textarea from "@cloudscape-design/components/textarea";
 import {
   CancelTicketDocument,
   RevokeTicketDocument,
   type TicketStatus,
 } from "../graphql/generated/graphql";
 import { useNotifications } from "../app/notifications";
+import { ConfirmWithText } from "./ConfirmWithText";
 import { canCancel, canRevoke } from "../lib/status";
 
 type Kind = "revoke" | "cancel";
@@ -57,27 +54,18 @@ export function TicketActions({ id, status, variant = "normal" }: { id: string; 
           </Button>
         )}
       </SpaceBetween>
-      <Modal
+      <ConfirmWithText
         visible={open !== null}
         onDismiss={() => setOpen(null)}
         header={open === "revoke" ? "Revoke access" : "Cancel ticket"}
-        footer={
-          <Box float="right">
-            <SpaceBetween direction="horizontal" size="xs">
-              <Button variant="link" onClick={() => setOpen(null)}>
-                Back
-              </Button>
-              <Button variant="primary" loading={busy} onClick={submit}>
-                {open === "revoke" ? "Revoke" : "Cancel ticket"}
-              </Button>
-            </SpaceBetween>
-          </Box>
-        }
-      >
-        <FormField label="Reason" description="Recorded in the ticket's audit trail." stretch>
-          <Textarea value={reason} onChange={(e) => setReason(e.detail.value)} ariaLabel="Reason" />
-        </FormField>
-      </Modal>
+        label="Reason"
+        description="Recorded in the ticket's audit trail."
+        confirmText={open === "revoke" ? "Revoke" : "Cancel ticket"}
+        value={reason}
+        onChange={setReason}
+        onConfirm={submit}
+        busy={busy}
+      />
     </>
   );
 }

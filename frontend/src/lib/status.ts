@@ -47,3 +47,8 @@ export function canCancel(status: TicketStatus): boolean {
 export function canRevoke(status: TicketStatus): boolean {
   return status === "ACTIVE" || status === "GRANTING";
 }
+
+/** Only a SCHEDULED or ACTIVE ticket's end can be moved. */
+export function canExtend(status: TicketStatus): boolean {
+  return status === "SCHEDULED" || status === "ACTIVE";
+}

@@ -6,7 +6,8 @@ import ContentLayout from "@cloudscape-design/components/content-layout";
 import Header from "@cloudscape-design/components/header";
 import SpaceBetween from "@cloudscape-design/components/space-between";
 import Table from "@cloudscape-design/components/table";
-import { TicketsDocument, type TicketSummaryFragment } from "../graphql/generated/graphql";
+import { TicketsDocument, TicketsWithExtensionsDocument, type TicketSummaryFragment } from "../graphql/generated/graphql";
+import { ExtensionDecision, ReviewBreakGlassButton } from "../components/Extensions";
 import { DecisionButtons } from "../components/DecisionButtons";
 import { Link } from "../components/Link";
 import { TicketStatus } from "../components/TicketStatus";
@@ -25,7 +26,8 @@ export function ApprovalsPage() {
     refetch({ requestPolicy: "network-only" });
   };
   return (
-    <ContentLayout header={<Header variant="h1" description="Tickets waiting for your decision.">Approvals</Header>}>
+    <ContentLayout header={<Header variant="h1" description="Tickets, extensions and break-glass access waiting for you.">Approvals</Header>}>
+      <SpaceBetween size="l">
       <Table
         variant="container"
         items={items}
@@ -74,6 +76,84 @@ export function ApprovalsPage() {
           { id: "window", header: "Window", cell: (t) => `${formatDateTime(t.startAt)} for ${formatDuration(t.durationSeconds)}` },
         ]}
       />
+      <PendingExtensions />
+      <BreakGlassToReview />
+      </SpaceBetween>
     </ContentLayout>
+  );
+}
+
+/** Pending extensions of tickets the caller may read and did not ask for; the server decides who may decide. */
+function PendingExtensions() {
+  const [{ data, fetching, error }, refetch] = useQuery({
+    query: TicketsWithExtensionsDocument,
+    variables: { filter: { extensionPending: true }, first: 100 },
+  });
+  const rows = (data?.tickets.edges ?? []).flatMap((e) => e.node.extensions.filter((x) => x.status === "PENDING").map((x) => ({ ticket: e.node, ext: x })));
+  const reload = () => refetch({ requestPolicy: "network-only" });
+  return (
+    <Table
+      variant="container"
+      items={rows}
+      trackBy={(r) => r.ext.id}
+      loading={fetching && !data}
+      loadingText="Loading extensions"
+      wrapLines
+      ariaLabels={{ tableLabel: "Extensions awaiting a decision" }}
+      header={
+        <Header counter={`(${rows.length})`} actions={<Button iconName="refresh" ariaLabel="Refresh extensions" onClick={reload} />}>
+          Extensions awaiting a decision
+        </Header>
+      }
+      empty={<Box textAlign="center" color="inherit">{error ? error.message : "No extension is waiting."}</Box>}
+      columnDefinitions={[
+        { id: "id", header: "Ticket", cell: (r) => <Link href={`/tickets/${r.ticket.id}`}>{r.ticket.id.slice(0, 8)}</Link> },
+        { id: "requester", header: "Requester", cell: (r) => userText(r.ext.requester) },
+        { id: "targets", header: "Targets", cell: (r) => targetsText(r.ticket) },
+        { id: "more", header: "Additional time", cell: (r) => formatDuration(r.ext.additionalDurationSeconds) },
+        { id: "end", header: "Ends now", cell: (r) => formatDateTime(r.ext.previousEndAt) },
+        { id: "reason", header: "Reason", cell: (r) => r.ext.reason },
+        { id: "actions", header: "Decision", cell: (r) => <ExtensionDecision extensionId={r.ext.id} onDone={reload} /> },
+      ]}
+    />
+  );
+}
+
+function BreakGlassToReview() {
+  const [{ data, fetching, error }, refetch] = useQuery({
+    query: TicketsWithExtensionsDocument,
+    variables: { filter: { breakGlassUnreviewed: true }, first: 100 },
+  });
+  const items = (data?.tickets.edges ?? []).map((e) => e.node);
+  const reload = () => refetch({ requestPolicy: "network-only" });
+  return (
+    <Table
+      variant="container"
+      items={items}
+      trackBy="id"
+      loading={fetching && !data}
+      loadingText="Loading break-glass tickets"
+      wrapLines
+      ariaLabels={{ tableLabel: "Break-glass tickets to review" }}
+      header={
+        <Header
+          counter={`(${items.length})`}
+          description="Access the requester approved themself; an approver of its rules reviews it afterwards."
+          actions={<Button iconName="refresh" ariaLabel="Refresh break-glass tickets" onClick={reload} />}
+        >
+          Break-glass to review
+        </Header>
+      }
+      empty={<Box textAlign="center" color="inherit">{error ? error.message : "No break-glass ticket is waiting for review."}</Box>}
+      columnDefinitions={[
+        { id: "id", header: "Ticket", cell: (t) => <Link href={`/tickets/${t.id}`}>{t.id.slice(0, 8)}</Link> },
+        { id: "status", header: "Status", cell: (t) => <TicketStatus status={t.status} endReason={t.endReason} /> },
+        { id: "requester", header: "Requester", cell: (t) => userText(t.requester) },
+        { id: "targets", header: "Targets", cell: (t) => targetsText(t) },
+        { id: "reason", header: "Reason", cell: (t) => t.breakGlassReason || "-" },
+        { id: "when", header: "Requested", cell: (t) => formatDateTime(t.createdAt) },
+        { id: "actions", header: "Review", cell: (t) => <ReviewBreakGlassButton ticketId={t.id} onDone={reload} /> },
+      ]}
+    />
   );
 }

@@ -15,6 +15,7 @@ import { TicketStatus } from "../components/TicketStatus";
 import { Countdown } from "../components/Countdown";
 import { LiveTicket, newer } from "../components/LiveTicket";
 import { TicketActions } from "../components/TicketActions";
+import { ExtendButton } from "../components/Extensions";
 import { Link } from "../components/Link";
 import { targetsText } from "../components/targets";
 
@@ -92,7 +93,13 @@ export function MyAccessPage() {
             header: "Remaining",
             cell: (t) => (LIVE_STATUSES.includes(t.status) ? <Countdown startAt={t.startAt} endAt={t.endAt} /> : "-"),
           },
-          { id: "actions", header: "Actions", cell: (t) => <TicketActions id={t.id} status={t.status} variant="inline-link" /> },
+          { id: "actions", header: "Actions", cell: (t) => (
+              <SpaceBetween direction="horizontal" size="xs">
+                <ExtendButton id={t.id} status={t.status} variant="inline-link" />
+                <TicketActions id={t.id} status={t.status} variant="inline-link" />
+              </SpaceBetween>
+            ),
+          },
         ]}
       />
     </ContentLayout>

@@ -4,6 +4,7 @@ import { useMutation, useQuery } from "urql";
 import { useCollection } from "@cloudscape-design/collection-hooks";
 import Alert from "@cloudscape-design/components/alert";
 import Box from "@cloudscape-design/components/box";
+import Checkbox from "@cloudscape-design/components/checkbox";
 import ColumnLayout from "@cloudscape-design/components/column-layout";
 import Container from "@cloudscape-design/components/container";
 import DatePicker from "@cloudscape-design/components/date-picker";
@@ -22,6 +23,7 @@ import TimeInput from "@cloudscape-design/components/time-input";
 import Wizard from "@cloudscape-design/components/wizard";
 import {
   ApprovalRulesDocument,
+  BreakGlassTicketDocument,
   RequestableTargetsDocument,
   RequestTicketDocument,
   type RequestableTargetsQuery,
@@ -48,6 +50,7 @@ export function RequestAccessPage() {
   const [{ data, fetching, error }] = useQuery({ query: RequestableTargetsDocument });
   const [{ data: rulesData }] = useQuery({ query: ApprovalRulesDocument });
   const [, requestTicket] = useMutation(RequestTicketDocument);
+  const [, breakGlassTicket] = useMutation(BreakGlassTicketDocument);
 
   const [step, setStep] = useState(0);
   const [selected, setSelected] = useState<Requestable[]>([]);
@@ -59,6 +62,8 @@ export function RequestAccessPage() {
   const [unit, setUnit] = useState<DurationUnit>("hours");
   const [justification, setJustification] = useState("");
   const [externalRef, setExternalRef] = useState("");
+  const [breakGlass, setBreakGlass] = useState(false);
+  const [breakGlassReason, setBreakGlassReason] = useState("");
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [formError, setFormError] = useState<string | null>(null);
   const [submitting, setSubmitting] = useState(false);
@@ -104,6 +109,9 @@ export function RequestAccessPage() {
   const justificationRequired = selected.some((t) => t.justificationRequired);
   const ruleNames = [...new Set(selected.map((t) => t.ruleName))];
   const rules = (rulesData?.approvalRules ?? []).filter((r) => ruleNames.includes(r.name));
+  // Offered only when every governing rule allows it and some step would otherwise ask someone; the server checks again.
+  const breakGlassAllowed = rules.length > 0 && rules.every((r) => r.breakGlass) && rules.some((r) => r.steps.length > 0);
+  const useBreakGlass = breakGlass && breakGlassAllowed;
   const startIso = startMode === "now" ? null : localDateTimeToIso(startDate, startTime);
 
   /** Client-side checks for one step; the server checks everything again. */
@@ -119,6 +127,7 @@ export function RequestAccessPage() {
       }
     }
     if (index === 3 && justificationRequired && !justification.trim()) e.justification = "A justification is required by the approval rule.";
+    if (index === 3 && useBreakGlass && !breakGlassReason.trim()) e.breakGlassReason = "Break-glass needs a reason.";
     return e;
   };
 
@@ -154,6 +163,17 @@ export function RequestAccessPage() {
       setFormError(mapped.form);
       const field = Object.keys(mapped.fields)[0];
       if (field !== undefined) setStep(REQUEST_FIELD_STEP[field]);
+      return;
+    }
+    if (result.__typename === "Ticket" && useBreakGlass && result.status === "PENDING_APPROVAL") {
+      const glass = await breakGlassTicket({ ticketId: result.id, reason: breakGlassReason.trim() });
+      const out = glass.data?.breakGlassTicket;
+      if (glass.error || !out || isResultError(out)) {
+        notify({ type: "warning", header: `Ticket ${result.id.slice(0, 8)} requested, but break-glass was refused`, content: (out && isResultError(out) ? out.message : glass.error?.message) ?? "The request failed." });
+      } else {
+        notify({ type: "warning", content: `Ticket ${result.id.slice(0, 8)} approved by break-glass: access is being granted, and an approver will review it.` });
+      }
+      navigate(`/tickets/${result.id}`);
       return;
     }
     if (result.__typename === "Ticket") {
@@ -364,6 +384,21 @@ export function RequestAccessPage() {
                 <FormField label="External reference" description="A change or incident number." errorText={errors.externalRef} constraintText="Optional">
                   <Input value={externalRef} onChange={(e) => setExternalRef(e.detail.value)} ariaLabel="External reference" />
                 </FormField>
+                {breakGlassAllowed && (
+                  <FormField
+                    label="Break-glass"
+                    description="For emergencies: approve this ticket yourself. Access is granted at once and an approver reviews it afterwards."
+                  >
+                    <Checkbox checked={breakGlass} onChange={(e) => setBreakGlass(e.detail.checked)} ariaLabel="Use break-glass">
+                      Use break-glass
+                    </Checkbox>
+                  </FormField>
+                )}
+                {useBreakGlass && (
+                  <FormField label="Break-glass reason" description="Kept in the audit trail and shown to the reviewer." errorText={errors.breakGlassReason} stretch>
+                    <Textarea value={breakGlassReason} onChange={(e) => setBreakGlassReason(e.detail.value)} ariaLabel="Break-glass reason" placeholder="The incident you are handling" />
+                  </FormField>
+                )}
               </SpaceBetween>
             </Container>
           ),
@@ -395,6 +430,12 @@ export function RequestAccessPage() {
                     <Box variant="awsui-key-label">External reference</Box>
                     <div>{externalRef || "-"}</div>
                   </div>
+                  {useBreakGlass && (
+                    <div>
+                      <Box variant="awsui-key-label">Break-glass</Box>
+                      <div>Yes: {breakGlassReason || "-"}</div>
+                    </div>
+                  )}
                 </ColumnLayout>
               </Container>
               <Table

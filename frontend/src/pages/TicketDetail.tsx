@@ -20,6 +20,8 @@ import { formatDateTime, formatDuration } from "../lib/time";
 import { userText } from "../components/targets";
 import { useMe } from "../app/me";
 import { mayDecide } from "../lib/decide";
+import Alert from "@cloudscape-design/components/alert";
+import { ExtendButton, ExtensionDecision, ReviewBreakGlassButton } from "../components/Extensions";
 
 function Field({ label, children }: { label: string; children: React.ReactNode }) {
   return (
@@ -65,6 +67,7 @@ export function TicketDetailPage() {
           actions={
             <SpaceBetween direction="horizontal" size="xs">
               {mayDecide(ticket, me) && <DecisionButtons tickets={[ticket]} />}
+              <ExtendButton id={ticket.id} status={ticket.status} />
               <TicketActions id={ticket.id} status={ticket.status} />
             </SpaceBetween>
           }
@@ -75,6 +78,17 @@ export function TicketDetailPage() {
     >
       <LiveTicket id={id} onUpdate={onUpdate} />
       <SpaceBetween size="l">
+        {ticket.breakGlass && (
+          <Alert
+            type={ticket.needsBreakGlassReview ? "warning" : "info"}
+            header={ticket.needsBreakGlassReview ? "Break-glass: not yet reviewed" : "Break-glass: reviewed"}
+            action={ticket.needsBreakGlassReview && ticket.requester?.id !== me.user.id ? <ReviewBreakGlassButton ticketId={ticket.id} /> : undefined}
+          >
+            The requester approved this ticket themself. Reason: {ticket.breakGlassReason || "-"}
+            {ticket.breakGlassReview &&
+              ` Reviewed by ${userText(ticket.breakGlassReview.reviewer)} at ${formatDateTime(ticket.breakGlassReview.reviewedAt)}${ticket.breakGlassReview.comment ? `: ${ticket.breakGlassReview.comment}` : "."}`}
+          </Alert>
+        )}
         <Container header={<Header variant="h2">Summary</Header>}>
           <ColumnLayout columns={4} variant="text-grid">
             <Field label="Status">
@@ -150,6 +164,41 @@ export function TicketDetailPage() {
               cell: (d) => <StatusIndicator type={d.outcome === "APPROVED" ? "success" : "error"}>{statusLabel(d.outcome)}</StatusIndicator>,
             },
             { id: "comment", header: "Comment", cell: (d) => d.comment || "-" },
+          ]}
+        />
+
+        <Table
+          header={<Header variant="h2" counter={`(${ticket.extensions.length})`} description="Requests to move the end later, oldest first.">Extensions</Header>}
+          items={ticket.extensions}
+          ariaLabels={{ tableLabel: "Extensions" }}
+          empty={<Box>No extensions requested.</Box>}
+          wrapLines
+          columnDefinitions={[
+            { id: "at", header: "Requested", cell: (x) => formatDateTime(x.createdAt) },
+            { id: "by", header: "By", cell: (x) => userText(x.requester) },
+            { id: "more", header: "Additional time", cell: (x) => formatDuration(x.additionalDurationSeconds) },
+            { id: "reason", header: "Reason", cell: (x) => x.reason },
+            {
+              id: "status",
+              header: "Status",
+              cell: (x) => (
+                <StatusIndicator type={x.status === "APPROVED" ? "success" : x.status === "PENDING" ? "pending" : x.status === "REJECTED" ? "error" : "stopped"}>
+                  {statusLabel(x.status)}
+                </StatusIndicator>
+              ),
+            },
+            { id: "end", header: "End", cell: (x) => `${formatDateTime(x.previousEndAt)}${x.newEndAt ? ` → ${formatDateTime(x.newEndAt)}` : ""}` },
+            {
+              id: "decisions",
+              header: "Decisions",
+              cell: (x) =>
+                x.decisions.map((d) => `${statusLabel(d.outcome)} by ${userText(d.decider)}${d.onBehalfOf ? ` for ${userText(d.onBehalfOf)}` : ""}${d.comment ? `: ${d.comment}` : ""}`).join("; ") || "-",
+            },
+            {
+              id: "actions",
+              header: "Actions",
+              cell: (x) => (x.status === "PENDING" && x.requester?.id !== me.user.id ? <ExtensionDecision extensionId={x.id} /> : "-"),
+            },
           ]}
         />
 

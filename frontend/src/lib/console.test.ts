@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import { checkDelegationForm, splitDelegations } from "./delegations";
+import { checkTokenForm, tokenState } from "./tokens";
+import { canExtend } from "./status";
+import { localDateTimeToIso } from "./time";
+
+const NOW = new Date("2026-11-24T12:00:00Z");
+
+describe("delegations", () => {
+  it("splits what I gave from what I was given", () => {
+    const all = [
+      { id: "1", delegator: { id: "me" }, delegate: { id: "x" } },
+      { id: "2", delegator: { id: "y" }, delegate: { id: "me" } },
+      { id: "3", delegator: { id: "y" }, delegate: { id: "z" } },
+    ];
+    const { given, received } = splitDelegations(all, "me");
+    expect(given.map((d) => d.id)).toEqual(["1"]);
+    expect(received.map((d) => d.id)).toEqual(["2"]);
+  });
+
+  it("checks the create form", () => {
+    const empty = checkDelegationForm({ delegateId: null, endDate: "", endTime: "", reason: " " }, "me", NOW, localDateTimeToIso);
+    expect(Object.keys(empty.errors).sort()).toEqual(["delegateId", "endsAt", "reason"]);
+    const self = checkDelegationForm({ delegateId: "me", endDate: "2030-01-01", endTime: "10:00", reason: "x" }, "me", NOW, localDateTimeToIso);
+    expect(self.errors).toEqual({ delegateId: "You cannot delegate to yourself." });
+    const past = checkDelegationForm({ delegateId: "bob", endDate: "2020-01-01", endTime: "10:00", reason: "x" }, "me", NOW, localDateTimeToIso);
+    expect(past.errors.endsAt).toMatch(/future/);
+    const ok = checkDelegationForm({ delegateId: "bob", endDate: "2030-01-01", endTime: "", reason: "leave" }, "me", NOW, localDateTimeToIso);
+    expect(ok.errors).toEqual({});
+    expect(ok.endsAt).toBe(new Date(2030, 0, 1, 23, 59).toISOString());
+  });
+});
+
+describe("API tokens", () => {
+  it("says whether a token is active, expired or revoked", () => {
+    expect(tokenState({ expiresAt: "2030-01-01T00:00:00Z" }, NOW)).toBe("active");
+    expect(tokenState({ expiresAt: null }, NOW)).toBe("active");
+    expect(tokenState({ expiresAt: "2026-11-24T11:59:59Z" }, NOW)).toBe("expired");
+    expect(tokenState({ expiresAt: "2030-01-01T00:00:00Z", revokedAt: "2026-11-01T00:00:00Z" }, NOW)).toBe("revoked");
+  });
+
+  it("checks the create form and computes the expiry", () => {
+    expect(Object.keys(checkTokenForm({ name: "", scopes: [], days: "0" }, NOW).errors).sort()).toEqual(["expiresAt", "name", "scopes"]);
+    expect(checkTokenForm({ name: "ci", scopes: ["READ"], days: "1.5" }, NOW).errors.expiresAt).toBeTruthy();
+    const ok = checkTokenForm({ name: "ci", scopes: ["READ"], days: "30" }, NOW);
+    expect(ok.errors).toEqual({});
+    expect(ok.expiresAt).toBe("2026-12-24T12:00:00.000Z");
+  });
+});
+
+describe("extension", () => {
+  it("is offered only for scheduled and active tickets", () => {
+    expect(canExtend("ACTIVE")).toBe(true);
+    expect(canExtend("SCHEDULED")).toBe(true);
+    expect(canExtend("PENDING_APPROVAL")).toBe(false);
+    expect(canExtend("ENDED")).toBe(false);
+  });
+});
