@@ -56,3 +56,19 @@ describe("extension", () => {
     expect(canExtend("ENDED")).toBe(false);
   });
 });
+
+describe("ticket time filter", () => {
+  it("maps a relative range to bounds ending now, on the chosen field", async () => {
+    const { rangeToFilter } = await import("./ticketFilter");
+    expect(rangeToFilter("created", { type: "relative", amount: 7, unit: "day" }, NOW)).toEqual({
+      createdAfter: "2026-11-17T12:00:00.000Z",
+      createdBefore: "2026-11-24T12:00:00.000Z",
+    });
+    expect(rangeToFilter("start", { type: "absolute", startDate: "2026-11-01T00:00:00Z", endDate: "2026-11-02T00:00:00Z" }, NOW)).toEqual({
+      startAfter: "2026-11-01T00:00:00.000Z",
+      startBefore: "2026-11-02T00:00:00.000Z",
+    });
+    expect(rangeToFilter("start", null, NOW)).toEqual({});
+    expect(rangeToFilter("start", { type: "absolute", startDate: "x", endDate: "" }, NOW)).toEqual({});
+  });
+});

@@ -53,3 +53,32 @@ export function tokensToFilter(tokens: FilterToken[], lookup: Lookup): { filter:
   if (statuses.length) filter.status = statuses;
   return { filter, error: null };
 }
+
+export type TimeField = "created" | "start";
+
+export type TimeRange =
+  | { type: "absolute"; startDate: string; endDate: string }
+  | { type: "relative"; amount: number; unit: "second" | "minute" | "hour" | "day" | "week" | "month" | "year" };
+
+const UNIT_MS = { second: 1e3, minute: 6e4, hour: 36e5, day: 864e5, week: 6048e5, month: 30 * 864e5, year: 365 * 864e5 };
+
+/**
+ * A date range picker's value as TicketFilter bounds on created or start time. A
+ * relative range ("last 7 days") ends now; an absolute one is sent as chosen.
+ */
+export function rangeToFilter(field: TimeField, range: TimeRange | null, now: Date): Partial<TicketFilter> {
+  if (!range) return {};
+  let from: string;
+  let to: string;
+  if (range.type === "relative") {
+    from = new Date(now.getTime() - range.amount * UNIT_MS[range.unit]).toISOString();
+    to = now.toISOString();
+  } else {
+    const a = new Date(range.startDate);
+    const b = new Date(range.endDate);
+    if (Number.isNaN(a.getTime()) || Number.isNaN(b.getTime())) return {};
+    from = a.toISOString();
+    to = b.toISOString();
+  }
+  return field === "created" ? { createdAfter: from, createdBefore: to } : { startAfter: from, startBefore: to };
+}

@@ -15,7 +15,14 @@ import { targetsText, userText } from "../components/targets";
 import { useNotifications } from "../app/notifications";
 import { TICKET_STATUSES, statusLabel } from "../lib/status";
 import { formatDateTime } from "../lib/time";
-import { tokensToFilter } from "../lib/ticketFilter";
+import { rangeToFilter, tokensToFilter, type TimeField, type TimeRange } from "../lib/ticketFilter";
+import DateRangePicker, { type DateRangePickerProps } from "@cloudscape-design/components/date-range-picker";
+import Select from "@cloudscape-design/components/select";
+
+const TIME_FIELDS = [
+  { value: "created", label: "Created" },
+  { value: "start", label: "Starts" },
+];
 import { downloadText, toCsv } from "../lib/csv";
 
 const PAGE_SIZE = 25;
@@ -58,7 +65,15 @@ export function TicketsPage() {
     () => tokensToFilter(query.tokens as { propertyKey?: string; operator: string; value: string }[], lookup),
     [query, lookup],
   );
-  const filterKey = JSON.stringify(filter);
+  const [timeField, setTimeField] = useState<TimeField>("created");
+  const [range, setRange] = useState<DateRangePickerProps.Value | null>(null);
+  // Relative ranges are pinned when chosen, so paging does not shift under the reader.
+  const [rangeAt, setRangeAt] = useState(() => new Date());
+  const fullFilter = useMemo(
+    () => ({ ...filter, ...rangeToFilter(timeField, range as TimeRange | null, rangeAt) }),
+    [filter, timeField, range, rangeAt],
+  );
+  const filterKey = JSON.stringify(fullFilter);
   useEffect(() => {
     setCursors([null]);
     setPage(1);
@@ -66,7 +81,7 @@ export function TicketsPage() {
 
   const [{ data, fetching, error }, refetch] = useQuery({
     query: TicketsDocument,
-    variables: { filter, first: PAGE_SIZE, after: cursors[page - 1] ?? null },
+    variables: { filter: fullFilter, first: PAGE_SIZE, after: cursors[page - 1] ?? null },
     pause: !!filterError,
   });
   const pageInfo = data?.tickets.pageInfo;
@@ -81,7 +96,7 @@ export function TicketsPage() {
     let after: string | null = null;
     try {
       for (;;) {
-        const res = await client.query(TicketsDocument, { filter: filter as TicketFilter, first: 100, after }, { requestPolicy: "network-only" }).toPromise();
+        const res = await client.query(TicketsDocument, { filter: fullFilter as TicketFilter, first: 100, after }, { requestPolicy: "network-only" }).toPromise();
         if (res.error || !res.data) throw new Error(res.error?.message ?? "export failed");
         rows.push(...res.data.tickets.edges.map((e) => e.node));
         if (!res.data.tickets.pageInfo.hasNextPage || rows.length >= EXPORT_LIMIT) break;
@@ -137,6 +152,7 @@ export function TicketsPage() {
           </Header>
         }
         filter={
+          <SpaceBetween size="xs">
           <PropertyFilter
             query={query}
             onChange={(e) => setQuery({ ...e.detail, operation: "and" })}
@@ -165,6 +181,35 @@ export function TicketsPage() {
               enteredTextLabel: (v) => `Use: "${v}"`,
             }}
           />
+          <SpaceBetween direction="horizontal" size="xs">
+            <Select
+              selectedOption={TIME_FIELDS.find((o) => o.value === timeField)!}
+              onChange={(e) => setTimeField(e.detail.selectedOption.value as TimeField)}
+              options={TIME_FIELDS}
+              ariaLabel="Time to filter on"
+            />
+            <DateRangePicker
+              value={range}
+              onChange={(e) => {
+                setRangeAt(new Date());
+                setRange(e.detail.value);
+              }}
+              relativeOptions={[
+                { key: "last-1-day", amount: 1, unit: "day", type: "relative" },
+                { key: "last-7-days", amount: 7, unit: "day", type: "relative" },
+                { key: "last-30-days", amount: 30, unit: "day", type: "relative" },
+              ]}
+              isValidRange={(r) =>
+                r?.type === "absolute" && new Date(r.startDate) > new Date(r.endDate)
+                  ? { valid: false, errorMessage: "Choose a start before the end." }
+                  : { valid: true }
+              }
+              placeholder="Any time"
+              ariaLabel="Time range"
+              i18nStrings={{ ariaLabel: "Time range" }}
+            />
+          </SpaceBetween>
+          </SpaceBetween>
         }
         pagination={
           <Pagination
