@@ -19,6 +19,9 @@ import { RuleDetailPage, RulesPage } from "../pages/admin/Rules";
 import { AccountsPage } from "../pages/admin/Accounts";
 import { DelegationsPage } from "../pages/Delegations";
 import { SettingsPage } from "../pages/Settings";
+import { PermissionSetGroupsPage } from "../pages/admin/PermissionSetGroups";
+import { RuleChangesPage } from "../pages/admin/RuleChanges";
+import { DriftPage } from "../pages/admin/Drift";
 
 export function App() {
   // Bumped on sign-in and sign-out so the client, and its websocket, start afresh.
@@ -68,6 +71,9 @@ function SignedIn({ onSignOut }: { onSignOut: () => void }) {
           <Route path="/admin/rules" element={<RulesPage />} />
           <Route path="/admin/rules/:name" element={<RuleDetailPage />} />
           <Route path="/admin/accounts" element={<AccountsPage />} />
+          <Route path="/admin/groups" element={<PermissionSetGroupsPage />} />
+          <Route path="/admin/rule-changes" element={<RuleChangesPage />} />
+          <Route path="/admin/drift" element={<DriftPage />} />
           <Route path="/delegations" element={<DelegationsPage />} />
           <Route path="/settings" element={<SettingsPage />} />
           <Route path="/console" element={<Navigate to="/" replace />} />

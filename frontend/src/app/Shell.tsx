@@ -86,7 +86,7 @@ export function Shell({ children, onSignOut, leaf }: { children: ReactNode; onSi
           <SideNavigation
             header={{ text: "JIT access", href: "/" }}
             activeHref={activeHref(location.pathname)}
-            items={navigationItems(isAdmin(me))}
+            items={navigationItems(isAdmin(me), me.roles.includes("AUDITOR"))}
             onFollow={follow}
           />
         }

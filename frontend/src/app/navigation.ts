@@ -4,7 +4,7 @@ import type { SideNavigationProps } from "@cloudscape-design/components/side-nav
  * The console's sections. Later pages (delegations, permission set groups, settings,
  * API tokens) add an entry here and a route in routes.tsx; nothing else changes.
  */
-export function navigationItems(_admin: boolean): SideNavigationProps.Item[] {
+export function navigationItems(admin: boolean, auditor = false): SideNavigationProps.Item[] {
   const items: SideNavigationProps.Item[] = [
     { type: "link", text: "My access", href: "/" },
     { type: "link", text: "Request access", href: "/request" },
@@ -13,13 +13,16 @@ export function navigationItems(_admin: boolean): SideNavigationProps.Item[] {
     { type: "link", text: "Delegations", href: "/delegations" },
     { type: "divider" },
     {
-      // Rules and the directory are readable by everyone; admin-only pages (settings,
-      // permission set groups) will join this section when _admin is true.
+      // Rules, groups and the directory are readable by everyone; rule changes are for
+      // admins and drift for admins and auditors (the server refuses others anyway).
       type: "section",
       text: "Organization",
       items: [
         { type: "link", text: "Approval rules", href: "/admin/rules" },
         { type: "link", text: "Accounts and OUs", href: "/admin/accounts" },
+        { type: "link", text: "Permission set groups", href: "/admin/groups" },
+        ...(admin ? [{ type: "link" as const, text: "Pending rule changes", href: "/admin/rule-changes" }] : []),
+        ...(admin || auditor ? [{ type: "link" as const, text: "Drift", href: "/admin/drift" }] : []),
       ],
     },
     { type: "divider" },
@@ -40,6 +43,9 @@ export function breadcrumbsFor(pathname: string, leaf?: string): { text: string;
     rules: "Approval rules",
     accounts: "Accounts and OUs",
     delegations: "Delegations",
+    groups: "Permission set groups",
+    "rule-changes": "Pending rule changes",
+    drift: "Drift",
     settings: "Settings",
   };
   if (parts.length === 0) return [...crumbs, { text: "My access", href: "/" }];
