@@ -29,7 +29,7 @@ OPERATION_SCOPES: dict[str, dict[str, frozenset[Scope]]] = {
             "me", "accounts", "organizationalUnits", "permissionSets", "users", "groups", "approvalRules",
             "ticket", "tickets", "requestableTargets", "apiTokens",
             "delegations", "permissionSetGroups", "pendingRuleChanges",
-            "drift", "revokeAlerts", "reliabilityCounters",
+            "drift", "revokeAlerts", "reliabilityCounters", "directorySync", "approvalPreview",
         )
     },
     "Mutation": {
@@ -53,6 +53,7 @@ OPERATION_SCOPES: dict[str, dict[str, frozenset[Scope]]] = {
         "approveRuleChange": frozenset({_A}),
         "scanDrift": frozenset({_A}),
         "removeDrift": frozenset({_A}),
+        "syncDirectory": frozenset({_A}),
         "rejectRuleChange": frozenset({_A}),
         "createApprovalRule": frozenset({_A}),
         "updateApprovalRule": frozenset({_A}),

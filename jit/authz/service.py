@@ -285,6 +285,27 @@ class Authorizer:
                     result.add((rid, index))
         return result
 
+    async def preview(
+        self, account: Account, permission_set_arn: str
+    ) -> list[tuple[ApprovalRule, list[str], list[list[str]]]]:
+        """For each rule covering a target, strictest first: the live users who may request
+        it for themself, and for each step the users who may decide it. Delegations are
+        left out: they lend a decision for a while, they do not make an approver."""
+        enforcer = await self._fresh()
+        users = list(await User.filter(removed_at=None).order_by("user_name").values_list("id", flat=True))
+        obj = target_object(account.ou_path, account.id, permission_set_arn)
+        result = []
+        for rid, rule in sorted(self._rules.items(), key=lambda kv: strictness(kv[1]), reverse=True):
+            requesters = [u for u in users if enforcer.enforce(user_subject(u), rid, obj, "request")]
+            if not requesters:
+                continue
+            steps = [
+                [u for u in users if enforcer.enforce(user_subject(u), rid, f"step:{index}", "decide")]
+                for index in range(len(rule.steps))
+            ]
+            result.append((rule, requesters, steps))
+        return result
+
     async def requestable(self, user_id: str) -> list[tuple[ApprovalRule, str, str]]:
         """(rule, scope id, permission set arn) triples the user may request under."""
         enforcer = await self._fresh()
