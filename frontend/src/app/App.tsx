@@ -15,7 +15,7 @@ import { RequestAccessPage } from "../pages/RequestAccess";
 import { ApprovalsPage } from "../pages/Approvals";
 import { TicketsPage } from "../pages/Tickets";
 import { TicketDetailPage } from "../pages/TicketDetail";
-import { RuleDetailPage, RulesPage } from "../pages/admin/Rules";
+import { NewRulePage, RuleDetailPage, RulesPage } from "../pages/admin/Rules";
 import { AccountsPage } from "../pages/admin/Accounts";
 import { DelegationsPage } from "../pages/Delegations";
 import { SettingsPage } from "../pages/Settings";
@@ -69,6 +69,7 @@ function SignedIn({ onSignOut }: { onSignOut: () => void }) {
           <Route path="/tickets" element={<TicketsPage />} />
           <Route path="/tickets/:id" element={<TicketDetailPage />} />
           <Route path="/admin/rules" element={<RulesPage />} />
+          <Route path="/admin/rules/new" element={<NewRulePage />} />
           <Route path="/admin/rules/:name" element={<RuleDetailPage />} />
           <Route path="/admin/accounts" element={<AccountsPage />} />
           <Route path="/admin/groups" element={<PermissionSetGroupsPage />} />

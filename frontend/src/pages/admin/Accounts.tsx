@@ -8,7 +8,14 @@ import Header from "@cloudscape-design/components/header";
 import Pagination from "@cloudscape-design/components/pagination";
 import Table from "@cloudscape-design/components/table";
 import TextFilter from "@cloudscape-design/components/text-filter";
-import { DirectoryDocument, type DirectoryQuery } from "../../graphql/generated/graphql";
+import { DirectoryDocument, DirectorySyncDocument, SyncDirectoryDocument, type DirectoryQuery } from "../../graphql/generated/graphql";
+import { useMutation } from "urql";
+import Button from "@cloudscape-design/components/button";
+import SpaceBetween from "@cloudscape-design/components/space-between";
+import { isAdmin, useMe } from "../../app/me";
+import { useNotifications } from "../../app/notifications";
+import { isResultError } from "../../lib/errors";
+import { formatDateTime, formatDuration } from "../../lib/time";
 
 type Ou = DirectoryQuery["organizationalUnits"][number] & { children?: Ou[] };
 
@@ -50,7 +57,13 @@ export function AccountsPage() {
   const path = (p: string) => "/" + p.split("/").filter(Boolean).slice(1).map((id) => ouName[id] ?? id).join("/");
 
   return (
-    <ContentLayout header={<Header variant="h1" description="The organization as last synced from AWS Organizations.">Accounts and OUs</Header>}>
+    <ContentLayout
+      header={
+        <Header variant="h1" description="The organization as last synced from AWS Organizations." actions={<SyncNow />}>
+          Accounts and OUs
+        </Header>
+      }
+    >
       <Grid gridDefinition={[{ colspan: { default: 12, m: 4 } }, { colspan: { default: 12, m: 8 } }]}>
         <Table
           variant="container"
@@ -105,5 +118,37 @@ export function AccountsPage() {
         />
       </Grid>
     </ContentLayout>
+  );
+}
+
+/** The last sync time for everyone; admins may also start a sync now. */
+function SyncNow() {
+  const admin = isAdmin(useMe());
+  const { notify } = useNotifications();
+  const [{ data }, refetch] = useQuery({ query: DirectorySyncDocument });
+  const [state, sync] = useMutation(SyncDirectoryDocument);
+  const status = data?.directorySync;
+  const onSync = async () => {
+    const res = await sync({});
+    const out = res.data?.syncDirectory;
+    if (res.error || !out) notify({ type: "error", content: res.error?.message ?? "The request failed." });
+    else if (isResultError(out)) notify({ type: "error", header: "Could not start a sync", content: out.message });
+    else if (out.__typename === "DirectorySyncRequested")
+      notify({ type: "info", content: out.queued ? "Directory sync queued: the worker runs it now." : "A sync was already started this minute." });
+    refetch({ requestPolicy: "network-only" });
+  };
+  return (
+    <SpaceBetween direction="horizontal" size="xs" alignItems="center">
+      <Box color="text-body-secondary" data-testid="last-sync">
+        Last sync: {formatDateTime(status?.lastSyncedAt)}
+        {status ? ` (every ${formatDuration(status.intervalSeconds)})` : ""}
+      </Box>
+      <Button iconName="refresh" ariaLabel="Refresh last sync time" onClick={() => refetch({ requestPolicy: "network-only" })} />
+      {admin && (
+        <Button loading={state.fetching} onClick={onSync}>
+          Sync now
+        </Button>
+      )}
+    </SpaceBetween>
   );
 }

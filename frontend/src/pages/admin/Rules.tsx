@@ -16,12 +16,19 @@ import { ApprovalRulesDocument } from "../../graphql/generated/graphql";
 import { Link } from "../../components/Link";
 import { formatDateTime, formatDuration } from "../../lib/time";
 import { rulesToYaml } from "../../lib/rulesYaml";
+import { NEW_RULE_YAML, ruleToYaml } from "../../lib/ruleEditor";
+import { isAdmin, useMe } from "../../app/me";
+import Button from "@cloudscape-design/components/button";
+import { useNavigate } from "react-router-dom";
+import { RulePreview, RuleYamlEditor } from "./RuleEditor";
 
 const list = (xs: string[]) => (xs.length ? xs.join(", ") : "-");
 
 export function RulesPage() {
   const [{ data, fetching, error }] = useQuery({ query: ApprovalRulesDocument });
   const [view, setView] = useState("table");
+  const admin = isAdmin(useMe());
+  const navigate = useNavigate();
   const rules = data?.approvalRules ?? [];
   const { items, collectionProps, filterProps, filteredItemsCount } = useCollection(rules, {
     filtering: { empty: "No approval rules", noMatch: "No rule matches" },
@@ -34,22 +41,28 @@ export function RulesPage() {
           variant="h1"
           description="Who may request what, and who approves. Apply changes with `jit rules apply`."
           actions={
-            <SegmentedControl
-              selectedId={view}
-              onChange={(e) => setView(e.detail.selectedId)}
-              label="View"
-              options={[
-                { id: "table", text: "Table" },
-                { id: "yaml", text: "YAML" },
-              ]}
-            />
+            <SpaceBetween direction="horizontal" size="xs">
+              <SegmentedControl
+                selectedId={view}
+                onChange={(e) => setView(e.detail.selectedId)}
+                label="View"
+                options={[
+                  { id: "table", text: "Table" },
+                  { id: "yaml", text: "YAML" },
+                  ...(admin ? [{ id: "preview", text: "Preview" }] : []),
+                ]}
+              />
+              {admin && <Button onClick={() => navigate("/admin/rules/new")}>Create rule</Button>}
+            </SpaceBetween>
           }
         >
           Approval rules
         </Header>
       }
     >
-      {view === "yaml" ? (
+      {view === "preview" ? (
+        <RulePreview />
+      ) : view === "yaml" ? (
         <Container header={<Header variant="h2">rules.yaml</Header>}>
           <pre style={{ margin: 0, overflowX: "auto" }} aria-label="Approval rules as YAML" tabIndex={0}>
             {rulesToYaml(rules)}
@@ -80,8 +93,19 @@ export function RulesPage() {
   );
 }
 
+export function NewRulePage() {
+  return (
+    <ContentLayout header={<Header variant="h1" description="Write the rule in the rules.yaml format; the server checks it.">Create approval rule</Header>}>
+      <Container>
+        <RuleYamlEditor ruleId={null} initial={NEW_RULE_YAML} />
+      </Container>
+    </ContentLayout>
+  );
+}
+
 export function RuleDetailPage() {
   const { name = "" } = useParams();
+  const admin = isAdmin(useMe());
   const [{ data, fetching }] = useQuery({ query: ApprovalRulesDocument });
   const rule = data?.approvalRules.find((r) => r.name === name);
   if (!rule) {
@@ -140,6 +164,20 @@ export function RuleDetailPage() {
               </Container>
             ),
           },
+          ...(admin
+            ? [
+                {
+                  id: "edit",
+                  label: "Edit",
+                  content: (
+                    <Container>
+                      <RuleYamlEditor key={rule.id + rule.updatedAt} ruleId={rule.id} initial={ruleToYaml(rule)} />
+                    </Container>
+                  ),
+                },
+                { id: "preview", label: "Preview", content: <RulePreview /> },
+              ]
+            : []),
         ]}
       />
     </ContentLayout>
