@@ -74,7 +74,7 @@ async function signInPage(context, token, name, where) {
   await page.locator('input[type="password"]').waitFor();
   if (name === "alice" && where === "/") await visit(page, "00-sign-in");
   await page.locator('input[type="password"]').fill(token);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   const landed = where === "/" ? page.getByRole("heading", { name: "My access", level: 1 }) : page.locator("main h1, h1").first();
   await landed.waitFor().catch(async (e) => {
     await shot(page, `failed-sign-in-${name}`);
@@ -203,6 +203,36 @@ test("request, approve in a second browser, watch it go ACTIVE and ENDED live", 
     await visit(detail, "09-ticket-detail-active");
   });
 
+  await step(t, "alice asks for more time; bob approves the extension from his inbox", async () => {
+    await a.bringToFront();
+    await a.locator(`button[aria-label="Extend ticket ${ticketId}"]`).click();
+    const dialog = a.getByRole("dialog");
+    await dialog.locator('input[aria-label="Additional time amount"]').fill("1");
+    await dialog.locator('textarea[aria-label="Reason"]').fill("the fix takes longer");
+    await shot(a, "10a-extend-dialog");
+    await dialog.getByRole("button", { name: "Request extension" }).click();
+    await a.getByText(/waits for approval/).first().waitFor();
+
+    const bob = await signIn(browser, config.tokens.bob, "bob");
+    const b = bob.page;
+    await b.goto(config.baseUrl + "/approvals");
+    const extensions = b.getByRole("table", { name: "Extensions awaiting a decision" });
+    await extensions.getByRole("link", { name: ticketId.slice(0, 8) }).waitFor();
+    await visit(b, "10b-approvals-extension");
+    await extensions.locator('button[aria-label^="Approve extension"]').first().click();
+    const approve = b.getByRole("dialog");
+    await approve.locator('textarea[aria-label="Comment"]').fill("ok, one more hour");
+    await approve.getByRole("button", { name: "Approve" }).click();
+    await b.getByText("Extension approved.").first().waitFor();
+    await bob.context.close();
+
+    await detail.reload();
+    const history = detail.getByRole("table", { name: "Extensions" });
+    await history.getByText("Approved").first().waitFor();
+    await history.getByText("ok, one more hour", { exact: false }).first().waitFor();
+    await visit(detail, "10c-ticket-detail-extended");
+  });
+
   await step(t, "alice revokes; both pages turn ENDED live and AWS no longer has it", async () => {
     await a.bringToFront();
     await a.locator(`button[aria-label="Revoke ticket ${ticketId}"]`).click();
@@ -243,6 +273,21 @@ test("request, approve in a second browser, watch it go ACTIVE and ENDED live", 
     await a.goto(config.baseUrl + "/admin/accounts");
     await a.getByText(config.account.name).first().waitFor();
     await visit(a, "17-accounts");
+    await a.goto(config.baseUrl + "/delegations");
+    await a.getByRole("table", { name: "Given to me" }).waitFor();
+    await visit(a, "17a-delegations");
+    await a.goto(config.baseUrl + "/admin/groups");
+    await a.getByRole("table", { name: "Permission set groups" }).getByText("DBA").first().waitFor();
+    await visit(a, "17b-permission-set-groups");
+    await a.goto(config.baseUrl + "/settings");
+    await a.getByRole("table", { name: "My API tokens" }).getByText("browser-e2e").first().waitFor();
+    await visit(a, "17c-settings");
+    await a.goto(config.baseUrl + "/tickets");
+    await a.getByRole("button", { name: /Time range/ }).first().click();
+    await a.getByText("Last 7 days").first().click();
+    await a.getByRole("button", { name: "Apply" }).click();
+    await a.getByRole("link", { name: ticketId.slice(0, 8) }).waitFor();
+    await visit(a, "17d-tickets-time-filter");
     // Dark mode and density are remembered across a reload.
     await a.getByRole("button", { name: "Switch to dark mode" }).click();
     await a.getByRole("button", { name: "Switch to compact density" }).click();
@@ -252,6 +297,66 @@ test("request, approve in a second browser, watch it go ACTIVE and ENDED live", 
     await a.goto(config.baseUrl + "/");
     await a.getByRole("heading", { name: "My access", level: 1 }).waitFor();
     await visit(a, "18-my-access-dark-compact");
+  });
+
+  await step(t, "bob delegates to erin and revokes it", async () => {
+    const bob = await signIn(browser, config.tokens.bob, "bob");
+    const b = bob.page;
+    await b.goto(config.baseUrl + "/delegations");
+    await b.getByRole("button", { name: "Create delegation" }).click();
+    const dialog = b.getByRole("dialog");
+    await dialog.getByRole("button", { name: "Create", exact: true }).click();
+    await dialog.getByText("Choose who may decide in your name.").waitFor();
+    await dialog.getByRole("button", { name: /Delegate/ }).first().click();
+    await b.getByRole("option", { name: /erin/ }).first().click();
+    await dialog.locator('input[aria-label="End date"]').fill("2030/01/31");
+    await dialog.locator('textarea[aria-label="Reason"]').fill("holiday");
+    await shot(b, "19a-delegation-dialog");
+    await dialog.getByRole("button", { name: "Create", exact: true }).click();
+    await b.getByText(/erin may now decide in your name/).first().waitFor();
+    const given = b.getByRole("table", { name: "Given by me" });
+    await given.getByText("Active").first().waitFor();
+    await visit(b, "19b-delegations-given");
+    await given.locator('button[aria-label="Revoke delegation to erin"]').click();
+    await b.getByText("Delegation to erin revoked.").first().waitFor();
+    await bob.context.close();
+  });
+
+  await step(t, "the admin pages render and pass axe-core", async () => {
+    const admin = await signIn(browser, config.tokens.admin, "admin");
+    const m = admin.page;
+    await m.goto(config.baseUrl + "/admin/accounts");
+    await m.getByTestId("last-sync").getByText(/Last sync: \w/).waitFor();
+    await m.getByRole("button", { name: "Sync now" }).click();
+    await m.getByText(/Directory sync queued|already started/).first().waitFor();
+    await visit(m, "20-accounts-sync");
+    await m.goto(config.baseUrl + "/admin/rule-changes");
+    await m.getByRole("heading", { name: "Pending rule changes", level: 1 }).waitFor();
+    await visit(m, "21-rule-changes");
+    await m.goto(config.baseUrl + "/admin/drift");
+    await m.getByRole("table", { name: "Open drift findings" }).waitFor();
+    await visit(m, "22-drift");
+    await m.goto(config.baseUrl + "/admin/rules");
+    await m.getByRole("button", { name: "Preview" }).click();
+    await m.getByRole("button", { name: /Preview account/ }).first().click();
+    await m.getByRole("option", { name: new RegExp(config.account.name) }).first().click();
+    await m.getByRole("button", { name: /Preview permission set/ }).first().click();
+    await m.getByRole("option", { name: config.permissionSet, exact: true }).first().click();
+    await m.getByRole("table", { name: "Who can request and who approves" }).getByText("prod-read-only").first().waitFor();
+    await visit(m, "23-rules-preview");
+    await m.goto(config.baseUrl + "/admin/rules/prod-read-only");
+    await m.getByRole("tab", { name: "Edit" }).click();
+    await m.locator('textarea[aria-label="Rule as YAML"]').waitFor();
+    await visit(m, "24-rule-edit");
+    await m.goto(config.baseUrl + "/admin/rules/new");
+    await m.locator('textarea[aria-label="Rule as YAML"]').fill("name: x\nsteps: 3");
+    await m.getByRole("button", { name: "Create rule" }).click();
+    await m.getByText("max_duration_seconds must be a whole number").first().waitFor();
+    await visit(m, "25-rule-new-error");
+    await m.goto(config.baseUrl + "/settings");
+    await m.getByRole("heading", { name: "Settings", level: 1 }).waitFor();
+    await visit(m, "26-settings-admin");
+    await admin.context.close();
   });
 
   writeFileSync(path.join(artifacts, "axe-report.json"), JSON.stringify(axeReport, null, 2));

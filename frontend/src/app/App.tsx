@@ -44,8 +44,7 @@ export function App() {
       <NotificationsProvider>
         <SignedIn
           onSignOut={() => {
-            signOut();
-            setSession((s) => s + 1);
+            signOut().finally(() => setSession((s) => s + 1));
           }}
         />
       </NotificationsProvider>

@@ -1,6 +1,6 @@
 import { cacheExchange, Client, fetchExchange, mapExchange, subscriptionExchange } from "urql";
 import { createClient as createWsClient } from "graphql-ws";
-import { authHeaders, connectionParams, signOut } from "../auth/session";
+import { authHeaders, connectionParams, forgetSession } from "../auth/session";
 
 export function graphqlUrl(): string {
   return `${window.location.origin}/graphql`;
@@ -26,12 +26,13 @@ export function makeClient(onUnauthenticated: () => void): Client {
     preferGetMethod: false,
     // Tickets change underneath us (the worker moves them): ask the server, then cache.
     requestPolicy: "cache-and-network",
-    fetchOptions: () => ({ headers: authHeaders() }),
+    // The session cookie goes with every same-origin request; the header proves it is ours.
+    fetchOptions: () => ({ headers: authHeaders(), credentials: "same-origin" }),
     exchanges: [
       mapExchange({
         onError(error) {
-          if (error.response?.status === 401) {
-            signOut();
+          if (error.response?.status === 401 || error.response?.status === 403) {
+            forgetSession();
             onUnauthenticated();
           }
         },
