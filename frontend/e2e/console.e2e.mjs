@@ -61,8 +61,11 @@ async function signIn(browser, token, name) {
 }
 
 /** A new tab signs in on its own: the token lives in sessionStorage, which is per tab. */
+const openPages = new Map();
+
 async function signInPage(context, token, name, where) {
   const page = await context.newPage();
+  openPages.set(name, page);
   page.on("pageerror", (e) => console.error(`[${name}] page error:`, e.message));
   page.on("console", (m) => {
     if (m.type() !== "error") return;
@@ -92,6 +95,8 @@ function step(t, name, fn) {
       await fn();
     } catch (e) {
       failed = true;
+      // What every open page showed when the step failed.
+      for (const [who, page] of openPages) await shot(page, `failed-${who}`).catch(() => {});
       throw e;
     }
   });
@@ -351,7 +356,7 @@ test("request, approve in a second browser, watch it go ACTIVE and ENDED live", 
     await m.goto(config.baseUrl + "/admin/rules/new");
     await m.locator('textarea[aria-label="Rule as YAML"]').fill("name: x\nsteps: 3");
     await m.getByRole("button", { name: "Create rule" }).click();
-    await m.getByText("max_duration_seconds must be a whole number").first().waitFor();
+    await m.getByText("steps must be a list").first().waitFor();
     await visit(m, "25-rule-new-error");
     await m.goto(config.baseUrl + "/settings");
     await m.getByRole("heading", { name: "Settings", level: 1 }).waitFor();
