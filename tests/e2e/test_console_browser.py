@@ -78,3 +78,62 @@ async def test_console_request_approve_live_revoke(demo, processes):  # noqa: F8
     assert result.returncode == 0, "the browser run failed; screenshots in frontend/artifacts/e2e/"
     report = json.loads((artifacts / "axe-report.json").read_text())
     assert len(report) >= 30 and all(r["serious"] == 0 for r in report), report
+
+
+@pytest.fixture
+def oidc_stack(demo):
+    """`jit serve` with single sign-on against the oidc-provider package on loopback."""
+    from jit.demo.embedded import free_port
+    from tests.e2e.test_ticket_life import _env
+    from tests.security.oidc import CLIENT_ID, start_provider
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    provider = start_provider(redirect_uri=f"{base}/auth/callback")
+    env = _env(demo.rt.settings, port)
+    env.update({"JIT_OIDC_ISSUER": provider.issuer, "JIT_OIDC_CLIENT_ID": CLIENT_ID, "JIT_PUBLIC_URL": base})
+    serve = subprocess.Popen([sys.executable, "-m", "jit.cli", "serve"], env=env)
+    try:
+        import time
+        import urllib.request
+
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=1)
+                break
+            except OSError:
+                if time.monotonic() > deadline or serve.poll() is not None:
+                    raise RuntimeError("the API did not start")
+                time.sleep(0.2)
+        yield base
+    finally:
+        for process in (serve, provider.process):
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_console_oidc_sign_in_uses_the_session_cookie(demo, oidc_stack):
+    """Sign in through the provider's pages in Chromium; the console then works on the
+    cookie session (CSRF header over HTTP, csrfToken on the websocket) and signs out."""
+    _require(shutil.which("node") is not None, "node on PATH")
+    _require(Path(CHROMIUM).exists(), f"{CHROMIUM} (apt-get install chromium)")
+    _require((FRONTEND / "dist" / "index.html").is_file(), "a built console (make frontend)")
+    ticket = await demo.request("alice", [("sandbox-alice", "ReadOnlyAccess")], justification="")
+    artifacts = FRONTEND / "artifacts" / "e2e"
+    env = os.environ.copy()
+    env.update({
+        "JIT_E2E_CONFIG": json.dumps({"baseUrl": oidc_stack, "login": "alice", "ticketId": str(ticket.id)}),
+        "JIT_E2E_ARTIFACTS": str(artifacts), "CHROMIUM_PATH": CHROMIUM,
+    })
+    result = subprocess.run(
+        ["node", "--test", "--test-reporter=spec", "e2e/oidc.e2e.mjs"],
+        cwd=FRONTEND, env=env, capture_output=True, text=True, timeout=300,
+    )
+    print(result.stdout[-10000:])
+    print(result.stderr[-5000:], file=sys.stderr)
+    assert result.returncode == 0, "the OIDC browser run failed; screenshots in frontend/artifacts/e2e/"

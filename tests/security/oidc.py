@@ -26,7 +26,7 @@ class Provider:
         self.issuer = issuer
 
 
-def start_provider() -> Provider:
+def start_provider(redirect_uri: str = f"{JIT_BASE}/auth/callback") -> Provider:
     node = shutil.which("node")
     if node is None:
         # Never a skip: `make test` already needs Node.js for the console, and sign-in is security.
@@ -37,7 +37,7 @@ def start_provider() -> Provider:
         assert npm, "npm is needed to install tests/security/oidc_provider (npm ci)"
         subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=HERE, check=True, capture_output=True)
     port = free_port()
-    process = subprocess.Popen([node, str(HERE / "server.mjs"), str(port), CLIENT_ID, f"{JIT_BASE}/auth/callback"],
+    process = subprocess.Popen([node, str(HERE / "server.mjs"), str(port), CLIENT_ID, redirect_uri],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     issuer = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
