@@ -120,8 +120,10 @@ test("request, approve in a second browser, watch it go ACTIVE and ENDED live", 
 
   await step(t, "the server's typed validation error shows on the wizard's field", async () => {
     await a.goto(config.baseUrl + "/request");
+    // Accounts come a page at a time from the server; targets load for the chosen ones.
+    await a.locator('input[aria-label="Select all accounts on this page"]').check();
     await a.locator('input[aria-label="Select all targets on this page"]').check();
-    await a.getByRole("button", { name: "Next page" }).click();
+    await a.getByRole("button", { name: "Next page", exact: true }).click();
     await a.locator('input[aria-label^="Select "]:not([aria-label="Select all targets on this page"])').first().check();
     await a.getByText("(21 selected of").first().waitFor();
     for (let i = 0; i < 3; i++) await a.getByRole("button", { name: "Next", exact: true }).click();
@@ -140,7 +142,9 @@ test("request, approve in a second browser, watch it go ACTIVE and ENDED live", 
     await a.goto(config.baseUrl + "/request");
     await a.getByRole("button", { name: "Next", exact: true }).click();
     await a.getByText("Choose at least one account and permission set.").first().waitFor();
-    await a.locator('input[aria-label="Find accounts or permission sets"]').fill(config.account.name);
+    await a.locator('input[aria-label="Find accounts"]').fill(config.account.name);
+    await a.getByText("1 matches").first().waitFor();
+    await a.locator(`input[aria-label="Select account ${config.account.name}"]`).check();
     await a.locator(`input[aria-label="Select ${config.account.name} ${config.permissionSet}"]`).check();
     await visit(a, "02-request-targets");
     await a.getByRole("button", { name: "Next", exact: true }).click();

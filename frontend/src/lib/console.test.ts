@@ -72,3 +72,14 @@ describe("ticket time filter", () => {
     expect(rangeToFilter("start", { type: "absolute", startDate: "x", endDate: "" }, NOW)).toEqual({});
   });
 });
+
+describe("wizard paging", () => {
+  it("learns the next cursor once per page and keeps targets on chosen accounts", async () => {
+    const { keepOnAccounts, withNextCursor } = await import("./targets");
+    expect(withNextCursor([null], 1, { hasNextPage: true, endCursor: "c1" })).toEqual([null, "c1"]);
+    expect(withNextCursor([null, "c1"], 1, { hasNextPage: true, endCursor: "c1" })).toEqual([null, "c1"]);
+    expect(withNextCursor([null], 1, { hasNextPage: false, endCursor: "c1" })).toEqual([null]);
+    const t = (id: string) => ({ account: { id, name: id, organizationalUnitPath: "/r/", tags: [] }, permissionSet: { arn: "a", name: "p" } });
+    expect(keepOnAccounts([t("1"), t("2")], ["2"]).map((x) => x.account.id)).toEqual(["2"]);
+  });
+});

@@ -120,3 +120,21 @@ export function maxDurationFor(targets: { maxDurationSeconds: number }[]): numbe
   if (!targets.length) return null;
   return Math.min(...targets.map((t) => t.maxDurationSeconds));
 }
+
+/** The wizard asks for targets on at most this many accounts at once (the API's limit). */
+export const MAX_CHOSEN_ACCOUNTS = 100;
+
+/** Keep chosen targets only on accounts still chosen. */
+export function keepOnAccounts<T extends TargetLike>(targets: T[], accountIds: string[]): T[] {
+  const ids = new Set(accountIds);
+  return targets.filter((t) => ids.has(t.account.id));
+}
+
+/**
+ * Pagination over a forward-only connection: the cursor of every page seen so far.
+ * Page n (1-based) starts after cursors[n - 1]; a next page exists once its cursor is known.
+ */
+export function withNextCursor(cursors: (string | null)[], page: number, next: { hasNextPage: boolean; endCursor?: string | null } | undefined): (string | null)[] {
+  if (!next?.hasNextPage || !next.endCursor || cursors.length !== page) return cursors;
+  return [...cursors, next.endCursor];
+}

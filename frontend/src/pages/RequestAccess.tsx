@@ -24,13 +24,16 @@ import Wizard from "@cloudscape-design/components/wizard";
 import {
   ApprovalRulesDocument,
   BreakGlassTicketDocument,
+  OrganizationalUnitsDocument,
   RequestableTargetsDocument,
   RequestTicketDocument,
+  type RequestableAccountFieldsFragment,
   type RequestableTargetsQuery,
 } from "../graphql/generated/graphql";
 import { useMe } from "../app/me";
 import { useNotifications } from "../app/notifications";
-import { choiceName, filterIndexed, indexTargets, maxDurationFor, targetInput, targetKey, type TargetFilter } from "../lib/targets";
+import { choiceName, filterIndexed, indexTargets, keepOnAccounts, maxDurationFor, targetInput, targetKey, type TargetFilter } from "../lib/targets";
+import { AccountPicker } from "./request/AccountPicker";
 import { formatDuration, localDateTimeToIso, toSeconds, type DurationUnit } from "../lib/time";
 import { isResultError, REQUEST_FIELD_STEP, toFieldErrors } from "../lib/errors";
 
@@ -47,7 +50,15 @@ export function RequestAccessPage() {
   const me = useMe();
   const navigate = useNavigate();
   const { notify } = useNotifications();
-  const [{ data, fetching, error }] = useQuery({ query: RequestableTargetsDocument });
+  const [accounts, setAccounts] = useState<RequestableAccountFieldsFragment[]>([]);
+  const accountIds = useMemo(() => accounts.map((a) => a.id), [accounts]);
+  // Targets only for the chosen accounts: never the whole organization at once.
+  const [{ data, fetching, error }] = useQuery({
+    query: RequestableTargetsDocument,
+    variables: { accountIds },
+    pause: !accountIds.length,
+  });
+  const [{ data: ouData }] = useQuery({ query: OrganizationalUnitsDocument });
   const [{ data: rulesData }] = useQuery({ query: ApprovalRulesDocument });
   const [, requestTicket] = useMutation(RequestTicketDocument);
   const [, breakGlassTicket] = useMutation(BreakGlassTicketDocument);
@@ -68,8 +79,8 @@ export function RequestAccessPage() {
   const [formError, setFormError] = useState<string | null>(null);
   const [submitting, setSubmitting] = useState(false);
 
-  const all = data?.requestableTargets ?? [];
-  const ous = data?.organizationalUnits ?? [];
+  const all = useMemo(() => (accountIds.length ? keepOnAccounts(data?.requestableTargets ?? [], accountIds) : []), [data, accountIds]);
+  const ous = ouData?.organizationalUnits ?? [];
   const ouName = useMemo(() => Object.fromEntries(ous.map((o) => [o.id, o.name])), [ous]);
   const ouPathText = (path: string) =>
     "/" + path.split("/").filter(Boolean).slice(1).map((id) => ouName[id] ?? id).join("/");
@@ -212,9 +223,19 @@ export function RequestAccessPage() {
       steps={[
         {
           title: "Choose targets",
-          description: "Accounts and permission sets you may request. Filter by name, organizational unit, tag or permission set.",
+          description: "Find and choose accounts, then the permission sets you need on them.",
           errorText: errors.targets,
           content: (
+            <SpaceBetween size="l">
+            <AccountPicker
+              chosen={accounts}
+              onChange={(next) => {
+                setAccounts(next);
+                setSelected((cur) => keepOnAccounts(cur, next.map((a) => a.id)));
+              }}
+              ouOptions={ouOptions}
+              ouPathText={ouPathText}
+            />
             <Table
               {...collectionProps}
               selectedItems={selected}
@@ -227,7 +248,7 @@ export function RequestAccessPage() {
               variant="container"
               items={items}
               loading={fetching}
-              loadingText="Loading what you may request"
+              loadingText="Loading what you may request on the chosen accounts"
               ariaLabels={{
                 tableLabel: "Requestable targets",
                 selectionGroupLabel: "Target selection",
@@ -236,7 +257,7 @@ export function RequestAccessPage() {
               }}
               header={
                 <Header counter={selected.length ? `(${selected.length} selected of ${all.length})` : `(${all.length})`}>
-                  Requestable targets
+                  Permission sets on the chosen accounts
                 </Header>
               }
               filter={
@@ -248,15 +269,6 @@ export function RequestAccessPage() {
                     filteringAriaLabel="Find accounts or permission sets"
                     countText={`${filtered.length} matches`}
                   />
-                  <FormField label="Organizational unit">
-                    <Select
-                      selectedOption={ouOptions.find((o) => o.value === (filter.ouId ?? "")) ?? ouOptions[0]}
-                      onChange={(e) => setFilter({ ...filter, ouId: e.detail.selectedOption.value || null })}
-                      options={ouOptions}
-                      filteringType="auto"
-                      ariaLabel="Organizational unit"
-                    />
-                  </FormField>
                   <FormField label="Tags">
                     <Multiselect
                       selectedOptions={tagOptions.filter((o) => filter.tags.includes(o.value))}
@@ -287,7 +299,7 @@ export function RequestAccessPage() {
                   ariaLabels={{ nextPageLabel: "Next page", previousPageLabel: "Previous page", pageLabel: (n) => `Page ${n}` }}
                 />
               }
-              empty={<Box textAlign="center">{error ? error.message : "Nothing you may request matches."}</Box>}
+              empty={<Box textAlign="center">{error ? error.message : accountIds.length ? "Nothing you may request matches." : "Choose one or more accounts above."}</Box>}
               columnDefinitions={[
                 { id: "account", header: "Account", cell: accountLabel, sortingField: undefined },
                 { id: "ou", header: "Organizational unit", cell: (t) => ouPathText(t.account.organizationalUnitPath) },
@@ -297,6 +309,7 @@ export function RequestAccessPage() {
                 { id: "tags", header: "Tags", cell: (t) => t.account.tags.map((x) => `${x.key}=${x.value}`).join(", ") || "-" },
               ]}
             />
+            </SpaceBetween>
           ),
         },
         {
