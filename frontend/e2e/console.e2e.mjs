@@ -124,7 +124,11 @@ test("request, approve in a second browser, watch it go ACTIVE and ENDED live", 
     await a.locator('input[aria-label="Select all accounts on this page"]').check();
     await a.locator('input[aria-label="Select all targets on this page"]').check();
     await a.getByRole("button", { name: "Next page", exact: true }).click();
-    await a.locator('input[aria-label^="Select "]:not([aria-label="Select all targets on this page"])').first().check();
+    await a
+      .getByRole("table", { name: "Requestable targets" })
+      .locator('input[aria-label^="Select "]:not([aria-label="Select all targets on this page"])')
+      .first()
+      .check();
     await a.getByText("(21 selected of").first().waitFor();
     for (let i = 0; i < 3; i++) await a.getByRole("button", { name: "Next", exact: true }).click();
     await a.locator('textarea[aria-label="Justification"]').fill("too many");
