@@ -8,6 +8,7 @@ import SpaceBetween from "@cloudscape-design/components/space-between";
 import Table from "@cloudscape-design/components/table";
 import { TicketsDocument, TicketsWithExtensionsDocument, type TicketSummaryFragment } from "../graphql/generated/graphql";
 import { ExtensionDecision, ReviewBreakGlassButton } from "../components/Extensions";
+import { useMe } from "../app/me";
 import { DecisionButtons } from "../components/DecisionButtons";
 import { Link } from "../components/Link";
 import { TicketStatus } from "../components/TicketStatus";
@@ -124,7 +125,9 @@ function BreakGlassToReview() {
     query: TicketsWithExtensionsDocument,
     variables: { filter: { breakGlassUnreviewed: true }, first: 100 },
   });
-  const items = (data?.tickets.edges ?? []).map((e) => e.node);
+  const me = useMe();
+  // Nobody reviews their own break-glass access (the server refuses it too).
+  const items = (data?.tickets.edges ?? []).map((e) => e.node).filter((t) => t.requester?.id !== me.user.id && t.principal?.id !== me.user.id);
   const reload = () => refetch({ requestPolicy: "network-only" });
   return (
     <Table

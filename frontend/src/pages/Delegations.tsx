@@ -1,4 +1,4 @@
-import { useMemo, useState } from "react";
+import { useMemo, useState, type ReactNode } from "react";
 import { useMutation, useQuery } from "urql";
 import Box from "@cloudscape-design/components/box";
 import Button from "@cloudscape-design/components/button";
@@ -57,7 +57,7 @@ export function DelegationsPage() {
     reload();
   };
 
-  const table = (title: string, items: DelegationFieldsFragment[], other: "delegate" | "delegator", actions?: React.ReactNode) => (
+  const table = (title: string, items: DelegationFieldsFragment[], other: "delegate" | "delegator", actions?: ReactNode) => (
     <Table
       variant="container"
       items={items}
