@@ -60,6 +60,19 @@ async def migrate(database_url: str) -> None:
         await Tortoise.close_connections()
 
 
+def _libpq_dsn(database_url: str) -> str:
+    """The URL for a plain asyncpg connection: Tortoise's pool options (maxsize=...) dropped,
+    its `ssl=true` spelled as libpq's sslmode."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit
+
+    parts = urlsplit("postgresql://" + database_url.split("://", 1)[1])
+    query = dict(parse_qsl(parts.query))
+    kept = {"sslmode": query["sslmode"]} if "sslmode" in query else {}
+    if query.get("ssl", "").lower() in ("true", "1", "require"):
+        kept.setdefault("sslmode", "require")
+    return parts._replace(query=urlencode(kept)).geturl()
+
+
 @asynccontextmanager
 async def _migration_lock(database_url: str) -> AsyncIterator[None]:
     if database_url.startswith(("postgres://", "postgresql://", "asyncpg://")):
@@ -67,8 +80,7 @@ async def _migration_lock(database_url: str) -> AsyncIterator[None]:
 
         # A session-level advisory lock on a connection of its own: released when the
         # connection closes, so a migrator that dies leaves no lock behind.
-        dsn = "postgresql://" + database_url.split("://", 1)[1]
-        conn = await asyncpg.connect(dsn)
+        conn = await asyncpg.connect(_libpq_dsn(database_url))
         try:
             await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
             try:

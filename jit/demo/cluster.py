@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -60,6 +61,9 @@ class LocalCluster:
     apis: int = 2
     workers: int = 2
     env_overrides: dict[str, str] = field(default_factory=dict)
+    # Puts something between JIT and moto (the tests' fault proxy): moto's URL in, JIT's endpoint out.
+    front_aws: Callable[[str], str] | None = None
+    aws_endpoint_url: str = ""
     database_url: str = ""
     redis_url: str = ""
     moto: EmbeddedProcess | None = None
@@ -87,7 +91,7 @@ class LocalCluster:
         env = os.environ.copy()
         env.update({
             "JIT_MODE": "demo", "JIT_DATABASE_URL": self.database_url, "JIT_REDIS_URL": self.redis_url,
-            "JIT_AWS_ENDPOINT_URL": self.moto.url, "JIT_AWS_REGION": "us-east-1",
+            "JIT_AWS_ENDPOINT_URL": self.aws_endpoint_url, "JIT_AWS_REGION": "us-east-1",
             "JIT_PUBLIC_URL": self.url, "JIT_LOG_FORMAT": "json",
             "JIT_MIN_DURATION_SECONDS": os.environ.get("JIT_MIN_DURATION_SECONDS", "60"),
             "JIT_ASSIGNMENT_POLL_INTERVAL": "0.2",
@@ -146,6 +150,7 @@ class LocalCluster:
         redis.Redis.from_url(self.redis_url).flushdb()
         self.moto = start_moto(free_port())
         self._embedded.append(self.moto)
+        self.aws_endpoint_url = self.front_aws(self.moto.url) if self.front_aws else self.moto.url
         self.proxy = RoundRobinProxy([("127.0.0.1", p) for p in self.api_ports], port=self.port).start()
         out = subprocess.run([sys.executable, "-m", "jit.demo.cluster", "--seed"], env=self.env(),
                              capture_output=True, text=True, timeout=300)

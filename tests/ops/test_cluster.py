@@ -7,6 +7,7 @@ round-robin proxy, two workers, the suite's PostgreSQL and Redis, moto with the 
    compares the policy version in the database with the one its enforcer was built from.
 3. Killing one worker (SIGKILL) loses nothing: every ticket is still granted and revoked.
 4. Two workers never both grant the same ticket, even when each is handed its grant job.
+5. SIGTERM lets a running job finish before the worker exits.
 
 AWS is checked with boto3 straight against moto, apart from JIT; the database is read only
 for audit events.
@@ -31,6 +32,7 @@ from arq.connections import RedisSettings, create_pool
 
 from jit.demo.cluster import LocalCluster
 from tests import services
+from tests.support.fault_proxy import FaultProxy
 from tests.support.live import database_for
 
 pytestmark = pytest.mark.slow
@@ -46,6 +48,7 @@ DELETE_RULE = """mutation($id: ID!) { deleteApprovalRule(id: $id) { __typename }
 TERMINAL = {"ENDED", "FAILED", "CANCELLED", "REJECTED", "EXPIRED"}
 SANDBOX = ["sandbox-alice", "sandbox-erin", "sandbox-shared", "sandbox-ml", "sandbox-training"]
 SETS = ["ReadOnlyAccess", "PowerUserAccess"]
+GRACE = 30  # JIT_SHUTDOWN_GRACE_SECONDS
 
 
 @pytest.fixture(scope="module")
@@ -54,15 +57,26 @@ def cluster(tmp_path_factory):
     database_url = database_for("cluster", root)
     assert database_url.startswith("postgres"), "the cluster runs on the suite's PostgreSQL"
     redis_url, embedded = services.find_redis()
-    c = LocalCluster(root, env_overrides={
+    proxies: list[FaultProxy] = []
+
+    def front_aws(moto_url: str) -> str:
+        proxies.append(FaultProxy(moto_url).start())
+        return proxies[0].url
+
+    c = LocalCluster(root, front_aws=front_aws, env_overrides={
         "JIT_DATABASE_URL": database_url, "JIT_REDIS_URL": redis_url, "JIT_MODE": "test",
         "JIT_MIN_DURATION_SECONDS": "1", "JIT_ASSIGNMENT_POLL_INTERVAL": "0.1", "JIT_RECONCILE_INTERVAL": "2",
-        "JIT_JOB_LEASE_SECONDS": "3", "JIT_JOB_TIMEOUT": "30", "JIT_DRIFT_INTERVAL": "100000", "JIT_SYNC_INTERVAL": "100000",
+        "JIT_JOB_LEASE_SECONDS": "3", "JIT_JOB_TIMEOUT": "30", "JIT_SHUTDOWN_GRACE_SECONDS": str(GRACE),
+        "JIT_DRIFT_INTERVAL": "100000", "JIT_SYNC_INTERVAL": "100000",
     })
     try:
-        yield c.start()
+        c.start()
+        c.fault_proxy = proxies[0]
+        yield c
     finally:
         c.stop()
+        for proxy in proxies:
+            proxy.stop()
         import redis
 
         redis.Redis.from_url(redis_url).flushdb()
@@ -262,3 +276,35 @@ async def test_two_workers_never_both_grant_a_ticket(cluster):
     assert [assignments(cluster, a, p, u) for u, a, p in plans] == [1] * len(plans)
     for (user, _, _), ticket_id in zip(plans, tickets):
         assert gql(cluster.url, cluster.tokens[user], REVOKE, id=ticket_id)["revokeTicket"]["status"] == "REVOKING"
+
+
+async def test_sigterm_lets_a_running_grant_finish(cluster):
+    """Both workers get SIGTERM while one is inside a grant that AWS is slow to settle."""
+    proxy: FaultProxy = cluster.fault_proxy
+    proxy.faults.status_latency = 5.0  # every creation-status poll takes 5 s
+    try:
+        ticket = request(cluster.url, cluster.tokens["erin"], cluster.seeded["accounts"]["sandbox-ml"],
+                         "ReadOnlyAccess", start_in=2, duration=3600)
+        assert ticket["__typename"] == "Ticket", ticket
+        deadline = time.monotonic() + 30
+        while (await statuses(cluster, [ticket["id"]]))[ticket["id"]] != "GRANTING":
+            assert time.monotonic() < deadline, "the grant never started"
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(1.0)  # the job is now waiting on AWS
+        signalled = time.monotonic()
+        for i in (0, 1):
+            cluster.signal_worker(i, signal.SIGTERM)
+        for proc in cluster.worker_procs:
+            await asyncio.to_thread(proc.wait, GRACE + 15)
+        stopped_after = time.monotonic() - signalled
+        assert (await statuses(cluster, [ticket["id"]]))[ticket["id"]] == "ACTIVE"
+        assert assignments(cluster, "sandbox-ml", "ReadOnlyAccess", "erin") == 1
+        ends = [line for i in (0, 1) for line in job_lines(cluster, i)
+                if line.get("ticket_id") == ticket["id"] and line["job"] == "tickets.grant"]
+        assert [(e["outcome"], e["result"]) for e in ends] == [("complete", "granted")]
+        # It waited for the job (AWS's 5 s), not for the whole grace period.
+        assert stopped_after < GRACE, stopped_after
+    finally:
+        proxy.faults.status_latency = 0.0
+        for i in (0, 1):
+            cluster.start_worker(i)
