@@ -16,7 +16,7 @@ import uuid
 from contextvars import ContextVar
 from datetime import datetime, timezone
 
-from jit.auth.redact import install_log_redaction
+from jit.auth.redact import install_log_redaction, redact
 
 request_id: ContextVar[str | None] = ContextVar("jit_request_id", default=None)
 ticket_id: ContextVar[str | None] = ContextVar("jit_ticket_id", default=None)
@@ -26,8 +26,9 @@ REQUEST_ID_HEADER = "x-request-id"
 # A caller's id is kept only if it is short and plain: it is echoed and logged verbatim.
 _ACCEPTABLE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
-# LogRecord attributes that are not a caller's `extra`.
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+# LogRecord attributes that are not a caller's `extra` (uvicorn adds an ANSI-coloured copy
+# of its message as color_message).
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "color_message"}
 
 
 def set_ticket(value: object) -> None:
@@ -61,7 +62,8 @@ class JsonFormatter(logging.Formatter):
         line.update(_context())
         for key, value in record.__dict__.items():
             if key not in _STANDARD and not key.startswith("_") and key not in line:
-                line[key] = value if isinstance(value, (str, int, float, bool)) or value is None else str(value)
+                # The redaction factory cleans the message and its arguments, not `extra`.
+                line[key] = value if isinstance(value, (int, float, bool)) or value is None else redact(str(value))
         if record.exc_info and record.exc_info[0] is not None:
             # The redaction factory has already cleaned exc_text.
             line["exception"] = record.exc_text or self.formatException(record.exc_info)

@@ -139,3 +139,15 @@ async def test_job_log_lines_carry_job_and_ticket_ids(demo, caplog):
     done = [line for line in lines if line["message"] == "job tickets.grant complete"]
     assert done and done[0]["ticket_id"] == str(ticket.id) and done[0]["job_id"] == "grant:x:1"
     assert done[0]["result"] == "granted" and isinstance(done[0]["pid"], int)
+
+
+def test_json_lines_redact_structured_fields_too():
+    from jit.auth.redact import install_log_redaction
+
+    install_log_redaction()
+    record = logging.getLogger("jit.test").makeRecord(
+        "jit.test", logging.INFO, __file__, 1, "sent %s", ("Bearer jit_" + "A" * 30,), None,
+        extra={"header": "Authorization: Bearer abc.def", "attempt": 2})
+    line = json.loads(JsonFormatter().format(record))
+    assert "AAAA" not in line["message"] and "abc.def" not in line["header"]
+    assert line["attempt"] == 2
