@@ -110,6 +110,11 @@ def job_lines(cluster: LocalCluster, worker: int) -> list[dict]:
     return lines
 
 
+def metric(text: str, sample: str) -> float:
+    values = [float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(sample + " ")]
+    return values[0] if values else 0.0
+
+
 def sso(cluster: LocalCluster):
     return boto3.client("sso-admin", endpoint_url=cluster.moto.url, region_name="us-east-1",
                         aws_access_key_id="testing", aws_secret_access_key="testing")
@@ -274,6 +279,12 @@ async def test_two_workers_never_both_grant_a_ticket(cluster):
     assert await audit_counts(cluster, tickets, "assignment.requested") == {t: 1 for t in tickets}
     assert await audit_counts(cluster, tickets, "ticket.active") == {t: 1 for t in tickets}
     assert [assignments(cluster, a, p, u) for u, a, p in plans] == [1] * len(plans)
+    # The same story in the metrics: the API's gauges and the workers' own endpoints.
+    api = httpx.get(f"{cluster.api_url(1)}/metrics", timeout=10).text
+    assert metric(api, 'jit_tickets{status="ACTIVE"}') >= len(tickets)
+    grants = sum(metric(httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text,
+                        "jit_grant_latency_seconds_count") for port in cluster.metrics_ports)
+    assert grants >= len(tickets)
     for (user, _, _), ticket_id in zip(plans, tickets):
         assert gql(cluster.url, cluster.tokens[user], REVOKE, id=ticket_id)["revokeTicket"]["status"] == "REVOKING"
 
