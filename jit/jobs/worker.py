@@ -221,17 +221,21 @@ def _observed(name: str, fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awa
     return job
 
 
+def _job(name: str, fn: Callable[..., Awaitable[Any]], **options: Any):
+    return func(_observed(name, fn), name=name, **options)
+
+
 def worker_settings(settings: Settings, **overrides: Any) -> dict[str, Any]:
     """arq Worker keyword arguments for these settings."""
     options: dict[str, Any] = {
         "functions": [
-            func(_observed("tickets.grant", grant_ticket), name="tickets.grant", max_tries=50, timeout=settings.job_timeout),
-            func(_observed("tickets.revoke", revoke_ticket), name="tickets.revoke", max_tries=100_000, timeout=settings.job_timeout),
-            func(_observed("tickets.unwind", unwind_ticket), name="tickets.unwind", max_tries=100_000, timeout=settings.job_timeout),
-            func(_observed("directory.sync", sync), name="directory.sync", max_tries=3),
-            func(_observed("approvals.expire", expire_approval), name="approvals.expire", max_tries=20),
-            func(_observed("approvals.remind", remind_approvers), name="approvals.remind", max_tries=3),
-            func(_observed("extensions.expire", expire_extension), name="extensions.expire", max_tries=3),
+            _job("tickets.grant", grant_ticket, max_tries=50, timeout=settings.job_timeout),
+            _job("tickets.revoke", revoke_ticket, max_tries=100_000, timeout=settings.job_timeout),
+            _job("tickets.unwind", unwind_ticket, max_tries=100_000, timeout=settings.job_timeout),
+            _job("directory.sync", sync, max_tries=3),
+            _job("approvals.expire", expire_approval, max_tries=20),
+            _job("approvals.remind", remind_approvers, max_tries=3),
+            _job("extensions.expire", expire_extension, max_tries=3),
         ],
         "cron_jobs": [
             cron(reconcile, name="tickets.reconcile", second=_reconcile_seconds(settings.reconcile_interval),
