@@ -240,15 +240,15 @@ def main() -> None:
         cluster.start()
         print()
         print("JIT cluster is running. Press ctrl-C to stop.")
-        print(f"  Proxy (console, GraphQL): {cluster.url}/   {cluster.url}/graphql")
-        for i in range(cluster.apis):
-            print(f"  API {i + 1}:                   {cluster.api_url(i)}   (/readyz, /metrics)")
-        for i, port in enumerate(cluster.metrics_ports):
-            print(f"  Worker {i + 1} metrics:        http://127.0.0.1:{port}/metrics")
-        print(f"  AWS endpoint:             {cluster.moto.url}   (moto; any access key works)")
-        print(f"  Redis:                    {cluster.redis_url}")
-        print(f"  Database:                 {cluster.database_url}")
-        print(f"  Logs (JSON):              {cluster.root}/")
+        rows = [("Proxy (console, GraphQL)", f"{cluster.url}/   {cluster.url}/graphql")]
+        rows += [(f"API {i + 1}", f"{cluster.api_url(i)}   (/readyz, /metrics)") for i in range(cluster.apis)]
+        rows += [(f"Worker {i + 1} metrics", f"http://127.0.0.1:{port}/metrics")
+                 for i, port in enumerate(cluster.metrics_ports)]
+        rows += [("AWS endpoint", f"{cluster.moto.url}   (moto; any access key works)"),
+                 ("Redis", cluster.redis_url), ("Database", cluster.database_url),
+                 ("Logs (JSON)", f"{cluster.root}/")]
+        for label, value in rows:
+            print(f"  {label + ':':<26}{value}")
         print("  Bearer tokens (send 'Authorization: Bearer <token>'):")
         for name, token in cluster.tokens.items():
             print(f"    {name:<10} {token}")
