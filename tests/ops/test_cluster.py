@@ -312,7 +312,10 @@ async def test_sigterm_lets_a_running_grant_finish(cluster):
         assert assignments(cluster, "sandbox-ml", "ReadOnlyAccess", "erin") == 1
         ends = [line for i in (0, 1) for line in job_lines(cluster, i)
                 if line.get("ticket_id") == ticket["id"] and line["job"] == "tickets.grant"]
-        assert [(e["outcome"], e["result"]) for e in ends] == [("complete", "granted")]
+        # One grant ran to the end; a copy the reconciler queued meanwhile found the ticket
+        # leased and deferred itself (outcome retry). Nothing was cut short.
+        assert [e["outcome"] for e in ends if e["result"] == "granted"] == ["complete"]
+        assert {e["outcome"] for e in ends} <= {"complete", "retry"}, ends
         # It waited for the job (AWS's 5 s), not for the whole grace period.
         assert stopped_after < GRACE, stopped_after
     finally:
