@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test test-all test-browser test-fuzz test-faults frontend frontend-test console-if-node chromium bench schema check-schema migrate clean
+.PHONY: install demo cluster test test-cluster test-all test-browser test-fuzz test-faults frontend frontend-test console-if-node chromium bench schema check-schema migrate clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "JIT needs Python 3.11 or newer"'
@@ -17,6 +17,15 @@ install: $(STAMP)
 ## Run the whole product on embedded defaults (SQLite, a Redis server, moto) with a demo organization.
 demo: install console-if-node
 	$(BIN)/jit demo
+
+## docker-compose.yml's topology as local processes: 2 APIs behind a round-robin proxy (port
+## JIT_CLUSTER_PORT, 8100), 2 workers, the machine's PostgreSQL (database jit_cluster) and Redis, moto.
+cluster: install console-if-node
+	$(BIN)/python -m jit.demo.cluster
+
+## The scale-out properties over that topology (tests/ops/test_cluster.py; also in test-all).
+test-cluster: install
+	$(BIN)/python -m pytest -m slow tests/ops/test_cluster.py -p no:randomly
 
 ## The test suite (real PostgreSQL, Redis and moto) plus the console's build and Vitest unit
 ## tests; long fault-injection, load and browser tests are in test-all.

@@ -34,6 +34,10 @@ from jit.db import close_db, init_db
 from jit.errors import Unauthenticated
 from jit.graphql.context import Context
 from jit.graphql.schema import build_schema
+from jit.ops import metrics
+from jit.ops.collectors import COLLECTORS, collect
+from jit.ops.health import probes
+from jit.ops.logs import RequestIdMiddleware
 from jit.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -193,8 +197,14 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
     async def graphql_ws(websocket: WebSocket) -> None:
         await graphql(websocket.scope, websocket.receive, websocket.send)
 
-    async def health(request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok"})
+    healthz, readyz = probes(lambda: app.state.runtime, settings.readyz_aws_cache_seconds)
+
+    async def metrics_endpoint(request: Request) -> Response:
+        if not metrics.authorized(settings.metrics_token, request.headers.get("authorization")):
+            return Response("metrics need the bearer token in JIT_METRICS_TOKEN\n", status_code=401,
+                            headers={"WWW-Authenticate": 'Bearer realm="jit-metrics"'})
+        body = metrics.exposition(await collect(app.state.runtime, COLLECTORS))
+        return Response(body, media_type=metrics.CONTENT_TYPE_LATEST)
 
     class Endpoint:
         async def __call__(self, scope, receive, send) -> None:
@@ -205,7 +215,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
     app.router.routes.extend([
         Route("/graphql", Endpoint(), methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql_ws),
-        Route("/healthz", health),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics_endpoint),
         *auth_routes(settings),
         # Last: everything else is the console, with its client-side routes.
         Route("/{path:path}", Console(settings).serve, methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]),
@@ -213,5 +225,6 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
     # Outermost first: every response gets the headers, even a 413.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, settings=settings)
+    app.add_middleware(RequestIdMiddleware)
     return app
 

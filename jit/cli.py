@@ -22,15 +22,25 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
     from jit.app import create_app
 
+    from jit.ops.logs import configure_logging
+
     settings = _settings()
+    configure_logging(settings.log_format)
+    # log_config=None: uvicorn's loggers go through ours (JSON or text, with request ids).
+    # On SIGTERM uvicorn stops accepting, lets open requests finish for the grace period,
+    # then closes; websockets are told to reconnect (to another replica).
     uvicorn.run(create_app(settings), host=args.host or settings.host, port=args.port or settings.port,
-                log_level="info", ws="websockets")
+                log_level="info", ws="websockets", log_config=None,
+                timeout_graceful_shutdown=settings.shutdown_grace_seconds)
 
 
 def cmd_worker(args: argparse.Namespace) -> None:
     from jit.jobs.worker import run_worker
+    from jit.ops.logs import configure_logging
 
-    run_worker(_settings())
+    settings = _settings()
+    configure_logging(settings.log_format)
+    run_worker(settings)
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:

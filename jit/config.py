@@ -101,6 +101,21 @@ class Settings(BaseSettings):
     # How often an open websocket re-checks that its token or session is still valid.
     ws_recheck_interval: float = 30.0
 
+    # Operations (docs/deploy.md). Logs: "text" for people, "json" for a log pipeline.
+    log_format: Literal["text", "json"] = "text"
+    # With a token set, /metrics wants it as a bearer token; unset, anyone who reaches the
+    # port can scrape (the metrics carry counts, never people or accounts).
+    metrics_token: str | None = None
+    # The worker's own /metrics (grant and revoke latency, AWS errors, jobs): off unless set.
+    worker_metrics_port: int | None = None
+    worker_metrics_host: str = "127.0.0.1"
+    # On SIGTERM the worker takes no new jobs and lets running ones finish for this long;
+    # the API lets open requests finish for as long. Keep it under the orchestrator's own
+    # grace period (Kubernetes terminationGracePeriodSeconds, compose stop_grace_period).
+    shutdown_grace_seconds: int = 60
+    # /readyz reaches AWS at most this often per replica.
+    readyz_aws_cache_seconds: float = 30.0
+
     @field_validator("admin_groups", "auditor_groups", "rule_change_approval_ous", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:

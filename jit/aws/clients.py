@@ -14,6 +14,7 @@ import aioboto3
 from botocore.config import Config
 
 from jit.config import Settings
+from jit.ops.metrics import count_aws_error
 
 # Throttling and transient errors are retried by botocore with client-side rate limiting.
 _RETRIES = Config(retries={"mode": "adaptive", "max_attempts": 10}, connect_timeout=10, read_timeout=30)
@@ -30,4 +31,21 @@ class AwsClients:
         if self._settings.aws_endpoint_url:
             kwargs["endpoint_url"] = self._settings.aws_endpoint_url
         async with self._session.client(service, **kwargs) as client:
+            # First in line, so every attempt is seen before botocore decides to retry it.
+            client.meta.events.register_first("needs-retry", _count_errors)
             yield client
+
+
+def _count_errors(response=None, operation=None, caught_exception=None, **_: Any) -> None:
+    """Counts each AWS error response (and each failed connection) by code; returns None
+    so botocore's own retry handler still decides."""
+    if operation is None:
+        return None
+    service = operation.service_model.service_id.hyphenize()
+    if caught_exception is not None:
+        count_aws_error(service, operation.name, type(caught_exception).__name__)
+    elif response is not None:
+        error = (response[1] or {}).get("Error") or {}
+        if error.get("Code") or (response[0] is not None and response[0].status_code >= 400):
+            count_aws_error(service, operation.name, str(error.get("Code") or response[0].status_code))
+    return None

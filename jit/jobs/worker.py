@@ -6,7 +6,11 @@ early when its work is already done (see jit.tickets.stack).
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from arq import Retry, cron
@@ -21,6 +25,7 @@ from jit.clock import SystemClock
 from jit.config import Settings
 from jit.db import close_db, init_db
 from jit.directory.service import sync_directory
+from jit.ops import logs, metrics
 from jit.runtime import Runtime
 from jit.tickets import stack
 from jit.reconcile import drift, retries
@@ -187,17 +192,50 @@ async def shutdown(ctx: dict) -> None:
         await close_db()
 
 
+def _observed(name: str, fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """The job under its name, with the job and ticket ids on every log line it writes, and
+    one line (and a counter) saying how it ended and which worker process ran it."""
+
+    @functools.wraps(fn)
+    async def job(ctx: dict, *args: Any) -> Any:
+        logs.job_id.set(ctx.get("job_id"))
+        if name.startswith("tickets.") and args:
+            logs.set_ticket(args[0])
+        started = time.monotonic()
+        outcome, result = "error", None
+        try:
+            result = await fn(ctx, *args)
+            outcome = "complete"
+            return result
+        except Retry:
+            outcome = "retry"
+            raise
+        except asyncio.CancelledError:
+            outcome = "cancelled"
+            raise
+        finally:
+            metrics.JOBS.labels(job=name, outcome=outcome).inc()
+            log.info("job %s %s", name, outcome, extra={"job": name, "outcome": outcome, "result": result,
+                                                       "seconds": round(time.monotonic() - started, 3)})
+
+    return job
+
+
+def _job(name: str, fn: Callable[..., Awaitable[Any]], **options: Any):
+    return func(_observed(name, fn), name=name, **options)
+
+
 def worker_settings(settings: Settings, **overrides: Any) -> dict[str, Any]:
     """arq Worker keyword arguments for these settings."""
     options: dict[str, Any] = {
         "functions": [
-            func(grant_ticket, name="tickets.grant", max_tries=50, timeout=settings.job_timeout),
-            func(revoke_ticket, name="tickets.revoke", max_tries=100_000, timeout=settings.job_timeout),
-            func(unwind_ticket, name="tickets.unwind", max_tries=100_000, timeout=settings.job_timeout),
-            func(sync, name="directory.sync", max_tries=3),
-            func(expire_approval, name="approvals.expire", max_tries=20),
-            func(remind_approvers, name="approvals.remind", max_tries=3),
-            func(expire_extension, name="extensions.expire", max_tries=3),
+            _job("tickets.grant", grant_ticket, max_tries=50, timeout=settings.job_timeout),
+            _job("tickets.revoke", revoke_ticket, max_tries=100_000, timeout=settings.job_timeout),
+            _job("tickets.unwind", unwind_ticket, max_tries=100_000, timeout=settings.job_timeout),
+            _job("directory.sync", sync, max_tries=3),
+            _job("approvals.expire", expire_approval, max_tries=20),
+            _job("approvals.remind", remind_approvers, max_tries=3),
+            _job("extensions.expire", expire_extension, max_tries=3),
         ],
         "cron_jobs": [
             cron(reconcile, name="tickets.reconcile", second=_reconcile_seconds(settings.reconcile_interval),
@@ -212,6 +250,9 @@ def worker_settings(settings: Settings, **overrides: Any) -> dict[str, Any]:
         "poll_delay": 0.2,
         "max_jobs": 20,
         "handle_signals": True,
+        # On SIGTERM take no new jobs and let running ones finish (then arq cancels the
+        # rest; they run again elsewhere, as jobs may).
+        "job_completion_wait": settings.shutdown_grace_seconds,
     }
     options.update(overrides)
     return options
@@ -227,6 +268,10 @@ def run_worker(settings: Settings) -> None:
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import TimeoutError as RedisTimeoutError
 
+    if settings.worker_metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.worker_metrics_port, addr=settings.worker_metrics_host, registry=metrics.REGISTRY)
     while True:
         try:
             Worker(**worker_settings(settings, ctx={"settings": settings, "keep_db": True})).run()

@@ -18,6 +18,7 @@ from jit.runtime import Effects, Runtime
 from jit.tickets.models import EndReason, Target, Ticket, TicketStatus
 from jit.tickets.expand import expand_targets
 from jit.tickets.state import transition
+from jit.ops.logs import set_ticket
 
 S = TicketStatus
 # Clocks drift; a start a few seconds in the past still means "now".
@@ -102,6 +103,7 @@ async def get_ticket(ticket_id: str) -> Ticket:
     ticket = await Ticket.get_or_none(id=parse_uuid(ticket_id, "ticketId"))
     if ticket is None:
         raise NotFound(f"ticket {ticket_id} not found", field="ticketId")
+    set_ticket(ticket.id)
     return ticket
 
 
@@ -212,6 +214,7 @@ async def request_ticket(rt: Runtime, actor: User, req: TicketRequest) -> Ticket
             external_ref=req.external_ref, created_at=now, updated_at=now, version=0,
             approval_expires_at=approval_deadline(now, list(governing.values())),
         )
+        set_ticket(ticket.id)
         await Target.bulk_create([
             Target(ticket_id=ticket.id, account_id=item.account.id, permission_set_arn=item.permission_set.arn,
                    rule_id=item.rule.id, rule_name=item.rule.name, permission_set_group=item.permission_set_group)

@@ -17,6 +17,7 @@ from jit.audit.service import record
 from jit.aws.assignments import AssignmentKey, Assignments
 from jit.aws.errors import explain
 from jit.directory.models import Account, User
+from jit.ops import metrics
 from jit.reconcile.lease import assignment_lease
 from jit.runtime import Runtime
 from jit.tickets.models import (
@@ -73,9 +74,12 @@ async def grant(rt: Runtime, ticket_id: str) -> Outcome:
     ticket = await Ticket.get_or_none(id=ticket_id)
     if ticket is None:
         return Outcome("missing")
+    # Access is due at the start time, or at approval when that came later.
+    due = ticket.start_at
     if ticket.status == S.SCHEDULED:
         if rt.clock.now() < ticket.start_at:
             return Outcome("early", ticket.start_at.isoformat())
+        due = max(ticket.start_at, ticket.updated_at)
         async with rt.unit_of_work() as effects:
             await transition(ticket, S.GRANTING, clock=rt.clock, effects=effects, actor_id=None)
     elif ticket.status != S.GRANTING:
@@ -126,6 +130,7 @@ async def grant(rt: Runtime, ticket_id: str) -> Outcome:
     async with rt.unit_of_work() as effects:
         await transition(ticket, S.ACTIVE, clock=rt.clock, effects=effects, actor_id=None)
         schedule_revoke(effects, ticket, ticket.end_at, f"end:{int(ticket.end_at.timestamp())}")
+    metrics.observe_grant((rt.clock.now() - due).total_seconds())
     return Outcome("granted")
 
 
@@ -313,6 +318,10 @@ async def revoke(rt: Runtime, ticket_id: str) -> Outcome:
     ticket = await Ticket.get_or_none(id=ticket_id)
     if ticket is None:
         return Outcome("missing")
+    # Access is due to go at the end time, or when it was revoked (the REVOKING write).
+    due = ticket.end_at
+    if ticket.status == S.REVOKING and ticket.end_reason == EndReason.REVOKED:
+        due = min(ticket.end_at, ticket.updated_at)
     if ticket.status == S.ACTIVE:
         if rt.clock.now() < ticket.end_at:
             return Outcome("early", ticket.end_at.isoformat())
@@ -332,4 +341,6 @@ async def revoke(rt: Runtime, ticket_id: str) -> Outcome:
             ticket, S.ENDED, clock=rt.clock, effects=effects, actor_id=None,
             detail={"reason": (ticket.end_reason or EndReason.EXPIRED).value.lower()},
         )
+    metrics.observe_revoke((ticket.end_reason or EndReason.EXPIRED).value.lower(),
+                           (rt.clock.now() - due).total_seconds())
     return Outcome("revoked")

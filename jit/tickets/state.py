@@ -13,6 +13,7 @@ from jit.audit.service import record
 from jit.clock import Clock
 from jit.errors import WrongState
 from jit.events.bus import TicketEvent
+from jit.ops.logs import set_ticket
 from jit.runtime import Effects
 from jit.tickets.models import Ticket, TicketStatus
 
@@ -51,6 +52,7 @@ async def transition(
     **changes: Any,
 ) -> Ticket:
     current = TicketStatus(ticket.status)
+    set_ticket(ticket.id)
     if not can_transition(current, to):
         raise WrongState(f"a {current.value} ticket cannot become {to.value}", current=current.value)
     now = clock.now()

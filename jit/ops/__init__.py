@@ -1,0 +1,1 @@
+"""Operating JIT: health and readiness probes, Prometheus metrics, structured logs."""
