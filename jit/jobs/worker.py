@@ -209,7 +209,7 @@ def worker_settings(settings: Settings, **overrides: Any) -> dict[str, Any]:
         "on_shutdown": shutdown,
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),
         "ctx": {"settings": settings},
-        "poll_delay": 0.2,
+        "poll_delay": settings.queue_poll_delay,
         "max_jobs": 20,
         "handle_signals": True,
     }
