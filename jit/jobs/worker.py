@@ -183,6 +183,8 @@ async def startup(ctx: dict) -> None:
 
 
 async def shutdown(ctx: dict) -> None:
+    if "runtime" in ctx:
+        await ctx["runtime"].aws.close()
     if not ctx.get("keep_db"):
         await close_db()
 
