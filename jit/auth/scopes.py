@@ -27,7 +27,7 @@ OPERATION_SCOPES: dict[str, dict[str, frozenset[Scope]]] = {
         name: frozenset({_R})
         for name in (
             "me", "accounts", "organizationalUnits", "permissionSets", "users", "groups", "approvalRules",
-            "ticket", "tickets", "requestableTargets", "apiTokens",
+            "ticket", "tickets", "requestableTargets", "requestableAccounts", "apiTokens",
             "delegations", "permissionSetGroups", "pendingRuleChanges",
             "drift", "revokeAlerts", "reliabilityCounters",
         )

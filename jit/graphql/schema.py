@@ -10,6 +10,7 @@ from jit.graphql.context import Context
 from jit.graphql.security import build_extensions
 from jit.graphql.tokens import TokenMutation, TokenQuery
 from jit.graphql.directory import DirectoryQuery, Group, User
+from jit.graphql.eligibility import EligibilityQuery
 from jit.graphql.approval_engine import ApprovalEngineMutation, ApprovalEngineQuery
 from jit.graphql.groups import GroupsMutation, GroupsQuery
 from jit.graphql.reliability import ReliabilityMutation, ReliabilityQuery
@@ -27,7 +28,7 @@ class Me:
 @strawberry.type
 class Query(
     DirectoryQuery, RulesQuery, TicketQuery, ApprovalEngineQuery, GroupsQuery, RuleChangesQuery, TokenQuery,
-    ReliabilityQuery,
+    ReliabilityQuery, EligibilityQuery,
 ):
     @strawberry.field(description="The signed-in user.")
     async def me(self, info: Info[Context, None]) -> Me:

@@ -17,7 +17,6 @@ from jit.audit.service import ticket_history
 from jit.authz.version import current_policy_version
 from jit.graphql.context import Context
 from jit.graphql.directory import Account, PermissionSet, User
-from jit.graphql.groups import PermissionSetGroup
 from jit.graphql.engine_types import BreakGlassReview, Extension, load_user
 from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, WrongStateError, to_error
 from jit.tickets import models, queries
@@ -274,19 +273,6 @@ class TicketFilter:
     awaiting_my_decision: bool = False
 
 
-@strawberry.type
-class RequestableTarget:
-    account: Account
-    permission_set: PermissionSet | None = strawberry.field(description="Null when this choice is a permission set group.")
-    permission_set_group: PermissionSetGroup | None = strawberry.field(
-        description="Set when this choice is a whole permission set group (one assignment per permission set)."
-    )
-    max_duration_seconds: int
-    justification_required: bool
-    rule_name: str = strawberry.field(description="The strictest rule that would govern a request for it.")
-    auto_approved: bool
-
-
 @strawberry.input(description="An account or an OU (which expands to its accounts now), with a permission set or a permission set group (one target per permission set).")
 class TargetInput:
     account_id: str | None = None
@@ -353,57 +339,6 @@ class TicketQuery:
             raise ValueError(exc.message) from None
         edges = [TicketEdge(cursor=queries.encode_cursor(r), node=Ticket.of(r)) for r in rows]
         return TicketConnection(edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None))
-
-    @strawberry.field(description="What the caller may request, with the strictest governing rule for each.")
-    async def requestable_targets(self, info: Info[Context, None]) -> list[RequestableTarget]:
-        from jit.directory.models import Account as AccountRow, PermissionSet as PsRow
-        from jit.authz.service import strictness
-
-        rt = info.context.runtime
-        grants = await rt.authz.requestable(info.context.actor.id)
-        if not grants:
-            return []
-        accounts = await AccountRow.filter(removed_at=None)
-        sets = {p.arn: p for p in await PsRow.filter(removed_at=None)}
-        best: dict[tuple[str, str], object] = {}
-        for rule, scope, arn in grants:
-            if arn not in sets:
-                continue
-            for account in accounts:
-                if account.id != scope and f"/{scope}/" not in account.ou_path:
-                    continue
-                key = (account.id, arn)
-                if key not in best or strictness(rule) > strictness(best[key][1]):
-                    best[key] = (account, rule)
-        choices = [
-            RequestableTarget(
-                account=Account.of(account), permission_set=PermissionSet.of(sets[arn]), permission_set_group=None,
-                max_duration_seconds=rule.max_duration_seconds, justification_required=rule.justification_required,
-                rule_name=rule.name, auto_approved=not rule.steps,
-            )
-            for (_, arn), (account, rule) in sorted(best.items(), key=lambda kv: (kv[1][0].name, sets[kv[0][1]].name))
-        ]
-        # A group is one choice on an account where every one of its permission sets is.
-        from jit.rules.models import PermissionSetGroup as GroupRow
-
-        by_name = {p.name: p.arn for p in sets.values()}
-        for group in await GroupRow.all().order_by("name"):
-            arns = [by_name.get(n) for n in group.permission_sets]
-            if not arns or None in arns:
-                continue
-            for account in accounts:
-                members = [best.get((account.id, arn)) for arn in arns]
-                if None in members:
-                    continue
-                rules = [m[1] for m in members]
-                strictest = max(rules, key=strictness)
-                choices.append(RequestableTarget(
-                    account=Account.of(account), permission_set=None, permission_set_group=PermissionSetGroup.of(group),
-                    max_duration_seconds=min(r.max_duration_seconds for r in rules),
-                    justification_required=any(r.justification_required for r in rules),
-                    rule_name=strictest.name, auto_approved=all(not r.steps for r in rules),
-                ))
-        return choices
 
 
 def _ticket_result(fn):
