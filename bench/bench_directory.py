@@ -12,6 +12,9 @@ one target and one approval step each, over the last ~2 years, 90% ENDED, the re
 REJECTED, CANCELLED and 0.1% PENDING_APPROVAL; alice is the principal of 1% of them and
 targets use the demo permission sets, so the demo rules govern them.
 
+The worker is stopped first: these are read queries, and its directory sync would mark
+the generated accounts and users removed, since moto does not hold them.
+
 Each query is sent 40 times in a row after 3 warm-ups; p50/p95/p99 of the HTTP round trip.
 The trivial query `{ __typename }` is measured the same way, as the framework's floor.
 """
@@ -120,10 +123,20 @@ async def measure(bench: LiveBench) -> dict:
             return body["data"]
 
         dev = live.accounts["payments-dev"]
+        # Ten accounts alice may request, for requestableTargets(accountIds:).
+        first_page = await gql("alice", "{ requestableAccounts(first: 10) { edges { node { id } } } }")
+        ten = [e["node"]["id"] for e in first_page["requestableAccounts"]["edges"]]
         page = "edges { node { id status } } pageInfo { hasNextPage endCursor }"
         queries = {
             "trivial query { __typename } (floor)": ("alice", "{ __typename }", None),
-            "requestableTargets (alice, unpaged)": ("alice", "{ requestableTargets { ruleName account { id } } }", None),
+            "requestableTargets (alice, every account)": (
+                "alice", "{ requestableTargets { ruleName account { id } } }", None),
+            "requestableAccounts first 50, search (alice)": (
+                "alice", '{ requestableAccounts(first: 50, search: "account-1") '
+                         '{ totalCount edges { cursor node { id name } } pageInfo { hasNextPage } } }', None),
+            "requestableTargets for 10 accounts (alice)": (
+                "alice", "query($ids: [ID!]) { requestableTargets(accountIds: $ids) { ruleName account { id } } }",
+                {"ids": ten}),
             "tickets first 20, status ENDED (alice)": (
                 "alice", f"{{ tickets(first: 20, filter: {{status: [ENDED]}}) {{ {page} }} }}", None),
             "tickets first 20, status ENDED + account (bob, approver)": (
@@ -145,7 +158,12 @@ async def measure(bench: LiveBench) -> dict:
                     samples.append(time.perf_counter() - started)
                 size = data
             value = next(iter(size.values()))
-            count = len(value) if isinstance(value, list) else len((value or {}).get("edges", [])) if isinstance(value, dict) else 1
+            if isinstance(value, list):
+                count = len(value)
+            elif isinstance(value, dict):
+                count = len(value.get("edges", []))
+            else:
+                count = 1
             results[name] = {**percentiles(samples), "rows_returned": count}
             print(f"  {name}: p95 {results[name]['p95']} ms ({count} rows)", flush=True)
     return results
@@ -154,6 +172,11 @@ async def measure(bench: LiveBench) -> dict:
 def main(quick: bool) -> None:
     scale = (1000, 100, 2000, 100_000) if quick else (5000, 500, 20_000, 1_000_000)
     with LiveBench("directory") as bench:
+        # Read queries need no worker, and its directory sync would mark the generated
+        # accounts and users removed (they are not in moto).
+        worker = bench.live.processes[1]
+        worker.terminate()
+        worker.wait(30)
         print(f"generating {scale} ...", flush=True)
         generated = asyncio.run(generate(bench.live.database_url, *scale))
         print(f"generated {generated}", flush=True)

@@ -144,7 +144,8 @@ class LiveBench:
 
     def rss(self) -> dict[str, float]:
         serve, worker = self.live.processes
-        return {"jit serve": rss_mb(serve.pid), "jit worker": rss_mb(worker.pid), "moto": rss_mb(self.moto.pid),
+        return {"jit serve": rss_mb(serve.pid),
+                "jit worker": rss_mb(worker.pid) if worker.poll() is None else "stopped", "moto": rss_mb(self.moto.pid),
                 "bench client": rss_mb(os.getpid(), children=False)}
 
     def __enter__(self) -> LiveBench:
