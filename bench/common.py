@@ -24,9 +24,10 @@ RESULTS = ROOT / "bench" / "results"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-# The benchmarks' own services, apart from the test suite's (override with the same variables).
-os.environ.setdefault("JIT_TEST_PG_DATABASE", "jit_bench")
-os.environ.setdefault("JIT_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
+# The benchmarks' own services, apart from the test suite's: databases jit_bench_run_<name>
+# (a test run's own names must not collide: tests/directory uses <test database>_directory).
+os.environ["JIT_TEST_PG_DATABASE"] = os.environ.get("JIT_BENCH_PG_DATABASE", "jit_bench_run")
+os.environ["JIT_TEST_REDIS_URL"] = os.environ.get("JIT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 
@@ -110,7 +111,7 @@ class Stopwatch:
 
 @dataclass
 class LiveBench:
-    """moto + a live JIT on a PostgreSQL database of its own (jit_bench_<suffix>)."""
+    """moto + a live JIT on a PostgreSQL database of its own (jit_bench_run_<suffix>)."""
 
     suffix: str
     extra_env: dict[str, str] = field(default_factory=dict)

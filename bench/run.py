@@ -5,8 +5,8 @@ bench/results/<name>.json. Benchmarks record figures; they never fail on a targe
     make bench BENCH=grant              # one (authz, grant, revoke, directory, fanout, throughput, sync)
     make bench BENCH="authz grant" ARGS=--quick   # smaller scale, for development
 
-They run one after another: the live ones share Redis database JIT_TEST_REDIS_URL (7 by
-default) and each flushes it when it starts.
+They run one after another: the live ones share the Redis database JIT_BENCH_REDIS_URL
+(redis://127.0.0.1:6379/7 by default) and each flushes it when it starts.
 """
 
 import os
