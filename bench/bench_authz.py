@@ -135,7 +135,7 @@ def main(quick: bool) -> None:
     ratio = stats["plain casbin (before)"]["p99"] / max(stats["indexed, cold (after)"]["p99"], 1e-6)
     print(f"p99 plain / indexed cold: x{ratio:.1f}; mismatches against plain casbin: {mismatches}"
           f" of {len(plain_sample)}; build plain {plain_build:.2f} s, indexed {indexed_build:.2f} s")
-    write_result("authz", {
+    write_result("authz-quick" if quick else "authz", {
         "setup": {"rules": rules, "policy_lines": len(compiled.policies), "groupings": len(compiled.groupings),
                   "users": 2000, "groups": 50, "accounts": 5000, "permission_sets": 40,
                   "distinct_requests": len(requests)},

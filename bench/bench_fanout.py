@@ -123,7 +123,7 @@ def main(quick: bool, n: int | None) -> None:
           f"subscribers without ENDED after 120 s {result['unfinished']}, "
           f"jit serve CPU per delivery {result['serve_cpu_ms_per_delivery']} ms "
           f"{result['error_samples']}; subscribing took {result['subscribe_seconds']} s; RSS MB {result['rss_mb']}")
-    write_result("fanout", {"setup": {"subscribers": n}, "target": {"p99_ms": TARGET_P99_MS}, **result,
+    write_result("fanout-quick" if quick else "fanout", {"setup": {"subscribers": n}, "target": {"p99_ms": TARGET_P99_MS}, **result,
                             "table": table})
 
 

@@ -145,7 +145,7 @@ def main(quick: bool, env: dict[str, str]) -> None:
     table = print_table(f"Grant latency (target p99 <= {TARGET_P99_MS} ms); settings {env or 'defaults'}",
                         ["measure", "n", "p50 ms", "p95 ms", "p99 ms", "max ms"], rows)
     print(f"p99 JIT / bare create->visible: x{ratio:.1f}; RSS MB: {rss}")
-    write_result("grant" + ("-" + "-".join(f"{k}={v}" for k, v in env.items()) if env else ""), {
+    write_result("grant" + ("-quick" if quick else "") + ("-" + "-".join(f"{k}={v}" for k, v in env.items()) if env else ""), {
         "setup": {"tickets": n, "settings": env or "defaults", "rule": "dev-access (one approval step)"},
         "target": {"p99_ms": TARGET_P99_MS}, "latency_ms": stats, "p99_ratio_to_bare": round(ratio, 2),
         "rss_mb": rss, "table": table,

@@ -118,7 +118,7 @@ def main(quick: bool) -> None:
     ratio = per_second / trivial_per_second
     print(f"lifecycles per trivial query: {ratio:.4f} (one lifecycle = {1 / ratio:.0f} trivial queries); "
           f"failed lifecycles {failed}; RSS MB {rss}")
-    write_result("throughput", {
+    write_result("throughput-quick" if quick else "throughput", {
         "setup": {"seconds": seconds, "concurrent_lifecycles": 15, "trivial_seconds": trivial_seconds},
         "lifecycles": {"count": len(done), "per_second": round(per_second, 3), "failed": failed,
                        "duration_ms": percentiles(done)},
