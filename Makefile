@@ -84,8 +84,9 @@ test-fuzz: install
 test-faults: install
 	$(BIN)/python -m pytest -m slow tests/faults -p no:randomly -s
 
+## Benchmarks (docs/performance.md): tables printed, JSON in bench/results/. BENCH=name runs one; ARGS=--quick is smaller.
 bench: install
-	$(BIN)/python bench/run.py
+	BENCH="$(BENCH)" $(BIN)/python bench/run.py $(ARGS)
 
 schema: install
 	$(BIN)/jit export-schema -o schema.graphql

@@ -165,6 +165,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         try:
             yield
         finally:
+            await app.state.runtime.aws.close()
             await redis.aclose()
             await close_db()
 

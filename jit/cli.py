@@ -64,8 +64,12 @@ async def _sync(settings: Settings):
     from jit.db import database
     from jit.directory.service import sync_directory
 
+    aws = AwsClients(settings)
     async with database(settings.database_url):
-        return await sync_directory(settings, AwsClients(settings), SystemClock())
+        try:
+            return await sync_directory(settings, aws, SystemClock())
+        finally:
+            await aws.close()
 
 
 def cmd_sync(args: argparse.Namespace) -> None:

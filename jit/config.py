@@ -43,8 +43,13 @@ class Settings(BaseSettings):
     max_targets: int = 20
     sync_interval: int = 3600
 
-    # How long the worker waits for an asynchronous assignment request to settle.
+    # How long the worker waits for an asynchronous assignment request to settle: the first
+    # look is after assignment_first_poll, then the wait doubles up to 10 x the interval.
     assignment_poll_interval: float = 1.0
+    assignment_first_poll: float = 0.05
+    # How often an idle worker asks Redis for due jobs; it bounds the queue's share of grant
+    # latency (arq's default is 0.5 s). Polling costs one Redis round trip.
+    queue_poll_delay: float = 0.05
     assignment_poll_timeout: float = 300.0
 
     # Reliability (docs/reliability.md). The reconciler runs every reconcile_interval

@@ -18,6 +18,7 @@ from jit.aws.identity_center import IdentityCenter, discover
 from jit.clock import Clock
 from jit.config import Settings
 from jit.events.bus import TicketEvent, publish
+from jit.events.hub import TicketEventHub
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,13 @@ class Runtime:
     authz: Authorizer
     redis: ArqRedis
     _identity_center: IdentityCenter | None = None
+    _event_hub: TicketEventHub | None = None
+
+    def event_hub(self) -> TicketEventHub:
+        """This process's one Redis subscription for live ticket events (API only)."""
+        if self._event_hub is None:
+            self._event_hub = TicketEventHub(self.redis)
+        return self._event_hub
 
     async def identity_center(self) -> IdentityCenter:
         if self._identity_center is None:

@@ -47,10 +47,11 @@ class AssignmentTimeout(Exception):
 
 
 class Assignments:
-    def __init__(self, aws: AwsClients, poll_interval: float, poll_timeout: float) -> None:
+    def __init__(self, aws: AwsClients, poll_interval: float, poll_timeout: float, first_poll: float = 0.05) -> None:
         self._aws = aws
         self._poll_interval = poll_interval
         self._poll_timeout = poll_timeout
+        self._first_poll = min(first_poll, poll_interval)
 
     async def _call(self, operation: str, **params) -> dict:
         """Calls sso-admin, retrying conflicts and transient faults with jittered backoff on
@@ -106,7 +107,8 @@ class Assignments:
     async def _wait(self, operation: str, params: dict, key: str) -> RequestStatus:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._poll_timeout
-        delay = self._poll_interval
+        # Most requests settle within a second or two: look early, then back off.
+        delay = self._first_poll
         while True:
             status = _status((await self._call(operation, **params))[key])
             if status.status != "IN_PROGRESS":
@@ -114,7 +116,7 @@ class Assignments:
             if loop.time() + delay > deadline:
                 raise AssignmentTimeout(f"{operation} {status.request_id} still IN_PROGRESS")
             await asyncio.sleep(delay)
-            delay = min(delay * 1.5, 10 * self._poll_interval)
+            delay = min(delay * 2, 10 * self._poll_interval)
 
 
 def _status(data: dict) -> RequestStatus:

@@ -6,8 +6,10 @@ used; the demo and the tests point it at moto in server mode.
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import aioboto3
@@ -17,23 +19,44 @@ from jit.config import Settings
 from jit.ops.metrics import count_aws_error
 
 # Throttling and transient errors are retried by botocore with client-side rate limiting.
-_RETRIES = Config(retries={"mode": "adaptive", "max_attempts": 10}, connect_timeout=10, read_timeout=30)
+# The pool is sized for a worker's concurrent jobs sharing one client.
+_RETRIES = Config(retries={"mode": "adaptive", "max_attempts": 10}, connect_timeout=10, read_timeout=30,
+                  max_pool_connections=50)
 
 
 class AwsClients:
+    """Opens one client per service and event loop and keeps it: building a client and a
+    fresh TLS connection per call cost more than the call itself on the grant path
+    (docs/performance.md). A client belongs to the loop it was made on, hence the key."""
+
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._session = aioboto3.Session()
+        self._open: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[AsyncExitStack, dict[str, Any]]] = (
+            weakref.WeakKeyDictionary()
+        )
 
     @asynccontextmanager
     async def client(self, service: str) -> AsyncIterator[Any]:
-        kwargs: dict[str, Any] = {"region_name": self._settings.aws_region, "config": _RETRIES}
-        if self._settings.aws_endpoint_url:
-            kwargs["endpoint_url"] = self._settings.aws_endpoint_url
-        async with self._session.client(service, **kwargs) as client:
+        loop = asyncio.get_running_loop()
+        stack, clients = self._open.setdefault(loop, (AsyncExitStack(), {}))
+        client = clients.get(service)
+        if client is None:
+            kwargs: dict[str, Any] = {"region_name": self._settings.aws_region, "config": _RETRIES}
+            if self._settings.aws_endpoint_url:
+                kwargs["endpoint_url"] = self._settings.aws_endpoint_url
+            client = await stack.enter_async_context(self._session.client(service, **kwargs))
             # First in line, so every attempt is seen before botocore decides to retry it.
             client.meta.events.register_first("needs-retry", _count_errors)
-            yield client
+            # Two first callers may both open one; the spare is closed with the rest.
+            clients.setdefault(service, client)
+        yield client
+
+    async def close(self) -> None:
+        """Closes this loop's clients (a process exiting may skip it)."""
+        opened = self._open.pop(asyncio.get_running_loop(), None)
+        if opened is not None:
+            await opened[0].aclose()
 
 
 def _count_errors(response=None, operation=None, caught_exception=None, **_: Any) -> None:

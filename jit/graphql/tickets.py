@@ -14,7 +14,7 @@ from jit.approvals import service as approvals
 from jit.approvals.models import Decision as DecisionRow
 from jit.approvals.models import Outcome, TicketStep as StepRow
 from jit.audit.service import ticket_history
-from jit.events.bus import subscribe
+from jit.authz.version import current_policy_version
 from jit.graphql.context import Context
 from jit.graphql.directory import Account, PermissionSet, User
 from jit.graphql.engine_types import BreakGlassReview, Extension, load_user
@@ -398,7 +398,7 @@ class TicketSubscription:
     async def ticket_updated(self, info: Info[Context, None], id: strawberry.ID) -> AsyncGenerator[TicketUpdate, None]:
         rt = info.context.runtime
         actor = info.context.actor
-        async with subscribe(rt.redis, id) as events:
+        async with rt.event_hub().subscribe(id) as deliveries:
             try:
                 row = await tickets.get_readable_ticket(rt, actor.id, id)
             except errors.DomainError as exc:
@@ -409,19 +409,29 @@ class TicketSubscription:
                 reason=None, ticket=Ticket.of(row),
             )
             seen = row.version
-            async for event in events:
+            async for delivery in deliveries:
+                event = delivery.event
                 if event.version <= seen:
                     continue
                 seen = event.version
-                row = await models.Ticket.get_or_none(id=event.ticket_id)
+                row, parties, policy_version = await delivery.shared(_load_for_subscribers)
                 if row is None:
                     return
                 # Access can change while the socket is open; check again for every event.
-                if not await rt.authz.may_read(actor.id, await tickets.ticket_parties(row), rt.clock.now()):
-                    return
+                with rt.authz.at_version(policy_version):
+                    if not await rt.authz.may_read(actor.id, parties, rt.clock.now()):
+                        return
                 yield TicketUpdate(
                     ticket_id=strawberry.ID(event.ticket_id),
                     previous_status=models.TicketStatus(event.previous_status) if event.previous_status else None,
                     status=models.TicketStatus(event.status), version=event.version, at=event.at_datetime,
                     reason=event.reason, ticket=Ticket.of(row),
                 )
+
+
+async def _load_for_subscribers(ticket_id: str):
+    """What every subscriber of one event needs, read once (jit/events/hub.py)."""
+    row = await models.Ticket.get_or_none(id=ticket_id)
+    if row is None:
+        return None, None, None
+    return row, await tickets.ticket_parties(row), await current_policy_version()

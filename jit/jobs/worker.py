@@ -188,6 +188,8 @@ async def startup(ctx: dict) -> None:
 
 
 async def shutdown(ctx: dict) -> None:
+    if "runtime" in ctx:
+        await ctx["runtime"].aws.close()
     if not ctx.get("keep_db"):
         await close_db()
 
@@ -247,7 +249,7 @@ def worker_settings(settings: Settings, **overrides: Any) -> dict[str, Any]:
         "on_shutdown": shutdown,
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),
         "ctx": {"settings": settings},
-        "poll_delay": 0.2,
+        "poll_delay": settings.queue_poll_delay,
         "max_jobs": 20,
         "handle_signals": True,
         # On SIGTERM take no new jobs and let running ones finish (then arq cancels the

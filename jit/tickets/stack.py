@@ -46,7 +46,8 @@ class Outcome:
 
 
 def assignments(rt: Runtime) -> Assignments:
-    return Assignments(rt.aws, rt.settings.assignment_poll_interval, rt.settings.assignment_poll_timeout)
+    return Assignments(rt.aws, rt.settings.assignment_poll_interval, rt.settings.assignment_poll_timeout,
+                       rt.settings.assignment_first_poll)
 
 
 def _reason(exc: ClientError) -> str:
@@ -152,6 +153,7 @@ async def _grant_one(
     rt: Runtime, aws: Assignments, ticket: Ticket, key: AssignmentKey, position: int, entry: StackEntry | None
 ) -> StackEntry:
     now = rt.clock.now()
+    written_now = entry is None
     if entry is None:
         # Look before writing the intent: an assignment that is already there when the
         # intent is recorded was not made by this ticket, whatever happens next.
@@ -179,8 +181,9 @@ async def _grant_one(
         return entry
     if entry.status == EntryStatus.INTENDED:
         # A previous run may have died between AWS accepting the call and us recording
-        # it. moto (and a careless retry) would create a duplicate, so look first.
-        if not entry.pre_existing and await aws.exists(key):
+        # it. moto (and a careless retry) would create a duplicate, so look first; an
+        # intent this run wrote just after looking needs no second look (under the lease).
+        if not written_now and not entry.pre_existing and await aws.exists(key):
             entry.status, entry.origin = EntryStatus.SUCCEEDED, EntryOrigin.CREATED
             entry.updated_at = rt.clock.now()
             await entry.save()

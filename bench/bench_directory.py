@@ -1,0 +1,204 @@
+"""Directory scale: the read queries people use all day, over a large directory and a long
+history, through the GraphQL API of a live `jit serve`.
+
+    .venv/bin/python bench/bench_directory.py            # 5,000 accounts, 500 permission sets, 20,000 users, 1,000,000 tickets
+    .venv/bin/python bench/bench_directory.py --quick    # 1,000 / 100 / 2,000 / 100,000
+
+Setup: the live JIT of bench/common.py (demo organization and rules, synced from moto),
+then the rest is written straight into PostgreSQL with set-based INSERT ... SELECT over
+generate_series (a million tickets in well under a minute; going through the API would
+take hours): accounts spread over the demo OUs, permission sets, users, and tickets with
+one target and one approval step each, over the last ~2 years, 90% ENDED, the rest ACTIVE,
+REJECTED, CANCELLED and 0.1% PENDING_APPROVAL; alice is the principal of 1% of them and
+targets use the demo permission sets, so the demo rules govern them.
+
+The worker is stopped first: these are read queries, and its directory sync would mark
+the generated accounts and users removed, since moto does not hold them.
+
+Each query is sent 40 times in a row after 3 warm-ups; p50/p95/p99 of the HTTP round trip.
+The trivial query `{ __typename }` is measured the same way, as the framework's floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+
+import asyncpg
+import httpx
+
+from common import LiveBench, percentiles, print_table, write_result
+
+TARGET_P95_MS = 50
+REPEATS = 40
+
+GENERATE = [
+    # Accounts under the OUs the demo accounts live in.
+    """INSERT INTO account (id, name, email, status, parent_id, ou_path, tags, synced_at)
+       SELECT (100000000000 + i)::text, 'bench-account-' || i, 'bench' || i || '@example.com', 'ACTIVE',
+              p.parent_id, p.ou_path, '{}'::jsonb, now()
+       FROM generate_series(1, $1::int) i
+       JOIN (SELECT parent_id, ou_path, (row_number() OVER (ORDER BY ou_path) - 1)::int AS k, count(*) OVER ()::int AS n
+             FROM (SELECT DISTINCT parent_id, ou_path FROM account WHERE parent_id LIKE 'ou-%') d) p
+         ON p.k = i % p.n""",
+    """INSERT INTO permission_set (arn, name, description, session_duration, synced_at)
+       SELECT 'arn:aws:sso:::permissionSet/ssoins-bench/ps-' || lpad(i::text, 16, '0'), 'BenchSet' || i, '', 'PT1H', now()
+       FROM generate_series(1, $1::int) i""",
+    """INSERT INTO directory_user (id, user_name, display_name, email, synced_at)
+       SELECT 'bench-user-' || i, 'bench' || i, 'Bench ' || i, 'bench' || i || '@example.com', now()
+       FROM generate_series(1, $1::int) i""",
+]
+
+TICKETS = """
+INSERT INTO ticket (id, status, end_reason, start_at, end_at, justification, created_at, updated_at, version,
+                    principal_id, requester_id, break_glass)
+SELECT md5('t' || i)::uuid, s.status, CASE WHEN s.status = 'ENDED' THEN 'EXPIRED' END,
+       s.at, s.at + interval '1 hour', 'bench', s.at, s.at, 3, s.who, s.who, false
+FROM (SELECT i, now() - i * interval '60 seconds' AS at,
+             CASE WHEN i % 1000 = 0 THEN 'PENDING_APPROVAL' WHEN i % 200 = 1 THEN 'ACTIVE'
+                  WHEN i % 20 = 2 THEN 'REJECTED' WHEN i % 20 = 3 THEN 'CANCELLED' ELSE 'ENDED' END AS status,
+             CASE WHEN i % 100 = 5 THEN $2::text ELSE ($3::text[])[1 + (hashint4(i)::bigint & 2147483647) % array_length($3::text[], 1)] END AS who
+      FROM generate_series(1, $1::int) i) s"""
+
+TARGETS = """
+INSERT INTO ticket_target (ticket_id, account_id, permission_set_arn, rule_id, rule_name)
+SELECT md5('t' || i)::uuid, ($2::text[])[1 + (hashint4(i + 7)::bigint & 2147483647) % array_length($2::text[], 1)],
+       ($3::text[])[1 + i % array_length($3::text[], 1)], ($4::uuid[])[1 + i % array_length($4::uuid[], 1)],
+       ($5::text[])[1 + i % array_length($5::text[], 1)]
+FROM generate_series(1, $1::int) i"""
+
+STEPS = """
+INSERT INTO ticket_step (ticket_id, position, rule_id, rule_name, step_index, name, required, approver_users,
+                         approver_groups, status, completed_at)
+SELECT md5('t' || i)::uuid, 0, ($2::uuid[])[1 + i % array_length($2::uuid[], 1)],
+       ($3::text[])[1 + i % array_length($3::text[], 1)], 0, 'Team lead', 1, '[]'::jsonb, '["approvers"]'::jsonb,
+       CASE WHEN i % 1000 = 0 THEN 'PENDING' ELSE 'APPROVED' END,
+       CASE WHEN i % 1000 = 0 THEN NULL ELSE now() END
+FROM generate_series(1, $1::int) i"""
+
+
+async def generate(database_url: str, accounts: int, sets: int, users: int, tickets: int) -> dict:
+    conn = await asyncpg.connect(database_url.replace("postgres://", "postgresql://", 1))
+    timings = {}
+    try:
+        for sql, n, name in zip(GENERATE, (accounts - await conn.fetchval("SELECT count(*) FROM account"),
+                                          sets - await conn.fetchval("SELECT count(*) FROM permission_set"),
+                                          users), ("accounts", "permission_sets", "users")):
+            started = time.perf_counter()
+            await conn.execute(sql, max(n, 0))
+            timings[name] = round(time.perf_counter() - started, 2)
+        user_ids = [r[0] for r in await conn.fetch("SELECT id FROM directory_user")]
+        alice = await conn.fetchval("SELECT id FROM directory_user WHERE user_name = 'alice'")
+        account_ids = [r[0] for r in await conn.fetch("SELECT id FROM account")]
+        demo_sets = [r[0] for r in await conn.fetch("SELECT arn FROM permission_set WHERE arn NOT LIKE '%ssoins-bench%'")]
+        rules = await conn.fetch("SELECT id, name FROM approval_rule ORDER BY name")
+        # Rules with approval steps, for the steps (and so for the inbox).
+        stepped = await conn.fetch("SELECT id, name FROM approval_rule WHERE jsonb_array_length(steps) > 0 ORDER BY name")
+        started = time.perf_counter()
+        async with conn.transaction():
+            await conn.execute(TICKETS, tickets, alice, user_ids)
+            await conn.execute(TARGETS, tickets, account_ids, demo_sets, [r["id"] for r in rules],
+                               [r["name"] for r in rules])
+            await conn.execute(STEPS, tickets, [r["id"] for r in stepped], [r["name"] for r in stepped])
+        timings["tickets_targets_steps"] = round(time.perf_counter() - started, 2)
+        started = time.perf_counter()
+        await conn.execute("ANALYZE")
+        timings["analyze"] = round(time.perf_counter() - started, 2)
+        counts = {t: await conn.fetchval(f"SELECT count(*) FROM {t}")
+                  for t in ("account", "permission_set", "directory_user", "ticket", "ticket_target", "ticket_step")}
+    finally:
+        await conn.close()
+    return {"seconds": timings, "rows": counts}
+
+
+async def measure(bench: LiveBench) -> dict:
+    live = bench.live
+    async with httpx.AsyncClient(base_url=live.url, timeout=120) as client:
+        async def gql(user: str, query: str, variables: dict | None = None) -> dict:
+            body = (await client.post("/graphql", json={"query": query, "variables": variables or {}},
+                                      headers={"Authorization": f"Bearer {live.tokens[user]}"})).json()
+            if body.get("errors"):
+                raise RuntimeError(body["errors"])
+            return body["data"]
+
+        dev = live.accounts["payments-dev"]
+        # Ten accounts alice may request, for requestableTargets(accountIds:).
+        first_page = await gql("alice", "{ requestableAccounts(first: 10) { edges { node { id } } } }")
+        ten = [e["node"]["id"] for e in first_page["requestableAccounts"]["edges"]]
+        page = "edges { node { id status } } pageInfo { hasNextPage endCursor }"
+        queries = {
+            "trivial query { __typename } (floor)": ("alice", "{ __typename }", None),
+            "requestableTargets (alice, every account)": (
+                "alice", "{ requestableTargets { ruleName account { id } } }", None),
+            "requestableAccounts first 50, search (alice)": (
+                "alice", '{ requestableAccounts(first: 50, search: "account-1") '
+                         '{ totalCount edges { cursor node { id name } } pageInfo { hasNextPage } } }', None),
+            "requestableTargets for 10 accounts (alice)": (
+                "alice", "query($ids: [ID!]) { requestableTargets(accountIds: $ids) { ruleName account { id } } }",
+                {"ids": ten}),
+            "tickets first 20, status ENDED (alice)": (
+                "alice", f"{{ tickets(first: 20, filter: {{status: [ENDED]}}) {{ {page} }} }}", None),
+            "tickets first 20, status ENDED + account (bob, approver)": (
+                "bob", f"query($a: String) {{ tickets(first: 20, filter: {{status: [ENDED], accountId: $a}}) {{ {page} }} }}",
+                {"a": dev}),
+            "tickets first 20, principal alice (admin)": (
+                "admin", f"query($p: ID) {{ tickets(first: 20, filter: {{principalId: $p}}) {{ {page} }} }}",
+                {"p": live.users["alice"]}),
+            "approvals inbox: awaitingMyDecision (bob)": (
+                "bob", f"{{ tickets(first: 20, filter: {{awaitingMyDecision: true}}) {{ {page} }} }}", None),
+        }
+        results = {}
+        for name, (user, query, variables) in queries.items():
+            samples, size = [], None
+            for attempt in range(3 + REPEATS):
+                started = time.perf_counter()
+                data = await gql(user, query, variables)
+                if attempt >= 3:
+                    samples.append(time.perf_counter() - started)
+                size = data
+            value = next(iter(size.values()))
+            if isinstance(value, list):
+                count = len(value)
+            elif isinstance(value, dict):
+                count = len(value.get("edges", []))
+            else:
+                count = 1
+            results[name] = {**percentiles(samples), "rows_returned": count}
+            print(f"  {name}: p95 {results[name]['p95']} ms ({count} rows)", flush=True)
+    return results
+
+
+def main(quick: bool) -> None:
+    scale = (1000, 100, 2000, 100_000) if quick else (5000, 500, 20_000, 1_000_000)
+    with LiveBench("directory") as bench:
+        # Read queries need no worker, and its directory sync would mark the generated
+        # accounts and users removed (they are not in moto).
+        worker = bench.live.processes[1]
+        worker.terminate()
+        worker.wait(30)
+        print(f"generating {scale} ...", flush=True)
+        generated = asyncio.run(generate(bench.live.database_url, *scale))
+        print(f"generated {generated}", flush=True)
+        results = asyncio.run(measure(bench))
+        rss = bench.rss()
+    floor = results["trivial query { __typename } (floor)"]["p95"]
+    rows = [[name, r["n"], r["rows_returned"], r["p50"], r["p95"], r["p99"], round(r["p95"] / max(floor, 1e-6), 1)]
+            for name, r in results.items()]
+    accounts, sets, users, tickets = scale
+    table = print_table(
+        f"Directory scale: {accounts} accounts, {sets} permission sets, {users} users, {tickets} tickets "
+        f"(target p95 <= {TARGET_P95_MS} ms)",
+        ["query", "n", "rows", "p50 ms", "p95 ms", "p99 ms", "p95 / trivial p95"], rows)
+    print(f"RSS MB {rss}")
+    write_result("directory" + ("-quick" if quick else ""), {
+        "setup": {"accounts": accounts, "permission_sets": sets, "users": users, "tickets": tickets,
+                  "repeats": REPEATS}, "generated": generated,
+        "target": {"p95_ms": TARGET_P95_MS}, "latency_ms": results, "rss_mb": rss, "table": table,
+    })
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    main(parser.parse_args().quick)
