@@ -12,6 +12,7 @@ from jit.graphql.tokens import TokenMutation, TokenQuery
 from jit.graphql.directory import DirectoryQuery, Group, User
 from jit.graphql.approval_engine import ApprovalEngineMutation, ApprovalEngineQuery
 from jit.graphql.groups import GroupsMutation, GroupsQuery
+from jit.graphql.notify import NotifyMutation, NotifyQuery
 from jit.graphql.reliability import ReliabilityMutation, ReliabilityQuery
 from jit.graphql.rules import RuleChangesQuery, RulesMutation, RulesQuery
 from jit.graphql.tickets import TicketMutation, TicketQuery, TicketSubscription
@@ -27,7 +28,7 @@ class Me:
 @strawberry.type
 class Query(
     DirectoryQuery, RulesQuery, TicketQuery, ApprovalEngineQuery, GroupsQuery, RuleChangesQuery, TokenQuery,
-    ReliabilityQuery,
+    ReliabilityQuery, NotifyQuery,
 ):
     @strawberry.field(description="The signed-in user.")
     async def me(self, info: Info[Context, None]) -> Me:
@@ -37,7 +38,10 @@ class Query(
 
 
 @strawberry.type
-class Mutation(TicketMutation, RulesMutation, ApprovalEngineMutation, GroupsMutation, TokenMutation, ReliabilityMutation):
+class Mutation(
+    TicketMutation, RulesMutation, ApprovalEngineMutation, GroupsMutation, TokenMutation, ReliabilityMutation,
+    NotifyMutation,
+):
     pass
 
 
