@@ -145,7 +145,7 @@ async def send(settings: Settings, delivery: NotificationDelivery) -> None:
         })
         return
     if channel == Channel.SLACK_AUDIT:
-        await slack_channel.send_audit(settings, message, delivery.target)
+        await slack_channel.send_audit(settings, message, delivery.target, delivery.id)
         return
     person = await User.get_or_none(id=delivery.target)
     if person is None:
@@ -153,7 +153,7 @@ async def send(settings: Settings, delivery: NotificationDelivery) -> None:
     if channel == Channel.EMAIL:
         await email_channel.send(settings, message, person.display_name or person.user_name, person.email, delivery.id)
     else:
-        await slack_channel.send_direct(settings, message, person.email)
+        await slack_channel.send_direct(settings, message, person.email, delivery.id)
 
 
 async def _record(rt: Runtime, delivery: NotificationDelivery, owner: str, error: BaseException | None) -> str:

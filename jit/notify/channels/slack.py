@@ -25,25 +25,28 @@ def client(settings: Settings) -> AsyncWebClient:
     return AsyncWebClient(token=settings.slack_token, timeout=int(max(settings.notify_send_timeout, 1)), **kwargs)
 
 
-async def _post(settings: Settings, channel: str, message: Message) -> None:
+async def _post(settings: Settings, channel: str, message: Message, delivery_id: int) -> None:
+    # The delivery id rides in the message metadata, so a reader can spot a repeat.
     await client(settings).chat_postMessage(
         channel=channel, text=f"{message.title} {message.url}".strip(), blocks=message.slack_blocks(),
+        metadata={"event_type": "jit_notification",
+                  "event_payload": {"delivery": str(delivery_id), "kind": message.kind}},
     )
 
 
-async def send_direct(settings: Settings, message: Message, email: str) -> None:
+async def send_direct(settings: Settings, message: Message, email: str, delivery_id: int) -> None:
     if not email:
         raise Undeliverable("the user has no email address to find them in Slack by")
     try:
         found = await client(settings).users_lookupByEmail(email=email)
-        await _post(settings, found["user"]["id"], message)
+        await _post(settings, found["user"]["id"], message, delivery_id)
     except SlackApiError as exc:
         _raise(exc)
 
 
-async def send_audit(settings: Settings, message: Message, channel: str) -> None:
+async def send_audit(settings: Settings, message: Message, channel: str, delivery_id: int) -> None:
     try:
-        await _post(settings, channel, message)
+        await _post(settings, channel, message, delivery_id)
     except SlackApiError as exc:
         _raise(exc)
 
