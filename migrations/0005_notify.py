@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
             name='Notification',
             fields=[
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
-                ('kind', fields.CharEnumField(description='DECISION_NEEDED: DECISION_NEEDED\nAPPROVAL_REMINDER: APPROVAL_REMINDER\nAPPROVED: APPROVED\nREJECTED: REJECTED\nAPPROVAL_EXPIRED: APPROVAL_EXPIRED\nGRANTED: GRANTED\nFAILED: FAILED\nEXPIRING_SOON: EXPIRING_SOON\nEXTENDED: EXTENDED\nREVOKED: REVOKED\nENDED: ENDED\nBREAK_GLASS: BREAK_GLASS\nDRIFT_FOUND: DRIFT_FOUND\nDELEGATION_CREATED: DELEGATION_CREATED', enum_type=NotificationKind, max_length=32)),
+                ('kind', fields.CharEnumField(description='REQUESTED_FOR_YOU: REQUESTED_FOR_YOU\nDECISION_NEEDED: DECISION_NEEDED\nAPPROVAL_REMINDER: APPROVAL_REMINDER\nAPPROVED: APPROVED\nREJECTED: REJECTED\nAPPROVAL_EXPIRED: APPROVAL_EXPIRED\nGRANTED: GRANTED\nFAILED: FAILED\nEXPIRING_SOON: EXPIRING_SOON\nEXTENDED: EXTENDED\nREVOKED: REVOKED\nENDED: ENDED\nBREAK_GLASS: BREAK_GLASS\nDRIFT_FOUND: DRIFT_FOUND\nDELEGATION_CREATED: DELEGATION_CREATED', enum_type=NotificationKind, max_length=32)),
                 ('dedupe_key', fields.CharField(unique=True, max_length=200)),
                 ('ticket_id', fields.UUIDField(null=True, db_index=True)),
                 ('actor_id', fields.CharField(null=True, max_length=64)),
@@ -53,7 +53,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('user', fields.ForeignKeyField('models.User', source_field='user_id', db_constraint=True, to_field='id', related_name='notification_preferences', on_delete=OnDelete.CASCADE)),
-                ('kind', fields.CharEnumField(description='DECISION_NEEDED: DECISION_NEEDED\nAPPROVAL_REMINDER: APPROVAL_REMINDER\nAPPROVED: APPROVED\nREJECTED: REJECTED\nAPPROVAL_EXPIRED: APPROVAL_EXPIRED\nGRANTED: GRANTED\nFAILED: FAILED\nEXPIRING_SOON: EXPIRING_SOON\nEXTENDED: EXTENDED\nREVOKED: REVOKED\nENDED: ENDED\nBREAK_GLASS: BREAK_GLASS\nDRIFT_FOUND: DRIFT_FOUND\nDELEGATION_CREATED: DELEGATION_CREATED', enum_type=NotificationKind, max_length=32)),
+                ('kind', fields.CharEnumField(description='REQUESTED_FOR_YOU: REQUESTED_FOR_YOU\nDECISION_NEEDED: DECISION_NEEDED\nAPPROVAL_REMINDER: APPROVAL_REMINDER\nAPPROVED: APPROVED\nREJECTED: REJECTED\nAPPROVAL_EXPIRED: APPROVAL_EXPIRED\nGRANTED: GRANTED\nFAILED: FAILED\nEXPIRING_SOON: EXPIRING_SOON\nEXTENDED: EXTENDED\nREVOKED: REVOKED\nENDED: ENDED\nBREAK_GLASS: BREAK_GLASS\nDRIFT_FOUND: DRIFT_FOUND\nDELEGATION_CREATED: DELEGATION_CREATED', enum_type=NotificationKind, max_length=32)),
                 ('channels', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
                 ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],

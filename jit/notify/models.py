@@ -5,6 +5,7 @@ from tortoise.models import Model
 
 
 class NotificationKind(str, Enum):
+    REQUESTED_FOR_YOU = "REQUESTED_FOR_YOU"
     DECISION_NEEDED = "DECISION_NEEDED"
     APPROVAL_REMINDER = "APPROVAL_REMINDER"
     APPROVED = "APPROVED"

@@ -57,6 +57,9 @@ async def on_audit_event(event: AuditEvent) -> None:
 
 async def _requested(event: AuditEvent) -> None:
     ticket = await Ticket.get(id=event.ticket_id)
+    if ticket.requester_id != ticket.principal_id:
+        await write(K.REQUESTED_FOR_YOU, f"audit:{event.id}", event.at, [user(ticket.principal_id)],
+                    ticket=ticket, actor_id=event.actor_id, detail=event.detail)
     step = await TicketStep.filter(ticket_id=ticket.id, status=StepStatus.PENDING).order_by("position").first()
     if step is not None:
         await _decision_needed(event, ticket, step)

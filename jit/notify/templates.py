@@ -79,6 +79,7 @@ def _reason(p: dict) -> list[str]:
 Template = Callable[[dict], tuple[str, list[str]]]
 
 TEMPLATES: dict[NotificationKind, Template] = {
+    K.REQUESTED_FOR_YOU: lambda p: (f"{p['ticket']['requester']} requested access for you", _ticket_lines(p["ticket"])),
     K.DECISION_NEEDED: lambda p: (
         f"Your decision is needed: {p['ticket']['principal']} requests access",
         [*_ticket_lines(p["ticket"]), f"Step: {p['detail']['step']} of rule {p['detail']['rule']}"

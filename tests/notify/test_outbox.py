@@ -66,6 +66,14 @@ async def test_a_delegate_is_told_when_a_ticket_needs_the_delegators_decision(wo
     assert row.recipients == await _ids(world, "bob", "carol", "maria")
 
 
+async def test_a_request_on_behalf_tells_the_principal(world):
+    ticket = await world.request("maria", [("payments-dev", "PowerUserAccess")], principal_id=(await world.user("alice")).id)
+    [row] = await _of(K.REQUESTED_FOR_YOU, ticket)
+    assert row.recipients == await _ids(world, "alice")
+    [needed] = await _of(K.DECISION_NEEDED, ticket)
+    assert needed.recipients == await _ids(world, "bob", "carol")
+
+
 async def test_a_rejection_tells_the_requester(world):
     ticket = await world.request("alice", [("payments-dev", "PowerUserAccess")])
     await decide(world.rt, await world.user("bob"), str(ticket.id), Outcome.REJECTED, "not now")
