@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     # Notifications (docs/notifications.md). The worker delivers the outbox every
     # notify_interval seconds, retrying a failed delivery with backoff until it succeeds.
     notify_interval: int = 5
+    # A worker owns the deliveries it claimed this long; keep it above twice the send
+    # timeout, or a hung channel's messages may be sent twice.
     notify_lease_seconds: float = 60.0
     notify_retry_base_seconds: float = 5.0
     notify_retry_max_seconds: float = 900.0

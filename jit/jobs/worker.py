@@ -169,7 +169,7 @@ async def reconcile(ctx: dict) -> dict[str, Any]:
 async def deliver_notifications(ctx: dict) -> dict[str, int]:
     from jit.notify import delivery
 
-    return (await delivery.deliver_due(ctx["runtime"], owner=ctx.get("notify_owner"))).summary()
+    return (await delivery.deliver_due(ctx["runtime"])).summary()
 
 
 async def notify_expiring_soon(ctx: dict) -> int:
@@ -217,7 +217,7 @@ def worker_settings(settings: Settings, **overrides: Any) -> dict[str, Any]:
             cron(sync_if_due, name="directory.sync_if_due", second={15}),
             cron(expire_due_approvals, name="approvals.expire_due", second={45}),
             cron(deliver_notifications, name="notify.deliver", second=_reconcile_seconds(settings.notify_interval),
-                 run_at_startup=True, unique=True, timeout=max(settings.notify_lease_seconds, 60)),
+                 run_at_startup=True, timeout=max(settings.notify_lease_seconds, 10)),
             cron(notify_expiring_soon, name="notify.expiring_soon", second={30}),
         ],
         "on_startup": startup,

@@ -194,5 +194,9 @@ async def deliver_due(rt: Runtime, owner: str | None = None, concurrency: int = 
                 log.warning("notification delivery %s (%s to %s) %s: %s", delivery.id, delivery.channel,
                             delivery.target, outcome, error)
 
-    await asyncio.gather(*(one(d) for d in await claim(rt, owner)))
+    # Claim no more than can be sent before the leases lapse, even if every send hangs
+    # until its timeout; otherwise another pass would take them over and send them twice.
+    rounds = int(rt.settings.notify_lease_seconds // (2 * rt.settings.notify_send_timeout))
+    limit = min(BATCH, concurrency * max(rounds, 1))
+    await asyncio.gather(*(one(d) for d in await claim(rt, owner, limit)))
     return report

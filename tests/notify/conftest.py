@@ -16,9 +16,9 @@ def smtp():
 @pytest.fixture
 async def receiver():
     http = HttpReceiver()
-    await http.up()
+    await http.start()
     yield http
-    await http.down()
+    await http.stop()
 
 
 @pytest.fixture

@@ -52,7 +52,9 @@ def verify(secret: str, headers, body: bytes, tolerance: float = 300) -> str | N
 
 @dataclass
 class HttpReceiver:
-    """One aiohttp server on a fixed port that can go down (stop listening) and come back."""
+    """One aiohttp server that can go down and come back. Down, it drops every connection
+    without an answer (what a client sees of a crashed or unreachable service); it keeps
+    its port, so nothing else on a busy machine can take it meanwhile."""
 
     secret: str = "s3cret-for-tests"
     delay: float = 0.0
@@ -61,13 +63,23 @@ class HttpReceiver:
     rejected: list[str] = field(default_factory=list)
     slack_users: dict[str, str] = field(default_factory=dict)  # email -> Slack user id
     slack_posts: list[dict] = field(default_factory=list)
+    is_down: bool = False
+    dropped: int = 0
     _runner: web.AppRunner | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def _drop(self, request: web.Request) -> None:
+        self.dropped += 1
+        if request.transport is not None:
+            request.transport.abort()
+        raise ConnectionResetError("the receiver is down")
+
     async def _hook(self, request: web.Request) -> web.Response:
+        if self.is_down:
+            self._drop(request)
         body = await request.read()
         problem = verify(self.secret, request.headers, body)
         if problem:
@@ -80,6 +92,8 @@ class HttpReceiver:
         return web.Response(status=204)
 
     async def _slack(self, request: web.Request) -> web.Response:
+        if self.is_down:
+            self._drop(request)
         if request.headers.get("Authorization") != "Bearer xoxb-test":
             return web.json_response({"ok": False, "error": "invalid_auth"})
         method = request.match_info["method"]
@@ -101,6 +115,12 @@ class HttpReceiver:
         return web.json_response({"ok": False, "error": "unknown_method"})
 
     async def up(self) -> None:
+        self.is_down = False
+
+    async def down(self) -> None:
+        self.is_down = True
+
+    async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/hook", self._hook)
         app.router.add_route("*", "/api/{method}", self._slack)
@@ -108,7 +128,7 @@ class HttpReceiver:
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True).start()
 
-    async def down(self) -> None:
+    async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

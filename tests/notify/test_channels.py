@@ -90,6 +90,7 @@ async def test_a_channel_that_is_down_delays_but_loses_nothing_and_never_touches
     assert report.failed > 0 and len(smtp.messages) == 2  # email was up
     pending = await NotificationDelivery.filter(status=DeliveryStatus.PENDING)
     assert {p.channel for p in pending} == {Channel.SLACK, Channel.SLACK_AUDIT, Channel.WEBHOOK}
+    assert receiver.dropped >= len(pending)  # each was really tried and refused
     assert all(p.attempts == 1 and p.last_error and p.lease_owner is None for p in pending)
     assert all(p.next_attempt_at > world.rt.clock.now() for p in pending)
     assert (await _deliver(world)).delivered == 0  # backing off: nothing is due yet
