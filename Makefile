@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo cluster test test-cluster test-all test-browser test-fuzz test-faults frontend frontend-test console-if-node chromium bench schema check-schema migrate clean
+.PHONY: install demo cluster test test-cluster test-notify test-all test-browser test-fuzz test-faults frontend frontend-test console-if-node chromium bench schema check-schema migrate clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "JIT needs Python 3.11 or newer"'
@@ -83,6 +83,11 @@ test-fuzz: install
 ## The fault-injection suite (docs/reliability.md): real processes, faults, >=100 tickets per scenario.
 test-faults: install
 	$(BIN)/python -m pytest -m slow tests/faults -p no:randomly -s
+
+## The notification outbox's promise (docs/notifications.md): a channel outage and a killed
+## worker, with real SMTP, Slack-shaped and webhook receivers; prints the duplicate count.
+test-notify: install
+	$(BIN)/python -m pytest -m slow tests/notify -p no:randomly -s
 
 ## Benchmarks (docs/performance.md): tables printed, JSON in bench/results/. BENCH=name runs one; ARGS=--quick is smaller.
 bench: install

@@ -71,6 +71,33 @@ class Settings(BaseSettings):
     # End open sessions on early revocation with a deny policy (off by default; see docs).
     session_kill: bool = False
 
+    # Notifications (docs/notifications.md). The worker delivers the outbox every
+    # notify_interval seconds, retrying a failed delivery with backoff until it succeeds.
+    notify_interval: int = 5
+    # A worker owns the deliveries it claimed this long; keep it above twice the send
+    # timeout, or a hung channel's messages may be sent twice.
+    notify_lease_seconds: float = 60.0
+    notify_retry_base_seconds: float = 5.0
+    notify_retry_max_seconds: float = 900.0
+    notify_send_timeout: float = 10.0
+    # Access holders are told this long before their ticket ends.
+    notify_expiring_soon_seconds: int = 15 * 60
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "jit@localhost"
+    # "starttls" upgrades a plain connection, "tls" connects over TLS (port 465), "none" neither.
+    smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
+    slack_token: str | None = None
+    # Unset means Slack itself; a test or a proxy sets its own Web API address.
+    slack_base_url: str | None = None
+    slack_audit_channel: str | None = None
+    # Generic webhooks (Teams, PagerDuty, a SIEM...): each receives every notification,
+    # signed with HMAC-SHA256 of "<timestamp>.<body>" under notify_webhook_secret.
+    notify_webhook_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    notify_webhook_secret: str | None = None
+
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str | None = None
@@ -121,7 +148,7 @@ class Settings(BaseSettings):
     # /readyz reaches AWS at most this often per replica.
     readyz_aws_cache_seconds: float = 30.0
 
-    @field_validator("admin_groups", "auditor_groups", "rule_change_approval_ous", mode="before")
+    @field_validator("admin_groups", "auditor_groups", "rule_change_approval_ous", "notify_webhook_urls", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
@@ -129,6 +156,9 @@ class Settings(BaseSettings):
     @property
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    def console_url(self, path: str = "") -> str:
+        return f"{self.base_url}/{path.lstrip('/')}"
 
     @property
     def introspection_enabled(self) -> bool:

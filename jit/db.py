@@ -17,6 +17,7 @@ MODEL_MODULES = [
     "jit.approvals.models",
     "jit.audit.models",
     "jit.reconcile.models",
+    "jit.notify.models",
 ]
 
 

@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 
 from jit.audit.models import AuditEvent
+from jit.notify import outbox
 
 
 async def record(
@@ -18,10 +19,12 @@ async def record(
     to_status: str | None = None,
     detail: dict | None = None,
 ) -> AuditEvent:
-    return await AuditEvent.create(
+    event = await AuditEvent.create(
         at=at, actor_id=actor_id, action=action, ticket_id=ticket_id,
         from_status=from_status, to_status=to_status, detail=detail or {},
     )
+    await outbox.on_audit_event(event)  # the notification commits with its event, or neither does
+    return event
 
 
 async def ticket_history(ticket_id: uuid.UUID) -> list[AuditEvent]:

@@ -30,6 +30,7 @@ OPERATION_SCOPES: dict[str, dict[str, frozenset[Scope]]] = {
             "ticket", "tickets", "requestableTargets", "requestableAccounts", "apiTokens",
             "delegations", "permissionSetGroups", "pendingRuleChanges",
             "drift", "revokeAlerts", "reliabilityCounters", "directorySync", "approvalPreview",
+            "notificationPreferences", "notificationChannels",
         )
     },
     "Mutation": {
@@ -61,6 +62,8 @@ OPERATION_SCOPES: dict[str, dict[str, frozenset[Scope]]] = {
         # A token may only mint tokens within its own scopes (jit.auth.service.create_token).
         "createApiToken": frozenset({_A}),
         "revokeApiToken": frozenset({_A}),
+        # One's own notification channels: any token that may act, not a read-only one.
+        "setNotificationPreferences": frozenset({_Q, _D, _A}),
     },
     "Subscription": {
         "ticketUpdated": frozenset({_R}),

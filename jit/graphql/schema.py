@@ -14,6 +14,7 @@ from jit.graphql.eligibility import EligibilityQuery
 from jit.graphql.approval_engine import ApprovalEngineMutation, ApprovalEngineQuery
 from jit.graphql.console_admin import ConsoleAdminMutation, ConsoleAdminQuery
 from jit.graphql.groups import GroupsMutation, GroupsQuery
+from jit.graphql.notify import NotifyMutation, NotifyQuery
 from jit.graphql.reliability import ReliabilityMutation, ReliabilityQuery
 from jit.graphql.rules import RuleChangesQuery, RulesMutation, RulesQuery
 from jit.graphql.tickets import TicketMutation, TicketQuery, TicketSubscription
@@ -29,7 +30,7 @@ class Me:
 @strawberry.type
 class Query(
     DirectoryQuery, RulesQuery, TicketQuery, ApprovalEngineQuery, GroupsQuery, RuleChangesQuery, TokenQuery,
-    ReliabilityQuery, EligibilityQuery, ConsoleAdminQuery,
+    ReliabilityQuery, EligibilityQuery, ConsoleAdminQuery, NotifyQuery,
 ):
     @strawberry.field(description="The signed-in user.")
     async def me(self, info: Info[Context, None]) -> Me:
@@ -41,7 +42,7 @@ class Query(
 @strawberry.type
 class Mutation(
     TicketMutation, RulesMutation, ApprovalEngineMutation, GroupsMutation, TokenMutation, ReliabilityMutation,
-    ConsoleAdminMutation,
+    ConsoleAdminMutation, NotifyMutation,
 ):
     pass
 

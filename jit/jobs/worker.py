@@ -171,6 +171,18 @@ async def reconcile(ctx: dict) -> dict[str, Any]:
             pass
 
 
+async def deliver_notifications(ctx: dict) -> dict[str, int]:
+    from jit.notify import delivery
+
+    return (await delivery.deliver_due(ctx["runtime"])).summary()
+
+
+async def notify_expiring_soon(ctx: dict) -> int:
+    from jit.notify import service as notify
+
+    return await notify.notify_expiring_soon(ctx["runtime"])
+
+
 def _reconcile_seconds(interval: int) -> set[int]:
     step = max(1, min(interval, 60))
     return set(range(0, 60, step))
@@ -244,6 +256,9 @@ def worker_settings(settings: Settings, **overrides: Any) -> dict[str, Any]:
                  run_at_startup=True, timeout=max(settings.reconcile_interval * 4, 60)),
             cron(sync_if_due, name="directory.sync_if_due", second={15}),
             cron(expire_due_approvals, name="approvals.expire_due", second={45}),
+            cron(deliver_notifications, name="notify.deliver", second=_reconcile_seconds(settings.notify_interval),
+                 run_at_startup=True, timeout=max(settings.notify_lease_seconds, 10)),
+            cron(notify_expiring_soon, name="notify.expiring_soon", second={30}),
         ],
         "on_startup": startup,
         "on_shutdown": shutdown,

@@ -1,0 +1,1 @@
+"""Notifications: an outbox written in the causing transaction, delivered by the worker."""

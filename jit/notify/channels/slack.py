@@ -1,0 +1,58 @@
+"""Slack through slack-sdk: a direct message to the person, found by their email, and an
+optional audit channel. Block Kit, with a button that opens the ticket."""
+
+from __future__ import annotations
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from jit.config import Settings
+from jit.notify.channels import Undeliverable
+from jit.notify.templates import Message
+
+# Errors that a retry cannot fix; anything else (ratelimited, fatal_error, a network
+# failure) leaves the delivery pending.
+PERMANENT = {"users_not_found", "channel_not_found", "not_in_channel", "is_archived", "invalid_auth",
+             "account_inactive", "cannot_dm_bot", "user_disabled", "no_text", "invalid_blocks"}
+
+
+def configured(settings: Settings) -> bool:
+    return bool(settings.slack_token)
+
+
+def client(settings: Settings) -> AsyncWebClient:
+    kwargs = {"base_url": settings.slack_base_url} if settings.slack_base_url else {}
+    return AsyncWebClient(token=settings.slack_token, timeout=int(max(settings.notify_send_timeout, 1)), **kwargs)
+
+
+async def _post(settings: Settings, channel: str, message: Message, delivery_id: int) -> None:
+    # The delivery id rides in the message metadata, so a reader can spot a repeat.
+    await client(settings).chat_postMessage(
+        channel=channel, text=f"{message.title} {message.url}".strip(), blocks=message.slack_blocks(),
+        metadata={"event_type": "jit_notification",
+                  "event_payload": {"delivery": str(delivery_id), "kind": message.kind}},
+    )
+
+
+async def send_direct(settings: Settings, message: Message, email: str, delivery_id: int) -> None:
+    if not email:
+        raise Undeliverable("the user has no email address to find them in Slack by")
+    try:
+        found = await client(settings).users_lookupByEmail(email=email)
+        await _post(settings, found["user"]["id"], message, delivery_id)
+    except SlackApiError as exc:
+        _raise(exc)
+
+
+async def send_audit(settings: Settings, message: Message, channel: str, delivery_id: int) -> None:
+    try:
+        await _post(settings, channel, message, delivery_id)
+    except SlackApiError as exc:
+        _raise(exc)
+
+
+def _raise(exc: SlackApiError) -> None:
+    error = exc.response.get("error") if exc.response is not None else None
+    if error in PERMANENT:
+        raise Undeliverable(f"Slack: {error}") from exc
+    raise exc

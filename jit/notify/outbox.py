@@ -1,0 +1,204 @@
+"""Writing the outbox: audit events become notification rows in the same transaction.
+
+`on_audit_event` is called by jit.audit.service.record, the one place every state change
+passes through, inside the caller's transaction: the notification exists if and only if
+its event does. It reads and inserts, never calls out, so a channel that is down cannot
+block or fail the change that caused it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
+
+from tortoise.expressions import Q
+
+from jit.approvals.models import Decision, Delegation, Outcome, StepStatus, TicketStep
+from jit.audit.models import AuditEvent
+from jit.directory.models import Account, GroupMembership, PermissionSet, User
+from jit.notify.models import Notification, NotificationKind
+from jit.tickets.models import Target, Ticket
+
+K = NotificationKind
+ROLE_ADMINS = "role:admins"
+ROLE_AUDITORS = "role:auditors"
+
+
+def user(user_id: str) -> str:
+    return f"user:{user_id}"
+
+
+async def write(
+    kind: NotificationKind, dedupe_key: str, at: datetime, recipients: Iterable[str], *,
+    ticket: Ticket | None = None, actor_id: str | None = None, detail: dict | None = None,
+) -> None:
+    """Adds one notification unless one with this key exists. Conflicts are ignored by the
+    database, not caught, so a repeat never aborts the caller's PostgreSQL transaction."""
+    unique = sorted(set(recipients))
+    if not unique:
+        return
+    payload = {"detail": detail or {}, "actor": await _name(actor_id)}
+    if ticket is not None:
+        payload["ticket"] = await ticket_facts(ticket)
+    await Notification.bulk_create(
+        [Notification(kind=kind, dedupe_key=dedupe_key, ticket_id=ticket.id if ticket else None,
+                      actor_id=actor_id, recipients=unique, payload=payload, created_at=at)],
+        ignore_conflicts=True,
+    )
+
+
+async def on_audit_event(event: AuditEvent) -> None:
+    handler = _HANDLERS.get(event.action)
+    if handler is not None:
+        await handler(event)
+
+
+# --- what each audit action means for whom ------------------------------------------------
+
+async def _requested(event: AuditEvent) -> None:
+    ticket = await Ticket.get(id=event.ticket_id)
+    if ticket.requester_id != ticket.principal_id:
+        await write(K.REQUESTED_FOR_YOU, f"audit:{event.id}", event.at, [user(ticket.principal_id)],
+                    ticket=ticket, actor_id=event.actor_id, detail=event.detail)
+    step = await TicketStep.filter(ticket_id=ticket.id, status=StepStatus.PENDING).order_by("position").first()
+    if step is not None:
+        await _decision_needed(event, ticket, step)
+
+
+async def _decision_approved(event: AuditEvent) -> None:
+    # Runs before the decision's step is marked complete: if this approval completes it,
+    # the approvers of the next step are now needed.
+    ticket = await Ticket.get(id=event.ticket_id)
+    pending = await TicketStep.filter(ticket_id=ticket.id, status=StepStatus.PENDING).order_by("position")
+    if len(pending) < 2:
+        return
+    approvals = await Decision.filter(step_id=pending[0].id, outcome=Outcome.APPROVED).count()
+    if approvals >= pending[0].required:
+        await _decision_needed(event, ticket, pending[1])
+
+
+async def _decision_needed(event: AuditEvent, ticket: Ticket, step: TicketStep) -> None:
+    people = await step_deciders(step, event.at)
+    people -= {ticket.requester_id, ticket.principal_id}
+    await write(K.DECISION_NEEDED, f"decision-needed:{ticket.id}:{step.position}", event.at,
+                map(user, people), ticket=ticket, actor_id=event.actor_id,
+                detail={"step": step.name, "rule": step.rule_name, "required": step.required})
+
+
+async def _reminder(event: AuditEvent) -> None:
+    ticket = await Ticket.get(id=event.ticket_id)
+    step = await TicketStep.filter(ticket_id=ticket.id, status=StepStatus.PENDING).order_by("position").first()
+    if step is None:
+        return
+    decided = set(await Decision.filter(ticket_id=ticket.id).values_list("decider_id", flat=True))
+    people = await step_deciders(step, event.at) - decided - {ticket.requester_id, ticket.principal_id}
+    # The reminder job may run twice; the window it is about is what makes it one reminder.
+    deadline = ticket.approval_expires_at.isoformat() if ticket.approval_expires_at else ""
+    await write(K.APPROVAL_REMINDER, f"reminder:{ticket.id}:{deadline}", event.at, map(user, people),
+                ticket=ticket, detail={"step": step.name, "rule": step.rule_name,
+                                       "approval_expires_at": deadline})
+
+
+def _to_parties(kind: NotificationKind, *, admins: bool = False, when: Callable[[AuditEvent], bool] | None = None):
+    async def handler(event: AuditEvent) -> None:
+        if when is not None and not when(event):
+            return
+        ticket = await Ticket.get(id=event.ticket_id)
+        recipients = {user(ticket.requester_id), user(ticket.principal_id)}
+        if admins:
+            recipients.add(ROLE_ADMINS)
+        await write(kind, f"audit:{event.id}", event.at, recipients, ticket=ticket,
+                    actor_id=event.actor_id, detail=event.detail)
+    return handler
+
+
+async def _break_glass(event: AuditEvent) -> None:
+    ticket = await Ticket.get(id=event.ticket_id)
+    people: set[str] = set()
+    for step in await TicketStep.filter(ticket_id=ticket.id):
+        people |= await step_deciders(step, event.at, delegates=False)
+    await write(K.BREAK_GLASS, f"audit:{event.id}", event.at, [*map(user, people), ROLE_AUDITORS],
+                ticket=ticket, actor_id=event.actor_id, detail=event.detail)
+
+
+async def _drift(event: AuditEvent) -> None:
+    await write(K.DRIFT_FOUND, f"audit:{event.id}", event.at, [ROLE_ADMINS], detail=event.detail)
+
+
+async def _delegation(event: AuditEvent) -> None:
+    after = event.detail.get("after") or {}
+    if after.get("delegate"):
+        detail = {**after, "delegator_name": await _name(after.get("delegator"))}
+        await write(K.DELEGATION_CREATED, f"audit:{event.id}", event.at, [user(after["delegate"])],
+                    actor_id=event.actor_id, detail=detail)
+
+
+def _revoked_by_someone(event: AuditEvent) -> bool:
+    return event.actor_id is not None and (event.detail or {}).get("reason") != "expired"
+
+
+_HANDLERS: dict[str, Callable[[AuditEvent], Awaitable[None]]] = {
+    "ticket.requested": _requested,
+    "decision.approved": _decision_approved,
+    "approval.reminder": _reminder,
+    "ticket.scheduled": _to_parties(K.APPROVED),
+    "ticket.rejected": _to_parties(K.REJECTED),
+    "ticket.expired": _to_parties(K.APPROVAL_EXPIRED),
+    "ticket.active": _to_parties(K.GRANTED),
+    "ticket.failed": _to_parties(K.FAILED, admins=True),
+    "ticket.extended": _to_parties(K.EXTENDED),
+    "ticket.revoking": _to_parties(K.REVOKED, when=_revoked_by_someone),
+    "ticket.ended": _to_parties(K.ENDED),
+    "ticket.break_glass": _break_glass,
+    "drift.detected": _drift,
+    "delegation.created": _delegation,
+}
+
+
+# --- who ---------------------------------------------------------------------------------
+
+async def step_deciders(step: TicketStep, at: datetime, *, delegates: bool = True) -> set[str]:
+    """User ids of a step's approvers (named users and group members) and, when asked,
+    of whoever holds an active delegation from one of them for the step's rule."""
+    approvers = set(await User.filter(user_name__in=step.approver_users or [], removed_at=None)
+                    .values_list("id", flat=True))
+    if step.approver_groups:
+        approvers |= set(await GroupMembership.filter(group__display_name__in=step.approver_groups)
+                         .values_list("user_id", flat=True))
+    if not delegates or not approvers:
+        return approvers
+    rows = await Delegation.filter(
+        Q(delegator_id__in=list(approvers)), Q(revoked_at=None), Q(starts_at__lte=at), Q(ends_at__gt=at),
+    )
+    rule = str(step.rule_id)
+    return approvers | {d.delegate_id for d in rows if not d.rule_ids or rule in [str(r) for r in d.rule_ids]}
+
+
+async def _name(user_id: str | None) -> str | None:
+    if user_id is None:
+        return None
+    row = await User.get_or_none(id=user_id)
+    return (row.display_name or row.user_name) if row else user_id
+
+
+async def ticket_facts(ticket: Ticket) -> dict:
+    """What the templates say about a ticket, copied now so delivery needs no other table."""
+    targets = await Target.filter(ticket_id=ticket.id).order_by("id")
+    accounts = {a.id: a.name for a in await Account.filter(id__in=[t.account_id for t in targets])}
+    sets = {p.arn: p.name for p in await PermissionSet.filter(arn__in=[t.permission_set_arn for t in targets])}
+    return {
+        "id": str(ticket.id),
+        "status": ticket.status.value if hasattr(ticket.status, "value") else str(ticket.status),
+        "requester": await _name(ticket.requester_id),
+        "principal": await _name(ticket.principal_id),
+        "justification": ticket.justification,
+        "start_at": ticket.start_at.isoformat(),
+        "end_at": ticket.end_at.isoformat(),
+        "approval_expires_at": ticket.approval_expires_at.isoformat() if ticket.approval_expires_at else None,
+        "targets": [
+            {"account": t.account_id, "account_name": accounts.get(t.account_id, ""),
+             "permission_set": sets.get(t.permission_set_arn, t.permission_set_arn)}
+            for t in targets
+        ],
+    }
+
