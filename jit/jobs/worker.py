@@ -166,6 +166,16 @@ async def reconcile(ctx: dict) -> dict[str, Any]:
             pass
 
 
+async def prune_audit(ctx: dict) -> dict[str, Any]:
+    """Daily: prune audit events past JIT_AUDIT_RETENTION_DAYS behind a checkpoint. Two
+    workers running it at once take turns at the chain head; the second prunes nothing."""
+    from jit.audit.retention import prune_by_retention
+
+    rt: Runtime = ctx["runtime"]
+    result = await prune_by_retention(rt.settings.audit_retention_days, rt.clock)
+    return {"pruned": result.count, "checkpoint_seq": result.checkpoint_seq} if result else {"pruned": 0}
+
+
 def _reconcile_seconds(interval: int) -> set[int]:
     step = max(1, min(interval, 60))
     return set(range(0, 60, step))
@@ -204,6 +214,7 @@ def worker_settings(settings: Settings, **overrides: Any) -> dict[str, Any]:
                  run_at_startup=True, timeout=max(settings.reconcile_interval * 4, 60)),
             cron(sync_if_due, name="directory.sync_if_due", second={15}),
             cron(expire_due_approvals, name="approvals.expire_due", second={45}),
+            cron(prune_audit, name="audit.prune", hour={3}, minute={30}, second={0}),
         ],
         "on_startup": startup,
         "on_shutdown": shutdown,
