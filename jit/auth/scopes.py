@@ -29,7 +29,7 @@ OPERATION_SCOPES: dict[str, dict[str, frozenset[Scope]]] = {
             "me", "accounts", "organizationalUnits", "permissionSets", "users", "groups", "approvalRules",
             "ticket", "tickets", "requestableTargets", "apiTokens",
             "delegations", "permissionSetGroups", "pendingRuleChanges",
-            "drift", "revokeAlerts", "reliabilityCounters",
+            "drift", "revokeAlerts", "reliabilityCounters", "auditEvents", "ticketSessionActivity",
         )
     },
     "Mutation": {
