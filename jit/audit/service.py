@@ -60,6 +60,13 @@ async def record(
     """Appends one event to the chain. The subject defaults to the ticket, or to the
     action's domain ("rule.created" -> rule); a status transition is its own before/after."""
     subject_type, subject_id = _subject(action, subject_type, subject_id, ticket_id)
+    # Older callers carry the change in detail; the columns are what queries and SIEMs read.
+    if before is None and detail and "before" in detail:
+        before = detail["before"]
+    if after is None and detail and "after" in detail:
+        after = detail["after"]
+    if on_behalf_of is None and detail and detail.get("on_behalf_of"):
+        on_behalf_of = str(detail["on_behalf_of"])
     if before is None and from_status is not None:
         before = {"status": from_status}
     if after is None and to_status is not None:
