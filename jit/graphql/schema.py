@@ -6,6 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from jit.config import Settings
+from jit.graphql.activity import ActivityQuery
 from jit.graphql.audit import AuditQuery
 from jit.graphql.context import Context
 from jit.graphql.security import build_extensions
@@ -28,7 +29,7 @@ class Me:
 @strawberry.type
 class Query(
     DirectoryQuery, RulesQuery, TicketQuery, ApprovalEngineQuery, GroupsQuery, RuleChangesQuery, TokenQuery,
-    ReliabilityQuery, AuditQuery,
+    ReliabilityQuery, AuditQuery, ActivityQuery,
 ):
     @strawberry.field(description="The signed-in user.")
     async def me(self, info: Info[Context, None]) -> Me:
