@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from jit.activity.cloudtrail_lookup import LookupEventsSource
 from jit.activity.service import session_activity, session_query
 from jit.approvals.models import Outcome
@@ -85,11 +87,13 @@ async def test_lookup_events_pages_across_granted_accounts(demo, cloudtrail):
                for _, body in lookups)
 
 
-async def test_an_account_that_refuses_is_reported_not_fatal(demo, cloudtrail):
+@pytest.mark.parametrize("refusal", ["denied", "denied_roles"])
+async def test_an_account_that_refuses_is_reported_not_fatal(demo, cloudtrail, refusal):
+    """LookupEvents refused, or the reader role missing (STS AssumeRole refused)."""
     ticket = await _active(demo, [("payments-prod", "ReadOnlyAccess"), ("checkout-prod", "ReadOnlyAccess")])
     demo.rt.clock.advance(minutes=30)
     _seed(cloudtrail, demo, ticket, per_account=3)
-    cloudtrail.denied.add(demo.account("payments-prod"))
+    getattr(cloudtrail, refusal).add(demo.account("payments-prod"))
     rt = runtime_with(demo.rt, activity_cloudtrail_endpoint_url=cloudtrail.url, activity_sts_endpoint_url=cloudtrail.url)
     page = await session_activity(rt, (await demo.user("audrey")).id, str(ticket.id), 50, None)
     assert [e.account_id for e in page.events] == [demo.account("checkout-prod")] * 3

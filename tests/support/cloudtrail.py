@@ -47,6 +47,7 @@ class FakeCloudTrail:
         self.denied_roles: set[str] = set()  # accounts whose reader role cannot be assumed
         self._key_accounts: dict[str, str] = {}
         self.calls: list[tuple[str, str | None, dict]] = []  # (target, account, body)
+        self.queries: list[str] = []  # Logs Insights and Lake query texts, as sent
         self._queries: dict[str, list[dict]] = {}
         self._lock = threading.Lock()
         self.port = free_port()
@@ -71,6 +72,7 @@ class FakeCloudTrail:
             self.denied.clear()
             self.denied_roles.clear()
             self.calls.clear()
+            self.queries.clear()
             self._queries.clear()
 
     def _account_of(self, authorization: str) -> str | None:
@@ -123,7 +125,11 @@ class FakeCloudTrail:
         return 200, out
 
     def start_logs_query(self, body: dict) -> tuple[int, dict]:
+        self.queries.append(body.get("queryString", ""))
         rows = [r for r in self.records if _in_window(r, body.get("startTime"), body.get("endTime"))]
+        before = re.search(r"filter @timestamp <= (\d+)", body.get("queryString", ""))
+        if before:
+            rows = [r for r in rows if _epoch(r["eventTime"]) * 1000 <= int(before.group(1))]
         rows.sort(key=lambda r: r["eventTime"], reverse=True)
         match = re.search(r"\|\s*limit\s+(\d+)", body.get("queryString", ""))
         rows = rows[: int(match.group(1))] if match else rows
@@ -140,8 +146,15 @@ class FakeCloudTrail:
 
     def start_lake_query(self, body: dict) -> tuple[int, dict]:
         query_id = str(uuid.uuid4())
+        self.queries.append(body.get("QueryStatement", ""))
         rows = sorted(self.records, key=lambda r: r["eventTime"], reverse=True)
-        self._queries[query_id] = [[{"eventJson": json.dumps(r)}] for r in rows]
+        columns = ("eventID", "eventName", "eventSource", "awsRegion", "recipientAccountId",
+                   "sourceIPAddress", "userAgent", "errorCode")
+        self._queries[query_id] = [
+            [{"eventTime": r["eventTime"].replace("T", " ").replace("Z", ".000")}, {"readOnly": str(r["readOnly"]).lower()}]
+            + [{c: r.get(c)} for c in columns] + [{"sessionArn": r["userIdentity"]["arn"]}]
+            for r in rows
+        ]
         return 200, {"QueryId": query_id}
 
     def get_lake_results(self, body: dict) -> tuple[int, dict]:
