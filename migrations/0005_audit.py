@@ -1,5 +1,8 @@
 """The audit chain: seq, hashes, subject, before/after, on behalf of; and the chain head.
 
+The new columns are nullable: both databases refuse to add a NOT NULL column without a
+database default to a table that has rows. The migration fills them for every row.
+
 Events written before this migration are chained here, in id order, so `jit audit
 verify` covers them too."""
 
@@ -57,14 +60,14 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
-        ops.AddField(model_name="AuditEvent", name="seq", field=fields.BigIntField(default=0, db_index=True)),
+        ops.AddField(model_name="AuditEvent", name="seq", field=fields.BigIntField(null=True, db_index=True)),
         ops.AddField(model_name="AuditEvent", name="on_behalf_of", field=fields.CharField(null=True, max_length=64)),
         ops.AddField(model_name="AuditEvent", name="subject_type", field=fields.CharField(null=True, max_length=32)),
         ops.AddField(model_name="AuditEvent", name="subject_id", field=fields.CharField(null=True, max_length=255)),
         ops.AddField(model_name="AuditEvent", name="before", field=_json_field(null=True)),
         ops.AddField(model_name="AuditEvent", name="after", field=_json_field(null=True)),
-        ops.AddField(model_name="AuditEvent", name="prev_hash", field=fields.CharField(default="", max_length=64)),
-        ops.AddField(model_name="AuditEvent", name="hash", field=fields.CharField(default="", max_length=64)),
+        ops.AddField(model_name="AuditEvent", name="prev_hash", field=fields.CharField(null=True, max_length=64)),
+        ops.AddField(model_name="AuditEvent", name="hash", field=fields.CharField(null=True, max_length=64)),
         ops.CreateModel(
             name="AuditChain",
             fields=[

@@ -9,7 +9,7 @@ class AuditEvent(Model):
     event's fields and `prev_hash`, so editing, inserting or deleting a row breaks it."""
 
     id = fields.BigIntField(primary_key=True)
-    seq = fields.BigIntField(default=0, db_index=True)
+    seq = fields.BigIntField(null=True, db_index=True)  # null only before migration 0005 chained it
     at = fields.DatetimeField(db_index=True)
     actor_id = fields.CharField(max_length=64, null=True)  # a user id, or null for the system
     # The person the actor acted for: the delegator of a decision, the principal of a ticket
@@ -24,8 +24,8 @@ class AuditEvent(Model):
     detail = fields.JSONField(default=dict)
     before = fields.JSONField(null=True)
     after = fields.JSONField(null=True)
-    prev_hash = fields.CharField(default="", max_length=64)
-    hash = fields.CharField(default="", max_length=64)
+    prev_hash = fields.CharField(null=True, max_length=64)
+    hash = fields.CharField(null=True, max_length=64)
 
     class Meta:
         table = "audit_event"

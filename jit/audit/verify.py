@@ -26,6 +26,11 @@ class Verification:
 async def verify_chain(*, batch: int = BATCH) -> Verification:
     head = await chain_head(lock=False)
     walker = Walker(head.checkpoint_seq, head.checkpoint_hash)
+    # Every event has a seq since migration 0005; one without was put in around record().
+    unchained = await AuditEvent.filter(seq__isnull=True).order_by("id").first()
+    if unchained is not None:
+        return Verification(0, head.checkpoint_seq, head.head_seq,
+                            Break(unchained.id, None, "it has no seq: it was inserted outside the chain"))
     # Pruning deleted everything up to the checkpoint; an event there now was put back.
     stale = await AuditEvent.filter(seq__lte=head.checkpoint_seq).order_by("seq").first()
     if stale is not None:

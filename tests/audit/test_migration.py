@@ -15,7 +15,11 @@ async def _run(url: str) -> str:
         sys.executable, "-m", "tests.audit.legacy_migration", url,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await proc.communicate()
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), 180)
+    except asyncio.TimeoutError:
+        proc.kill()
+        raise
     assert proc.returncode == 0, err.decode()[-3000:]
     return out.decode().strip()
 
