@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from datetime import datetime, timezone
+from datetime import timezone
 from typing import Any
 
 from jit.activity.sources import ActivityPage, SessionQuery, decode_cursor, encode_cursor, from_cloudtrail_record

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 
-from jit.activity.cloudtrail_lookup import LookupEventsSource
 from jit.activity.service import session_activity, session_query
 from jit.approvals.models import Outcome
 from jit.approvals.service import decide
