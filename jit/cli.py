@@ -1,4 +1,4 @@
-"""`jit`: server commands (serve, worker, demo, migrate, sync, token, rules, export-schema)
+"""`jit`: server commands (serve, worker, demo, migrate, sync, token, rules, audit, export-schema)
 and client commands (login, request, tickets, ...; see jit/client/)."""
 
 from __future__ import annotations
@@ -206,6 +206,7 @@ def _epilog(sub: argparse._SubParsersAction) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from jit.audit.cli import add_audit_commands
     from jit.client.cli import add_client_commands
 
     parser = argparse.ArgumentParser(prog="jit", usage="jit [-h] COMMAND [ARGS ...]",
@@ -241,6 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--prune", action="store_true", help="also delete rules the file does not name")
     a.set_defaults(fn=cmd_rules)
     rsub.add_parser("export", help="print every rule as YAML").set_defaults(fn=cmd_rules)
+    add_audit_commands(sub)
     p = sub.add_parser("export-schema", help="print or write the GraphQL schema")
     p.add_argument("--output", "-o", default="-")
     p.set_defaults(fn=cmd_export_schema)

@@ -97,6 +97,24 @@ class Settings(BaseSettings):
     # signed with HMAC-SHA256 of "<timestamp>.<body>" under notify_webhook_secret.
     notify_webhook_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
     notify_webhook_secret: str | None = None
+    # Audit log (docs/audit.md). Events older than this many days are pruned daily by the
+    # worker, behind a checkpoint that keeps the chain verifiable; unset keeps everything.
+    audit_retention_days: int | None = None
+    # Session activity: where a ticket's CloudTrail activity is read from.
+    # lookup_events | lake | logs_insights
+    activity_source: Literal["lookup_events", "lake", "logs_insights"] = "lookup_events"
+    # lookup_events: the read-only role assumed in each granted account (it needs
+    # cloudtrail:LookupEvents), and the region(s) whose trails are read.
+    activity_role_name: str = "JitActivityReader"
+    activity_regions: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # lake: the event data store of an organization trail.
+    activity_lake_event_data_store: str | None = None
+    # logs_insights: the log group an organization trail delivers to.
+    activity_log_group: str | None = None
+    # Endpoints, for CloudTrail- and Logs-compatible services (tests); unset is real AWS.
+    activity_cloudtrail_endpoint_url: str | None = None
+    activity_logs_endpoint_url: str | None = None
+    activity_sts_endpoint_url: str | None = None
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -148,7 +166,7 @@ class Settings(BaseSettings):
     # /readyz reaches AWS at most this often per replica.
     readyz_aws_cache_seconds: float = 30.0
 
-    @field_validator("admin_groups", "auditor_groups", "rule_change_approval_ous", "notify_webhook_urls", mode="before")
+    @field_validator("admin_groups", "auditor_groups", "rule_change_approval_ous", "notify_webhook_urls", "activity_regions", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)

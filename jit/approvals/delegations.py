@@ -83,7 +83,8 @@ async def create_delegation(rt: Runtime, actor: User, req: DelegationRequest) ->
             ends_at=req.ends_at, rule_ids=sorted(set(rule_ids)), reason=reason, created_by=actor.id, created_at=now,
         )
         await bump_policy_version()
-        await record(now, actor.id, "delegation.created", detail={"before": None, "after": snapshot(row)})
+        await record(now, actor.id, "delegation.created", subject_id=row.id,
+                     detail={"before": None, "after": snapshot(row)})
     return row
 
 
@@ -108,7 +109,8 @@ async def revoke_delegation(rt: Runtime, actor: User, delegation_id: str) -> Del
             raise WrongState("this delegation is already revoked", current="REVOKED", field="id")
         row.revoked_at, row.revoked_by = now, actor.id
         await bump_policy_version()
-        await record(now, actor.id, "delegation.revoked", detail={"before": before, "after": snapshot(row)})
+        await record(now, actor.id, "delegation.revoked", subject_id=row.id,
+                     detail={"before": before, "after": snapshot(row)})
     return row
 
 

@@ -79,7 +79,7 @@ async def decide(rt: Runtime, actor: User, ticket_id: str, outcome: Outcome, com
         except IntegrityError:
             raise NotAllowed("you have already decided this ticket; one person counts once", field="ticketId") from None
         await record(
-            now, actor.id, f"decision.{outcome.value.lower()}", ticket_id=ticket.id,
+            now, actor.id, f"decision.{outcome.value.lower()}", ticket_id=ticket.id, on_behalf_of=on_behalf_of,
             detail={"step": step.name, "rule": step.rule_name, "comment": comment,
                     **({"on_behalf_of": on_behalf_of} if on_behalf_of else {})},
         )

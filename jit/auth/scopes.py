@@ -31,6 +31,7 @@ OPERATION_SCOPES: dict[str, dict[str, frozenset[Scope]]] = {
             "delegations", "permissionSetGroups", "pendingRuleChanges",
             "drift", "revokeAlerts", "reliabilityCounters", "directorySync", "approvalPreview",
             "notificationPreferences", "notificationChannels",
+            "auditEvents", "ticketSessionActivity",
         )
     },
     "Mutation": {

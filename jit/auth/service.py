@@ -8,6 +8,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from tortoise.transactions import in_transaction
+
+from jit.audit.service import record
 from jit.auth.models import ApiToken
 from jit.auth.scopes import ALL_SCOPES, Scope
 from jit.clock import Clock
@@ -76,11 +79,23 @@ async def create_token(
     if user is None:
         raise NotFound(f"unknown user {user_name!r}; run `jit sync` first?", field="userName")
     token = PREFIX + secrets.token_urlsafe(32)
-    row = await ApiToken.create(
-        user=user, name=name, token_hash=digest(token), created_at=now, expires_at=expires_at,
-        scopes=sorted(s.value for s in scopes),
-    )
+    async with in_transaction():
+        row = await ApiToken.create(
+            user=user, name=name, token_hash=digest(token), created_at=now, expires_at=expires_at,
+            scopes=sorted(s.value for s in scopes),
+        )
+        # Never the secret nor its digest: the audit log is exported to other systems.
+        await record(
+            now, creator.user.id if creator else None, "token.created", subject_type="token", subject_id=row.id,
+            on_behalf_of=user.id if creator and creator.user.id != user.id else None,
+            after=_snapshot(row, user), detail={"user": user.user_name, "via": creator.method if creator else "cli"},
+        )
     return token, row
+
+
+def _snapshot(row: ApiToken, user: User) -> dict:
+    return {"user_id": user.id, "name": row.name, "scopes": row.scopes, "expires_at": row.expires_at,
+            "revoked_at": row.revoked_at}
 
 
 async def list_tokens(user_id: str | None = None) -> list[ApiToken]:
@@ -89,13 +104,25 @@ async def list_tokens(user_id: str | None = None) -> list[ApiToken]:
     return await qs.order_by("-created_at", "-id").select_related("user")
 
 
-async def revoke_token(clock: Clock, token_id: int, owner_id: str | None = None) -> ApiToken:
-    """Revoke a token; with owner_id, only a token of that user (others look absent)."""
+async def revoke_token(
+    clock: Clock, token_id: int, owner_id: str | None = None, *, actor_id: str | None = None
+) -> ApiToken:
+    """Revoke a token; with owner_id, only a token of that user (others look absent).
+    actor_id is who revoked it (None: an operator at the command line)."""
     flt = {"id": token_id} if owner_id is None else {"id": token_id, "user_id": owner_id}
-    updated = await ApiToken.filter(revoked_at=None, **flt).update(revoked_at=clock.now())
-    if not updated:
-        raise NotFound(f"token {token_id} not found or already revoked", field="id")
-    return await ApiToken.get(id=token_id).select_related("user")
+    now = clock.now()
+    async with in_transaction():
+        updated = await ApiToken.filter(revoked_at=None, **flt).update(revoked_at=now)
+        if not updated:
+            raise NotFound(f"token {token_id} not found or already revoked", field="id")
+        row = await ApiToken.get(id=token_id).select_related("user")
+        before = {**_snapshot(row, row.user), "revoked_at": None}
+        await record(
+            now, actor_id, "token.revoked", subject_type="token", subject_id=row.id,
+            on_behalf_of=row.user.id if actor_id and actor_id != row.user.id else None,
+            before=before, after=_snapshot(row, row.user), detail={"user": row.user.user_name},
+        )
+    return row
 
 
 def bearer(header: str | None) -> str | None:

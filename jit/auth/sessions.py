@@ -11,6 +11,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from tortoise.transactions import in_transaction
+
+from jit.audit.service import record
 from jit.auth.models import SignInSession
 from jit.auth.scopes import ALL_SCOPES
 from jit.auth.service import Identity, digest
@@ -42,11 +45,17 @@ async def create_session(
 ) -> NewSession:
     now = clock.now()
     secret, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    row = await SignInSession.create(
-        user=user, session_hash=digest(secret), csrf_hash=digest(csrf), method=method,
-        token_groups=token_groups, created_at=now, last_seen_at=now,
-        expires_at=now + timedelta(seconds=settings.session_absolute_timeout),
-    )
+    async with in_transaction():
+        row = await SignInSession.create(
+            user=user, session_hash=digest(secret), csrf_hash=digest(csrf), method=method,
+            token_groups=token_groups, created_at=now, last_seen_at=now,
+            expires_at=now + timedelta(seconds=settings.session_absolute_timeout),
+        )
+        await record(
+            now, user.id, "user.signed_in", subject_type="user", subject_id=user.id,
+            after={"session": row.id, "method": method, "expires_at": row.expires_at},
+            detail={"user": user.user_name, "method": method, "groups": token_groups or []},
+        )
     return NewSession(secret, csrf, row)
 
 
@@ -85,4 +94,14 @@ async def session_active(settings: Settings, clock: Clock, session_id: int) -> b
 async def end_session(clock: Clock, secret: str | None) -> bool:
     if not secret:
         return False
-    return bool(await SignInSession.filter(session_hash=digest(secret), ended_at=None).update(ended_at=clock.now()))
+    now = clock.now()
+    async with in_transaction():
+        row = await SignInSession.get_or_none(session_hash=digest(secret), ended_at=None).select_related("user")
+        if row is None or not await SignInSession.filter(id=row.id, ended_at=None).update(ended_at=now):
+            return False
+        await record(
+            now, row.user.id, "user.signed_out", subject_type="user", subject_id=row.user.id,
+            before={"session": row.id, "ended_at": None}, after={"session": row.id, "ended_at": now},
+            detail={"user": row.user.user_name, "method": row.method},
+        )
+    return True

@@ -52,6 +52,26 @@ class AwsClients:
             clients.setdefault(service, client)
         yield client
 
+    @asynccontextmanager
+    async def client_as(
+        self, service: str, *, credentials: dict[str, str] | None = None, region: str | None = None,
+        endpoint_url: str | None = None,
+    ) -> AsyncIterator[Any]:
+        """A client with other credentials (a role assumed in a member account), region or
+        endpoint (a CloudTrail- or Logs-compatible service); unset parts are as `client`."""
+        kwargs: dict[str, Any] = {"region_name": region or self._settings.aws_region, "config": _RETRIES}
+        endpoint = endpoint_url or self._settings.aws_endpoint_url
+        if endpoint:
+            kwargs["endpoint_url"] = endpoint
+        if credentials:
+            kwargs.update(
+                aws_access_key_id=credentials["AccessKeyId"], aws_secret_access_key=credentials["SecretAccessKey"],
+                aws_session_token=credentials.get("SessionToken"),
+            )
+        async with self._session.client(service, **kwargs) as client:
+            client.meta.events.register_first("needs-retry", _count_errors)
+            yield client
+
     async def close(self) -> None:
         """Closes this loop's clients (a process exiting may skip it)."""
         opened = self._open.pop(asyncio.get_running_loop(), None)

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
+from jit.audit.service import record
 from jit.authz.version import bump_policy_version
 from jit.aws.clients import AwsClients
 from jit.aws.identity_center import IdentityCenter, discover
@@ -267,6 +268,12 @@ async def _apply(snapshot: _Snapshot, now: datetime) -> SyncReport:
         report.users = await _sync_table(User, snapshot.users, now, unique="user_name")
         report.groups = await _sync_table(Group, snapshot.groups, now, unique="display_name")
         report.memberships = await _sync_memberships(snapshot.memberships)
+        await record(
+            now, None, "sync.completed", subject_type="sync", subject_id="directory",
+            after={name: {"seen": t.seen, "created": t.created, "updated": t.updated, "removed": t.removed}
+                   for name, t in report.tables.items()},
+            detail={"changed": report.changed},
+        )
     return report
 
 

@@ -6,6 +6,8 @@ import strawberry
 from strawberry.types import Info
 
 from jit.config import Settings
+from jit.graphql.activity import ActivityQuery
+from jit.graphql.audit import AuditQuery
 from jit.graphql.context import Context
 from jit.graphql.security import build_extensions
 from jit.graphql.tokens import TokenMutation, TokenQuery
@@ -30,7 +32,7 @@ class Me:
 @strawberry.type
 class Query(
     DirectoryQuery, RulesQuery, TicketQuery, ApprovalEngineQuery, GroupsQuery, RuleChangesQuery, TokenQuery,
-    ReliabilityQuery, EligibilityQuery, ConsoleAdminQuery, NotifyQuery,
+    ReliabilityQuery, EligibilityQuery, ConsoleAdminQuery, NotifyQuery, AuditQuery, ActivityQuery,
 ):
     @strawberry.field(description="The signed-in user.")
     async def me(self, info: Info[Context, None]) -> Me:

@@ -110,6 +110,6 @@ class TokenMutation:
         ctx = info.context
         try:
             owner = None if await ctx.runtime.authz.is_admin(ctx.actor.id) else ctx.actor.id
-            return ApiToken.of(await service.revoke_token(ctx.runtime.clock, _parse_id(id), owner))
+            return ApiToken.of(await service.revoke_token(ctx.runtime.clock, _parse_id(id), owner, actor_id=ctx.actor.id))
         except errors.DomainError as exc:
             return to_error(exc)

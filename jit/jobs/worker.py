@@ -183,6 +183,16 @@ async def notify_expiring_soon(ctx: dict) -> int:
     return await notify.notify_expiring_soon(ctx["runtime"])
 
 
+async def prune_audit(ctx: dict) -> dict[str, Any]:
+    """Daily: prune audit events past JIT_AUDIT_RETENTION_DAYS behind a checkpoint. Two
+    workers running it at once take turns at the chain head; the second prunes nothing."""
+    from jit.audit.retention import prune_by_retention
+
+    rt: Runtime = ctx["runtime"]
+    result = await prune_by_retention(rt.settings.audit_retention_days, rt.clock)
+    return {"pruned": result.count, "checkpoint_seq": result.checkpoint_seq} if result else {"pruned": 0}
+
+
 def _reconcile_seconds(interval: int) -> set[int]:
     step = max(1, min(interval, 60))
     return set(range(0, 60, step))
@@ -259,6 +269,7 @@ def worker_settings(settings: Settings, **overrides: Any) -> dict[str, Any]:
             cron(deliver_notifications, name="notify.deliver", second=_reconcile_seconds(settings.notify_interval),
                  run_at_startup=True, timeout=max(settings.notify_lease_seconds, 10)),
             cron(notify_expiring_soon, name="notify.expiring_soon", second={30}),
+            cron(prune_audit, name="audit.prune", hour={3}, minute={30}, second={0}),
         ],
         "on_startup": startup,
         "on_shutdown": shutdown,

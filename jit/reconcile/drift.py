@@ -91,6 +91,8 @@ async def scan(rt: Runtime, *, auto_remove: bool | None = None) -> DriftReport:
             row.resolved_at, row.resolution = now, "GONE" if ref not in in_aws else "EXPLAINED"
             await row.save()
             report.resolved += 1
+            await record(now, None, "drift.resolved", subject_type="drift", subject_id=row.id,
+                         before={"resolution": None}, after={"resolution": row.resolution}, detail=_finding(row))
     for ref in sorted(drift, key=lambda r: (r.account_id, r.permission_set_arn, r.principal_id)):
         row = open_rows.get(ref)
         if row is None:
@@ -99,9 +101,8 @@ async def scan(rt: Runtime, *, auto_remove: bool | None = None) -> DriftReport:
                 principal_id=ref.principal_id, first_seen_at=now, last_seen_at=now,
             )
             report.new += 1
-            await record(now, None, "drift.detected", detail={
-                "finding": row.id, "account": ref.account_id, "permission_set": ref.permission_set_arn,
-                "principal_type": ref.principal_type, "principal": ref.principal_id})
+            await record(now, None, "drift.detected", subject_type="drift", subject_id=row.id,
+                         before=None, after={"resolution": None}, detail=_finding(row))
         else:
             row.last_seen_at = now
             await row.save()
@@ -172,6 +173,8 @@ async def _remove(rt: Runtime, row: DriftFinding, ref: AssignmentRef, actor_id: 
     if ref in await explained() or (await standing.load(rt.settings)).explains(ref):
         row.resolved_at, row.resolution = now, "EXPLAINED"
         await row.save()
+        await record(now, actor_id, "drift.resolved", subject_type="drift", subject_id=row.id,
+                     before={"resolution": None}, after={"resolution": "EXPLAINED"}, detail=_finding(row))
         raise NotAllowed("a live ticket or a standing assignment now explains this assignment; it was kept", field="id")
     ic = await rt.identity_center()
     aws = assignments(rt)
@@ -188,7 +191,12 @@ async def _remove(rt: Runtime, row: DriftFinding, ref: AssignmentRef, actor_id: 
     row.resolved_at, row.resolution = rt.clock.now(), "REMOVED"
     await row.save()
     await counters.bump(now, counters.DRIFT_REMOVED)
-    await record(now, actor_id, "drift.removed", detail={
-        "finding": row.id, "account": ref.account_id, "permission_set": ref.permission_set_arn,
-        "principal_type": ref.principal_type, "principal": ref.principal_id, "automatic": actor_id is None})
+    await record(now, actor_id, "drift.removed", subject_type="drift", subject_id=row.id,
+                 before={"resolution": None}, after={"resolution": "REMOVED"},
+                 detail={**_finding(row), "automatic": actor_id is None})
     return row
+
+
+def _finding(row: DriftFinding) -> dict:
+    return {"finding": row.id, "account": row.account_id, "permission_set": row.permission_set_arn,
+            "principal_type": row.principal_type, "principal": row.principal_id}

@@ -72,7 +72,7 @@ class RuleChangeService:
                 rule_name=spec.name if spec else rule.name, before=before,
                 after=spec.model_dump() if spec else None, proposed_by=actor_id, proposed_at=now,
             )
-            await record(now, actor_id, "rule.change_proposed", detail={
+            await record(now, actor_id, "rule.change_proposed", subject_type="rule_change", subject_id=change.id, detail={
                 "change": str(change.id), "action": action, "rule": change.rule_name,
                 "before": before, "after": change.after,
             })
@@ -126,7 +126,8 @@ class RuleChangeService:
                     await self.rules.update(change.rule_id, spec, actor_id)
                 else:
                     await self.rules.delete(change.rule_id, actor_id)
-            await record(now, actor_id, "rule.change_approved" if approve else "rule.change_rejected", detail={
+            await record(now, actor_id, "rule.change_approved" if approve else "rule.change_rejected",
+                         subject_type="rule_change", subject_id=change.id, detail={
                 "change": str(change.id), "action": change.action, "rule": change.rule_name,
                 "proposed_by": change.proposed_by, "comment": comment,
             })

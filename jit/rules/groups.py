@@ -88,7 +88,7 @@ class GroupService:
                 permission_sets=spec.permission_sets, created_at=now, updated_at=now,
             )
             await bump_policy_version()
-            await record(now, actor_id, "permission_set_group.created",
+            await record(now, actor_id, "permission_set_group.created", subject_id=spec.name,
                          detail={"group": spec.name, "before": None, "after": spec.model_dump()})
         return row
 
@@ -108,7 +108,7 @@ class GroupService:
         async with in_transaction():
             await row.save()
             await bump_policy_version()
-            await record(now, actor_id, "permission_set_group.updated",
+            await record(now, actor_id, "permission_set_group.updated", subject_id=spec.name,
                          detail={"group": spec.name, "before": before, "after": spec.model_dump()})
         return row
 
@@ -120,7 +120,7 @@ class GroupService:
         async with in_transaction():
             await row.delete()
             await bump_policy_version()
-            await record(self.clock.now(), actor_id, "permission_set_group.deleted",
+            await record(self.clock.now(), actor_id, "permission_set_group.deleted", subject_id=row.name,
                          detail={"group": row.name, "before": group_to_spec(row).model_dump(), "after": None})
 
     async def apply(self, specs: list[GroupSpec], actor_id: str | None, prune: bool = False) -> GroupReport:
@@ -146,14 +146,14 @@ class GroupService:
                         permission_sets=spec.permission_sets, created_at=now, updated_at=now,
                     )
                     report.created.append(spec.name)
-                    await record(now, actor_id, "permission_set_group.created",
+                    await record(now, actor_id, "permission_set_group.created", subject_id=spec.name,
                                  detail={"group": spec.name, "before": None, "after": spec.model_dump()})
                 elif group_to_spec(row) != spec:
                     before = group_to_spec(row).model_dump()
                     row.description, row.permission_sets, row.updated_at = spec.description, spec.permission_sets, now
                     await row.save()
                     report.updated.append(spec.name)
-                    await record(now, actor_id, "permission_set_group.updated",
+                    await record(now, actor_id, "permission_set_group.updated", subject_id=spec.name,
                                  detail={"group": spec.name, "before": before, "after": spec.model_dump()})
                 else:
                     report.unchanged.append(spec.name)
@@ -162,7 +162,7 @@ class GroupService:
                     if name not in names:
                         await row.delete()
                         report.deleted.append(name)
-                        await record(now, actor_id, "permission_set_group.deleted",
+                        await record(now, actor_id, "permission_set_group.deleted", subject_id=name,
                                      detail={"group": name, "before": group_to_spec(row).model_dump(), "after": None})
             await bump_policy_version()
         return report

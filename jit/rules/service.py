@@ -166,7 +166,7 @@ class RuleService:
         async with in_transaction():
             await rule.save()
             await bump_policy_version()
-            await record(now, actor_id, "rule.created", detail={"rule": rule.name, "after": spec.model_dump()})
+            await record(now, actor_id, "rule.created", subject_id=rule.id, detail={"rule": rule.name, "after": spec.model_dump()})
         return rule
 
     async def update(self, rule_id: uuid.UUID, spec: RuleSpec, actor_id: str | None) -> ApprovalRule:
@@ -179,7 +179,7 @@ class RuleService:
             await rule.save()
             await bump_policy_version()
             await record(
-                rule.updated_at, actor_id, "rule.updated",
+                rule.updated_at, actor_id, "rule.updated", subject_id=rule.id,
                 detail={"rule": rule.name, "before": before, "after": spec.model_dump()},
             )
         return rule
@@ -189,7 +189,8 @@ class RuleService:
         async with in_transaction():
             await rule.delete()
             await bump_policy_version()
-            await record(self.clock.now(), actor_id, "rule.deleted", detail={"rule": rule.name})
+            await record(self.clock.now(), actor_id, "rule.deleted", subject_id=rule.id,
+                         detail={"rule": rule.name, "before": rule_to_spec(rule).model_dump()})
 
     async def apply(self, specs: list[RuleSpec], actor_id: str | None, prune: bool = False) -> ApplyReport:
         """Make the database match a rules file: create and update by name, and with
@@ -214,7 +215,8 @@ class RuleService:
                     _apply_spec(rule, spec)
                     await rule.save()
                     report.created.append(spec.name)
-                    await record(now, actor_id, "rule.created", detail={"rule": spec.name, "after": spec.model_dump()})
+                    await record(now, actor_id, "rule.created", subject_id=rule.id,
+                                 detail={"rule": spec.name, "after": spec.model_dump()})
                 elif rule_to_spec(rule) != spec:
                     before = rule_to_spec(rule).model_dump()
                     _apply_spec(rule, spec)
@@ -222,7 +224,7 @@ class RuleService:
                     await rule.save()
                     report.updated.append(spec.name)
                     await record(
-                        now, actor_id, "rule.updated",
+                        now, actor_id, "rule.updated", subject_id=rule.id,
                         detail={"rule": spec.name, "before": before, "after": spec.model_dump()},
                     )
                 else:
@@ -232,7 +234,8 @@ class RuleService:
                     if name not in names:
                         await rule.delete()
                         report.deleted.append(name)
-                        await record(now, actor_id, "rule.deleted", detail={"rule": name})
+                        await record(now, actor_id, "rule.deleted", subject_id=rule.id,
+                                     detail={"rule": name, "before": rule_to_spec(rule).model_dump()})
             await bump_policy_version()
         return report
 

@@ -163,6 +163,7 @@ async def apply_extension(rt: Runtime, effects: Effects, extension: Extension, a
     sequence = await Extension.filter(ticket_id=ticket.id, status=E.APPROVED).count()
     await record(
         now, actor_id, "ticket.extended", ticket_id=ticket.id,
+        before={"end_at": ticket.end_at}, after={"end_at": new_end},
         detail={"extension": str(extension.id), "reason": why, "previous_end_at": ticket.end_at.isoformat(),
                 "end_at": new_end.isoformat(), "additional_seconds": extension.additional_seconds},
     )

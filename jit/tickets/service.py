@@ -232,6 +232,7 @@ async def request_ticket(rt: Runtime, actor: User, req: TicketRequest) -> Ticket
             await TicketStep.bulk_create(steps)
         await record(
             now, actor.id, "ticket.requested", ticket_id=ticket.id, to_status=S.PENDING_APPROVAL.value,
+            on_behalf_of=principal.id if actor.id != principal.id else None,
             detail={
                 "principal": principal.user_name,
                 **({"on_behalf_of": principal.user_name, "requester": actor.user_name} if actor.id != principal.id else {}),

@@ -65,6 +65,7 @@ CASES = [
 
 @pytest.mark.parametrize("name,user,build,typename,field", CASES, ids=[c[0] for c in CASES])
 async def test_request_ticket_rejects_bad_input(api, demo, name, user, build, typename, field):
+    await api.token(demo.rt, user)  # minting the caller's token is itself audited
     before = await _counts()
     data = await api.as_(demo.rt, user, REQUEST, input=build(demo))
     result = data["requestTicket"]
@@ -76,6 +77,7 @@ async def test_request_ticket_rejects_bad_input(api, demo, name, user, build, ty
 
 @pytest.mark.parametrize("ticket_id", ["not-a-uuid", "123", "'; drop table ticket; --"])
 async def test_malformed_id_is_a_typed_error(api, demo, ticket_id):
+    await api.token(demo.rt, "bob")  # minting the caller's token is itself audited
     before = await _counts()
     data = await api.as_(demo.rt, "bob", APPROVE, id=ticket_id, comment="")
     assert data["approveTicket"]["__typename"] == "ValidationError"
@@ -92,6 +94,7 @@ async def test_decision_on_a_ticket_in_the_wrong_state(api, demo):
     assert result["__typename"] == "NotFoundError"
     ticket = await demo.request("alice", [("payments-prod", "ReadOnlyAccess")])
     await api.as_(demo.rt, "bob", APPROVE, id=str(ticket.id), comment="fine")
+    await api.token(demo.rt, "carol")
     before = await _counts()
     data = await api.as_(demo.rt, "carol", APPROVE, id=str(ticket.id), comment="late")
     assert data["approveTicket"]["__typename"] == "WrongStateError"

@@ -1,0 +1,111 @@
+"""The audit log over GraphQL: `auditEvents`, for admins and auditors (docs/audit.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from jit import errors
+from jit.audit import queries
+from jit.audit.models import AuditEvent as EventRow
+from jit.graphql.context import Context
+from jit.graphql.directory import User
+from jit.graphql.tickets import PageInfo
+from jit.graphql.errors import NotAllowedError, ValidationError, to_error
+
+
+@strawberry.type(description="One entry of the append-only, hash-chained audit log.")
+class AuditEvent:
+    id: strawberry.ID
+    seq: int = strawberry.field(description="Position in the chain; the connection's order.")
+    at: datetime
+    action: str = strawberry.field(description="What happened, as domain.verb: ticket.active, token.created, ...")
+    actor_id: str | None = strawberry.field(description="The user who acted; null for JIT itself.")
+    on_behalf_of: str | None = strawberry.field(description="Whom the actor acted for (a delegator, a principal).")
+    subject_type: str | None = strawberry.field(description="ticket, rule, delegation, token, user, sync, drift, ...")
+    subject_id: str | None
+    ticket_id: strawberry.ID | None
+    from_status: str | None
+    to_status: str | None
+    detail: JSON
+    before: JSON | None
+    after: JSON | None
+    prev_hash: str
+    hash: str
+
+    @strawberry.field
+    async def actor(self, info: Info[Context, None]) -> User | None:
+        if self.actor_id is None:
+            return None
+        row = await info.context.users.load(self.actor_id)
+        return User.of(row) if row else None
+
+    @classmethod
+    def of(cls, row: EventRow) -> AuditEvent:
+        return cls(
+            id=strawberry.ID(str(row.id)), seq=row.seq, at=row.at, action=row.action, actor_id=row.actor_id,
+            on_behalf_of=row.on_behalf_of, subject_type=row.subject_type, subject_id=row.subject_id,
+            ticket_id=strawberry.ID(str(row.ticket_id)) if row.ticket_id else None, from_status=row.from_status,
+            to_status=row.to_status, detail=row.detail, before=row.before, after=row.after,
+            prev_hash=row.prev_hash, hash=row.hash,
+        )
+
+
+@strawberry.type
+class AuditEventEdge:
+    cursor: str
+    node: AuditEvent
+
+
+@strawberry.type
+class AuditEventConnection:
+    edges: list[AuditEventEdge]
+    page_info: PageInfo
+
+
+@strawberry.input
+class AuditEventFilter:
+    actor_id: str | None = None
+    subject_type: str | None = None
+    subject_id: str | None = None
+    types: list[str] | None = strawberry.field(default=None, description="Actions, e.g. [\"ticket.active\", \"token.created\"].")
+    since: datetime | None = strawberry.field(default=None, description="Inclusive.")
+    until: datetime | None = strawberry.field(default=None, description="Exclusive.")
+
+
+AuditEventsResult = Annotated[
+    AuditEventConnection | ValidationError | NotAllowedError, strawberry.union("AuditEventsResult")
+]
+
+
+async def require_audit_reader(info: Info[Context, None]) -> None:
+    roles = await info.context.runtime.authz.roles(info.context.actor.id)
+    if not {"ADMIN", "AUDITOR"} & set(roles):
+        raise errors.NotAllowed("only admins and auditors may read the audit log")
+
+
+@strawberry.type
+class AuditQuery:
+    @strawberry.field(description="The audit log, oldest first (by seq), filtered (admins and auditors).")
+    async def audit_events(
+        self, info: Info[Context, None], filter: AuditEventFilter | None = None, first: int = 50,
+        after: str | None = None,
+    ) -> AuditEventsResult:
+        f = filter or AuditEventFilter()
+        try:
+            await require_audit_reader(info)
+            flt = queries.AuditFilter(
+                actor_id=f.actor_id, subject_type=f.subject_type, subject_id=f.subject_id,
+                actions=list(f.types or []), since=f.since, until=f.until,
+            )
+            rows, more = await queries.list_events(flt, first, after)
+        except errors.DomainError as exc:
+            return to_error(exc)
+        edges = [AuditEventEdge(cursor=queries.encode_cursor(r), node=AuditEvent.of(r)) for r in rows]
+        return AuditEventConnection(
+            edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None)
+        )
