@@ -56,7 +56,9 @@ async def on_audit_event(event: AuditEvent) -> None:
 # --- what each audit action means for whom ------------------------------------------------
 
 async def _requested(event: AuditEvent) -> None:
-    ticket = await Ticket.get(id=event.ticket_id)
+    ticket = await Ticket.get_or_none(id=event.ticket_id)
+    if ticket is None:  # an event about a ticket that is not (or no longer) there tells nobody
+        return
     if ticket.requester_id != ticket.principal_id:
         await write(K.REQUESTED_FOR_YOU, f"audit:{event.id}", event.at, [user(ticket.principal_id)],
                     ticket=ticket, actor_id=event.actor_id, detail=event.detail)
@@ -68,7 +70,9 @@ async def _requested(event: AuditEvent) -> None:
 async def _decision_approved(event: AuditEvent) -> None:
     # Runs before the decision's step is marked complete: if this approval completes it,
     # the approvers of the next step are now needed.
-    ticket = await Ticket.get(id=event.ticket_id)
+    ticket = await Ticket.get_or_none(id=event.ticket_id)
+    if ticket is None:  # an event about a ticket that is not (or no longer) there tells nobody
+        return
     pending = await TicketStep.filter(ticket_id=ticket.id, status=StepStatus.PENDING).order_by("position")
     if len(pending) < 2:
         return
@@ -86,7 +90,9 @@ async def _decision_needed(event: AuditEvent, ticket: Ticket, step: TicketStep) 
 
 
 async def _reminder(event: AuditEvent) -> None:
-    ticket = await Ticket.get(id=event.ticket_id)
+    ticket = await Ticket.get_or_none(id=event.ticket_id)
+    if ticket is None:  # an event about a ticket that is not (or no longer) there tells nobody
+        return
     step = await TicketStep.filter(ticket_id=ticket.id, status=StepStatus.PENDING).order_by("position").first()
     if step is None:
         return
@@ -103,7 +109,9 @@ def _to_parties(kind: NotificationKind, *, admins: bool = False, when: Callable[
     async def handler(event: AuditEvent) -> None:
         if when is not None and not when(event):
             return
-        ticket = await Ticket.get(id=event.ticket_id)
+        ticket = await Ticket.get_or_none(id=event.ticket_id)
+        if ticket is None:  # an event about a ticket that is not (or no longer) there tells nobody
+            return
         recipients = {user(ticket.requester_id), user(ticket.principal_id)}
         if admins:
             recipients.add(ROLE_ADMINS)
@@ -113,7 +121,9 @@ def _to_parties(kind: NotificationKind, *, admins: bool = False, when: Callable[
 
 
 async def _break_glass(event: AuditEvent) -> None:
-    ticket = await Ticket.get(id=event.ticket_id)
+    ticket = await Ticket.get_or_none(id=event.ticket_id)
+    if ticket is None:  # an event about a ticket that is not (or no longer) there tells nobody
+        return
     people: set[str] = set()
     for step in await TicketStep.filter(ticket_id=ticket.id):
         people |= await step_deciders(step, event.at, delegates=False)
