@@ -114,7 +114,7 @@ def run_demo(reset: bool = True) -> None:
 
         print()
         print("JIT demo is running. Press ctrl-C to stop.")
-        print(f"  Console:      {settings.base_url}/   (sign in with a token below)")
+        print(f"  Console:      {settings.base_url}/   (pick a demo user, or paste a token below)")
         print(f"  GraphQL:      {settings.base_url}/graphql   (GraphiQL in a browser; subscriptions over ws)")
         print(f"  AWS endpoint: {moto.url}   (moto; any access key works)")
         print(f"  Redis:        {redis_url}")
