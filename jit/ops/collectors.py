@@ -3,7 +3,7 @@
 Each collector is an async function of the Runtime returning metric families. They read
 shared state, so any API replica reports the whole deployment: scrape one replica (or
 de-duplicate by `max`), not the sum of all. Another domain adds its gauges by appending a
-function to COLLECTORS (for example a notification outbox's backlog).
+function to COLLECTORS.
 """
 
 from __future__ import annotations
@@ -70,7 +70,27 @@ async def job_queue(rt: Runtime) -> Iterable[Metric]:
     return [depth, age]
 
 
-COLLECTORS: list[ScrapeCollector] = [tickets_by_status, drift, failing_revokes, job_queue]
+async def notification_backlog(rt: Runtime) -> Iterable[Metric]:
+    """The outbox: notifications not yet fanned out to channels, and deliveries not yet made."""
+    from jit.notify.models import DeliveryStatus, Notification, NotificationDelivery, NotificationStatus
+
+    backlog = GaugeMetricFamily("jit_notification_backlog", "Notifications waiting: written but not yet fanned "
+                                "out to channels (stage=outbox), or a channel delivery not yet made "
+                                "(stage=delivery, retried with backoff while a channel is down).", labels=["stage"])
+    backlog.add_metric(["outbox"], await Notification.filter(status=NotificationStatus.PENDING).count())
+    pending = NotificationDelivery.filter(status=DeliveryStatus.PENDING)
+    backlog.add_metric(["delivery"], await pending.count())
+    oldest = await pending.order_by("created_at").first().values_list("created_at", flat=True)
+    age = GaugeMetricFamily("jit_notification_oldest_pending_age_seconds",
+                            "How long the oldest undelivered channel delivery has waited (0 when none).",
+                            value=max((rt.clock.now() - oldest).total_seconds(), 0.0) if oldest else 0.0)
+    dead = GaugeMetricFamily("jit_notification_deliveries_dead", "Deliveries a channel refused for good "
+                             "(no address, a 4xx): someone must look.",
+                             value=await NotificationDelivery.filter(status=DeliveryStatus.DEAD).count())
+    return [backlog, age, dead]
+
+
+COLLECTORS: list[ScrapeCollector] = [tickets_by_status, drift, failing_revokes, job_queue, notification_backlog]
 
 
 async def collect(rt: Runtime, collectors: Iterable[ScrapeCollector] = COLLECTORS) -> list[Metric]:

@@ -102,6 +102,10 @@ async def test_metrics_report_tickets_queue_latency_and_aws_errors(demo):
     assert _sample(after, "jit_job_queue_depth", state="due") >= 1
     assert _sample(after, "jit_job_queue_oldest_due_age_seconds") >= 0
     assert _sample(after, "jit_reconciler_drift") == 0
+    # The grant wrote a "granted" notification in its transaction; no worker delivered it.
+    assert _sample(after, "jit_notification_backlog", stage="outbox") >= 1
+    assert _sample(after, "jit_notification_backlog", stage="delivery") == 0
+    assert _sample(after, "jit_notification_oldest_pending_age_seconds") == 0
     assert _sample(after, "jit_jobs_total", job="tickets.grant", outcome="complete") >= 1
     errors = [line for line in after.splitlines() if line.startswith("jit_aws_api_errors_total{")
               and 'operation="DescribePermissionSet"' in line]
