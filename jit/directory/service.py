@@ -30,7 +30,7 @@ from jit.directory.models import Account, Group, GroupMembership, Organizational
 log = logging.getLogger(__name__)
 
 # Enough parallel AWS calls to hide latency, few enough to stay under the API rate limits
-# that the client's adaptive retry would otherwise have to back off from.
+# that the client's retries would otherwise have to back off from.
 _AWS_CONCURRENCY = 16
 # Rows per INSERT, and per UPDATE ... CASE. An UPDATE binds about three parameters per row
 # and field, so 500 rows of the widest table stay well under PostgreSQL's and SQLite's
