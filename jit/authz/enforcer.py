@@ -36,14 +36,9 @@ def _model_text() -> str:
 
 def casbin_enforcer(compiled: CompiledPolicy, indexed: bool = True) -> casbin.Enforcer:
     """A Casbin enforcer holding the compiled lines; `indexed` keys them by (act, rule)."""
-    if indexed:
-        model = FastModel([_ACT, _RULE])
-        model.load_model_from_text(_model_text())
-        enforcer = casbin.Enforcer(model)
-    else:
-        model = casbin.Model()
-        model.load_model_from_text(_model_text())
-        enforcer = casbin.Enforcer(model)
+    model = FastModel([_ACT, _RULE]) if indexed else casbin.Model()
+    model.load_model_from_text(_model_text())
+    enforcer = casbin.Enforcer(model)
     enforcer.add_function("objectMatch", object_match)
     if compiled.policies:
         enforcer.add_policies(compiled.policies)

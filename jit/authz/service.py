@@ -257,6 +257,9 @@ class Authorizer:
         enforcer = await self._fresh()
         return enforcer.enforce(user_subject(actor_id), "*", "ticket", "read")
 
+    async def is_admin_or_auditor(self, actor_id: str) -> bool:
+        return bool(await self.roles(actor_id))
+
     async def roles(self, actor_id: str) -> list[str]:
         enforcer = await self._fresh()
         implicit = set(enforcer.get_implicit_roles_for_user(user_subject(actor_id)))

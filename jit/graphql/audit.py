@@ -83,8 +83,7 @@ AuditEventsResult = Annotated[
 
 
 async def require_audit_reader(info: Info[Context, None]) -> None:
-    roles = await info.context.runtime.authz.roles(info.context.actor.id)
-    if not {"ADMIN", "AUDITOR"} & set(roles):
+    if not await info.context.runtime.authz.is_admin_or_auditor(info.context.actor.id):
         raise errors.NotAllowed("only admins and auditors may read the audit log")
 
 

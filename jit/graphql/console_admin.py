@@ -13,7 +13,6 @@ from jit import errors
 from jit.directory import sync_requests
 from jit.directory.models import Account as AccountRow
 from jit.directory.models import PermissionSet as PsRow
-from jit.directory.models import User as UserRow
 from jit.graphql.context import Context
 from jit.graphql.directory import User
 from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, WrongStateError, to_error
@@ -65,9 +64,9 @@ ApprovalPreviewResult = Annotated[
 ]
 
 
-async def _users(ids: list[str]) -> list[User]:
-    rows = {u.id: u for u in await UserRow.filter(id__in=ids)}
-    return [User.of(rows[i]) for i in ids if i in rows]
+async def _users(info: Info[Context, None], ids: list[str]) -> list[User]:
+    # The request's user loader reads each person once, however many rules and steps name them.
+    return [User.of(row) for row in await info.context.users.load_many(ids) if row is not None]
 
 
 async def _preview(info: Info[Context, None], account_id: str, permission_set: str) -> ApprovalPreview:
@@ -87,9 +86,9 @@ async def _preview(info: Info[Context, None], account_id: str, permission_set: s
     for rule, requesters, steps in await rt.authz.preview(account, ps.arn):
         rules.append(PreviewRule(
             name=rule.name, auto_approved=not rule.steps, max_duration_seconds=rule.max_duration_seconds,
-            requesters=await _users(requesters),
+            requesters=await _users(info, requesters),
             steps=[PreviewStep(name=spec.get("name", f"Step {i + 1}"), required=int(spec.get("required", 1)),
-                               approvers=await _users(ids))
+                               approvers=await _users(info, ids))
                    for i, (spec, ids) in enumerate(zip(rule.steps, steps))],
         ))
     return ApprovalPreview(account_id=account.id, permission_set_arn=ps.arn, rules=rules)

@@ -94,8 +94,7 @@ RemoveDriftResult = Annotated[
 
 
 async def _require_reader(info: Info[Context, None]) -> None:
-    roles = await info.context.runtime.authz.roles(info.context.actor.id)
-    if not {"ADMIN", "AUDITOR"} & set(roles):
+    if not await info.context.runtime.authz.is_admin_or_auditor(info.context.actor.id):
         raise ValueError("only admins and auditors may see drift and revoke alerts")
 
 

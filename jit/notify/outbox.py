@@ -37,9 +37,11 @@ async def write(
     unique = sorted(set(recipients))
     if not unique:
         return
-    payload = {"detail": detail or {}, "actor": await _name(actor_id)}
+    # One query for every person the payload names, inside the audited transaction.
+    names = await _names(actor_id, *((ticket.requester_id, ticket.principal_id) if ticket else ()))
+    payload = {"detail": detail or {}, "actor": names.get(actor_id)}
     if ticket is not None:
-        payload["ticket"] = await ticket_facts(ticket)
+        payload["ticket"] = await ticket_facts(ticket, names)
     await Notification.bulk_create(
         [Notification(kind=kind, dedupe_key=dedupe_key, ticket_id=ticket.id if ticket else None,
                       actor_id=actor_id, recipients=unique, payload=payload, created_at=at)],
@@ -184,14 +186,22 @@ async def step_deciders(step: TicketStep, at: datetime, *, delegates: bool = Tru
     return approvers | {d.delegate_id for d in rows if not d.rule_ids or rule in [str(r) for r in d.rule_ids]}
 
 
+async def _names(*user_ids: str | None) -> dict[str | None, str | None]:
+    """How templates name people: display name, else user name, else the id as given."""
+    wanted = {u for u in user_ids if u is not None}
+    rows = {r.id: r for r in await User.filter(id__in=wanted)} if wanted else {}
+    names: dict[str | None, str | None] = {None: None}
+    for user_id in wanted:
+        row = rows.get(user_id)
+        names[user_id] = (row.display_name or row.user_name) if row else user_id
+    return names
+
+
 async def _name(user_id: str | None) -> str | None:
-    if user_id is None:
-        return None
-    row = await User.get_or_none(id=user_id)
-    return (row.display_name or row.user_name) if row else user_id
+    return (await _names(user_id))[user_id]
 
 
-async def ticket_facts(ticket: Ticket) -> dict:
+async def ticket_facts(ticket: Ticket, names: dict[str | None, str | None]) -> dict:
     """What the templates say about a ticket, copied now so delivery needs no other table."""
     targets = await Target.filter(ticket_id=ticket.id).order_by("id")
     accounts = {a.id: a.name for a in await Account.filter(id__in=[t.account_id for t in targets])}
@@ -199,8 +209,8 @@ async def ticket_facts(ticket: Ticket) -> dict:
     return {
         "id": str(ticket.id),
         "status": ticket.status.value if hasattr(ticket.status, "value") else str(ticket.status),
-        "requester": await _name(ticket.requester_id),
-        "principal": await _name(ticket.principal_id),
+        "requester": names[ticket.requester_id],
+        "principal": names[ticket.principal_id],
         "justification": ticket.justification,
         "start_at": ticket.start_at.isoformat(),
         "end_at": ticket.end_at.isoformat(),

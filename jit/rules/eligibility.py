@@ -60,6 +60,11 @@ class Eligibility:
         sets = {p.arn: p for p in await PermissionSet.filter(removed_at=None)} if grants else {}
         return cls(grants, sets)
 
+    def accounts(self):
+        """Live accounts at least one grant reaches, as a query; None when there are none."""
+        covered = self.covered()
+        return None if covered is None else Account.filter(covered, removed_at=None)
+
     def covered(self) -> Q | None:
         """The accounts at least one grant reaches, as a filter; None when there are none."""
         if not self.by_scope:
@@ -107,7 +112,7 @@ class Eligibility:
         return singles + grouped
 
 
-def _encode(account: Account) -> str:
+def cursor_of(account: Account) -> str:
     return base64.urlsafe_b64encode(json.dumps([account.name, account.id]).encode()).decode()
 
 
@@ -121,10 +126,6 @@ def _decode(cursor: str) -> tuple[str, str]:
     raise ValidationFailed("malformed cursor", field="after")
 
 
-def cursor_of(account: Account) -> str:
-    return _encode(account)
-
-
 async def requestable_accounts(
     authz: Authorizer, user_id: str, *, search: str | None = None, ou_id: str | None = None,
     first: int = 50, after: str | None = None,
@@ -133,11 +134,9 @@ async def requestable_accounts(
     if not 1 <= first <= MAX_PAGE:
         raise ValidationFailed(f"first must be between 1 and {MAX_PAGE}", field="first")
     position = _decode(after) if after else None
-    eligibility = await Eligibility.of(authz, user_id)
-    covered = eligibility.covered()
-    if covered is None:
+    query = (await Eligibility.of(authz, user_id)).accounts()
+    if query is None:
         return AccountPage([], False, 0)
-    query = Account.filter(covered, removed_at=None)
     if search and search.strip():
         text = search.strip()
         query = query.filter(Q(name__icontains=text) | Q(id__startswith=text))
@@ -159,10 +158,9 @@ async def requestable_targets(authz: Authorizer, user_id: str, account_ids: list
     if account_ids is not None and len(account_ids) > MAX_ACCOUNTS:
         raise ValidationFailed(f"at most {MAX_ACCOUNTS} accounts at a time", field="accountIds")
     eligibility = await Eligibility.of(authz, user_id)
-    covered = eligibility.covered()
-    if covered is None or account_ids == []:
+    query = eligibility.accounts()
+    if query is None or account_ids == []:
         return []
-    query = Account.filter(covered, removed_at=None)
     if account_ids is not None:
         query = query.filter(id__in=account_ids)
     accounts = await query.order_by("name", "id")
