@@ -109,12 +109,40 @@ class Stopwatch:
         return time.perf_counter() - self.started
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its children so far."""
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        times = proc.cpu_times()
+        return times.user + times.system + times.children_user + times.children_system
+    except psutil.Error:
+        return 0.0
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time of every PostgreSQL server process on this machine (readable as root)."""
+    import psutil
+
+    total = 0.0
+    for proc in psutil.process_iter(["name"]):
+        if (proc.info.get("name") or "").startswith("postgres"):
+            try:
+                t = proc.cpu_times()
+                total += t.user + t.system
+            except psutil.Error:
+                pass
+    return total
+
+
 @dataclass
 class LiveBench:
     """moto + a live JIT on a PostgreSQL database of its own (jit_bench_run_<suffix>)."""
 
     suffix: str
     extra_env: dict[str, str] = field(default_factory=dict)
+    workers: int = 1
     moto: Any = None
     live: Any = None
 
@@ -134,7 +162,7 @@ class LiveBench:
                 # The product's defaults, not the test suite's fast polling.
                 return {**super().env, "JIT_ASSIGNMENT_POLL_INTERVAL": "1.0", **extra}
 
-        self.live = _Live(database_url, os.environ["JIT_TEST_REDIS_URL"], self.moto.url).start()
+        self.live = _Live(database_url, os.environ["JIT_TEST_REDIS_URL"], self.moto.url, workers=self.workers).start()
         return self
 
     def stop(self) -> None:
@@ -144,10 +172,19 @@ class LiveBench:
             self.moto.stop()
 
     def rss(self) -> dict[str, float]:
-        serve, worker = self.live.processes
-        return {"jit serve": rss_mb(serve.pid),
-                "jit worker": rss_mb(worker.pid) if worker.poll() is None else "stopped", "moto": rss_mb(self.moto.pid),
-                "bench client": rss_mb(os.getpid(), children=False)}
+        serve, *workers = self.live.processes
+        rss = {"jit serve": rss_mb(serve.pid)}
+        for n, worker in enumerate(workers):
+            rss["jit worker" + (f" {n + 1}" if len(workers) > 1 else "")] = (
+                rss_mb(worker.pid) if worker.poll() is None else "stopped")
+        return {**rss, "moto": rss_mb(self.moto.pid), "bench client": rss_mb(os.getpid(), children=False)}
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds so far of each process in the run; subtract two readings for a phase."""
+        serve, *workers = self.live.processes
+        return {"jit serve": cpu_seconds(serve.pid), "jit workers": sum(cpu_seconds(w.pid) for w in workers),
+                "moto": cpu_seconds(self.moto.pid), "postgres (all)": postgres_cpu_seconds(),
+                "bench client": cpu_seconds(os.getpid())}
 
     def __enter__(self) -> LiveBench:
         return self.start()

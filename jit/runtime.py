@@ -80,9 +80,12 @@ class Runtime:
     async def flush(self, effects: Effects) -> None:
         for job in effects.jobs:
             try:
-                await self.redis.enqueue_job(
+                queued = await self.redis.enqueue_job(
                     job.function, *job.args, _job_id=job.job_id, _defer_until=job.defer_until
                 )
+                if queued is None:
+                    # arq refuses an id that is queued, running, or kept as a result.
+                    log.info("job %s is already queued or done", job.job_id)
             except Exception:  # noqa: BLE001 - the reconciler re-creates due jobs
                 log.exception("could not enqueue %s; the reconciler will", job.job_id)
         for event in effects.events:

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from botocore.exceptions import ClientError
 
 from jit.aws.clients import AwsClients
 from jit.aws.errors import RETRYABLE
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,30 @@ class AssignmentTimeout(Exception):
     """The request is still IN_PROGRESS after the poll timeout."""
 
 
+_ATTEMPTS = 8
+_CEILING_CAP = 4.0
+
+
+async def _retrying(call: Callable[[], Awaitable[T]]) -> T:
+    """Runs an sso-admin call, retrying conflicts and transient faults (throttling above
+    all) with full-jitter backoff on top of botocore's two quick retries, the ceiling capped
+    at 4 s so a throttled revoke stays within seconds of its due time. A create or delete
+    that timed out on the wire may have reached AWS; callers look at AWS (`exists`) before
+    repeating one."""
+    ceiling = 0.5
+    for attempt in range(_ATTEMPTS):
+        try:
+            return await call()
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code not in RETRYABLE or attempt == _ATTEMPTS - 1:
+                raise
+        # Full jitter: many workers retrying one throttled API spread out.
+        await asyncio.sleep(random.uniform(ceiling / 4, ceiling))
+        ceiling = min(ceiling * 2, _CEILING_CAP)
+    raise AssertionError("unreachable")
+
+
 class Assignments:
     def __init__(self, aws: AwsClients, poll_interval: float, poll_timeout: float, first_poll: float = 0.05) -> None:
         self._aws = aws
@@ -54,33 +82,25 @@ class Assignments:
         self._first_poll = min(first_poll, poll_interval)
 
     async def _call(self, operation: str, **params) -> dict:
-        """Calls sso-admin, retrying conflicts and transient faults with jittered backoff on
-        top of botocore's own retries. A create or delete that timed out on the wire may
-        have reached AWS; callers look at AWS (`exists`) before repeating one."""
-        ceiling = 0.5
-        for attempt in range(8):
-            try:
-                async with self._aws.client("sso-admin") as sso:
-                    return await getattr(sso, operation)(**params)
-            except ClientError as exc:
-                code = exc.response.get("Error", {}).get("Code", "")
-                if code not in RETRYABLE or attempt == 7:
-                    raise
-            # Full jitter: many workers retrying one throttled API spread out.
-            await asyncio.sleep(random.uniform(ceiling / 4, ceiling))
-            ceiling = min(ceiling * 2, 10)
-        raise AssertionError("unreachable")
+        async def call() -> dict:
+            async with self._aws.client("sso-admin", caller_retries=True) as sso:
+                return await getattr(sso, operation)(**params)
+
+        return await _retrying(call)
 
     async def exists(self, key: AssignmentKey) -> bool:
-        async with self._aws.client("sso-admin") as sso:
-            paginator = sso.get_paginator("list_account_assignments")
-            async for page in paginator.paginate(
-                InstanceArn=key.instance_arn, AccountId=key.account_id, PermissionSetArn=key.permission_set_arn
-            ):
-                for item in page.get("AccountAssignments", []):
-                    if item["PrincipalId"] == key.principal_id and item["PrincipalType"] == key.principal_type:
-                        return True
-        return False
+        async def look() -> bool:
+            async with self._aws.client("sso-admin", caller_retries=True) as sso:
+                paginator = sso.get_paginator("list_account_assignments")
+                async for page in paginator.paginate(
+                    InstanceArn=key.instance_arn, AccountId=key.account_id, PermissionSetArn=key.permission_set_arn
+                ):
+                    for item in page.get("AccountAssignments", []):
+                        if item["PrincipalId"] == key.principal_id and item["PrincipalType"] == key.principal_type:
+                            return True
+            return False
+
+        return await _retrying(look)
 
     async def create(self, key: AssignmentKey) -> RequestStatus:
         response = await self._call("create_account_assignment", **key.params())

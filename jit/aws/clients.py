@@ -25,6 +25,12 @@ from jit.ops.metrics import count_aws_error
 # The pool is sized for a worker's concurrent jobs sharing one client.
 _RETRIES = Config(retries={"mode": "standard", "max_attempts": 10}, connect_timeout=10, read_timeout=30,
                   max_pool_connections=50)
+# sso-admin calls on the grant and revoke paths go through jit.aws.assignments, which retries
+# throttling itself with a capped, jittered backoff. Ten botocore attempts under it waited up
+# to 20 s each, so one unlucky delete outlived the revoke bound (throttling-30: 22.8 s); two
+# quick botocore retries (at most 1 s and 2 s) and the outer loop's cap keep the tail short.
+# Other callers (directory sync, drift scans) keep botocore's ten attempts.
+_QUICK_RETRIES = _RETRIES.merge(Config(retries={"mode": "standard", "max_attempts": 3}))
 
 
 class AwsClients:
@@ -35,24 +41,27 @@ class AwsClients:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._session = aioboto3.Session()
-        self._open: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[AsyncExitStack, dict[str, Any]]] = (
+        self._open: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[AsyncExitStack, dict[tuple[str, bool], Any]]] = (
             weakref.WeakKeyDictionary()
         )
 
     @asynccontextmanager
-    async def client(self, service: str) -> AsyncIterator[Any]:
+    async def client(self, service: str, *, caller_retries: bool = False) -> AsyncIterator[Any]:
+        """This loop's client for `service`. `caller_retries`: the caller retries throttling
+        itself, so botocore makes two quick retries only."""
         loop = asyncio.get_running_loop()
         stack, clients = self._open.setdefault(loop, (AsyncExitStack(), {}))
-        client = clients.get(service)
+        name = (service, caller_retries)
+        client = clients.get(name)
         if client is None:
-            kwargs: dict[str, Any] = {"region_name": self._settings.aws_region, "config": _RETRIES}
-            if self._settings.aws_endpoint_url:
-                kwargs["endpoint_url"] = self._settings.aws_endpoint_url
+            kwargs = self._kwargs()
+            if caller_retries:
+                kwargs["config"] = _QUICK_RETRIES
             client = await stack.enter_async_context(self._session.client(service, **kwargs))
             # First in line, so every attempt is seen before botocore decides to retry it.
             client.meta.events.register_first("needs-retry", _count_errors)
             # Two first callers may both open one; the spare is closed with the rest.
-            clients.setdefault(service, client)
+            clients.setdefault(name, client)
         yield client
 
     @asynccontextmanager
@@ -62,10 +71,7 @@ class AwsClients:
     ) -> AsyncIterator[Any]:
         """A client with other credentials (a role assumed in a member account), region or
         endpoint (a CloudTrail- or Logs-compatible service); unset parts are as `client`."""
-        kwargs: dict[str, Any] = {"region_name": region or self._settings.aws_region, "config": _RETRIES}
-        endpoint = endpoint_url or self._settings.aws_endpoint_url
-        if endpoint:
-            kwargs["endpoint_url"] = endpoint
+        kwargs = self._kwargs(region, endpoint_url)
         if credentials:
             kwargs.update(
                 aws_access_key_id=credentials["AccessKeyId"], aws_secret_access_key=credentials["SecretAccessKey"],
@@ -74,6 +80,13 @@ class AwsClients:
         async with self._session.client(service, **kwargs) as client:
             client.meta.events.register_first("needs-retry", _count_errors)
             yield client
+
+    def _kwargs(self, region: str | None = None, endpoint_url: str | None = None) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"region_name": region or self._settings.aws_region, "config": _RETRIES}
+        endpoint = endpoint_url or self._settings.aws_endpoint_url
+        if endpoint:
+            kwargs["endpoint_url"] = endpoint
+        return kwargs
 
     async def close(self) -> None:
         """Closes this loop's clients (a process exiting may skip it)."""

@@ -226,6 +226,12 @@ def _observed(name: str, fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awa
         if name.startswith("tickets.") and args:
             logs.set_ticket(args[0])
         started = time.monotonic()
+        # How long after its due time the job started: the queue's own delay (poll delay,
+        # busy slots, a starved process), apart from the job's work.
+        score = ctx.get("score")
+        late = round(max(time.time() - score / 1000, 0.0), 3) if score else None
+        if late is not None:
+            metrics.JOB_START_DELAY.labels(job=name).observe(late)
         outcome, result = "error", None
         try:
             result = await fn(ctx, *args)
@@ -240,7 +246,8 @@ def _observed(name: str, fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awa
         finally:
             metrics.JOBS.labels(job=name, outcome=outcome).inc()
             log.info("job %s %s", name, outcome, extra={"job": name, "outcome": outcome, "result": result,
-                                                       "seconds": round(time.monotonic() - started, 3)})
+                                                       "seconds": round(time.monotonic() - started, 3),
+                                                       "late_seconds": late, "try": ctx.get("job_try")})
 
     return job
 

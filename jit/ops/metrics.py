@@ -45,8 +45,14 @@ COLLECTOR_ERRORS = Counter(
 )
 JOBS = Counter(
     "jit_jobs",
-    "Jobs this worker finished, by job name and outcome (complete, retry, error).",
+    "Jobs this worker finished, by job name and outcome (complete, retry, error, cancelled).",
     ["job", "outcome"], registry=REGISTRY,
+)
+
+JOB_START_DELAY = Histogram(
+    "jit_job_start_delay_seconds",
+    "From a job's due time to when this worker started it: the queue's own delay.",
+    ["job"], buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300), registry=REGISTRY,
 )
 
 

@@ -75,6 +75,7 @@ class LiveJit:
     users: dict[str, str] = field(default_factory=dict)
     permission_sets: dict[str, str] = field(default_factory=dict)
     processes: list[subprocess.Popen] = field(default_factory=list)
+    workers: int = 1
 
     @property
     def url(self) -> str:
@@ -97,9 +98,7 @@ class LiveJit:
         self.tokens, self.accounts, self.twins = seeded["tokens"], seeded["accounts"], seeded["twins"]
         self.instance_arn, self.users = seeded["instance_arn"], seeded["users"]
         self.permission_sets = seeded["permission_sets"]
-        self.processes = [subprocess.Popen([sys.executable, "-m", "jit.cli", command], env=self.env,
-                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                          for command in ("serve", "worker")]
+        self.processes = [self._spawn("serve")] + [self._spawn("worker", n) for n in range(self.workers)]
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -110,6 +109,18 @@ class LiveJit:
                     self.stop()
                     raise RuntimeError("the live JIT did not start")
                 time.sleep(0.2)
+
+    def _spawn(self, command: str, n: int = 0) -> subprocess.Popen:
+        """`jit <command>`; its log goes to $JIT_LIVE_LOG_DIR/<command>[-n].log when that is set
+        (the benchmarks read job timings from it), else nowhere."""
+        log_dir = os.environ.get("JIT_LIVE_LOG_DIR")
+        if not log_dir:
+            return subprocess.Popen([sys.executable, "-m", "jit.cli", command], env=self.env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        Path(log_dir).mkdir(parents=True, exist_ok=True)
+        with open(Path(log_dir) / (f"{command}-{n}.log" if n else f"{command}.log"), "ab") as out:
+            return subprocess.Popen([sys.executable, "-m", "jit.cli", command], env=self.env,
+                                    stdout=out, stderr=subprocess.STDOUT)
 
     def stop(self) -> None:
         for p in self.processes:

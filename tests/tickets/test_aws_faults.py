@@ -62,3 +62,14 @@ async def test_throttling_is_retried(faulty, proxy):
     faulty.rt.clock.advance(seconds=61)
     assert (await stack.revoke(faulty.rt, str(ticket.id))).result == "revoked"
     assert faulty.assignments("sandbox-alice", "ReadOnlyAccess", "alice") == []
+
+
+async def test_throttling_beyond_botocores_quick_retries_is_retried_by_jit(faulty, proxy):
+    """botocore makes three attempts on the grant and revoke paths; the capped outer loop
+    owns the rest, the look-up before a create included."""
+    ticket = await faulty.request("alice", [("sandbox-alice", "ReadOnlyAccess")], duration=60, justification="")
+    proxy.faults.throttle = {"ListAccountAssignments": 4, "CreateAccountAssignment": 5}
+    assert (await stack.grant(faulty.rt, str(ticket.id))).result == "granted"
+    assert proxy.faults.seen.count("ListAccountAssignments") >= 5
+    assert proxy.faults.seen.count("CreateAccountAssignment") == 6
+    assert len(faulty.assignments("sandbox-alice", "ReadOnlyAccess", "alice")) == 1
