@@ -138,7 +138,7 @@ async def main():
     url = os.environ["JIT_DATABASE_URL"]
     await migrate(url)
     async with database(url):
-        users = {u.user_name: u.id for u in await User.filter(user_name__in=["alice", "bob", "admin"])}
+        users = {u.user_name: u.id for u in await User.filter(user_name__in=["alice", "bob", "dave", "admin"])}
         tokens = {name: (await create_token(SystemClock(), name, "bench"))[0] for name in users}
         dev = await Account.get(name="payments-dev")
     print(json.dumps({"tokens": tokens, "users": users, "accounts": {"payments-dev": dev.id}}))
@@ -246,6 +246,10 @@ async def measure(live) -> dict:
                 {"p": live.users["alice"]}),
             "approvals inbox: awaitingMyDecision (bob)": (
                 "bob", f"{{ tickets(first: 20, filter: {{awaitingMyDecision: true}}) {{ {page} }} }}", None),
+            # dave decides only the security step of prod-change, never the current one here:
+            # the inbox's worst case, every pending ticket looked at and none returned.
+            "approvals inbox, nothing to decide (dave)": (
+                "dave", f"{{ tickets(first: 20, filter: {{awaitingMyDecision: true}}) {{ {page} }} }}", None),
         }
         results = {}
         for name, (user, query, variables) in queries.items():
