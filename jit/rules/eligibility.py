@@ -57,7 +57,10 @@ class Eligibility:
     @classmethod
     async def of(cls, authz: Authorizer, user_id: str) -> Eligibility:
         grants = await authz.requestable(user_id)
-        sets = {p.arn: p for p in await PermissionSet.filter(removed_at=None)} if grants else {}
+        # Only the permission sets the grants name: reading all of them (500 in the
+        # directory-scale benchmark) cost more than the rest of a page (docs/performance.md).
+        arns = sorted({arn for _, _, arn in grants})
+        sets = {p.arn: p for p in await PermissionSet.filter(arn__in=arns, removed_at=None)} if arns else {}
         return cls(grants, sets)
 
     def accounts(self):

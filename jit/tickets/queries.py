@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tortoise.expressions import Q, RawSQL, Subquery
+from tortoise.queryset import QuerySet
 
-from jit.approvals.models import Decision, StepStatus, TicketStep
+from jit.approvals.models import Decision
 from jit.errors import ValidationFailed
 from jit.runtime import Runtime
 from jit.tickets.models import Extension, ExtensionStatus, Target, Ticket, TicketStatus
@@ -45,43 +46,57 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         raise ValidationFailed("malformed cursor", field="after") from None
 
 
-async def awaiting_decision_ids(rt: Runtime, actor_id: str) -> list[uuid.UUID]:
-    """Pending tickets whose current step the actor may decide, themself or for someone
-    who delegated to them, and for which no decision counts yet for that person."""
+def _text(value: str) -> str:
+    """A user id as an SQL string literal: RawSQL takes no parameters."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _steps(pairs: set[tuple[str, int]], step: str) -> str:
+    """True for a step row `step` that is one of these (rule id, step index) pairs."""
+    by_rule: dict[str, set[int]] = {}
+    for rule_id, index in pairs:
+        by_rule.setdefault(str(uuid.UUID(str(rule_id))), set()).add(int(index))
+    return "(" + " OR ".join(
+        f'({step}."rule_id" = \'{rid}\' AND {step}."step_index" IN ({", ".join(map(str, sorted(idx)))}))'
+        for rid, idx in sorted(by_rule.items())
+    ) + ")"
+
+
+def _counts_for(person: str) -> str:
+    """True for a ticket where a decision already counts for `person`, as decider or on behalf."""
+    who = _text(person)
+    return (f'EXISTS (SELECT 1 FROM "decision" dc WHERE dc."ticket_id" = "ticket"."id"'
+            f' AND (dc."decider_id" = {who} OR dc."on_behalf_of_id" = {who}))')
+
+
+async def awaiting_decision(qs: QuerySet[Ticket], rt: Runtime, actor_id: str) -> QuerySet[Ticket]:
+    """The approvals inbox, as a filter paged in the database: pending tickets whose CURRENT
+    step (the lowest-position pending one) the actor may decide, themself or for someone who
+    delegated to them (that person neither requester nor principal, and not yet counted), that
+    the actor did not request, does not receive and has not yet been counted on, inside their
+    approval window. Correlated EXISTS per ticket: the newest-first scan stops after a page of
+    matches, however many tickets are pending (docs/performance.md, section 3)."""
     now = rt.clock.now()
     decidable = await rt.authz.decidable_steps(actor_id)
     delegated = await rt.authz.delegated_steps(actor_id, now)
     if not decidable and not delegated:
-        return []
-    pending = await TicketStep.filter(
-        status=StepStatus.PENDING, ticket__status=TicketStatus.PENDING_APPROVAL
-    ).filter(
-        Q(ticket__approval_expires_at__isnull=True) | Q(ticket__approval_expires_at__gt=now)
-    ).exclude(ticket__requester_id=actor_id).exclude(ticket__principal_id=actor_id).order_by("ticket_id", "position").values(
-        "ticket_id", "rule_id", "step_index", "ticket__requester_id", "ticket__principal_id"
+        return qs.filter(id__in=[])
+    ways = [_steps(decidable, "cs")] if decidable else []
+    for delegator, steps in sorted(delegated.items()):
+        d = _text(delegator)
+        ways.append(f'({_steps(steps, "cs")} AND "ticket"."requester_id" <> {d}'
+                    f' AND "ticket"."principal_id" <> {d} AND NOT {_counts_for(delegator)})')
+    current_step_decidable = RawSQL(
+        'EXISTS (SELECT 1 FROM "ticket_step" cs WHERE cs."ticket_id" = "ticket"."id" AND cs."status" = \'PENDING\''
+        ' AND NOT EXISTS (SELECT 1 FROM "ticket_step" es WHERE es."ticket_id" = cs."ticket_id"'
+        ' AND es."status" = \'PENDING\' AND es."position" < cs."position")'
+        f' AND ({" OR ".join(ways)}))'
     )
-    current: dict[uuid.UUID, tuple[tuple[str, int], tuple[str, str]]] = {}
-    for row in pending:
-        current.setdefault(
-            row["ticket_id"],
-            ((str(row["rule_id"]), row["step_index"]), (row["ticket__requester_id"], row["ticket__principal_id"])),
-        )
-    counted: dict[uuid.UUID, set[str]] = {}
-    for ticket_id, decider, on_behalf in await Decision.filter(ticket_id__in=list(current)).values_list(
-        "ticket_id", "decider_id", "on_behalf_of_id"
-    ):
-        counted.setdefault(ticket_id, set()).update({decider, on_behalf or decider})
-    result = []
-    for tid, (step, selves) in current.items():
-        done = counted.get(tid, set())
-        if actor_id in done:
-            continue
-        if step in decidable or any(
-            step in steps and delegator not in selves and delegator not in done
-            for delegator, steps in delegated.items()
-        ):
-            result.append(tid)
-    return result
+    return qs.filter(
+        Q(approval_expires_at__isnull=True) | Q(approval_expires_at__gt=now), status=TicketStatus.PENDING_APPROVAL,
+    ).exclude(requester_id=actor_id).exclude(principal_id=actor_id).exclude(
+        id__in=Subquery(Decision.filter(Q(decider_id=actor_id) | Q(on_behalf_of_id=actor_id)).values("ticket_id"))
+    ).annotate(current_step_decidable=current_step_decidable).filter(current_step_decidable=True)
 
 
 def _governed_by(rule_ids: list[str]) -> RawSQL:
@@ -121,7 +136,7 @@ async def list_tickets(
     if flt.account_id:
         qs = qs.filter(id__in=Subquery(Target.filter(account_id=flt.account_id).values("ticket_id")))
     if flt.awaiting_my_decision:
-        qs = qs.filter(id__in=await awaiting_decision_ids(rt, actor_id))
+        qs = await awaiting_decision(qs, rt, actor_id)
     if flt.extension_pending:
         qs = qs.filter(id__in=Subquery(
             Extension.filter(status=ExtensionStatus.PENDING).exclude(requester_id=actor_id).values("ticket_id")
