@@ -11,7 +11,8 @@ and its own authorization check per event. Then bob approves and alice revokes: 
 changes (SCHEDULED, GRANTING, ACTIVE, REVOKING, ENDED) reach every socket. Latency is the
 arrival time at the socket minus the event's own `at` (when the change committed; one
 machine, one clock). The client runs in this process, so its own scheduling delay is in
-the figure too.
+the figure too; the API's own histogram (jit_live_event_delivery_seconds: commit -> the event
+handed to each socket) is reported beside it, to the precision of its buckets.
 """
 
 from __future__ import annotations
@@ -29,6 +30,32 @@ import websockets
 from common import LiveBench, percentiles, print_table, rss_mb, write_result
 
 TARGET_P99_MS = 200
+LAG_METRIC = "jit_live_event_delivery_seconds_bucket"
+
+
+async def server_lag_buckets(client: httpx.AsyncClient) -> dict[float, float]:
+    """The API's own histogram: commit -> event handed to each socket (cumulative counts)."""
+    text = (await client.get("/metrics")).text
+    buckets = {}
+    for line in text.splitlines():
+        if line.startswith(LAG_METRIC + "{"):
+            le = line.split('le="', 1)[1].split('"', 1)[0]
+            buckets[float(le)] = float(line.rsplit(" ", 1)[1])
+    return buckets
+
+
+def server_side(before: dict[float, float], after: dict[float, float]) -> dict:
+    """Deliveries of this run per bucket; p50/p99 as the upper bound of their bucket."""
+    counts = {le: after.get(le, 0) - before.get(le, 0) for le in sorted(after)}
+    total = counts.get(float("inf"), 0)
+    if not total:
+        return {"n": 0}
+
+    def upper(q: float) -> float:
+        return next(le for le, c in counts.items() if c >= q * total) * 1000
+
+    return {"n": int(total), "p50_at_most_ms": upper(0.5), "p99_at_most_ms": upper(0.99),
+            "within_200_ms": round(counts.get(0.2, 0) / total, 4)}
 SUBSCRIBE = """subscription($id: ID!) { ticketUpdated(id: $id) { status at } }"""
 CHANGES = ["SCHEDULED", "GRANTING", "ACTIVE", "REVOKING", "ENDED"]
 
@@ -91,6 +118,7 @@ async def run(bench: LiveBench, n: int) -> dict:
         serve_rss_subscribed = rss_mb(live.processes[0].pid)
         serve = psutil.Process(live.processes[0].pid)
         cpu_before = sum(serve.cpu_times()[:2])
+        lag_before = await server_lag_buckets(client)
         await gql("bob", """mutation($id: ID!) { approveTicket(ticketId: $id) { __typename } }""", {"id": ticket})
         deadline = time.monotonic() + 120
         while not any(s == "ACTIVE" for s, _ in arrivals) and time.monotonic() < deadline:
@@ -102,12 +130,14 @@ async def run(bench: LiveBench, n: int) -> dict:
         for task in pending:
             task.cancel()
         serve_cpu = sum(serve.cpu_times()[:2]) - cpu_before
+        server_lag = server_side(lag_before, await server_lag_buckets(client))
     by_status = {s: percentiles([lag for status, lag in arrivals if status == s]) for s in CHANGES}
     return {"subscribers": n, "subscribe_seconds": round(subscribe_seconds, 2), "unfinished": len(pending),
             "delivered": len(arrivals), "expected": n * len(CHANGES), "errors": len(errors),
             "error_samples": errors[:3], "all_ms": percentiles([lag for _, lag in arrivals]),
             "by_status_ms": by_status, "serve_rss_mb_with_subscribers": serve_rss_subscribed,
-            "serve_cpu_ms_per_delivery": round(1000 * serve_cpu / max(len(arrivals), 1), 3)}
+            "serve_cpu_ms_per_delivery": round(1000 * serve_cpu / max(len(arrivals), 1), 3),
+            "server_side_send_ms": server_lag}
 
 
 def main(quick: bool, n: int | None) -> None:
@@ -121,7 +151,8 @@ def main(quick: bool, n: int | None) -> None:
                         ["state change", "deliveries", "p50 ms", "p95 ms", "p99 ms", "max ms"], rows)
     print(f"delivered {result['delivered']} of {result['expected']}, errors {result['errors']}, "
           f"subscribers without ENDED after 120 s {result['unfinished']}, "
-          f"jit serve CPU per delivery {result['serve_cpu_ms_per_delivery']} ms "
+          f"jit serve CPU per delivery {result['serve_cpu_ms_per_delivery']} ms; "
+          f"server side (commit -> handed to the socket) {result['server_side_send_ms']} "
           f"{result['error_samples']}; subscribing took {result['subscribe_seconds']} s; RSS MB {result['rss_mb']}")
     write_result("fanout-quick" if quick else "fanout", {"setup": {"subscribers": n}, "target": {"p99_ms": TARGET_P99_MS}, **result,
                             "table": table})

@@ -24,7 +24,7 @@ from jit.auth import sessions
 from jit.auth.middleware import BodyLimit, SecurityHeaders
 from jit.auth.redact import install_log_redaction
 from jit.auth.routes import CSRF_HEADER, auth_routes, csrf_ok, same_origin
-from jit.auth.service import Identity, bearer, identify_token, same_digest, still_valid
+from jit.auth.service import Identity, bearer, identify_token, same_digest
 from jit.authz.service import Authorizer
 from jit.aws.clients import AwsClients
 from jit.clock import Clock, SystemClock
@@ -61,7 +61,7 @@ class GuardedTransportWSHandler(BaseGraphQLTransportWSHandler):
         if identity is None:
             return True  # not yet initialised; the init timeout covers it
         rt = self.context.runtime
-        return await still_valid(rt.settings, rt.clock, identity)
+        return await rt.credential_checks().still_valid(identity)
 
     async def _close_revoked(self) -> None:
         with contextlib.suppress(Exception):

@@ -29,8 +29,11 @@ def cmd_serve(args: argparse.Namespace) -> None:
     # log_config=None: uvicorn's loggers go through ours (JSON or text, with request ids).
     # On SIGTERM uvicorn stops accepting, lets open requests finish for the grace period,
     # then closes; websockets are told to reconnect (to another replica).
+    # No permessage-deflate: live events are a few hundred bytes, and compressing each one
+    # for each socket cost more CPU than anything else in sending it, plus a zlib context
+    # per open socket (docs/performance.md, section 5).
     uvicorn.run(create_app(settings), host=args.host or settings.host, port=args.port or settings.port,
-                log_level="info", ws="websockets", log_config=None,
+                log_level="info", ws="websockets", ws_per_message_deflate=False, log_config=None,
                 timeout_graceful_shutdown=settings.shutdown_grace_seconds)
 
 

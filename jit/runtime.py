@@ -12,6 +12,7 @@ from typing import Any
 from arq.connections import ArqRedis
 from tortoise.transactions import in_transaction
 
+from jit.auth.service import CredentialChecks
 from jit.authz.service import Authorizer
 from jit.aws.clients import AwsClients
 from jit.aws.identity_center import IdentityCenter, discover
@@ -54,12 +55,19 @@ class Runtime:
     redis: ArqRedis
     _identity_center: IdentityCenter | None = None
     _event_hub: TicketEventHub | None = None
+    _credential_checks: CredentialChecks | None = None
 
     def event_hub(self) -> TicketEventHub:
         """This process's one Redis subscription for live ticket events (API only)."""
         if self._event_hub is None:
             self._event_hub = TicketEventHub(self.redis)
         return self._event_hub
+
+    def credential_checks(self) -> CredentialChecks:
+        """Open websockets' token and session checks, batched per turn of the loop (API only)."""
+        if self._credential_checks is None:
+            self._credential_checks = CredentialChecks(self.settings, self.clock)
+        return self._credential_checks
 
     async def identity_center(self) -> IdentityCenter:
         if self._identity_center is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
@@ -162,17 +163,73 @@ async def authenticate(clock: Clock, token: str | None) -> User:
 
 async def still_valid(settings: Settings, clock: Clock, identity: Identity) -> bool:
     """Whether an identity established earlier (an open websocket) may still act."""
+    tokens, sessions_ = await valid_credentials(settings, clock, [identity])
+    return _answer_for(identity, tokens, sessions_)
+
+
+def _answer_for(identity: Identity, tokens: set[int], sessions_: set[int]) -> bool:
+    if identity.token_id is not None:
+        return identity.token_id in tokens
+    return identity.session_id is not None and identity.session_id in sessions_
+
+
+async def valid_credentials(
+    settings: Settings, clock: Clock, identities: list[Identity]
+) -> tuple[set[int], set[int]]:
+    """The token ids and session ids among these identities that may still act: one query
+    per kind, however many identities are asked about."""
     from jit.auth import sessions
 
-    if identity.token_id is not None:
-        row = await ApiToken.get_or_none(id=identity.token_id).select_related("user")
-        if row is None:
-            return False
+    token_ids = sorted({i.token_id for i in identities if i.token_id is not None})
+    session_ids = sorted({i.session_id for i in identities if i.token_id is None and i.session_id is not None})
+    tokens: set[int] = set()
+    if token_ids:
+        now = clock.now()
+        for row in await ApiToken.filter(id__in=token_ids).select_related("user"):
+            try:
+                _check_token(row, now)
+            except Unauthenticated:
+                continue
+            tokens.add(row.id)
+    active = await sessions.active_sessions(settings, clock, session_ids) if session_ids else set()
+    return tokens, active
+
+
+class CredentialChecks:
+    """`still_valid` for many open websockets at once: the questions asked in one turn of
+    the event loop (a thousand sockets sending the same event) are answered together by
+    one query started after the last of them was asked, so each answer is as fresh as a
+    query of its own would have been."""
+
+    def __init__(self, settings: Settings, clock: Clock) -> None:
+        self._settings = settings
+        self._clock = clock
+        self._batch: list[tuple[Identity, asyncio.Future]] | None = None
+        self._running: set[asyncio.Task] = set()
+
+    async def still_valid(self, identity: Identity) -> bool:
+        if self._batch is None:
+            self._batch = []
+            asyncio.get_running_loop().call_soon(self._dispatch)
+        future = asyncio.get_running_loop().create_future()
+        self._batch.append((identity, future))
+        return await future
+
+    def _dispatch(self) -> None:
+        batch, self._batch = self._batch or [], None
+        task = asyncio.ensure_future(self._answer(batch))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def _answer(self, batch: list[tuple[Identity, asyncio.Future]]) -> None:
         try:
-            _check_token(row, clock.now())
-        except Unauthenticated:
-            return False
-        return True
-    if identity.session_id is not None:
-        return await sessions.session_active(settings, clock, identity.session_id)
-    return False
+            tokens, sessions_ = await valid_credentials(self._settings, self._clock, [i for i, _ in batch])
+        except BaseException as exc:  # noqa: BLE001 - every waiter is told, none is left hanging
+            failure = exc if isinstance(exc, Exception) else ConnectionError("the credential check was cancelled")
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(failure)
+            return
+        for identity, future in batch:
+            if not future.done():
+                future.set_result(_answer_for(identity, tokens, sessions_))

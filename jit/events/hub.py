@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -34,18 +34,36 @@ class SubscriptionLost(Exception):
 
 
 class Delivery:
-    """One event, with what every subscriber needs about its ticket, loaded once."""
+    """One event, with what every subscriber needs about its ticket, loaded once.
+
+    What subscribers would each compute alike (the row, the reader's decision, the
+    payload) is computed once per key and lives as long as the event: nothing decided
+    for one event is reused for the next."""
 
     def __init__(self, event: TicketEvent) -> None:
         self.event = event
-        self._loaded: asyncio.Future | None = None
+        self._futures: dict[Hashable, asyncio.Future] = {}
+        self._made: dict[Hashable, Any] = {}
 
     async def shared(self, load: Callable[[str], Awaitable[Any]]) -> Any:
         """`load(ticket_id)`, run once for all the subscribers of this event."""
-        if self._loaded is None:
-            self._loaded = asyncio.ensure_future(load(self.event.ticket_id))
-        # shield: one subscriber going away must not cancel the load the others await.
-        return await asyncio.shield(self._loaded)
+        return await self.share(("load", load), lambda: load(self.event.ticket_id))
+
+    async def share(self, key: Hashable, compute: Callable[[], Awaitable[Any]]) -> Any:
+        """`await compute()`, run once per key for all the subscribers of this event."""
+        future = self._futures.get(key)
+        if future is None:
+            future = self._futures[key] = asyncio.ensure_future(compute())
+        if future.done():
+            return future.result()
+        # shield: one subscriber going away must not cancel what the others await.
+        return await asyncio.shield(future)
+
+    def once(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        """`make()`, called once per key for this event."""
+        if key not in self._made:
+            self._made[key] = make()
+        return self._made[key]
 
 
 _LOST = object()

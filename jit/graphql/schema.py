@@ -10,6 +10,7 @@ from jit.graphql.activity import ActivityQuery
 from jit.graphql.audit import AuditQuery
 from jit.graphql.context import Context
 from jit.graphql.security import build_extensions
+from jit.graphql.sharing import SharedEventExecutionContext
 from jit.graphql.tokens import TokenMutation, TokenQuery
 from jit.graphql.directory import DirectoryQuery, Group, User
 from jit.graphql.eligibility import EligibilityQuery
@@ -62,6 +63,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     """The served schema gets the guards of jit.graphql.security; the exported one is plain."""
     return strawberry.Schema(
         query=Query, mutation=Mutation, subscription=Subscription, extensions=build_extensions(settings),
+        execution_context_class=SharedEventExecutionContext,
     )
 
 

@@ -19,6 +19,7 @@ from jit.graphql.context import Context
 from jit.graphql.directory import Account, PermissionSet, User
 from jit.graphql.engine_types import BreakGlassReview, Extension, load_user
 from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, WrongStateError, to_error
+from jit.ops import metrics
 from jit.tickets import models, queries
 from jit.tickets import service as tickets
 from jit.tickets.models import StackEntry as EntryRow
@@ -320,6 +321,8 @@ class TicketUpdate:
     at: datetime
     reason: str | None
     ticket: Ticket = strawberry.field(description="The ticket as it is now (it may have moved on since).")
+    # One per event, shared by every subscriber who receives it (jit/graphql/sharing.py).
+    execution_results: strawberry.Private[dict | None] = None
 
 
 @strawberry.type
@@ -417,16 +420,29 @@ class TicketSubscription:
                 row, parties, policy_version = await delivery.shared(_load_for_subscribers)
                 if row is None:
                     return
-                # Access can change while the socket is open; check again for every event.
-                with rt.authz.at_version(policy_version):
-                    if not await rt.authz.may_read(actor.id, parties, rt.clock.now()):
-                        return
-                yield TicketUpdate(
-                    ticket_id=strawberry.ID(event.ticket_id),
-                    previous_status=models.TicketStatus(event.previous_status) if event.previous_status else None,
-                    status=models.TicketStatus(event.status), version=event.version, at=event.at_datetime,
-                    reason=event.reason, ticket=Ticket.of(row),
-                )
+                # Access can change while the socket is open: decided again for every
+                # event, once per reader, with the policy version read for this event.
+                if not await delivery.share(
+                    ("may_read", actor.id), lambda: _may_read(rt, actor.id, parties, policy_version)
+                ):
+                    return
+                yield delivery.once("update", lambda: _update_of(event, row))
+                # Resumed once the message went out on this socket.
+                metrics.observe_live_event((rt.clock.now() - event.at_datetime).total_seconds())
+
+
+def _update_of(event, row) -> TicketUpdate:
+    return TicketUpdate(
+        ticket_id=strawberry.ID(event.ticket_id),
+        previous_status=models.TicketStatus(event.previous_status) if event.previous_status else None,
+        status=models.TicketStatus(event.status), version=event.version, at=event.at_datetime,
+        reason=event.reason, ticket=Ticket.of(row), execution_results={},
+    )
+
+
+async def _may_read(rt, actor_id: str, parties, policy_version: int) -> bool:
+    with rt.authz.at_version(policy_version):
+        return await rt.authz.may_read(actor_id, parties, rt.clock.now())
 
 
 async def _load_for_subscribers(ticket_id: str):

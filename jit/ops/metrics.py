@@ -48,6 +48,11 @@ JOBS = Counter(
     "Jobs this worker finished, by job name and outcome (complete, retry, error, cancelled).",
     ["job", "outcome"], registry=REGISTRY,
 )
+LIVE_EVENT_LAG = Histogram(
+    "jit_live_event_delivery_seconds",
+    "From a ticket change's commit until this API process handed its event to a subscriber's socket.",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2, 5, 10, 30), registry=REGISTRY,
+)
 
 JOB_START_DELAY = Histogram(
     "jit_job_start_delay_seconds",
@@ -72,6 +77,10 @@ def observe_grant(seconds: float) -> None:
 
 def observe_revoke(reason: str, seconds: float) -> None:
     REVOKE_LATENCY.labels(reason=reason).observe(max(seconds, 0.0))
+
+
+def observe_live_event(seconds: float) -> None:
+    LIVE_EVENT_LAG.observe(max(seconds, 0.0))
 
 
 def count_aws_error(service: str, operation: str, code: str) -> None:
