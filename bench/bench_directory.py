@@ -34,7 +34,6 @@ import os
 import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
@@ -160,7 +159,7 @@ class ReusedJit:
 
     def __enter__(self) -> ReusedJit:
         from jit.demo.embedded import free_port
-        from tests.support.live import server_env
+        from tests.support.live import server_env, wait_healthy
 
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
@@ -172,25 +171,15 @@ class ReusedJit:
         self.tokens, self.users, self.accounts = prepared["tokens"], prepared["users"], prepared["accounts"]
         self.processes = [subprocess.Popen([sys.executable, "-m", "jit.cli", "serve"], env=env,
                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{self.url}/healthz", timeout=1)
-                return self
-            except OSError:
-                if time.monotonic() > deadline or self.processes[0].poll() is not None:
-                    self.__exit__()
-                    raise RuntimeError("jit serve did not start on the reused database")
-                time.sleep(0.2)
+        if not wait_healthy(self.url, self.processes):
+            self.__exit__()
+            raise RuntimeError("jit serve did not start on the reused database")
+        return self
 
     def __exit__(self, *exc: object) -> None:
-        for p in self.processes:
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        from tests.support.live import stop_all
+
+        stop_all(self.processes)
 
 
 async def reusable_database(tickets: int) -> tuple[str, dict] | None:

@@ -63,7 +63,8 @@ async def _counted_sync(settings: Settings) -> tuple[SyncReport, int]:
     logger.setLevel(logging.DEBUG)
     logger.addHandler(counter)
     try:
-        report = await sync_directory(settings, AwsClients(settings), SystemClock())
+        async with AwsClients(settings) as aws:
+            report = await sync_directory(settings, aws, SystemClock())
     finally:
         logger.removeHandler(counter)
         logger.setLevel(logging.NOTSET)

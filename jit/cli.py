@@ -67,12 +67,8 @@ async def _sync(settings: Settings):
     from jit.db import database
     from jit.directory.service import sync_directory
 
-    aws = AwsClients(settings)
-    async with database(settings.database_url):
-        try:
-            return await sync_directory(settings, aws, SystemClock())
-        finally:
-            await aws.close()
+    async with database(settings.database_url), AwsClients(settings) as aws:
+        return await sync_directory(settings, aws, SystemClock())
 
 
 def cmd_sync(args: argparse.Namespace) -> None:

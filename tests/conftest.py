@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import AsyncIterator
 
 import pytest
 from arq.connections import ArqRedis, RedisSettings, create_pool
@@ -100,12 +101,15 @@ async def arq_redis(redis_url) -> ArqRedis:
 
 
 @pytest.fixture
-async def runtime(settings, arq_redis, moto_url, database_url) -> Runtime:
+async def runtime(settings, arq_redis, moto_url, database_url) -> AsyncIterator[Runtime]:
     await _truncate(database_url)
     reset_moto(moto_url)
-    return Runtime(
+    rt = Runtime(
         settings=settings, clock=FrozenClock(datetime.now(timezone.utc)), aws=AwsClients(settings), authz=Authorizer(settings), redis=arq_redis
     )
+    yield rt
+    # Tests may swap in clients of their own (a fault proxy's); close whichever is there.
+    await rt.aws.close()
 
 
 @pytest.fixture

@@ -88,6 +88,12 @@ class AwsClients:
             kwargs["endpoint_url"] = endpoint
         return kwargs
 
+    async def __aenter__(self) -> AwsClients:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
     async def close(self) -> None:
         """Closes this loop's clients (a process exiting may skip it)."""
         opened = self._open.pop(asyncio.get_running_loop(), None)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from jit.client.errors import ClientError, ExitCode
+from jit.client.errors import ClientError
 
 # The order `jit --help` lists them in.
 CLIENT_COMMANDS = ("login", "request", "tickets", "show", "approve", "reject", "extend", "revoke", "cancel",

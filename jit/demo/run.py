@@ -52,11 +52,8 @@ async def _prepare(demo_users: list[str]) -> dict[str, str]:
     clock = SystemClock()
     await migrate(settings.database_url)
     async with database(settings.database_url):
-        aws = AwsClients(settings)
-        try:
+        async with AwsClients(settings) as aws:
             await sync_directory(settings, aws, clock)
-        finally:
-            await aws.close()
         text = resources.files("jit.demo").joinpath("rules.yaml").read_text()
         await apply_rules_file(settings, clock, text, actor_id=None, prune=True)
         await seed_demo_delegation(settings, clock)

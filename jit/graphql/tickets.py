@@ -17,7 +17,7 @@ from jit.audit.service import ticket_history
 from jit.authz.version import current_policy_version
 from jit.graphql.context import Context
 from jit.graphql.directory import Account, PermissionSet, User
-from jit.graphql.engine_types import BreakGlassReview, Extension, load_user
+from jit.graphql.engine_types import BreakGlassReview, Extension
 from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, WrongStateError, to_error
 from jit.ops import metrics
 from jit.tickets import models, queries

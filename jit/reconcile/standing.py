@@ -13,7 +13,6 @@ file holding a list of entries such as
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 

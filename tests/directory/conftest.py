@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
@@ -107,8 +107,9 @@ def settings(database: str, moto: EmbeddedProcess) -> Settings:
 
 
 @pytest.fixture
-def aws(settings: Settings) -> AwsClients:
-    return AwsClients(settings)
+async def aws(settings: Settings) -> AsyncIterator[AwsClients]:
+    async with AwsClients(settings) as clients:
+        yield clients
 
 
 @pytest.fixture

@@ -23,7 +23,8 @@ async def main(database_url: str, users: list[str]) -> None:
     await migrate(database_url)
     clock = SystemClock()
     async with database(database_url):
-        await sync_directory(settings, AwsClients(settings), clock)
+        async with AwsClients(settings) as aws:
+            await sync_directory(settings, aws, clock)
         # The demo file also declares permission set groups; apply both, as `jit demo` does.
         text = resources.files("jit.demo").joinpath("rules.yaml").read_text()
         await apply_rules_file(settings, clock, text, actor_id=None, prune=True)

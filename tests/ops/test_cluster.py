@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
-import os
 import signal
 import time
 from datetime import datetime, timedelta, timezone

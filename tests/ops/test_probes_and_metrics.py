@@ -17,7 +17,6 @@ from jit.ops import metrics
 from jit.ops.logs import JsonFormatter
 from jit.runtime import Runtime
 from jit.tickets import stack
-from tests.graphql.client import Api
 from tests.security.conftest import client_for, runtime_with
 
 

@@ -62,6 +62,30 @@ def database_for(suffix: str, tmp: Path) -> str:
     return url or f"sqlite://{tmp / 'jit.sqlite3'}"
 
 
+def wait_healthy(url: str, processes: list[subprocess.Popen], timeout: float = 30) -> bool:
+    """True once `url`/healthz answers; False if that takes too long or a process exits."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/healthz", timeout=1)
+            return True
+        except OSError:
+            if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
+                return False
+            time.sleep(0.2)
+
+
+def stop_all(processes: list[subprocess.Popen]) -> None:
+    for p in processes:
+        p.terminate()
+    for p in processes:
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
 @dataclass
 class LiveJit:
     database_url: str
@@ -99,16 +123,10 @@ class LiveJit:
         self.instance_arn, self.users = seeded["instance_arn"], seeded["users"]
         self.permission_sets = seeded["permission_sets"]
         self.processes = [self._spawn("serve")] + [self._spawn("worker", n) for n in range(self.workers)]
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{self.url}/healthz", timeout=1)
-                return self
-            except OSError:
-                if time.monotonic() > deadline or any(p.poll() is not None for p in self.processes):
-                    self.stop()
-                    raise RuntimeError("the live JIT did not start")
-                time.sleep(0.2)
+        if not wait_healthy(self.url, self.processes):
+            self.stop()
+            raise RuntimeError("the live JIT did not start")
+        return self
 
     def _spawn(self, command: str, n: int = 0) -> subprocess.Popen:
         """`jit <command>`; its log goes to $JIT_LIVE_LOG_DIR/<command>[-n].log when that is set
@@ -123,14 +141,7 @@ class LiveJit:
                                     stdout=out, stderr=subprocess.STDOUT)
 
     def stop(self) -> None:
-        for p in self.processes:
-            p.terminate()
-        for p in self.processes:
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        stop_all(self.processes)
 
     def assignments(self, account: str, permission_set: str, user: str) -> list[dict]:
         """What AWS itself says, read with boto3 apart from JIT."""
@@ -167,7 +178,8 @@ async def _seed() -> dict:
     clock = SystemClock()
     await migrate(settings.database_url)
     async with database(settings.database_url):
-        await sync_directory(settings, AwsClients(settings), clock)
+        async with AwsClients(settings) as aws:
+            await sync_directory(settings, aws, clock)
         tokens = {name: (await create_token(clock, name, "tests"))[0] for name in sorted(org.users)}
     # Through the command operators use, so the rules file is read exactly as in production.
     rules = resources.files("jit.demo").joinpath("rules.yaml")

@@ -7,7 +7,7 @@ import pytest
 from jit.approvals.models import Outcome
 from jit.approvals.service import decide
 from jit.audit.models import AuditEvent
-from jit.errors import NotAllowed, NotFound, ValidationFailed
+from jit.errors import NotAllowed, ValidationFailed
 from jit.tickets import service as tickets
 from jit.tickets.models import Target, Ticket, TicketStatus as S
 
