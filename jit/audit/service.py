@@ -81,13 +81,19 @@ async def record(
     # A savepoint inside the caller's transaction, or a transaction of its own when the
     # caller has none: the head's lock must be held until the event is committed.
     async with in_transaction():
+        # Who is told, and what, is read before the chain's lock is taken: every audited
+        # transaction waits on that lock, so it covers the append alone. The notification
+        # rows are inserted with the event: both commit, or neither does.
+        event = AuditEvent(**fields)
+        with outbox.collecting() as notifications:
+            await outbox.on_audit_event(event)
         head = await chain_head(lock=True)
-        fields["seq"] = head.head_seq + 1
-        fields["prev_hash"] = head.head_hash
-        fields["hash"] = event_hash(fields)
-        event = await AuditEvent.create(**fields)
+        event.seq = fields["seq"] = head.head_seq + 1
+        event.prev_hash = fields["prev_hash"] = head.head_hash
+        event.hash = fields["hash"] = event_hash(fields)
+        await event.save()
         await AuditChain.filter(id=CHAIN_ROW).update(head_seq=fields["seq"], head_hash=fields["hash"])
-        await outbox.on_audit_event(event)  # the notification commits with its event, or neither does
+        await outbox.save(notifications, event)
     return event
 
 

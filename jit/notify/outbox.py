@@ -4,11 +4,17 @@
 passes through, inside the caller's transaction: the notification exists if and only if
 its event does. It reads and inserts, never calls out, so a channel that is down cannot
 block or fail the change that caused it.
+
+record() asks for the notifications before it takes the audit chain's lock and inserts
+them after the event (`collecting`, `save`): the reads that build a payload are most of
+the outbox's work, and under the lock they held up every other audited transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 
 from tortoise.expressions import Q
@@ -24,8 +30,36 @@ ROLE_ADMINS = "role:admins"
 ROLE_AUDITORS = "role:auditors"
 
 
+# Notifications built for an audit event that is not appended yet (see `collecting`).
+_collected: ContextVar[list[Notification] | None] = ContextVar("jit_outbox_collected", default=None)
+# The dedupe key of a notification that exists once per audit event: "audit:<event id>",
+# filled in by `save` once the event has its id.
+PER_EVENT = "audit:<this event>"
+
+
 def user(user_id: str) -> str:
     return f"user:{user_id}"
+
+
+@contextmanager
+def collecting() -> Iterator[list[Notification]]:
+    """Within the block, `write` builds its rows into the list it yields instead of
+    inserting them; `save` inserts them."""
+    rows: list[Notification] = []
+    token = _collected.set(rows)
+    try:
+        yield rows
+    finally:
+        _collected.reset(token)
+
+
+async def save(rows: list[Notification], event: AuditEvent) -> None:
+    """Inserts what `collecting` gathered for `event`, now that it has its id."""
+    for row in rows:
+        if row.dedupe_key == PER_EVENT:
+            row.dedupe_key = f"audit:{event.id}"
+    if rows:
+        await Notification.bulk_create(rows, ignore_conflicts=True)
 
 
 async def write(
@@ -42,11 +76,15 @@ async def write(
     payload = {"detail": detail or {}, "actor": names.get(actor_id)}
     if ticket is not None:
         payload["ticket"] = await ticket_facts(ticket, names)
-    await Notification.bulk_create(
-        [Notification(kind=kind, dedupe_key=dedupe_key, ticket_id=ticket.id if ticket else None,
-                      actor_id=actor_id, recipients=unique, payload=payload, created_at=at)],
-        ignore_conflicts=True,
-    )
+    row = Notification(kind=kind, dedupe_key=dedupe_key, ticket_id=ticket.id if ticket else None,
+                       actor_id=actor_id, recipients=unique, payload=payload, created_at=at)
+    collected = _collected.get()
+    if collected is not None:
+        collected.append(row)
+        return
+    if dedupe_key == PER_EVENT:
+        raise ValueError("a per-event notification is written through audit.record")
+    await Notification.bulk_create([row], ignore_conflicts=True)
 
 
 async def on_audit_event(event: AuditEvent) -> None:
@@ -62,7 +100,7 @@ async def _requested(event: AuditEvent) -> None:
     if ticket is None:  # an event about a ticket that is not (or no longer) there tells nobody
         return
     if ticket.requester_id != ticket.principal_id:
-        await write(K.REQUESTED_FOR_YOU, f"audit:{event.id}", event.at, [user(ticket.principal_id)],
+        await write(K.REQUESTED_FOR_YOU, PER_EVENT, event.at, [user(ticket.principal_id)],
                     ticket=ticket, actor_id=event.actor_id, detail=event.detail)
     step = await TicketStep.filter(ticket_id=ticket.id, status=StepStatus.PENDING).order_by("position").first()
     if step is not None:
@@ -117,7 +155,7 @@ def _to_parties(kind: NotificationKind, *, admins: bool = False, when: Callable[
         recipients = {user(ticket.requester_id), user(ticket.principal_id)}
         if admins:
             recipients.add(ROLE_ADMINS)
-        await write(kind, f"audit:{event.id}", event.at, recipients, ticket=ticket,
+        await write(kind, PER_EVENT, event.at, recipients, ticket=ticket,
                     actor_id=event.actor_id, detail=event.detail)
     return handler
 
@@ -129,19 +167,19 @@ async def _break_glass(event: AuditEvent) -> None:
     people: set[str] = set()
     for step in await TicketStep.filter(ticket_id=ticket.id):
         people |= await step_deciders(step, event.at, delegates=False)
-    await write(K.BREAK_GLASS, f"audit:{event.id}", event.at, [*map(user, people), ROLE_AUDITORS],
+    await write(K.BREAK_GLASS, PER_EVENT, event.at, [*map(user, people), ROLE_AUDITORS],
                 ticket=ticket, actor_id=event.actor_id, detail=event.detail)
 
 
 async def _drift(event: AuditEvent) -> None:
-    await write(K.DRIFT_FOUND, f"audit:{event.id}", event.at, [ROLE_ADMINS], detail=event.detail)
+    await write(K.DRIFT_FOUND, PER_EVENT, event.at, [ROLE_ADMINS], detail=event.detail)
 
 
 async def _delegation(event: AuditEvent) -> None:
     after = event.detail.get("after") or {}
     if after.get("delegate"):
         detail = {**after, "delegator_name": await _name(after.get("delegator"))}
-        await write(K.DELEGATION_CREATED, f"audit:{event.id}", event.at, [user(after["delegate"])],
+        await write(K.DELEGATION_CREATED, PER_EVENT, event.at, [user(after["delegate"])],
                     actor_id=event.actor_id, detail=detail)
 
 
