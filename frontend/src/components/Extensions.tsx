@@ -12,7 +12,7 @@ import {
   type TicketStatus,
 } from "../graphql/generated/graphql";
 import { useNotifications } from "../app/notifications";
-import { isResultError } from "../lib/errors";
+import { resultMessage } from "../lib/errors";
 import { canExtend } from "../lib/status";
 import { formatDateTime, formatDuration, toSeconds, type DurationUnit } from "../lib/time";
 import { TextAction } from "./TextAction";
@@ -22,16 +22,6 @@ const UNITS = [
   { value: "hours", label: "hours" },
   { value: "days", label: "days" },
 ];
-
-type Outcome<T> = { data?: T; error?: { message: string } };
-
-/** The message to show for a mutation whose result is a union with typed errors, or null on success. */
-export function resultMessage<T extends Record<string, unknown>>(res: Outcome<T>, key: keyof T): string | null {
-  const out = res.data?.[key] as { __typename?: string; message?: string } | undefined;
-  if (res.error || !out) return res.error?.message ?? "The request failed.";
-  if (isResultError(out as { __typename?: string })) return out.message ?? "Not allowed.";
-  return null;
-}
 
 /** Ask to move a SCHEDULED or ACTIVE ticket's end later. */
 export function ExtendButton({ id, status, variant = "normal" }: { id: string; status: TicketStatus; variant?: "normal" | "inline-link" }) {

@@ -2,7 +2,7 @@ import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/re
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ConfirmWithText } from "./ConfirmWithText";
 import { TextAction } from "./TextAction";
-import { resultMessage } from "./Extensions";
+import { resultMessage } from "../lib/errors";
 
 afterEach(cleanup);
 

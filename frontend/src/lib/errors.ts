@@ -10,6 +10,16 @@ export function isResultError(value: { __typename?: string } | null | undefined)
   return !!value && typeof value.__typename === "string" && value.__typename.endsWith("Error") && "message" in value;
 }
 
+type Outcome<T> = { data?: T; error?: { message: string } };
+
+/** The message to show for a mutation whose result is a union with typed errors, or null on success. */
+export function resultMessage<T extends Record<string, unknown>>(res: Outcome<T>, key: keyof T): string | null {
+  const out = res.data?.[key] as { __typename?: string; message?: string } | undefined;
+  if (res.error || !out) return res.error?.message ?? "The request failed.";
+  if (isResultError(out as { __typename?: string })) return out.message ?? "Not allowed.";
+  return null;
+}
+
 export interface FieldErrors {
   /** Keyed by the wizard's field names (targets, durationSeconds, startAt, justification, externalRef, principalId). */
   fields: Record<string, string>;

@@ -16,7 +16,7 @@ import {
 import { useMe } from "../../app/me";
 import { useNotifications } from "../../app/notifications";
 import { TextAction } from "../../components/TextAction";
-import { resultMessage } from "../../components/Extensions";
+import { resultMessage } from "../../lib/errors";
 import { userText } from "../../components/targets";
 import { formatDateTime } from "../../lib/time";
 
