@@ -44,6 +44,29 @@ async def server_lag_buckets(client: httpx.AsyncClient) -> dict[float, float]:
     return buckets
 
 
+def gc_pauses(text: str) -> dict[str, float]:
+    """jit_gc_pause_seconds count and sum per generation, from one scrape."""
+    found = {}
+    for line in text.splitlines():
+        for part in ("_count", "_sum"):
+            if line.startswith("jit_gc_pause_seconds" + part + "{"):
+                generation = line.split('generation="', 1)[1].split('"', 1)[0]
+                found[f"gen{generation}{part}"] = float(line.rsplit(" ", 1)[1])
+    return found
+
+
+def gc_during(before: dict[str, float], after: dict[str, float]) -> dict:
+    """The API's garbage collections between two scrapes: how many, and their pauses in ms."""
+    out = {}
+    for key in sorted(k for k in after if k.endswith("_count")):
+        generation = key[:-len("_count")]
+        n = after[key] - before.get(key, 0)
+        if n:
+            out[generation] = {"collections": int(n),
+                               "pause_ms": round(1000 * (after[generation + "_sum"] - before.get(generation + "_sum", 0)), 1)}
+    return out
+
+
 def server_side(before: dict[float, float], after: dict[float, float]) -> dict:
     """Deliveries of this run per bucket; p50/p99 as the upper bound of their bucket."""
     counts = {le: after.get(le, 0) - before.get(le, 0) for le in sorted(after)}
@@ -119,6 +142,7 @@ async def run(bench: LiveBench, n: int) -> dict:
         serve = psutil.Process(live.processes[0].pid)
         cpu_before = sum(serve.cpu_times()[:2])
         lag_before = await server_lag_buckets(client)
+        gc_before = gc_pauses((await client.get("/metrics")).text)
         await gql("bob", """mutation($id: ID!) { approveTicket(ticketId: $id) { __typename } }""", {"id": ticket})
         deadline = time.monotonic() + 120
         while not any(s == "ACTIVE" for s, _ in arrivals) and time.monotonic() < deadline:
@@ -131,13 +155,14 @@ async def run(bench: LiveBench, n: int) -> dict:
             task.cancel()
         serve_cpu = sum(serve.cpu_times()[:2]) - cpu_before
         server_lag = server_side(lag_before, await server_lag_buckets(client))
+        gc_in_fanout = gc_during(gc_before, gc_pauses((await client.get("/metrics")).text))
     by_status = {s: percentiles([lag for status, lag in arrivals if status == s]) for s in CHANGES}
     return {"subscribers": n, "subscribe_seconds": round(subscribe_seconds, 2), "unfinished": len(pending),
             "delivered": len(arrivals), "expected": n * len(CHANGES), "errors": len(errors),
             "error_samples": errors[:3], "all_ms": percentiles([lag for _, lag in arrivals]),
             "by_status_ms": by_status, "serve_rss_mb_with_subscribers": serve_rss_subscribed,
             "serve_cpu_ms_per_delivery": round(1000 * serve_cpu / max(len(arrivals), 1), 3),
-            "server_side_send_ms": server_lag}
+            "server_side_send_ms": server_lag, "serve_gc_during_fanout": gc_in_fanout}
 
 
 def main(quick: bool, n: int | None) -> None:
@@ -153,7 +178,8 @@ def main(quick: bool, n: int | None) -> None:
           f"subscribers without ENDED after 120 s {result['unfinished']}, "
           f"jit serve CPU per delivery {result['serve_cpu_ms_per_delivery']} ms; "
           f"server side (commit -> handed to the socket) {result['server_side_send_ms']} "
-          f"{result['error_samples']}; subscribing took {result['subscribe_seconds']} s; RSS MB {result['rss_mb']}")
+          f"{result['error_samples']}; jit serve garbage collections during the fan-out "
+          f"{result['serve_gc_during_fanout'] or 'none'}; subscribing took {result['subscribe_seconds']} s; RSS MB {result['rss_mb']}")
     write_result("fanout-quick" if quick else "fanout", {"setup": {"subscribers": n}, "target": {"p99_ms": TARGET_P99_MS}, **result,
                             "table": table})
 

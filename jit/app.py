@@ -34,6 +34,7 @@ from jit.db import close_db, init_db
 from jit.errors import Unauthenticated
 from jit.graphql.context import Context
 from jit.graphql.schema import build_schema
+from jit.graphql.sharing import encode_message
 from jit.ops import metrics
 from jit.ops.collectors import COLLECTORS, collect
 from jit.ops.health import probes
@@ -88,6 +89,10 @@ class JitGraphQL(GraphQL):
     def __init__(self, app_state: Any, schema, **kwargs: Any) -> None:
         super().__init__(schema, **kwargs)
         self.app_state = app_state
+
+    def encode_json(self, data: object) -> str:
+        # A result shared by many sockets is encoded once (jit/graphql/sharing.py).
+        return encode_message(data)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         ctx = Context(runtime=self.app_state.runtime, request=request, response=response)

@@ -21,6 +21,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from jit.app import create_app
+    from jit.ops import heap
 
     from jit.ops.logs import configure_logging
 
@@ -31,9 +32,14 @@ def cmd_serve(args: argparse.Namespace) -> None:
     # then closes; websockets are told to reconnect (to another replica).
     # No permessage-deflate: live events are a few hundred bytes, and compressing each one
     # for each socket cost more CPU than anything else in sending it, plus a zlib context
-    # per open socket (docs/performance.md, section 5).
-    uvicorn.run(create_app(settings), host=args.host or settings.host, port=args.port or settings.port,
-                log_level="info", ws="websockets", ws_per_message_deflate=False, log_config=None,
+    # per open socket (docs/performance.md, section 5). uvicorn's sans-I/O websockets
+    # implementation: ~8% less CPU per delivered event than the legacy one, 7 MB less RSS
+    # with 1,000 sockets (section 5b).
+    app = create_app(settings)
+    # Freeze the code and schema, collect young objects in larger batches (jit/ops/heap.py).
+    heap.settle()
+    uvicorn.run(app, host=args.host or settings.host, port=args.port or settings.port,
+                log_level="info", ws="websockets-sansio", ws_per_message_deflate=False, log_config=None,
                 timeout_graceful_shutdown=settings.shutdown_grace_seconds)
 
 

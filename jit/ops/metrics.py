@@ -59,6 +59,11 @@ JOB_START_DELAY = Histogram(
     "From a job's due time to when this worker started it: the queue's own delay.",
     ["job"], buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300), registry=REGISTRY,
 )
+GC_PAUSE = Histogram(
+    "jit_gc_pause_seconds",
+    "Pauses of this process's cyclic garbage collector (the event loop stops for each), by generation.",
+    ["generation"], buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1), registry=REGISTRY,
+)
 
 
 def _add_process_metrics() -> None:
@@ -81,6 +86,10 @@ def observe_revoke(reason: str, seconds: float) -> None:
 
 def observe_live_event(seconds: float) -> None:
     LIVE_EVENT_LAG.observe(max(seconds, 0.0))
+
+
+def observe_gc_pause(generation: int, seconds: float) -> None:
+    GC_PAUSE.labels(generation=str(generation)).observe(max(seconds, 0.0))
 
 
 def count_aws_error(service: str, operation: str, code: str) -> None:

@@ -4,6 +4,7 @@ own processes, GraphQL over HTTP and graphql-transport-ws, moto checked through 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
@@ -15,8 +16,10 @@ import httpx
 import pytest
 import websockets
 
+from jit.auth.models import ApiToken
 from jit.auth.service import create_token
 from jit.demo.embedded import free_port
+from jit.tickets import service as tickets
 
 SUBSCRIBE = """subscription($id: ID!) { ticketUpdated(id: $id) { previousStatus status version ticket { id } } }"""
 
@@ -123,3 +126,31 @@ async def test_websocket_needs_a_valid_token_and_readable_ticket(demo, processes
         assert message["type"] == "error" or message["payload"].get("errors"), message
         assert "alice" not in json.dumps(message)
     assert alice
+
+
+async def test_a_token_revoked_mid_stream_closes_its_socket_through_jit_serve(demo, processes):
+    """Through the served websocket implementation (jit/cli.py): shared frames reach the
+    sockets whose tokens hold, and the socket whose token was revoked is closed with 4403."""
+    kept, _ = await create_token(demo.rt.clock, "alice", "kept")
+    revoked, row = await create_token(demo.rt.clock, "alice", "revoked")
+    ticket = await demo.request("alice", [("payments-prod", "ReadOnlyAccess")])
+    ws_url = processes.replace("http", "ws") + "/graphql"
+
+    async def subscribed(stack: contextlib.AsyncExitStack, token: str):
+        ws = await stack.enter_async_context(websockets.connect(ws_url, subprotocols=["graphql-transport-ws"]))
+        await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
+        assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "connection_ack"
+        await ws.send(json.dumps({"id": "1", "type": "subscribe",
+                                  "payload": {"query": SUBSCRIBE, "variables": {"id": str(ticket.id)}}}))
+        assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "next"
+        return ws
+
+    async with contextlib.AsyncExitStack() as stack:
+        kept_1, gone, kept_2 = [await subscribed(stack, t) for t in (kept, revoked, kept)]
+        await ApiToken.filter(id=row.id).update(revoked_at=demo.rt.clock.now())
+        await tickets.cancel_ticket(demo.rt, await demo.user("alice"), str(ticket.id), "changed my mind")
+        texts = [await asyncio.wait_for(ws.recv(), 10) for ws in (kept_1, kept_2)]
+        assert [json.loads(t)["payload"]["data"]["ticketUpdated"]["status"] for t in texts] == ["CANCELLED"] * 2
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(gone.recv(), 10)
+        assert closed.value.rcvd.code == 4403
