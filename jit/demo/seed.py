@@ -262,3 +262,102 @@ async def _seed_identity_store(
             )
         )
     return users, groups
+
+
+async def _retry_server_errors(call: Any, **params: Any) -> Any:
+    """moto's identity store checks a new name against every existing one by iterating a
+    dict that concurrent requests (its server is threaded) insert into; the loser gets a
+    500 before anything was stored, so calling again is safe. botocore's own retries run
+    out when thousands of users are created 32 at a time."""
+    for attempt in range(20):
+        try:
+            return await call(**params)
+        except ClientError as error:
+            if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") != 500 or attempt == 19:
+                raise
+            await asyncio.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+async def add_permission_sets(
+    endpoint_url: str,
+    instance_arn: str,
+    count: int,
+    *,
+    region: str = "us-east-1",
+    name_prefix: str = "Bulk",
+    concurrency: int = _CONCURRENCY,
+) -> dict[str, str]:
+    """Create `count` more permission sets (name -> arn); for scale tests."""
+    semaphore = asyncio.Semaphore(concurrency)
+    async with _client(endpoint_url, region, "sso-admin") as sso:
+
+        async def create(index: int) -> tuple[str, str]:
+            name = f"{name_prefix}{index:04d}"
+            async with semaphore:
+                created = await sso.create_permission_set(
+                    InstanceArn=instance_arn, Name=name, Description=f"Generated permission set {index}",
+                    SessionDuration=("PT1H", "PT4H", "PT8H")[index % 3],
+                )
+            return name, created["PermissionSet"]["PermissionSetArn"]
+
+        return dict(await asyncio.gather(*(create(i) for i in range(count))))
+
+
+async def add_people(
+    endpoint_url: str,
+    identity_store_id: str,
+    users: int,
+    groups: int,
+    *,
+    groups_per_user: int = 2,
+    region: str = "us-east-1",
+    name_prefix: str = "bulk",
+    concurrency: int = _CONCURRENCY,
+) -> tuple[dict[str, str], dict[str, str], int]:
+    """Create `users` more users and `groups` more groups, each user a member of
+    `groups_per_user` distinct groups spread evenly over them; for scale tests.
+    Returns (user name -> id, group name -> id, memberships created)."""
+    semaphore = asyncio.Semaphore(concurrency)
+    async with _client(endpoint_url, region, "identitystore") as store:
+
+        async def create_group(index: int) -> tuple[str, str]:
+            name = f"{name_prefix}-group-{index:04d}"
+            async with semaphore:
+                created = await _retry_server_errors(
+                    store.create_group,
+                    IdentityStoreId=identity_store_id, DisplayName=name, Description=f"Generated group {index}",
+                )
+            return name, created["GroupId"]
+
+        async def create_user(index: int) -> tuple[str, str]:
+            name = f"{name_prefix}-user-{index:05d}"
+            async with semaphore:
+                created = await _retry_server_errors(
+                    store.create_user,
+                    IdentityStoreId=identity_store_id,
+                    UserName=name,
+                    DisplayName=f"User {index}",
+                    Name={"GivenName": "User", "FamilyName": f"{index:05d}"},
+                    Emails=[{"Value": f"{name}@example.com", "Type": "work", "Primary": True}],
+                )
+            return name, created["UserId"]
+
+        group_ids = dict(await asyncio.gather(*(create_group(i) for i in range(groups))))
+        user_ids = dict(await asyncio.gather(*(create_user(i) for i in range(users))))
+        group_list = list(group_ids.values())
+        # User i joins groups i, i+1, ... (mod groups): every group gets the same share.
+        pairs = [
+            (group_list[(index + k) % len(group_list)], user_id)
+            for index, user_id in enumerate(user_ids.values())
+            for k in range(min(groups_per_user, len(group_list)))
+        ]
+
+        async def join(group_id: str, user_id: str) -> None:
+            async with semaphore:
+                await store.create_group_membership(
+                    IdentityStoreId=identity_store_id, GroupId=group_id, MemberId={"UserId": user_id}
+                )
+
+        await asyncio.gather(*(join(g, u) for g, u in pairs))
+    return user_ids, group_ids, len(pairs)

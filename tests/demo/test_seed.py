@@ -93,3 +93,45 @@ def test_demo_rules_cover_no_one_two_and_two_person_approval():
     requester_groups = {g for rule in rules for g in rule["requesters"]["groups"]}
     assert {"engineers", "managers"} <= requester_groups
     assert "jit-admins" not in requester_groups
+
+
+async def test_scale_seeding_spreads_users_evenly_over_groups_and_adds_permission_sets(moto):
+    demo = await seed_demo_organization(moto.url)
+
+    users, groups, memberships = await seed.add_people(moto.url, demo.identity_store_id, 12, 4, groups_per_user=2)
+    sets = await seed.add_permission_sets(moto.url, demo.instance_arn, 5)
+
+    assert len(users) == 12 and len(groups) == 4 and memberships == 24
+    async with _client(moto, "identitystore") as store:
+        members_of = {}
+        for name, group_id in groups.items():
+            listed = await store.list_group_memberships(IdentityStoreId=demo.identity_store_id, GroupId=group_id)
+            members_of[name] = [m["MemberId"]["UserId"] for m in listed["GroupMemberships"]]
+    assert sorted(len(m) for m in members_of.values()) == [6, 6, 6, 6]
+    for user_id in users.values():
+        assert sum(user_id in m for m in members_of.values()) == 2  # two distinct groups
+    async with _client(moto, "sso-admin") as sso:
+        arns = (await sso.list_permission_sets(InstanceArn=demo.instance_arn))["PermissionSets"]
+    assert set(sets.values()) <= set(arns) and len(arns) == len(demo.permission_sets) + 5
+
+
+async def test_scale_seeding_retries_moto_server_errors_but_not_others():
+    from botocore.exceptions import ClientError
+
+    calls = []
+
+    def failing(status: int, times: int):
+        async def call(**params):
+            calls.append(params)
+            if len(calls) <= times:
+                raise ClientError({"Error": {"Code": str(status)}, "ResponseMetadata": {"HTTPStatusCode": status}}, "CreateUser")
+            return {"UserId": "u-1"}
+
+        return call
+
+    assert await seed._retry_server_errors(failing(500, 2), UserName="x") == {"UserId": "u-1"}
+    assert len(calls) == 3
+    calls.clear()
+    with pytest.raises(ClientError):
+        await seed._retry_server_errors(failing(409, 1), UserName="x")
+    assert len(calls) == 1
