@@ -29,9 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
-import asyncpg
 import common  # noqa: F401  (first: it points the test services at the benchmark's database)
 from common import cpu_seconds, machine, write_result
 from tortoise import Tortoise
@@ -46,6 +44,7 @@ from jit.demo.embedded import free_port, start_moto
 from jit.demo.seed import add_accounts, add_people, add_permission_sets, seed_demo_organization
 from jit.directory.service import SyncReport, sync_directory
 from tests import services
+from tests.support.live import fresh_postgres
 
 _SQL_VERBS = ("SELECT", "INSERT", "UPDATE", "DELETE")
 _SEED_CONCURRENCY = 32
@@ -100,15 +99,11 @@ def _sync_row(report: SyncReport, statements: int, moto_cpu: float, accounts: in
 async def _database_url(backend: str, workdir: Path, accounts: int) -> str:
     if backend == "sqlite":
         return f"sqlite://{workdir / f'sync-{accounts}.sqlite3'}"
-    # A fresh PostgreSQL database of the benchmark's own, as tests/support/live.py makes them.
-    name = f"{services.PG_DATABASE}_sync"
-    admin = await asyncpg.connect(services.PG_ADMIN_URL.replace("postgres://", "postgresql://", 1), timeout=10)
-    try:
-        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        await admin.execute(f"CREATE DATABASE {name}")
-    finally:
-        await admin.close()
-    return urlparse(services.PG_ADMIN_URL)._replace(path=f"/{name}").geturl()
+    # A fresh PostgreSQL database of the benchmark's own, as the live benchmarks get theirs.
+    url = await fresh_postgres(f"{services.PG_DATABASE}_sync")
+    if url is None:
+        raise RuntimeError(f"PostgreSQL is not reachable at {services.PG_ADMIN_URL}; run with --databases sqlite")
+    return url
 
 
 def _config(url: str, backend: str) -> dict[str, Any]:

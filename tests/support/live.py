@@ -41,7 +41,9 @@ def server_env(database_url: str, redis_url: str, moto_url: str, port: int) -> d
     return env
 
 
-async def _fresh_postgres(name: str) -> str | None:
+async def fresh_postgres(name: str) -> str | None:
+    """A new, empty PostgreSQL database called `name` (dropped first if it exists); None when
+    the server is not there."""
     try:
         conn = await asyncpg.connect(services.PG_ADMIN_URL.replace("postgres://", "postgresql://", 1), timeout=3)
     except (OSError, asyncpg.PostgresError, asyncio.TimeoutError):
@@ -58,7 +60,7 @@ async def _fresh_postgres(name: str) -> str | None:
 
 def database_for(suffix: str, tmp: Path) -> str:
     """A fresh PostgreSQL database of our own when the server is there, else SQLite."""
-    url = asyncio.run(_fresh_postgres(f"{services.PG_DATABASE}_{suffix}"))
+    url = asyncio.run(fresh_postgres(f"{services.PG_DATABASE}_{suffix}"))
     return url or f"sqlite://{tmp / 'jit.sqlite3'}"
 
 
