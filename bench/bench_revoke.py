@@ -127,9 +127,10 @@ def main(quick: bool, workers: int, interval: float) -> None:
         # Everything should be granted before the window opens.
         granted_at_window, cpu_before = None, None
         while datetime.now(timezone.utc) < window_start + timedelta(seconds=window + 20):
-            if granted_at_window is None and datetime.now(timezone.utc) >= window_start and watcher.taken:
-                granted_at_window = len(watcher.taken[-1][1])
+            if cpu_before is None and datetime.now(timezone.utc) >= window_start:
                 cpu_before, cpu_at = bench.cpu(), time.monotonic()
+            if granted_at_window is None and cpu_before is not None and watcher.taken:
+                granted_at_window = len(watcher.taken[-1][1])
             time.sleep(0.1)
         deadline = time.monotonic() + 120
         while watcher.taken and watcher.taken[-1][1] and time.monotonic() < deadline:

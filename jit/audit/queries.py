@@ -33,20 +33,16 @@ class AuditFilter:
                 raise ValidationFailed(f"{name} needs a time zone (for example 2026-01-01T00:00:00Z)", field=name)
 
 
+_LOOKUPS = (("actor_id", "actor_id"), ("subject_type", "subject_type"), ("subject_id", "subject_id"),
+            ("actions", "action__in"), ("since", "at__gte"), ("until", "at__lt"))
+
+
 def _query(flt: AuditFilter):
     q = AuditEvent.all()
-    if flt.actor_id:
-        q = q.filter(actor_id=flt.actor_id)
-    if flt.subject_type:
-        q = q.filter(subject_type=flt.subject_type)
-    if flt.subject_id:
-        q = q.filter(subject_id=flt.subject_id)
-    if flt.actions:
-        q = q.filter(action__in=flt.actions)
-    if flt.since:
-        q = q.filter(at__gte=flt.since)
-    if flt.until:
-        q = q.filter(at__lt=flt.until)
+    for name, lookup in _LOOKUPS:
+        value = getattr(flt, name)
+        if value:
+            q = q.filter(**{lookup: value})
     return q
 
 

@@ -161,12 +161,6 @@ async def authenticate(clock: Clock, token: str | None) -> User:
     return (await identify_token(clock, token)).user
 
 
-async def still_valid(settings: Settings, clock: Clock, identity: Identity) -> bool:
-    """Whether an identity established earlier (an open websocket) may still act."""
-    tokens, sessions_ = await valid_credentials(settings, clock, [identity])
-    return _answer_for(identity, tokens, sessions_)
-
-
 def _answer_for(identity: Identity, tokens: set[int], sessions_: set[int]) -> bool:
     if identity.token_id is not None:
         return identity.token_id in tokens

@@ -86,10 +86,6 @@ async def identify_session(settings: Settings, clock: Clock, secret: str | None)
     return Identity(user=row.user, scopes=ALL_SCOPES, method="session", session_id=row.id, csrf_hash=row.csrf_hash)
 
 
-async def session_active(settings: Settings, clock: Clock, session_id: int) -> bool:
-    return session_id in await active_sessions(settings, clock, [session_id])
-
-
 async def active_sessions(settings: Settings, clock: Clock, session_ids: list[int]) -> set[int]:
     """Which of these sessions may still act, in one query."""
     rows = await SignInSession.filter(id__in=session_ids).select_related("user")

@@ -9,8 +9,6 @@ import json
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 
 import httpx
 import pytest
@@ -20,6 +18,7 @@ from jit.auth.models import ApiToken
 from jit.auth.service import create_token
 from jit.demo.embedded import free_port
 from jit.tickets import service as tickets
+from tests.support.live import stop_all, wait_healthy
 
 SUBSCRIBE = """subscription($id: ID!) { ticketUpdated(id: $id) { previousStatus status version ticket { id } } }"""
 
@@ -40,23 +39,11 @@ def processes(demo):
     env = _env(demo.rt.settings, port)
     procs = [subprocess.Popen([sys.executable, "-m", "jit.cli", cmd], env=env) for cmd in ("serve", "worker")]
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/healthz", timeout=1)
-            break
-        except OSError:
-            if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
-                raise RuntimeError("the API did not start")
-            time.sleep(0.2)
+    if not wait_healthy(base, procs):
+        stop_all(procs)
+        raise RuntimeError("the API did not start")
     yield base
-    for p in procs:
-        p.terminate()
-    for p in procs:
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            p.kill()
+    stop_all(procs)
 
 
 async def _gql(client, token, query, **variables):
