@@ -14,7 +14,17 @@ from jit.config import Settings
 
 
 def _settings() -> Settings:
-    return Settings()
+    """The settings, or a start-up error that names each wrong JIT_ variable and why."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            where = "JIT_" + "_".join(str(part) for part in error["loc"]).upper() if error["loc"] else "settings"
+            lines.append(f"  {where}: {error['msg'].removeprefix('Value error, ')}")
+        raise SystemExit("jit: invalid configuration\n" + "\n".join(lines)) from None
 
 
 def cmd_serve(args: argparse.Namespace) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -43,14 +43,26 @@ class Settings(BaseSettings):
     max_targets: int = 20
     sync_interval: int = 3600
 
-    # How long the worker waits for an asynchronous assignment request to settle: the first
-    # look is after assignment_first_poll, then the wait doubles up to 10 x the interval.
-    assignment_poll_interval: float = 1.0
-    assignment_first_poll: float = 0.05
+    # Polling an assignment request: the worker learns how long AWS takes to settle one
+    # (jit.aws.assignments.SettleTime) and looks about then. assignment_first_poll is where
+    # that estimate starts, assignment_poll_interval the shortest gap between two looks.
+    assignment_poll_interval: float = 0.25
+    assignment_first_poll: float = 1.0
     # How often an idle worker asks Redis for due jobs; it bounds the queue's share of grant
     # latency (arq's default is 0.5 s). Polling costs one Redis round trip.
     queue_poll_delay: float = 0.05
     assignment_poll_timeout: float = 300.0
+
+    # AWS's quota (docs/performance.md): IAM Identity Center's account access API allows 20
+    # calls per second and 15 outstanding creates/deletes per instance, for every tool that
+    # uses it. JIT's whole cluster keeps below both (Redis-shared), leaving headroom.
+    aws_rate_limit: float = 18.0
+    aws_max_outstanding: int = 13
+    # A revoke starts this much before its end time at least, so the delete settles by then
+    # (the worker also learns how long AWS takes, and starts earlier still in a burst).
+    revoke_lead_seconds: float = 4.0
+    # How far ahead the worker plans revokes against the budget.
+    revoke_plan_horizon_seconds: int = 900
 
     # Reliability (docs/reliability.md). The reconciler runs every reconcile_interval
     # seconds; a job holds a lease on its ticket that lapses job_lease_seconds after its
@@ -165,6 +177,29 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: int = 60
     # /readyz reaches AWS at most this often per replica.
     readyz_aws_cache_seconds: float = 30.0
+
+    @field_validator("aws_rate_limit")
+    @classmethod
+    def _rate(cls, value: float, info) -> float:
+        if not value > 0:
+            raise ValueError("JIT_AWS_RATE_LIMIT must be above 0 (AWS allows 20 calls per second per instance)")
+        return value
+
+    @field_validator("aws_max_outstanding")
+    @classmethod
+    def _outstanding(cls, value: int) -> int:
+        if not 0 < value <= 15:
+            raise ValueError("JIT_AWS_MAX_OUTSTANDING must be 1 to 15 (AWS allows 15 outstanding creates and "
+                             "deletes per instance, and will not raise it)")
+        return value
+
+    @model_validator(mode="after")
+    def _rate_within_aws(self) -> "Settings":
+        # moto and the test proxy can go faster; real AWS cannot.
+        if self.mode == "production" and self.aws_rate_limit > 20:
+            raise ValueError("JIT_AWS_RATE_LIMIT must be at most 20: IAM Identity Center allows 20 calls per "
+                             "second per instance, shared by every tool")
+        return self
 
     @field_validator("admin_groups", "auditor_groups", "rule_change_approval_ous", "notify_webhook_urls", "activity_regions", mode="before")
     @classmethod

@@ -14,6 +14,8 @@ from tortoise.transactions import in_transaction
 
 from jit.auth.service import CredentialChecks
 from jit.authz.service import Authorizer
+from jit.aws.assignments import SettleTimes
+from jit.aws.budget import AwsBudget, BudgetLimits
 from jit.aws.clients import AwsClients
 from jit.aws.identity_center import IdentityCenter, discover
 from jit.clock import Clock
@@ -46,6 +48,10 @@ class Effects:
         self.events.append(event)
 
 
+def budget_limits(settings: Settings) -> BudgetLimits:
+    return BudgetLimits(rate=settings.aws_rate_limit, max_outstanding=settings.aws_max_outstanding)
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -56,6 +62,23 @@ class Runtime:
     _identity_center: IdentityCenter | None = None
     _event_hub: TicketEventHub | None = None
     _credential_checks: CredentialChecks | None = None
+    _settle_times: SettleTimes | None = None
+
+    def __post_init__(self) -> None:
+        if self.aws.budget is None:
+            self.aws.budget = AwsBudget(self.redis, budget_limits(self.settings))
+
+    @property
+    def budget(self) -> AwsBudget:
+        assert self.aws.budget is not None
+        return self.aws.budget
+
+    def settle_times(self) -> SettleTimes:
+        """How long AWS takes to settle creates and deletes, as this process has seen."""
+        if self._settle_times is None:
+            self._settle_times = SettleTimes.starting_at(
+                self.settings.assignment_first_poll, self.settings.assignment_poll_interval)
+        return self._settle_times
 
     def event_hub(self) -> TicketEventHub:
         """This process's one Redis subscription for live ticket events (API only)."""

@@ -88,7 +88,7 @@ def settings(database_url, redis_url, moto_url) -> Settings:
     return Settings(
         mode="test", database_url=database_url, redis_url=redis_url, aws_endpoint_url=moto_url,
         aws_region="us-east-1", min_duration_seconds=1, max_targets=5,
-        assignment_poll_interval=0.05, assignment_poll_timeout=10,
+        assignment_poll_interval=0.05, assignment_first_poll=0.05, assignment_poll_timeout=10,
     )
 
 

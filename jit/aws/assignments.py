@@ -1,7 +1,9 @@
 """IAM Identity Center account assignments: create, delete, look up, and wait.
 
 AWS answers create and delete with a request that is IN_PROGRESS; only the status call
-tells success from failure, so every call here is followed by polling.
+tells success from failure, so every call here is followed by polling. Every call spends
+from the deployment's AWS budget (jit.aws.budget) at the caller's priority, and every
+create and delete holds one of the budget's outstanding-write slots until AWS settles it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import TypeVar
 
 from botocore.exceptions import ClientError
 
+from jit.aws.budget import AwsBudget, Priority, aws_priority
 from jit.aws.clients import AwsClients
 from jit.aws.errors import RETRYABLE
 
@@ -44,10 +47,55 @@ class RequestStatus:
     request_id: str | None
     status: str  # IN_PROGRESS | SUCCEEDED | FAILED
     failure_reason: str | None = None
+    not_found: bool = False  # a delete of an assignment that was not there
 
 
 class AssignmentTimeout(Exception):
     """The request is still IN_PROGRESS after the poll timeout."""
+
+
+@dataclass
+class SettleTime:
+    """How long AWS takes to settle one kind of request, learned from the polls themselves.
+
+    Two quantiles are tracked by stochastic approximation on what each poll saw (settled
+    or not): `median`, where a grant looks first, and `high` (about the 95th percentile),
+    where a grant looks second and a revoke, started early enough, looks first and almost
+    always last. A poll costs a call of the budget; looking at 50 ms and doubling spent
+    five or six calls on a request that takes two seconds."""
+
+    median: float
+    high: float
+    floor: float = 0.05
+    ceiling: float = 60.0
+
+    def _step(self) -> float:
+        return max(self.floor, self.median) * 0.1
+
+    def saw_at_median(self, settled: bool) -> None:
+        self.median += self._step() * (-0.5 if settled else 0.5)
+        self.median = min(max(self.median, self.floor), self.ceiling)
+        self.high = max(self.high, self.median + self.floor)
+
+    def saw_at_high(self, settled: bool) -> None:
+        self.high += self._step() * (-0.05 if settled else 0.95)
+        self.high = min(max(self.high, self.median + self.floor, self.floor), self.ceiling)
+
+    @property
+    def spacing(self) -> float:
+        """Between looks after the second: half the median, at least the floor."""
+        return max(self.floor, self.median / 2)
+
+
+@dataclass
+class SettleTimes:
+    create: SettleTime
+    delete: SettleTime
+
+    @classmethod
+    def starting_at(cls, first: float, floor: float) -> SettleTimes:
+        # AWS: "a second or more"; until polls say otherwise, look at `first` and at 3x it.
+        return cls(SettleTime(first, first * 3, floor), SettleTime(first, first * 3, floor))
 
 
 _ATTEMPTS = 8
@@ -74,69 +122,111 @@ async def _retrying(call: Callable[[], Awaitable[T]]) -> T:
     raise AssertionError("unreachable")
 
 
+@dataclass
 class Assignments:
-    def __init__(self, aws: AwsClients, poll_interval: float, poll_timeout: float, first_poll: float = 0.05) -> None:
-        self._aws = aws
-        self._poll_interval = poll_interval
-        self._poll_timeout = poll_timeout
-        self._first_poll = min(first_poll, poll_interval)
+    aws: AwsClients
+    settle: SettleTimes
+    poll_timeout: float
 
-    async def _call(self, operation: str, **params) -> dict:
+    @property
+    def _budget(self) -> AwsBudget | None:
+        return self.aws.budget
+
+    async def _call(self, operation: str, priority: Priority, **params) -> dict:
         async def call() -> dict:
-            async with self._aws.client("sso-admin", caller_retries=True) as sso:
-                return await getattr(sso, operation)(**params)
+            with aws_priority(priority):
+                async with self.aws.client("sso-admin", caller_retries=True) as sso:
+                    return await getattr(sso, operation)(**params)
 
         return await _retrying(call)
 
-    async def exists(self, key: AssignmentKey) -> bool:
+    async def exists(self, key: AssignmentKey, priority: Priority = Priority.READ) -> bool:
         async def look() -> bool:
-            async with self._aws.client("sso-admin", caller_retries=True) as sso:
-                paginator = sso.get_paginator("list_account_assignments")
-                async for page in paginator.paginate(
-                    InstanceArn=key.instance_arn, AccountId=key.account_id, PermissionSetArn=key.permission_set_arn
-                ):
-                    for item in page.get("AccountAssignments", []):
-                        if item["PrincipalId"] == key.principal_id and item["PrincipalType"] == key.principal_type:
-                            return True
+            with aws_priority(priority):
+                async with self.aws.client("sso-admin", caller_retries=True) as sso:
+                    paginator = sso.get_paginator("list_account_assignments")
+                    async for page in paginator.paginate(
+                        InstanceArn=key.instance_arn, AccountId=key.account_id,
+                        PermissionSetArn=key.permission_set_arn,
+                    ):
+                        for item in page.get("AccountAssignments", []):
+                            if item["PrincipalId"] == key.principal_id and item["PrincipalType"] == key.principal_type:
+                                return True
             return False
 
         return await _retrying(look)
 
-    async def create(self, key: AssignmentKey) -> RequestStatus:
-        response = await self._call("create_account_assignment", **key.params())
-        return _status(response["AccountAssignmentCreationStatus"])
+    async def _write(self, operation: str, result_key: str, key: AssignmentKey, priority: Priority) -> RequestStatus:
+        """A create or delete, holding an outstanding-write slot from before the call until
+        AWS settles it (released by `_wait`, or here when it settled or failed at once)."""
+        budget = self._budget
+        slot = await budget.acquire_write(priority) if budget is not None else None
+        try:
+            response = await self._call(operation, priority, **key.params())
+        except BaseException:
+            if slot is not None and budget is not None:
+                await budget.release_write(slot)
+            raise
+        status = _status(response[result_key])
+        if slot is not None and budget is not None:
+            if status.status == "IN_PROGRESS" and status.request_id:
+                budget.bind(status.request_id, slot)
+            else:
+                await budget.release_write(slot)
+        return status
 
-    async def delete(self, key: AssignmentKey) -> RequestStatus:
-        response = await self._call("delete_account_assignment", **key.params())
-        return _status(response["AccountAssignmentDeletionStatus"])
+    async def create(self, key: AssignmentKey) -> RequestStatus:
+        return await self._write("create_account_assignment", "AccountAssignmentCreationStatus", key, Priority.GRANT)
+
+    async def delete(self, key: AssignmentKey, priority: Priority = Priority.REVOKE) -> RequestStatus:
+        """Deletes without looking first: an assignment that is not there answers
+        ResourceNotFoundException (`not_found`), which costs the same one call as a look."""
+        try:
+            return await self._write("delete_account_assignment", "AccountAssignmentDeletionStatus", key, priority)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                return RequestStatus(None, "SUCCEEDED", "not found", not_found=True)
+            raise
 
     async def wait_created(self, instance_arn: str, request_id: str) -> RequestStatus:
         return await self._wait(
             "describe_account_assignment_creation_status",
             {"InstanceArn": instance_arn, "AccountAssignmentCreationRequestId": request_id},
-            "AccountAssignmentCreationStatus",
+            "AccountAssignmentCreationStatus", self.settle.create, look_first_at_high=False,
         )
 
     async def wait_deleted(self, instance_arn: str, request_id: str) -> RequestStatus:
+        # Revokes start early enough (jit.tickets.plan) to look once, when AWS has almost
+        # surely finished: one poll per delete instead of one at the median and another.
         return await self._wait(
             "describe_account_assignment_deletion_status",
             {"InstanceArn": instance_arn, "AccountAssignmentDeletionRequestId": request_id},
-            "AccountAssignmentDeletionStatus",
+            "AccountAssignmentDeletionStatus", self.settle.delete, look_first_at_high=True,
         )
 
-    async def _wait(self, operation: str, params: dict, key: str) -> RequestStatus:
+    async def _wait(self, operation: str, params: dict, key: str, settle: SettleTime, *,
+                    look_first_at_high: bool) -> RequestStatus:
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._poll_timeout
-        # Most requests settle within a second or two: look early, then back off.
-        delay = self._first_poll
+        started = loop.time()
+        deadline = started + self.poll_timeout
+        request_id = next(iter(v for k, v in params.items() if k.endswith("RequestId")))
+        looks = [settle.high] if look_first_at_high else [settle.median, settle.high]
+        learn = [settle.saw_at_high] if look_first_at_high else [settle.saw_at_median, settle.saw_at_high]
+        look = 0
         while True:
-            status = _status((await self._call(operation, **params))[key])
-            if status.status != "IN_PROGRESS":
+            at = started + looks[look] if look < len(looks) else loop.time() + settle.spacing
+            if at > deadline:
+                raise AssignmentTimeout(f"{operation} {request_id} still IN_PROGRESS")
+            await asyncio.sleep(max(at - loop.time(), 0))
+            status = _status((await self._call(operation, Priority.POLL, **params))[key])
+            settled = status.status != "IN_PROGRESS"
+            if look < len(learn):
+                learn[look](settled)
+            look += 1
+            if settled:
+                if self._budget is not None:
+                    await self._budget.settled(request_id)
                 return status
-            if loop.time() + delay > deadline:
-                raise AssignmentTimeout(f"{operation} {status.request_id} still IN_PROGRESS")
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 10 * self._poll_interval)
 
 
 def _status(data: dict) -> RequestStatus:

@@ -15,6 +15,7 @@ from typing import Any
 import aioboto3
 from botocore.config import Config
 
+from jit.aws.budget import AwsBudget
 from jit.config import Settings
 from jit.ops.metrics import count_aws_error
 
@@ -38,8 +39,11 @@ class AwsClients:
     fresh TLS connection per call cost more than the call itself on the grant path
     (docs/performance.md). A client belongs to the loop it was made on, hence the key."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, budget: AwsBudget | None = None) -> None:
         self._settings = settings
+        # Every sso-admin call spends from it (jit.aws.budget); the Runtime attaches the
+        # deployment's shared one. None: calls are not budgeted (one-shot tools).
+        self.budget = budget
         self._session = aioboto3.Session()
         self._open: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[AsyncExitStack, dict[tuple[str, bool], Any]]] = (
             weakref.WeakKeyDictionary()
@@ -60,6 +64,7 @@ class AwsClients:
             client = await stack.enter_async_context(self._session.client(service, **kwargs))
             # First in line, so every attempt is seen before botocore decides to retry it.
             client.meta.events.register_first("needs-retry", _count_errors)
+            self._budgeted(service, client)
             # Two first callers may both open one; the spare is closed with the rest.
             clients.setdefault(name, client)
         yield client
@@ -79,7 +84,20 @@ class AwsClients:
             )
         async with self._session.client(service, **kwargs) as client:
             client.meta.events.register_first("needs-retry", _count_errors)
+            self._budgeted(service, client)
             yield client
+
+    def _budgeted(self, service: str, client: Any) -> None:
+        """Every attempt of every sso-admin call (botocore's retries included: AWS counts
+        them too) waits for a token of the budget, at the caller's `aws_priority`."""
+        if service != "sso-admin":
+            return
+
+        async def spend(**_: Any) -> None:
+            if self.budget is not None:
+                await self.budget.spend()
+
+        client.meta.events.register("before-send.sso-admin", spend)
 
     def _kwargs(self, region: str | None = None, endpoint_url: str | None = None) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"region_name": region or self._settings.aws_region, "config": _RETRIES}

@@ -94,7 +94,7 @@ class LocalCluster:
             "JIT_AWS_ENDPOINT_URL": self.aws_endpoint_url, "JIT_AWS_REGION": "us-east-1",
             "JIT_PUBLIC_URL": self.url, "JIT_LOG_FORMAT": "json",
             "JIT_MIN_DURATION_SECONDS": os.environ.get("JIT_MIN_DURATION_SECONDS", "60"),
-            "JIT_ASSIGNMENT_POLL_INTERVAL": "0.2",
+            "JIT_ASSIGNMENT_POLL_INTERVAL": "0.2", "JIT_ASSIGNMENT_FIRST_POLL": "0.2",
             "AWS_ACCESS_KEY_ID": "demo", "AWS_SECRET_ACCESS_KEY": "demo", "AWS_DEFAULT_REGION": "us-east-1",
             "PYTHONUNBUFFERED": "1",
         })

@@ -30,7 +30,7 @@ def _demo_environment() -> dict[str, str]:
         "JIT_AWS_REGION": os.environ.get("JIT_AWS_REGION", "us-east-1"),
         # Short tickets make the whole life of a ticket watchable in a minute.
         "JIT_MIN_DURATION_SECONDS": os.environ.get("JIT_MIN_DURATION_SECONDS", "60"),
-        "JIT_ASSIGNMENT_POLL_INTERVAL": "0.2",
+        "JIT_ASSIGNMENT_POLL_INTERVAL": "0.2", "JIT_ASSIGNMENT_FIRST_POLL": "0.2",
         "AWS_ACCESS_KEY_ID": "demo",
         "AWS_SECRET_ACCESS_KEY": "demo",
         "AWS_DEFAULT_REGION": os.environ.get("JIT_AWS_REGION", "us-east-1"),

@@ -27,7 +27,7 @@ from jit.db import close_db, init_db
 from jit.directory.service import sync_directory
 from jit.ops import logs, metrics
 from jit.runtime import Runtime
-from jit.tickets import stack
+from jit.tickets import plan, stack
 from jit.reconcile import drift, retries
 from jit.reconcile import service as reconcile_service
 from jit.reconcile.lease import LeaseBusy, LeaseLost, ticket_lease
@@ -71,7 +71,11 @@ async def revoke_ticket(ctx: dict, ticket_id: str) -> str:
     except AssignmentTimeout as exc:
         raise Retry(defer=await retries.note_failure(rt, ticket_id, str(exc))) from exc
     if outcome.result == "early":
-        # The end moved (an extension); the job for the new end is already queued.
+        # Not yet: the end moved (an extension), or this process expects AWS to take less
+        # time than whoever scheduled the job did. Come back when it starts.
+        ticket = await Ticket.get(id=ticket_id)
+        if ticket.status == S.ACTIVE:
+            raise Retry(defer=max((plan.revoke_starts(rt, ticket) - rt.clock.now()).total_seconds(), 0.2))
         return "early"
     if outcome.result == "incomplete":
         raise Retry(defer=await retries.note_failure(rt, ticket_id))
@@ -164,6 +168,22 @@ async def reconcile(ctx: dict) -> dict[str, Any]:
         if drift_report is not None:
             result["drift"] = drift_report.summary()
         return result
+    finally:
+        try:
+            await lock.release()
+        except Exception:  # noqa: BLE001 - an expired or flushed lock is fine to lose
+            pass
+
+
+async def plan_revokes(ctx: dict) -> int:
+    """Moves revokes earlier where a burst of end times needs more of the AWS budget than
+    there is before them (jit.tickets.plan). One planner at a time across workers."""
+    rt: Runtime = ctx["runtime"]
+    lock = ctx["redis"].lock(plan.LOCK_KEY, timeout=10)
+    if not await lock.acquire(blocking=False):
+        return 0
+    try:
+        return await plan.plan_revokes(rt)
     finally:
         try:
             await lock.release()
@@ -271,6 +291,8 @@ def worker_settings(settings: Settings, **overrides: Any) -> dict[str, Any]:
         "cron_jobs": [
             cron(reconcile, name="tickets.reconcile", second=_reconcile_seconds(settings.reconcile_interval),
                  run_at_startup=True, timeout=max(settings.reconcile_interval * 4, 60)),
+            cron(plan_revokes, name="tickets.plan_revokes", second=set(range(0, 60, 2)), run_at_startup=True,
+                 timeout=10),
             cron(sync_if_due, name="directory.sync_if_due", second={15}),
             cron(expire_due_approvals, name="approvals.expire_due", second={45}),
             cron(deliver_notifications, name="notify.deliver", second=_reconcile_seconds(settings.notify_interval),

@@ -69,7 +69,10 @@ def probes(runtime: Callable[[], Runtime], aws_remember_seconds: float):
         names = list(checks)
         results = dict(zip(names, await asyncio.gather(*(_run(n, checks[n], rt) for n in names))))
         ready = all(v == "ok" for v in results.values())
-        return JSONResponse({"status": "ready" if ready else "not ready", "checks": results},
-                            status_code=200 if ready else 503)
+        # Not a readiness condition: without Redis the process keeps to its own share of
+        # the AWS budget and revokes go on; but an operator should see it.
+        budget = rt.aws.budget.status() if rt.aws.budget is not None else None
+        return JSONResponse({"status": "ready" if ready else "not ready", "checks": results,
+                             "aws_budget": budget}, status_code=200 if ready else 503)
 
     return healthz, readyz

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Iterable
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import Metric
 
 # One registry per process; the default registry's process and platform collectors are
@@ -58,6 +58,21 @@ JOB_START_DELAY = Histogram(
     "jit_job_start_delay_seconds",
     "From a job's due time to when this worker started it: the queue's own delay.",
     ["job"], buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300), registry=REGISTRY,
+)
+AWS_BUDGET_WAIT = Histogram(
+    "jit_aws_budget_wait_seconds",
+    "How long an sso-admin call (kind=call) or a create/delete (kind=write) waited for the AWS budget, by priority.",
+    ["kind", "priority"], buckets=(0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30), registry=REGISTRY,
+)
+AWS_BUDGET_DEGRADED = Gauge(
+    "jit_aws_budget_degraded",
+    "1 while this process cannot reach Redis and keeps to its own share of the AWS budget.",
+    registry=REGISTRY,
+)
+REVOKE_EARLY = Histogram(
+    "jit_revoke_started_early_seconds",
+    "How long before a ticket's end time its revoke started (planned so the delete settles by then).",
+    buckets=(0, 1, 2, 3, 5, 10, 20, 30, 60, 120, 300), registry=REGISTRY,
 )
 GC_PAUSE = Histogram(
     "jit_gc_pause_seconds",

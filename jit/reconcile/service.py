@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from tortoise.expressions import Q
 
@@ -20,6 +21,7 @@ from jit.reconcile import counters, retries
 from jit.reconcile.lease import live_leases
 from jit.runtime import Runtime
 from jit.tickets.models import StackEntry, Ticket, TicketStatus, UnwindStatus
+from jit.tickets.plan import revoke_lead
 
 S = TicketStatus
 log = logging.getLogger(__name__)
@@ -49,7 +51,8 @@ async def reconcile(rt: Runtime) -> ReconcileReport:
         Q(status=S.SCHEDULED, start_at__lte=now) | Q(status=S.GRANTING)
     ).values_list("id", flat=True)
     due_revokes = await Ticket.filter(
-        Q(status=S.ACTIVE, end_at__lte=now) | Q(status=S.REVOKING)
+        Q(status=S.ACTIVE, end_at__lte=now + timedelta(seconds=revoke_lead(rt)))
+        | Q(status=S.ACTIVE, revoke_at__lte=now) | Q(status=S.REVOKING)
     ).values_list("id", flat=True)
     # A ticket that failed while granting unwinds what it made; if that unwind was cut
     # short, the access it left is finished off here.

@@ -23,7 +23,8 @@ from jit.errors import NotAllowed, NotFound, ValidationFailed, WrongState
 from jit.rules.models import ApprovalRule
 from jit.runtime import Effects, Runtime
 from jit.tickets.models import Extension, ExtensionStatus, Target, Ticket, TicketStatus
-from jit.tickets.service import get_readable_ticket, schedule_revoke, ticket_parties
+from jit.tickets import plan
+from jit.tickets.service import get_readable_ticket, ticket_parties
 
 S = TicketStatus
 E = ExtensionStatus
@@ -152,24 +153,25 @@ async def apply_extension(rt: Runtime, effects: Effects, extension: Extension, a
     now = rt.clock.now()
     ticket = await Ticket.get(id=extension.ticket_id)
     new_end = ticket.end_at + timedelta(seconds=extension.additional_seconds)
+    # A revoke a burst moved earlier for the old end is planned afresh for the new one.
     moved = await Ticket.filter(
-        id=ticket.id, status__in=[S.SCHEDULED, S.GRANTING, S.ACTIVE], end_at=ticket.end_at, end_at__gt=now
-    ).update(end_at=new_end, updated_at=now)
+        id=ticket.id, status__in=[S.SCHEDULED, S.GRANTING, S.ACTIVE], end_at=ticket.end_at, end_at__gt=now,
+    ).update(end_at=new_end, updated_at=now, revoke_at=None)
     if moved != 1:
         raise WrongState("the ticket ended or changed before the extension could be applied",
                          current=ticket.status.value, field="extensionId")
     await Extension.filter(id=extension.id).update(status=E.APPROVED, new_end_at=new_end, decided_at=now)
     extension.status, extension.new_end_at, extension.decided_at = E.APPROVED, new_end, now
-    sequence = await Extension.filter(ticket_id=ticket.id, status=E.APPROVED).count()
     await record(
         now, actor_id, "ticket.extended", ticket_id=ticket.id,
         before={"end_at": ticket.end_at}, after={"end_at": new_end},
         detail={"extension": str(extension.id), "reason": why, "previous_end_at": ticket.end_at.isoformat(),
                 "end_at": new_end.isoformat(), "additional_seconds": extension.additional_seconds},
     )
-    ticket.end_at = new_end
-    # The job for the old end will find the ticket not yet due; this one ends it on time.
-    schedule_revoke(effects, ticket, new_end, f"end:{int(new_end.timestamp())}:ext{sequence}")
+    ticket.end_at, ticket.revoke_at = new_end, None
+    # The job for the old end will find the ticket not yet due; this one ends it on time
+    # (a grant still running schedules its own from the new end).
+    plan.schedule_planned_revoke(rt, effects, ticket)
 
 
 async def close_extension(rt: Runtime, extension: Extension, status: ExtensionStatus, actor_id: str | None,

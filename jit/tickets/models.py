@@ -39,6 +39,12 @@ class Ticket(Model):
     version = fields.IntField(default=0)
     # Past this moment a ticket still awaiting approval becomes EXPIRED.
     approval_expires_at = fields.DatetimeField(null=True)
+    # When the worker starts this ticket's revoke: early enough that AWS has settled the
+    # delete by end_at, earlier still when a burst of ends needs more of the AWS budget
+    # than there is (jit.tickets.plan). Null until the ticket is ACTIVE.
+    revoke_at = fields.DatetimeField(null=True)
+    # Seconds before end_at its revoke started (negative: after), once it has.
+    revoke_started_early = fields.FloatField(null=True)
     # Break-glass: the requester approved their own ticket; flagged until reviewed.
     break_glass = fields.BooleanField(default=False)
     break_glass_reason = fields.TextField(null=True)

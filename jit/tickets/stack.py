@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 
 from jit.audit.service import record
 from jit.aws.assignments import AssignmentKey, Assignments
+from jit.aws.budget import Priority
 from jit.aws.errors import explain
 from jit.directory.models import Account, User
 from jit.ops import metrics
@@ -30,7 +31,7 @@ from jit.tickets.models import (
     TicketStatus,
     UnwindStatus,
 )
-from jit.tickets.service import schedule_revoke
+from jit.tickets import plan
 from jit.tickets.state import LIVE, transition
 
 S = TicketStatus
@@ -46,8 +47,7 @@ class Outcome:
 
 
 def assignments(rt: Runtime) -> Assignments:
-    return Assignments(rt.aws, rt.settings.assignment_poll_interval, rt.settings.assignment_poll_timeout,
-                       rt.settings.assignment_first_poll)
+    return Assignments(rt.aws, rt.settle_times(), rt.settings.assignment_poll_timeout)
 
 
 def _reason(exc: ClientError) -> str:
@@ -130,7 +130,9 @@ async def grant(rt: Runtime, ticket_id: str) -> Outcome:
         return Outcome("failed", failure)
     async with rt.unit_of_work() as effects:
         await transition(ticket, S.ACTIVE, clock=rt.clock, effects=effects, actor_id=None)
-        schedule_revoke(effects, ticket, ticket.end_at, f"end:{int(ticket.end_at.timestamp())}")
+        # Read again: an extension approved while granting moved the end (without a version).
+        ticket.end_at = (await Ticket.get(id=ticket.id)).end_at
+        plan.schedule_planned_revoke(rt, effects, ticket)
     metrics.observe_grant((rt.clock.now() - due).total_seconds())
     return Outcome("granted")
 
@@ -156,17 +158,19 @@ async def _grant_one(
     written_now = entry is None
     if entry is None:
         # Look before writing the intent: an assignment that is already there when the
-        # intent is recorded was not made by this ticket, whatever happens next.
-        pre_existing = await aws.exists(key)
+        # intent is recorded was not made by this ticket, whatever happens next. Another
+        # ticket's entry that holds it answers without asking AWS (one call of the budget).
+        holder = await StackEntry.filter(
+            account_id=key.account_id, permission_set_arn=key.permission_set_arn,
+            principal_id=key.principal_id, status=EntryStatus.SUCCEEDED, unwind_status=None,
+        ).exclude(ticket_id=ticket.id).exists()
         origin = None
-        if pre_existing:
-            origin = EntryOrigin.STANDING
-            holder = await StackEntry.filter(
-                account_id=key.account_id, permission_set_arn=key.permission_set_arn,
-                principal_id=key.principal_id, status=EntryStatus.SUCCEEDED, unwind_status=None,
-            ).exclude(ticket_id=ticket.id).exists()
-            if holder:
-                origin = EntryOrigin.SHARED
+        if holder:
+            pre_existing, origin = True, EntryOrigin.SHARED
+        else:
+            pre_existing = await aws.exists(key, Priority.GRANT)
+            if pre_existing:
+                origin = EntryOrigin.STANDING
         entry = await StackEntry.create(
             ticket_id=ticket.id, position=position, account_id=key.account_id,
             permission_set_arn=key.permission_set_arn, principal_id=key.principal_id,
@@ -183,7 +187,7 @@ async def _grant_one(
         # A previous run may have died between AWS accepting the call and us recording
         # it. moto (and a careless retry) would create a duplicate, so look first; an
         # intent this run wrote just after looking needs no second look (under the lease).
-        if not written_now and not entry.pre_existing and await aws.exists(key):
+        if not written_now and not entry.pre_existing and await aws.exists(key, Priority.GRANT):
             entry.status, entry.origin = EntryStatus.SUCCEEDED, EntryOrigin.CREATED
             entry.updated_at = rt.clock.now()
             await entry.save()
@@ -254,7 +258,10 @@ async def _unwind_one(rt: Runtime, aws: Assignments, key: AssignmentKey, entry: 
     if holder is not None:
         return await _finish(rt, entry, UnwindStatus.RETAINED, f"still needed by ticket {holder.ticket_id}")
     if entry.unwind_status != UnwindStatus.IN_PROGRESS:
-        if not await aws.exists(key):
+        # An entry AWS confirmed is deleted without a look first (the delete answers "not
+        # found" if someone removed it meanwhile); one whose grant never settled may never
+        # have existed, so look.
+        if entry.status != EntryStatus.SUCCEEDED and not await aws.exists(key, Priority.REVOKE):
             never = entry.status in (EntryStatus.INTENDED, EntryStatus.FAILED)
             return await _finish(
                 rt, entry, UnwindStatus.SKIPPED if never else UnwindStatus.DELETED,
@@ -262,17 +269,26 @@ async def _unwind_one(rt: Runtime, aws: Assignments, key: AssignmentKey, entry: 
             )
         await _finish(rt, entry, UnwindStatus.INTENDED, None)
         started = await aws.delete(key)
+        if started.not_found:
+            return await _finish(rt, entry, UnwindStatus.DELETED, "already gone")
         entry.unwind_request_id = started.request_id
-        await _finish(
-            rt, entry, UnwindStatus.FAILED if started.status == "FAILED" else UnwindStatus.IN_PROGRESS,
-            started.failure_reason,
-        )
+        if started.status == "FAILED":
+            return await _delete_failed(rt, aws, key, entry, started.failure_reason)
+        await _finish(rt, entry, UnwindStatus.IN_PROGRESS, started.failure_reason)
     if entry.unwind_status == UnwindStatus.IN_PROGRESS:
         settled = await aws.wait_deleted(key.instance_arn, entry.unwind_request_id)
-        await _finish(
-            rt, entry, UnwindStatus.DELETED if settled.status == "SUCCEEDED" else UnwindStatus.FAILED,
-            settled.failure_reason,
-        )
+        if settled.status != "SUCCEEDED":
+            return await _delete_failed(rt, aws, key, entry, settled.failure_reason)
+        await _finish(rt, entry, UnwindStatus.DELETED, None)
+
+
+async def _delete_failed(rt: Runtime, aws: Assignments, key: AssignmentKey, entry: StackEntry,
+                         reason: str | None) -> None:
+    """A delete that AWS answered FAILED: gone all the same if it was not there to delete
+    (removed by hand meanwhile); otherwise a failure the revoke retries."""
+    if not await aws.exists(key, Priority.REVOKE):
+        return await _finish(rt, entry, UnwindStatus.DELETED, "already gone")
+    await _finish(rt, entry, UnwindStatus.FAILED, reason)
 
 
 async def _kill_sessions(rt: Runtime, ticket: Ticket) -> None:
@@ -326,13 +342,18 @@ async def revoke(rt: Runtime, ticket_id: str) -> Outcome:
     if ticket.status == S.REVOKING and ticket.end_reason == EndReason.REVOKED:
         due = min(ticket.end_at, ticket.updated_at)
     if ticket.status == S.ACTIVE:
-        if rt.clock.now() < ticket.end_at:
-            return Outcome("early", ticket.end_at.isoformat())
+        now = rt.clock.now()
+        starts = plan.revoke_starts(rt, ticket)
+        if now < starts:
+            return Outcome("early", starts.isoformat())
+        early = round((ticket.end_at - now).total_seconds(), 3)
         async with rt.unit_of_work() as effects:
             await transition(
                 ticket, S.REVOKING, clock=rt.clock, effects=effects, actor_id=None,
-                detail={"reason": "expired"}, end_reason=EndReason.EXPIRED,
+                detail={"reason": "expired", "started_early_seconds": early}, end_reason=EndReason.EXPIRED,
+                revoke_started_early=early,
             )
+        metrics.REVOKE_EARLY.observe(max(early, 0.0))
     elif ticket.status != S.REVOKING:
         return Outcome("done", ticket.status.value)
     if not await unwind(rt, ticket):

@@ -228,7 +228,7 @@ class Cluster:
             "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
             "JIT_MODE": "test", "JIT_DATABASE_URL": self.pg.url, "JIT_REDIS_URL": self.redis.url,
             "JIT_AWS_ENDPOINT_URL": self.proxy.url, "JIT_AWS_REGION": "us-east-1", "JIT_PORT": str(self.port),
-            "JIT_MIN_DURATION_SECONDS": "1", "JIT_ASSIGNMENT_POLL_INTERVAL": "0.2",
+            "JIT_MIN_DURATION_SECONDS": "1", "JIT_ASSIGNMENT_POLL_INTERVAL": "0.2", "JIT_ASSIGNMENT_FIRST_POLL": "0.2",
             "JIT_ASSIGNMENT_POLL_TIMEOUT": "30", "JIT_RECONCILE_INTERVAL": str(RECONCILE_INTERVAL),
             "JIT_JOB_LEASE_SECONDS": str(LEASE_SECONDS), "JIT_JOB_TIMEOUT": "60",
             "JIT_REVOKE_RETRY_BASE_SECONDS": "1", "JIT_REVOKE_RETRY_MAX_SECONDS": "4",

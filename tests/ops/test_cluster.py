@@ -64,7 +64,7 @@ def cluster(tmp_path_factory):
 
     c = LocalCluster(root, front_aws=front_aws, env_overrides={
         "JIT_DATABASE_URL": database_url, "JIT_REDIS_URL": redis_url, "JIT_MODE": "test",
-        "JIT_MIN_DURATION_SECONDS": "1", "JIT_ASSIGNMENT_POLL_INTERVAL": "0.1", "JIT_RECONCILE_INTERVAL": "2",
+        "JIT_MIN_DURATION_SECONDS": "1", "JIT_ASSIGNMENT_POLL_INTERVAL": "0.1", "JIT_ASSIGNMENT_FIRST_POLL": "0.1", "JIT_RECONCILE_INTERVAL": "2",
         "JIT_JOB_LEASE_SECONDS": "3", "JIT_JOB_TIMEOUT": "30", "JIT_SHUTDOWN_GRACE_SECONDS": str(GRACE),
         "JIT_DRIFT_INTERVAL": "100000", "JIT_SYNC_INTERVAL": "100000",
     })

@@ -1,0 +1,122 @@
+"""Revokes planned by deadline against the AWS budget.
+
+A revoke is due when access must be gone: at the ticket's end time. AWS takes a second or
+more to settle a delete, and the deployment may start only so many deletes a second
+(jit.aws.budget), so the worker starts each revoke early enough that its delete settles by
+the end time: `lead` before it when nothing else competes, and earlier still when a burst
+of end times needs more deletes than the budget allows before them. It never ends access
+late to avoid ending it early; how early each revoke started is recorded on the ticket
+(`revoke_started_early`) and in its audit event.
+
+The plan is a backward pass in earliest-deadline order: the last ticket to end starts at
+its end less the lead, and each earlier one no later than one revoke's share of the budget
+before the next. Only ACTIVE tickets ending within the horizon are planned, and a plan only
+ever moves a revoke earlier; an extension sets it afresh.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from jit.runtime import Effects, Runtime
+from jit.tickets.models import EntryOrigin, StackEntry, Ticket, TicketStatus
+
+S = TicketStatus
+log = logging.getLogger(__name__)
+LOCK_KEY = "jit:lock:plan-revokes"
+
+
+def revoke_lead(rt: Runtime) -> float:
+    """Seconds before its end time a revoke starts when nothing competes for the budget:
+    about the longest AWS takes to settle a delete (as this process has seen it), plus a
+    second for the job to start and the call to be made."""
+    return max(rt.settings.revoke_lead_seconds, rt.settle_times().delete.high + 1.0)
+
+
+def revokes_per_second(rt: Runtime) -> float:
+    """What the budget allows: each revoke is a delete and (usually) one status poll, and
+    holds an outstanding-write slot until AWS settles it. With a margin, as AWS's own
+    settle times and other callers vary."""
+    limits = rt.budget.limits
+    hold = rt.settle_times().delete.high + 0.25
+    return 0.85 * min(limits.rate / 2.2, limits.max_outstanding / hold)
+
+
+def revoke_job_id(ticket_id: str, at: datetime) -> str:
+    return f"tickets.revoke:{ticket_id}:at:{int(at.timestamp())}"
+
+
+def revoke_starts(rt: Runtime, ticket: Ticket) -> datetime:
+    """When the ticket's revoke starts: where a burst moved it (`revoke_at`), else its end
+    time less the lead."""
+    unplanned = ticket.end_at - timedelta(seconds=revoke_lead(rt))
+    return min(ticket.revoke_at, unplanned) if ticket.revoke_at is not None else unplanned
+
+
+def schedule_planned_revoke(rt: Runtime, effects: Effects, ticket: Ticket) -> None:
+    """The revoke job for an ACTIVE ticket, at the moment its revoke starts."""
+    at = revoke_starts(rt, ticket)
+    effects.enqueue("tickets.revoke", str(ticket.id), job_id=revoke_job_id(str(ticket.id), at), defer_until=at)
+
+
+@dataclass(frozen=True)
+class Planned:
+    ticket_id: str
+    end_at: datetime
+    start_at: datetime
+
+
+def backward_plan(ends: list[tuple[str, datetime, int]], lead: float, per_second: float) -> list[Planned]:
+    """Latest start times, earliest deadline first, such that each revoke (weighted by its
+    deletes) has its share of the budget before the next and settles by its end time."""
+    planned: list[Planned] = []
+    latest: datetime | None = None
+    for ticket_id, end_at, deletes in sorted(ends, key=lambda e: e[1], reverse=True):
+        start = end_at - timedelta(seconds=lead)
+        if latest is not None:
+            start = min(start, latest)
+        planned.append(Planned(ticket_id, end_at, start))
+        latest = start - timedelta(seconds=max(deletes, 1) / per_second)
+    planned.reverse()
+    return planned
+
+
+async def plan_revokes(rt: Runtime) -> int:
+    """Moves earlier the revokes a burst of end times would make late; returns how many."""
+    now = rt.clock.now()
+    horizon = now + timedelta(seconds=rt.settings.revoke_plan_horizon_seconds)
+    rows = await Ticket.filter(status=S.ACTIVE, end_at__lte=horizon).values_list("id", "end_at", "revoke_at")
+    if not rows:
+        return 0
+    deletes = Counter(
+        str(t) for t in await StackEntry.filter(
+            ticket_id__in=[r[0] for r in rows], origin=EntryOrigin.CREATED, unwind_status=None,
+        ).values_list("ticket_id", flat=True)
+    )
+    current = {str(r[0]): r[2] for r in rows}
+    plan = backward_plan([(str(r[0]), r[1], deletes[str(r[0])]) for r in rows], revoke_lead(rt),
+                         revokes_per_second(rt))
+    moved = 0
+    effects = Effects()
+    for item in plan:
+        start = max(item.start_at, now)
+        was = current[item.ticket_id]
+        if was is not None and start >= was - timedelta(seconds=0.5):
+            continue
+        # Only while it is still ACTIVE with the plan read above: an extension or a revoke
+        # that started meanwhile wins.
+        same_plan = {"revoke_at__isnull": True} if was is None else {"revoke_at": was}
+        changed = await Ticket.filter(
+            id=item.ticket_id, status=S.ACTIVE, end_at=item.end_at, **same_plan
+        ).update(revoke_at=start)
+        if changed:
+            moved += 1
+            effects.enqueue("tickets.revoke", item.ticket_id, job_id=revoke_job_id(item.ticket_id, start),
+                            defer_until=start)
+    await rt.flush(effects)
+    if moved:
+        log.info("revoke plan: %d revokes moved earlier for a burst of end times", moved)
+    return moved
