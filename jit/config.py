@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     # Drift: assignments no live ticket and no declared standing assignment explains.
     drift_interval: int = 300
     drift_auto_remove: bool = False
+    # A scan spreads its AWS calls over this fraction of drift_interval instead of
+    # spending them in one burst (0: as fast as the AWS budget allows, at read priority).
+    drift_scan_spread: float = Field(default=0.5, ge=0.0, le=1.0)
     # Standing assignments: inline JSON, or a path to a JSON or YAML file (see docs).
     standing_assignments: str | None = None
     # End open sessions on early revocation with a deny policy (off by default; see docs).

@@ -28,7 +28,7 @@ from jit.directory.service import sync_directory
 from jit.ops import logs, metrics
 from jit.runtime import Runtime
 from jit.tickets import plan, stack
-from jit.reconcile import drift, retries
+from jit.reconcile import drift_scans, retries
 from jit.reconcile import service as reconcile_service
 from jit.reconcile.lease import LeaseBusy, LeaseLost, ticket_lease
 from jit.tickets.models import Ticket, TicketStatus
@@ -164,15 +164,20 @@ async def reconcile(ctx: dict) -> dict[str, Any]:
         report = await reconcile_service.reconcile(rt)
         result: dict[str, Any] = {"grants": len(report.grants), "revokes": len(report.revokes),
                                   "unwinds": len(report.unwinds), "alerts": report.alerts}
-        drift_report = await drift.scan_if_due(rt)
-        if drift_report is not None:
-            result["drift"] = drift_report.summary()
+        # Only queued here: the scan is its own job (`drift.scan`), paced over minutes.
+        queued_scan = await drift_scans.scan_if_due(rt)
+        if queued_scan is not None:
+            result["drift_scan"] = queued_scan.id
         return result
     finally:
         try:
             await lock.release()
         except Exception:  # noqa: BLE001 - an expired or flushed lock is fine to lose
             pass
+
+
+async def scan_drift(ctx: dict, scan_id: int) -> dict[str, Any]:
+    return await drift_scans.run(ctx["runtime"], scan_id)
 
 
 async def plan_revokes(ctx: dict) -> int:
@@ -287,6 +292,9 @@ def worker_settings(settings: Settings, **overrides: Any) -> dict[str, Any]:
             _job("approvals.expire", expire_approval, max_tries=20),
             _job("approvals.remind", remind_approvers, max_tries=3),
             _job("extensions.expire", expire_extension, max_tries=3),
+            # A paced scan takes up to its share of the drift interval, longer when the AWS
+            # budget is busy with grants and revokes.
+            _job("drift.scan", scan_drift, max_tries=3, timeout=max(settings.drift_interval * 12, 3600)),
         ],
         "cron_jobs": [
             cron(reconcile, name="tickets.reconcile", second=_reconcile_seconds(settings.reconcile_interval),

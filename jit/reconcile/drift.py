@@ -1,16 +1,23 @@
 """Drift: account assignments in AWS that no live ticket and no declared standing
 assignment explains.
 
-Only permission sets and accounts JIT knows (the synced directory) are scanned, one
-paginated ListAccountAssignments per pair. AWS is read before the database: JIT writes a
-stack entry's intent before it calls AWS, so an assignment a grant is making right now is
-always explained by the time the database is read, and never reported or removed.
+Only permission sets and accounts JIT knows (the synced directory) are scanned, and only
+the pairs AWS says are provisioned (jit.reconcile.inventory). AWS is read before the
+database: JIT writes a stack entry's intent before it calls AWS, so an assignment a grant
+is making right now is always explained by the time the database is read.
+
+A paced scan takes minutes, and tickets end, start and extend meanwhile. So a candidate is
+confirmed before it is reported or removed: its pair is read from AWS again, then the
+database again, and an assignment a ticket's stack touched since the scan began is left
+for the next scan to judge. A ticket that ended mid-scan is therefore never drift.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from botocore.exceptions import ClientError
 from tortoise.expressions import Q
@@ -19,7 +26,7 @@ from jit.audit.service import record
 from jit.aws.assignments import AssignmentKey
 from jit.directory.models import Account, PermissionSet
 from jit.errors import NotAllowed, NotFound
-from jit.reconcile import counters, standing
+from jit.reconcile import counters, inventory, standing
 from jit.reconcile.lease import LeaseBusy, assignment_lease
 from jit.reconcile.models import DriftFinding
 from jit.reconcile.standing import AssignmentRef
@@ -28,9 +35,11 @@ from jit.tickets.models import StackEntry, TicketStatus, UnwindStatus
 
 S = TicketStatus
 log = logging.getLogger(__name__)
-LAST_SCAN_KEY = "jit:drift:last-scan"
 # Tickets whose stack may hold assignments in AWS right now.
 HOLDING = [S.GRANTING, S.ACTIVE, S.REVOKING, S.FAILED]
+# Stack entries written this long before a scan began still count as touched during it:
+# the API and workers on other hosts stamp them with their own clocks.
+CLOCK_SKEW = timedelta(seconds=60)
 
 
 @dataclass
@@ -40,30 +49,18 @@ class DriftReport:
     resolved: int = 0
     removed: int = 0
     errors: list[str] = field(default_factory=list)
+    pairs: int = 0
+    calls: int = 0
+    # Candidates the confirmation dropped: gone from AWS, or explained, by then.
+    unconfirmed: int = 0
 
     def summary(self) -> dict[str, int]:
-        return {"open": len(self.found), "new": self.new, "resolved": self.resolved, "removed": self.removed}
+        return {"open": len(self.found), "new": self.new, "resolved": self.resolved, "removed": self.removed,
+                "pairs": self.pairs, "calls": self.calls}
 
 
 def ref_of(finding: DriftFinding) -> AssignmentRef:
     return AssignmentRef(finding.account_id, finding.permission_set_arn, finding.principal_type, finding.principal_id)
-
-
-async def read_aws(rt: Runtime) -> set[AssignmentRef]:
-    ic = await rt.identity_center()
-    accounts = await Account.filter(removed_at=None).values_list("id", flat=True)
-    permission_sets = await PermissionSet.filter(removed_at=None).values_list("arn", flat=True)
-    seen: set[AssignmentRef] = set()
-    async with rt.aws.client("sso-admin") as sso:
-        paginator = sso.get_paginator("list_account_assignments")
-        for arn in permission_sets:
-            for account_id in accounts:
-                async for page in paginator.paginate(
-                    InstanceArn=ic.instance_arn, AccountId=account_id, PermissionSetArn=arn
-                ):
-                    for item in page.get("AccountAssignments", []):
-                        seen.add(AssignmentRef(account_id, arn, item["PrincipalType"], item["PrincipalId"]))
-    return seen
 
 
 async def explained() -> set[AssignmentRef]:
@@ -78,17 +75,58 @@ async def explained() -> set[AssignmentRef]:
     return {AssignmentRef(*row) for row in rows}
 
 
-async def scan(rt: Runtime, *, auto_remove: bool | None = None) -> DriftReport:
-    in_aws = await read_aws(rt)
+async def touched_since(since: datetime, refs: set[AssignmentRef]) -> set[AssignmentRef]:
+    """Of `refs`, those a ticket's stack entry changed at or after `since`."""
+    if not refs:
+        return set()
+    rows = await StackEntry.filter(
+        updated_at__gte=since, account_id__in=sorted({r.account_id for r in refs})
+    ).values_list("account_id", "permission_set_arn", "principal_type", "principal_id")
+    return {AssignmentRef(*row) for row in rows} & refs
+
+
+async def unexplained(rt: Runtime, refs: set[AssignmentRef]) -> set[AssignmentRef]:
     known = await explained()
     declared = await standing.load(rt.settings)
-    drift = {ref for ref in in_aws if ref not in known and not declared.explains(ref)}
+    return {ref for ref in refs if ref not in known and not declared.explains(ref)}
+
+
+async def confirm(rt: Runtime, reader: inventory.Reader, candidates: set[AssignmentRef],
+                  began: datetime) -> set[AssignmentRef]:
+    """The candidates that are still drift now: AWS still holds them (read again, pair by
+    pair), and then the database still explains none of them and no ticket touched them
+    since the scan began."""
+    by_pair: dict[inventory.Pair, set[AssignmentRef]] = defaultdict(set)
+    for ref in candidates:
+        by_pair[(ref.account_id, ref.permission_set_arn)].add(ref)
+    still: set[AssignmentRef] = set()
+    for pair, refs in sorted(by_pair.items()):
+        still |= refs & await reader.assignments(pair)
+    # The database after AWS, as in the scan itself.
+    still = await unexplained(rt, still)
+    return still - await touched_since(began - CLOCK_SKEW, still)
+
+
+async def scan(rt: Runtime, *, auto_remove: bool | None = None, pace: inventory.Pace | None = None,
+               progress: inventory.Progress | None = None) -> DriftReport:
+    """One scan. Unpaced unless given a `pace` (the `drift.scan` job spreads its calls)."""
+    began = rt.clock.now()
+    ic = await rt.identity_center()
+    accounts = list(await Account.filter(removed_at=None).order_by("id").values_list("id", flat=True))
+    permission_sets = list(await PermissionSet.filter(removed_at=None).order_by("arn").values_list("arn", flat=True))
+    async with rt.aws.client("sso-admin") as sso:
+        reader = inventory.Reader(sso, ic.instance_arn, pace or inventory.unpaced())
+        held = await inventory.read(reader, accounts, permission_sets, progress or inventory.NoProgress())
+        candidates = await unexplained(rt, held.held)
+        drift = await confirm(rt, reader, candidates, began)
+    report = DriftReport(pairs=len(held.pairs), calls=reader.calls, unconfirmed=len(candidates - drift))
+    if report.unconfirmed:
+        log.info("drift scan: %d candidate(s) changed during the scan and were not reported", report.unconfirmed)
     now = rt.clock.now()
-    report = DriftReport()
     open_rows = {ref_of(f): f for f in await DriftFinding.filter(resolved_at=None)}
     for ref, row in open_rows.items():
         if ref not in drift:
-            row.resolved_at, row.resolution = now, "GONE" if ref not in in_aws else "EXPLAINED"
+            row.resolved_at, row.resolution = now, "GONE" if ref not in held.held else "EXPLAINED"
             await row.save()
             report.resolved += 1
             await record(now, None, "drift.resolved", subject_type="drift", subject_id=row.id,
@@ -111,30 +149,16 @@ async def scan(rt: Runtime, *, auto_remove: bool | None = None) -> DriftReport:
     if auto_remove if auto_remove is not None else rt.settings.drift_auto_remove:
         for row in list(report.found):
             try:
-                await remove(rt, row.id, actor_id=None)
-                report.removed += 1
+                if (await remove(rt, row.id, actor_id=None)).resolution == "REMOVED":
+                    report.removed += 1
             except (ClientError, NotAllowed, NotFound, LeaseBusy) as exc:
                 report.errors.append(f"{row.id}: {exc}")
     return report
 
 
-async def scan_if_due(rt: Runtime) -> DriftReport | None:
-    now = rt.clock.now().timestamp()
-    last = await rt.redis.get(LAST_SCAN_KEY)
-    if last is not None and now - float(last) < rt.settings.drift_interval:
-        return None
-    await rt.redis.set(LAST_SCAN_KEY, str(now))
-    if rt.settings.session_kill:
-        await prune_session_kills(rt)
-    try:
-        return await scan(rt)
-    except ClientError:
-        log.exception("drift scan failed")
-        return None
-
-
 async def prune_session_kills(rt: Runtime) -> int:
     """Drops session-kill deny statements whose sessions have all expired."""
+    from jit.aws.budget import Priority, aws_priority
     from jit.aws.session_kill import SessionKill
 
     ic = await rt.identity_center()
@@ -142,7 +166,8 @@ async def prune_session_kills(rt: Runtime) -> int:
     removed = 0
     for arn in await PermissionSet.filter(removed_at=None).values_list("arn", flat=True):
         try:
-            removed += await killer.prune(ic.instance_arn, arn, rt.clock.now())
+            with aws_priority(Priority.READ):
+                removed += await killer.prune(ic.instance_arn, arn, rt.clock.now())
         except ClientError:
             log.exception("could not prune session-kill statements on %s", arn)
     return removed
@@ -179,15 +204,22 @@ async def _remove(rt: Runtime, row: DriftFinding, ref: AssignmentRef, actor_id: 
     ic = await rt.identity_center()
     aws = assignments(rt)
     key = AssignmentKey(ic.instance_arn, ref.account_id, ref.permission_set_arn, ref.principal_id, ref.principal_type)
-    if await aws.exists(key):
-        started = await aws.delete(key)
-        settled = started
-        if started.status == "IN_PROGRESS":
-            settled = await aws.wait_deleted(ic.instance_arn, started.request_id)
-        if settled.status != "SUCCEEDED":
-            row.detail = settled.failure_reason or "deletion failed"
-            await row.save()
-            raise NotAllowed(f"AWS did not delete the assignment: {row.detail}", field="id")
+    if not await aws.exists(key):
+        # Gone already (a ticket's revoke, or someone else): nothing was removed, and
+        # saying so would put a deletion JIT never made in the audit trail.
+        row.resolved_at, row.resolution = now, "GONE"
+        await row.save()
+        await record(now, actor_id, "drift.resolved", subject_type="drift", subject_id=row.id,
+                     before={"resolution": None}, after={"resolution": "GONE"}, detail=_finding(row))
+        return row
+    started = await aws.delete(key)
+    settled = started
+    if started.status == "IN_PROGRESS":
+        settled = await aws.wait_deleted(ic.instance_arn, started.request_id)
+    if settled.status != "SUCCEEDED":
+        row.detail = settled.failure_reason or "deletion failed"
+        await row.save()
+        raise NotAllowed(f"AWS did not delete the assignment: {row.detail}", field="id")
     row.resolved_at, row.resolution = rt.clock.now(), "REMOVED"
     await row.save()
     await counters.bump(now, counters.DRIFT_REMOVED)

@@ -1,3 +1,5 @@
+from enum import Enum
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -47,6 +49,41 @@ class DriftFinding(Model):
 
     class Meta:
         table = "drift_finding"
+
+
+class DriftScanStatus(str, Enum):
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    FINISHED = "FINISHED"
+    FAILED = "FAILED"
+
+
+class DriftScanRun(Model):
+    """One drift scan: who or what asked for it, how far it got, what it cost and found."""
+
+    id = fields.IntField(primary_key=True)
+    trigger = fields.CharField(max_length=16)  # MANUAL | SCHEDULED
+    requested_by = fields.CharField(max_length=64, null=True)
+    status = fields.CharEnumField(DriftScanStatus, max_length=16)
+    # "active" while queued or running, NULL after: the unique index lets one scan be
+    # active at a time across every replica, so a second click finds the first.
+    active = fields.CharField(max_length=8, null=True, unique=True)
+    requested_at = fields.DatetimeField()
+    started_at = fields.DatetimeField(null=True)
+    finished_at = fields.DatetimeField(null=True)
+    # Bumped with every progress write; a scan that stops moving is abandoned.
+    updated_at = fields.DatetimeField()
+    pairs_total = fields.IntField(default=0)
+    pairs_done = fields.IntField(default=0)
+    calls = fields.IntField(default=0)
+    findings = fields.IntField(default=0)
+    new = fields.IntField(default=0)
+    resolved = fields.IntField(default=0)
+    removed = fields.IntField(default=0)
+    error = fields.TextField(default="")
+
+    class Meta:
+        table = "drift_scan"
 
 
 class ReliabilityCounter(Model):
