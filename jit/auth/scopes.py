@@ -29,7 +29,7 @@ OPERATION_SCOPES: dict[str, dict[str, frozenset[Scope]]] = {
             "me", "accounts", "organizationalUnits", "permissionSets", "users", "groups", "approvalRules",
             "ticket", "tickets", "requestableTargets", "requestableAccounts", "apiTokens",
             "delegations", "permissionSetGroups", "pendingRuleChanges",
-            "drift", "revokeAlerts", "reliabilityCounters", "directorySync", "approvalPreview",
+            "drift", "lastDriftScan", "revokeAlerts", "reliabilityCounters", "directorySync", "approvalPreview",
             "notificationPreferences", "notificationChannels",
             "auditEvents", "ticketSessionActivity",
         )

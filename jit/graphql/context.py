@@ -6,7 +6,7 @@ from typing import Any
 from strawberry.dataloader import DataLoader
 
 from jit.auth.service import Identity
-from jit.directory.models import Account, PermissionSet, User
+from jit.directory.models import Account, Group, PermissionSet, User
 from jit.runtime import Runtime
 
 
@@ -30,6 +30,7 @@ class Context:
     users: DataLoader = field(default_factory=lambda: _loader(User, "id"))
     accounts: DataLoader = field(default_factory=lambda: _loader(Account, "id"))
     permission_sets: DataLoader = field(default_factory=lambda: _loader(PermissionSet, "arn"))
+    groups: DataLoader = field(default_factory=lambda: _loader(Group, "id"))
 
     @property
     def actor(self) -> User:

@@ -12,11 +12,12 @@ from strawberry.types import Info
 from jit import errors
 from jit.aws.errors import explain
 from jit.graphql.context import Context
-from jit.graphql.directory import Account, PermissionSet, User
-from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, to_error
-from jit.reconcile import counters, drift, retries
+from jit.graphql.directory import Account, Group, PermissionSet, User
+from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, WrongStateError, to_error
+from jit.reconcile import counters, drift, drift_scans, retries
 from jit.reconcile.lease import LeaseBusy
 from jit.reconcile.models import DriftFinding as FindingRow
+from jit.reconcile.models import DriftScanRun, DriftScanStatus
 
 
 @strawberry.type(description="An assignment in AWS that no live ticket and no declared standing assignment explains.")
@@ -48,6 +49,13 @@ class DriftFinding:
         row = await info.context.users.load(self.principal_id)
         return User.of(row) if row else None
 
+    @strawberry.field(description="The group, when the principal is a group JIT knows.")
+    async def group(self, info: Info[Context, None]) -> Group | None:
+        if self.principal_type != "GROUP":
+            return None
+        row = await info.context.groups.load(self.principal_id)
+        return Group.of(row) if row else None
+
     @classmethod
     def of(cls, row: FindingRow) -> DriftFinding:
         return cls(
@@ -72,12 +80,48 @@ class ReliabilityCounter:
     value: int
 
 
-@strawberry.type
+DriftScanState = strawberry.enum(DriftScanStatus, name="DriftScanStatus")
+
+
+@strawberry.type(description="One drift scan and how far it got. A scan spreads its AWS calls over part of "
+                             "the drift interval (JIT_DRIFT_SCAN_SPREAD), so it may run for minutes.")
 class DriftScan:
-    open: list[DriftFinding]
+    id: strawberry.ID
+    status: DriftScanState
+    trigger: str = strawberry.field(description="MANUAL (an admin asked) or SCHEDULED (every JIT_DRIFT_INTERVAL).")
+    requested_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    pairs_total: int = strawberry.field(
+        description="Provisioned account and permission set pairs to read; 0 until they are known.")
+    pairs_done: int
+    calls: int = strawberry.field(description="sso-admin calls made so far.")
+    findings: int = strawberry.field(description="Open findings when the scan finished.")
     new: int
     resolved: int
     removed: int
+    error: str
+
+    @strawberry.field(description="Pairs read, from 0 to 1; 1 once finished.")
+    def progress(self) -> float:
+        if self.status == DriftScanStatus.FINISHED:
+            return 1.0
+        return self.pairs_done / self.pairs_total if self.pairs_total else 0.0
+
+    @classmethod
+    def of(cls, row: DriftScanRun) -> DriftScan:
+        return cls(
+            id=strawberry.ID(str(row.id)), status=row.status, trigger=row.trigger, requested_at=row.requested_at,
+            started_at=row.started_at, finished_at=row.finished_at, pairs_total=row.pairs_total,
+            pairs_done=row.pairs_done, calls=row.calls, findings=row.findings, new=row.new,
+            resolved=row.resolved, removed=row.removed, error=row.error,
+        )
+
+
+@strawberry.type
+class DriftScanRequested:
+    scan: DriftScan
+    queued: bool = strawberry.field(description="False when a scan was already queued or running; this is that one.")
 
 
 @strawberry.type
@@ -87,7 +131,7 @@ class DriftRemoval:
     failed: list[str] = strawberry.field(description="Findings AWS would not delete, with the reason.")
 
 
-DriftScanResult = Annotated[DriftScan | NotAllowedError, strawberry.union("DriftScanResult")]
+DriftScanResult = Annotated[DriftScanRequested | NotAllowedError | WrongStateError, strawberry.union("DriftScanResult")]
 RemoveDriftResult = Annotated[
     DriftRemoval | ValidationError | NotAllowedError | NotFoundError, strawberry.union("RemoveDriftResult")
 ]
@@ -110,6 +154,12 @@ class ReliabilityQuery:
         await _require_reader(info)
         return [DriftFinding.of(r) for r in await drift.open_findings()]
 
+    @strawberry.field(description="The latest drift scan, running or not (admins and auditors).")
+    async def last_drift_scan(self, info: Info[Context, None]) -> DriftScan | None:
+        await _require_reader(info)
+        row = await drift_scans.last_scan()
+        return DriftScan.of(row) if row else None
+
     @strawberry.field(description="Revokes that keep failing (admins and auditors).")
     async def revoke_alerts(self, info: Info[Context, None]) -> list[RevokeAlert]:
         await _require_reader(info)
@@ -127,15 +177,14 @@ class ReliabilityQuery:
 
 @strawberry.type
 class ReliabilityMutation:
-    @strawberry.mutation(description="Compare AWS with the tickets now (admins).")
+    @strawberry.mutation(description="Start comparing AWS with the tickets (admins). Returns at once; follow the "
+                                     "scan with lastDriftScan. While one runs, returns that one.")
     async def scan_drift(self, info: Info[Context, None]) -> DriftScanResult:
         try:
-            await _require_admin(info)
-            report = await drift.scan(info.context.runtime, auto_remove=False)
+            row, queued = await drift_scans.request_manual_scan(info.context.runtime, info.context.actor.id)
         except errors.DomainError as exc:
             return to_error(exc)
-        return DriftScan(open=[DriftFinding.of(r) for r in report.found], new=report.new,
-                         resolved=report.resolved, removed=report.removed)
+        return DriftScanRequested(scan=DriftScan.of(row), queued=queued)
 
     @strawberry.mutation(description="Delete one drifted assignment from AWS, or all of them (admins).")
     async def remove_drift(

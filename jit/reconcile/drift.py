@@ -8,8 +8,8 @@ is making right now is always explained by the time the database is read.
 
 A paced scan takes minutes, and tickets end, start and extend meanwhile. So a candidate is
 confirmed before it is reported or removed: its pair is read from AWS again, then the
-database again, and an assignment a ticket's stack touched since the scan began is left
-for the next scan to judge. A ticket that ended mid-scan is therefore never drift.
+database again, and an assignment a ticket deleted since the scan began is left for the
+next scan to judge. A ticket that ended mid-scan is therefore never drift.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ S = TicketStatus
 log = logging.getLogger(__name__)
 # Tickets whose stack may hold assignments in AWS right now.
 HOLDING = [S.GRANTING, S.ACTIVE, S.REVOKING, S.FAILED]
-# Stack entries written this long before a scan began still count as touched during it:
+# Deletions stamped this long before a scan began still count as made during it:
 # the API and workers on other hosts stamp them with their own clocks.
 CLOCK_SKEW = timedelta(seconds=60)
 
@@ -51,6 +51,7 @@ class DriftReport:
     errors: list[str] = field(default_factory=list)
     pairs: int = 0
     calls: int = 0
+    calls_by_operation: dict[str, int] = field(default_factory=dict)
     # Candidates the confirmation dropped: gone from AWS, or explained, by then.
     unconfirmed: int = 0
 
@@ -75,12 +76,16 @@ async def explained() -> set[AssignmentRef]:
     return {AssignmentRef(*row) for row in rows}
 
 
-async def touched_since(since: datetime, refs: set[AssignmentRef]) -> set[AssignmentRef]:
-    """Of `refs`, those a ticket's stack entry changed at or after `since`."""
+async def deleted_since(since: datetime, refs: set[AssignmentRef]) -> set[AssignmentRef]:
+    """Of `refs`, those a ticket deleted from AWS at or after `since`: AWS may still list
+    an assignment a moment after its deletion settled, and a scan that read it before the
+    deletion must not call what is left of it drift. (Kept or skipped entries deleted
+    nothing, so access a ticket found and left behind is still drift at once.)"""
     if not refs:
         return set()
     rows = await StackEntry.filter(
-        updated_at__gte=since, account_id__in=sorted({r.account_id for r in refs})
+        unwind_status=UnwindStatus.DELETED, updated_at__gte=since,
+        account_id__in=sorted({r.account_id for r in refs}),
     ).values_list("account_id", "permission_set_arn", "principal_type", "principal_id")
     return {AssignmentRef(*row) for row in rows} & refs
 
@@ -94,7 +99,7 @@ async def unexplained(rt: Runtime, refs: set[AssignmentRef]) -> set[AssignmentRe
 async def confirm(rt: Runtime, reader: inventory.Reader, candidates: set[AssignmentRef],
                   began: datetime) -> set[AssignmentRef]:
     """The candidates that are still drift now: AWS still holds them (read again, pair by
-    pair), and then the database still explains none of them and no ticket touched them
+    pair), and then the database still explains none of them and no ticket deleted them
     since the scan began."""
     by_pair: dict[inventory.Pair, set[AssignmentRef]] = defaultdict(set)
     for ref in candidates:
@@ -104,7 +109,7 @@ async def confirm(rt: Runtime, reader: inventory.Reader, candidates: set[Assignm
         still |= refs & await reader.assignments(pair)
     # The database after AWS, as in the scan itself.
     still = await unexplained(rt, still)
-    return still - await touched_since(began - CLOCK_SKEW, still)
+    return still - await deleted_since(began - CLOCK_SKEW, still)
 
 
 async def scan(rt: Runtime, *, auto_remove: bool | None = None, pace: inventory.Pace | None = None,
@@ -119,7 +124,8 @@ async def scan(rt: Runtime, *, auto_remove: bool | None = None, pace: inventory.
         held = await inventory.read(reader, accounts, permission_sets, progress or inventory.NoProgress())
         candidates = await unexplained(rt, held.held)
         drift = await confirm(rt, reader, candidates, began)
-    report = DriftReport(pairs=len(held.pairs), calls=reader.calls, unconfirmed=len(candidates - drift))
+    report = DriftReport(pairs=len(held.pairs), calls=reader.calls, calls_by_operation=dict(reader.by_operation),
+                         unconfirmed=len(candidates - drift))
     if report.unconfirmed:
         log.info("drift scan: %d candidate(s) changed during the scan and were not reported", report.unconfirmed)
     now = rt.clock.now()

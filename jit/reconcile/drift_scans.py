@@ -143,7 +143,9 @@ async def run(rt: Runtime, scan_id: int, *, pace: inventory.Pace | None = None) 
             expected = await _expected_calls(await Account.filter(removed_at=None).count(),
                                              await PermissionSet.filter(removed_at=None).count())
             pace = pace_for(rt, expected)
-        report = await drift.scan(rt, pace=pace, progress=_RowProgress(rt, row))
+        # An admin's scan shows what is there; only the schedule removes it (JIT_DRIFT_AUTO_REMOVE).
+        auto_remove = None if row.trigger == SCHEDULED else False
+        report = await drift.scan(rt, auto_remove=auto_remove, pace=pace, progress=_RowProgress(rt, row))
     except ScanAbandoned:
         log.warning("drift scan %s was abandoned for a newer one", scan_id)
         return {"skipped": "abandoned"}

@@ -31,18 +31,19 @@ class Pace:
     With 0 seconds it never waits (the AWS budget still applies)."""
 
     def __init__(self, seconds: float, expected_calls: int,
-                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> None:
-        self._deadline = time.monotonic() + max(seconds, 0.0)
+                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._sleep, self._monotonic = sleep, monotonic
+        self._deadline = monotonic() + max(seconds, 0.0)
         self._remaining = max(expected_calls, 1)
-        self._next_at = time.monotonic()
-        self._sleep = sleep
+        self._next_at = monotonic()
 
     def expect(self, calls: int) -> None:
         """From now on, `calls` more are expected."""
         self._remaining = max(calls, 1)
 
     async def __call__(self) -> None:
-        now = time.monotonic()
+        now = self._monotonic()
         if self._next_at > now:
             await self._sleep(self._next_at - now)
             now = self._next_at
