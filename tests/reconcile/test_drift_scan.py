@@ -218,3 +218,19 @@ async def test_a_running_scan_given_up_stops_at_its_next_progress_write(demo):
     result = await drift_scans.run(demo.rt, row.id, pace=time.pace(60.0, 100))
     assert result == {"skipped": "abandoned"}
     assert await AuditEvent.filter(action="drift.detected").count() == 0
+
+
+async def test_the_reconciler_cron_queues_the_scheduled_scan_and_does_not_run_it(demo):
+    from jit.jobs import worker
+    from tests.reconcile.conftest import job_ctx
+
+    out_of_band(demo, "sandbox-erin", "PowerUserAccess", "erin")
+    result = await worker.reconcile(job_ctx(demo.rt))
+    row = await DriftScanRun.get(id=result["drift_scan"])
+    assert (row.trigger, row.status) == (drift_scans.SCHEDULED, DriftScanStatus.QUEUED)
+    assert await Job(drift_scans.scan_job_id(row.id), demo.rt.redis).status() == JobStatus.queued
+    assert await AuditEvent.filter(action="drift.detected").count() == 0
+    names = {f.name for f in worker.worker_settings(demo.rt.settings)["functions"]}
+    assert "drift.scan" in names
+    demo.rt.settings = demo.rt.settings.model_copy(update={"drift_scan_spread": 0.0})
+    assert (await worker.scan_drift(job_ctx(demo.rt), row.id))["new"] == 1

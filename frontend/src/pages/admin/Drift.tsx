@@ -1,17 +1,24 @@
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { useMutation, useQuery } from "urql";
 import Box from "@cloudscape-design/components/box";
 import Button from "@cloudscape-design/components/button";
 import ContentLayout from "@cloudscape-design/components/content-layout";
 import Header from "@cloudscape-design/components/header";
 import Modal from "@cloudscape-design/components/modal";
+import ProgressBar from "@cloudscape-design/components/progress-bar";
 import SpaceBetween from "@cloudscape-design/components/space-between";
 import Table from "@cloudscape-design/components/table";
-import { DriftDocument, RemoveDriftDocument, ScanDriftDocument, type DriftFindingFieldsFragment } from "../../graphql/generated/graphql";
+import {
+  DriftDocument, LastDriftScanDocument, RemoveDriftDocument, ScanDriftDocument, type DriftFindingFieldsFragment,
+} from "../../graphql/generated/graphql";
 import { isAdmin, useMe } from "../../app/me";
 import { useNotifications } from "../../app/notifications";
 import { isResultError } from "../../lib/errors";
+import { principalLabel, scanView } from "../../lib/driftScan";
 import { formatDateTime } from "../../lib/time";
+
+/** How often the page asks how a running scan is doing. */
+const POLL_MS = 2000;
 
 /** Assignments in AWS that no live ticket or standing assignment explains. */
 export function DriftPage() {
@@ -22,16 +29,38 @@ export function DriftPage() {
   const [, remove] = useMutation(RemoveDriftDocument);
   const [confirmAll, setConfirmAll] = useState(false);
   const [busy, setBusy] = useState(false);
+  const [lastScan, refetchScan] = useQuery({ query: LastDriftScanDocument });
   const items = data?.drift ?? [];
   const reload = () => refetch({ requestPolicy: "network-only" });
+  const current = lastScan.data?.lastDriftScan ?? null;
+  const view = current ? scanView(current) : null;
+
+  // A scan runs as a job for up to minutes: poll it while it is queued or running, and
+  // reload the findings once it is done.
+  const wasActive = useRef(false);
+  useEffect(() => {
+    if (view?.active) {
+      wasActive.current = true;
+      const id = window.setInterval(() => refetchScan({ requestPolicy: "network-only" }), POLL_MS);
+      return () => window.clearInterval(id);
+    }
+    if (wasActive.current) {
+      wasActive.current = false;
+      reload();
+    }
+    return undefined;
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [view?.active, current?.id]);
 
   const onScan = async () => {
     const res = await scan({});
     const out = res.data?.scanDrift;
-    if (res.error || !out) notify({ type: "error", content: res.error?.message ?? "The scan failed." });
+    if (res.error || !out) notify({ type: "error", content: res.error?.message ?? "The scan could not be started." });
     else if (isResultError(out)) notify({ type: "error", content: out.message });
-    else if (out.__typename === "DriftScan") notify({ type: "success", content: `Scan done: ${out.open.length} open, ${out.new} new, ${out.resolved} resolved.` });
-    reload();
+    else if (out.__typename === "DriftScanRequested") {
+      notify({ type: "info", content: out.queued ? "Scan started." : "A scan is already running; showing its progress." });
+    }
+    refetchScan({ requestPolicy: "network-only" });
   };
 
   const onRemove = async (id: string | null) => {
@@ -53,6 +82,17 @@ export function DriftPage() {
 
   return (
     <ContentLayout header={<Header variant="h1" description="Account assignments in AWS that no live ticket and no declared standing assignment explains.">Drift</Header>}>
+      <SpaceBetween size="l">
+      {view && current && (
+        <ProgressBar
+          value={view.value}
+          status={view.status}
+          label={view.label}
+          description={view.description}
+          additionalInfo={`Requested ${formatDateTime(current.requestedAt)}${current.finishedAt ? `, finished ${formatDateTime(current.finishedAt)}` : ""}`}
+          resultText={view.description}
+        />
+      )}
       <Table
         variant="container"
         items={items}
@@ -67,7 +107,7 @@ export function DriftPage() {
             actions={
               <SpaceBetween direction="horizontal" size="xs">
                 <Button iconName="refresh" ariaLabel="Refresh" onClick={reload} />
-                {admin && <Button loading={scanState.fetching} onClick={onScan}>Scan now</Button>}
+                {admin && <Button loading={scanState.fetching || !!view?.active} onClick={onScan}>Scan now</Button>}
                 {admin && <Button disabled={!items.length} onClick={() => setConfirmAll(true)}>Remove all</Button>}
               </SpaceBetween>
             }
@@ -79,7 +119,7 @@ export function DriftPage() {
         columnDefinitions={[
           { id: "account", header: "Account", cell: (d) => `${d.account?.name ?? ""} (${d.accountId})` },
           { id: "ps", header: "Permission set", cell: (d) => d.permissionSet?.name ?? d.permissionSetArn },
-          { id: "principal", header: "Principal", cell: (d) => (d.user ? d.user.userName : `${d.principalType.toLowerCase()} ${d.principalId}`) },
+          { id: "principal", header: "Principal", cell: (d) => principalLabel(d) },
           { id: "first", header: "First seen", cell: (d) => formatDateTime(d.firstSeenAt) },
           { id: "last", header: "Last seen", cell: (d) => formatDateTime(d.lastSeenAt) },
           ...(admin
@@ -89,6 +129,7 @@ export function DriftPage() {
             : []),
         ]}
       />
+      </SpaceBetween>
       <Modal
         visible={confirmAll}
         onDismiss={() => setConfirmAll(false)}
