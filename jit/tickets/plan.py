@@ -73,13 +73,14 @@ def backward_plan(ends: list[tuple[str, datetime, int]], lead: float, per_second
     """Latest start times, earliest deadline first, such that each revoke (weighted by its
     deletes) has its share of the budget before the next and settles by its end time."""
     planned: list[Planned] = []
-    latest: datetime | None = None
+    next_start: datetime | None = None
     for ticket_id, end_at, deletes in sorted(ends, key=lambda e: e[1], reverse=True):
         start = end_at - timedelta(seconds=lead)
-        if latest is not None:
-            start = min(start, latest)
+        if next_start is not None:
+            # Its own deletes take their share of the budget before the next one starts.
+            start = min(start, next_start - timedelta(seconds=max(deletes, 1) / per_second))
         planned.append(Planned(ticket_id, end_at, start))
-        latest = start - timedelta(seconds=max(deletes, 1) / per_second)
+        next_start = start
     planned.reverse()
     return planned
 
@@ -99,12 +100,13 @@ async def plan_revokes(rt: Runtime) -> int:
     current = {str(r[0]): r[2] for r in rows}
     plan = backward_plan([(str(r[0]), r[1], deletes[str(r[0])]) for r in rows], revoke_lead(rt),
                          revokes_per_second(rt))
+    lead = timedelta(seconds=revoke_lead(rt))
     moved = 0
     effects = Effects()
     for item in plan:
         start = max(item.start_at, now)
         was = current[item.ticket_id]
-        if was is not None and start >= was - timedelta(seconds=0.5):
+        if start >= (was or item.end_at - lead) - timedelta(seconds=0.5):
             continue
         # Only while it is still ACTIVE with the plan read above: an extension or a revoke
         # that started meanwhile wins.
