@@ -57,7 +57,7 @@ async def grant_ticket(ctx: dict, ticket_id: str) -> str:
         raise Retry(defer=_retry_delay(ctx)) from exc
     if outcome.result == "early":
         ticket = await Ticket.get(id=ticket_id)
-        raise Retry(defer=max((ticket.start_at - rt.clock.now()).total_seconds(), 1))
+        raise Retry(defer=max((plan.grant_starts(rt, ticket) - rt.clock.now()).total_seconds(), 0.2))
     return outcome.result
 
 

@@ -45,6 +45,14 @@ def revokes_per_second(rt: Runtime) -> float:
     return 0.85 * min(limits.rate / 2.2, limits.max_outstanding / hold)
 
 
+def grant_starts(rt: Runtime, ticket: Ticket) -> datetime:
+    """When a scheduled ticket's grant starts: about the time AWS takes to settle a create
+    before its start time, so access arrives on time rather than a few seconds late. (The
+    grant job is queued for the start time less the configured first estimate; a worker
+    that has learned AWS is slower starts it that much earlier when it next looks.)"""
+    return ticket.start_at - timedelta(seconds=rt.settle_times().create.median)
+
+
 def revoke_job_id(ticket_id: str, at: datetime) -> str:
     return f"tickets.revoke:{ticket_id}:at:{int(at.timestamp())}"
 
