@@ -130,12 +130,15 @@ def start_moto(port: int, host: str = "127.0.0.1", account_id: str | None = DEFA
     each account created in the organization adds one, so every request slows as the
     organization grows: seeding 5,000 accounts took 227 s that way and 38 s pinned. Pass
     None to let access keys choose the account.
+
+    It runs `jit.demo.moto_server`, moto's server with the provisioned-listing operations
+    answered from moto's own assignments (moto's own answers ignore the account).
     """
     url = f"http://{host}:{port}"
     env = dict(os.environ)
     if account_id is not None:
         env["MOTO_ACCOUNT_ID"] = account_id
-    embedded = _spawn("moto", [sys.executable, "-m", "moto.server", "-H", host, "-p", str(port)], url, env)
+    embedded = _spawn("moto", [sys.executable, "-m", "jit.demo.moto_server", "-H", host, "-p", str(port)], url, env)
 
     def answers() -> bool:
         try:
