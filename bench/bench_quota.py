@@ -96,7 +96,7 @@ class Proxy:
         return _get(f"{self.url}/_proxy/stats")
 
     def reset_stats(self) -> None:
-        _post(f"{self.url}/_proxy/reset-stats", {})
+        _post(f"{self.url}/_proxy/stats/reset", {})
 
     def stop(self) -> None:
         self.process.terminate()
@@ -206,7 +206,7 @@ def run(mode: str, n: int, window: float) -> dict:
         deadline = window_start.timestamp() + window + 180
         while time.time() < deadline:
             stats = proxy.stats()
-            deleted = {(s["account"], s["permission_set"], s["principal_id"]) for s in stats["settled"]
+            deleted = {(s["account"], s["permission_set_arn"], s["principal_id"]) for s in stats["settles"]
                        if s["operation"] == "DeleteAccountAssignment" and s["status"] == "SUCCEEDED"}
             if time.time() > window_start.timestamp() + window and wanted <= deleted:
                 break
@@ -222,8 +222,8 @@ def run(mode: str, n: int, window: float) -> dict:
         moto.stop()
 
     created, deleted = {}, {}
-    for s in stats["settled"]:
-        key = (s["account"], s["permission_set"], s["principal_id"])
+    for s in stats["settles"]:
+        key = (s["account"], s["permission_set_arn"], s["principal_id"])
         if s["status"] != "SUCCEEDED":
             continue
         if s["operation"] == "CreateAccountAssignment":
@@ -260,7 +260,7 @@ def main() -> None:
     rows = []
     for r in results:
         late, grant = r["revoke_lateness_ms"], r["grant_delay_ms"]
-        throttled = sum(r["throttled"].values()) if isinstance(r["throttled"], dict) else r["throttled"]
+        throttled = sum(sum(v.values()) for v in r["throttled"].values())
         rows.append([r["mode"], r["tickets"], late.get("p50"), late.get("p99"), late.get("max"), r["min_lateness_ms"],
                      grant.get("p50"), grant.get("p99"), r["calls_per_lifecycle"], throttled, r["leftover"]])
     demanded = n / window
