@@ -7,7 +7,7 @@ ticket, through the test proxy's quota mode, beside the same run on limitless mo
     .venv/bin/python bench/bench_quota.py --modes quota     # one mode only
 
 Setup: `jit serve` + one `jit worker` (defaults: JIT_AWS_RATE_LIMIT 18, JIT_AWS_MAX_OUTSTANDING
-13) against moto behind the fault proxy (tests/support/fault_proxy.py). In "quota" mode
+14) against moto behind the fault proxy (tests/support/fault_proxy.py). In "quota" mode
 the proxy behaves as IAM Identity Center's documented limits: 20 sso-admin calls a second
 (burst 20) for everyone, ThrottlingException beyond; 15 outstanding creates and deletes at
 most; each settling 1-3 s (seeded) after it was made, before which AWS still shows the old
@@ -25,7 +25,7 @@ Leftovers are read straight from moto afterwards.
 
 The physical limit: a revoke is at least a delete and one status poll, so 20 calls/s is at
 most 10 revokes/s; 15 outstanding deletes taking about 2 s each is 7.5 revokes/s. JIT's
-defaults leave headroom for other tools (18 calls/s, 13 outstanding: 6.5 revokes/s).
+defaults leave headroom for other tools (18 calls/s, 14 outstanding: 7 revokes/s).
 """
 
 from __future__ import annotations

@@ -37,12 +37,14 @@ def revoke_lead(rt: Runtime) -> float:
 
 
 def revokes_per_second(rt: Runtime) -> float:
-    """What the budget allows: each revoke is a delete and (usually) one status poll, and
-    holds an outstanding-write slot until AWS settles it. With a margin, as AWS's own
-    settle times and other callers vary."""
+    """What the budget allows: each revoke is a delete and one or two status polls, and
+    holds an outstanding-write slot until a poll sees AWS settle it (at the median settle
+    time for half of them, at the high one for the rest). With a small margin, as AWS's
+    own settle times vary."""
     limits = rt.budget.limits
-    hold = rt.settle_times().delete.high + 0.25
-    return 0.85 * min(limits.rate / 2.2, limits.max_outstanding / hold)
+    settle = rt.settle_times().delete
+    hold = (settle.median + settle.high) / 2 + 0.2
+    return 0.95 * min(limits.rate / 2.5, limits.max_outstanding / hold)
 
 
 def grant_starts(rt: Runtime, ticket: Ticket) -> datetime:
