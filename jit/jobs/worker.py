@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import os
-import signal
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -156,7 +154,7 @@ async def reconcile(ctx: dict) -> dict[str, Any]:
     """The reconciler cron (jit.reconcile.service). One run at a time across workers; the
     lock only saves work, since two concurrent runs enqueue the same job ids."""
     rt: Runtime = ctx["runtime"]
-    await _hold_redis(ctx)
+    ctx["deployment_id"] = await deployment.keep_claim(ctx["redis"], rt.settings.redis_url, ctx.get("deployment_id"))
     # The lock lasts one interval: a worker killed mid-run must not hold the next run
     # back longer than that (found by the fault suite), and a run that overruns it may
     # overlap the next one, which is harmless.
@@ -235,21 +233,6 @@ async def startup(ctx: dict) -> None:
         settings=settings, clock=SystemClock(), aws=AwsClients(settings),
         authz=Authorizer(settings), redis=ctx["redis"],
     )
-
-
-async def _hold_redis(ctx: dict) -> None:
-    """Claims the Redis database again (a flush removed the claim with everything else).
-    If another deployment took it meanwhile, every job this worker takes from now on may
-    be theirs: it stops as on SIGTERM (running jobs finish), and restarted, it refuses to
-    start with the same error."""
-    rt: Runtime = ctx["runtime"]
-    ctx["deployment_id"] = ctx.get("deployment_id") or await deployment.deployment_id()
-    try:
-        await deployment.claim(ctx["redis"], rt.settings.redis_url, ctx["deployment_id"])
-    except deployment.SharedRedisDatabase as exc:
-        log.error("jit worker: %s; stopping", exc)
-        os.kill(os.getpid(), signal.SIGTERM)
-        raise
 
 
 async def shutdown(ctx: dict) -> None:

@@ -15,6 +15,8 @@ process to start, or a worker's next reconcile, claims it again.
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import uuid
 from urllib.parse import urlsplit
 
@@ -98,4 +100,19 @@ async def claim_at_start(redis: Redis, redis_url: str) -> str | None:
                     type(exc).__name__, exc_info=True)
         return None
     await claim(redis, redis_url, ours)
+    return ours
+
+
+async def keep_claim(redis: Redis, redis_url: str, ours: str | None) -> str:
+    """A worker's reconcile: claims the Redis database again (a flush took the claim with
+    everything else). If another deployment took it meanwhile, every job this worker takes
+    from now on may be theirs: it stops as on SIGTERM (running jobs finish) and, restarted,
+    refuses to start with the same error."""
+    ours = ours or await deployment_id()
+    try:
+        await claim(redis, redis_url, ours)
+    except SharedRedisDatabase as exc:
+        log.error("jit worker: %s Stopping.", exc)
+        os.kill(os.getpid(), signal.SIGTERM)
+        raise
     return ours
