@@ -161,10 +161,15 @@ class ReusedJit:
         from jit.demo.embedded import free_port
         from tests.support.live import server_env, wait_healthy
 
+        import redis
+
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         # No AWS endpoint is reached: the measured queries read the database only.
         env = server_env(self.database_url, os.environ["JIT_TEST_REDIS_URL"], "http://127.0.0.1:9", port)
+        # As LiveJit does: the previous benchmark's deployment (another database) left its
+        # claim on the shared Redis database, and jit serve would refuse to start beside it.
+        redis.Redis.from_url(env["JIT_REDIS_URL"]).flushdb()
         out = subprocess.run([sys.executable, "-c", PREPARE_REUSED], env=env, capture_output=True, text=True,
                              timeout=600, check=True)
         prepared = json.loads(out.stdout.strip().splitlines()[-1])

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ALL = ["authz", "grant", "revoke", "directory", "fanout", "throughput", "sync"]
+ALL = ["authz", "grant", "revoke", "quota", "directory", "fanout", "throughput", "sync"]
 
 names = os.environ.get("BENCH", "").split() or ALL
 unknown = [n for n in names if n not in ALL]

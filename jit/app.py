@@ -35,7 +35,7 @@ from jit.errors import Unauthenticated
 from jit.graphql.context import Context
 from jit.graphql.schema import build_schema
 from jit.graphql.sharing import encode_message
-from jit.ops import metrics
+from jit.ops import deployment, metrics
 from jit.ops.collectors import COLLECTORS, collect
 from jit.ops.health import probes
 from jit.ops.logs import RequestIdMiddleware
@@ -164,6 +164,14 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await init_db(settings.database_url)
         redis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
+        try:
+            await deployment.claim_at_start(redis, settings.redis_url)
+        except BaseException as exc:
+            if isinstance(exc, deployment.SharedRedisDatabase):
+                log.error("jit serve: %s", exc)
+            await redis.aclose()
+            await close_db()
+            raise
         app.state.runtime = Runtime(
             settings=settings, clock=clock, aws=AwsClients(settings), authz=Authorizer(settings), redis=redis
         )

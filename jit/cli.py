@@ -55,11 +55,15 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 def cmd_worker(args: argparse.Namespace) -> None:
     from jit.jobs.worker import run_worker
+    from jit.ops.deployment import SharedRedisDatabase
     from jit.ops.logs import configure_logging
 
     settings = _settings()
     configure_logging(settings.log_format)
-    run_worker(settings)
+    try:
+        run_worker(settings)
+    except SharedRedisDatabase as exc:
+        raise SystemExit(f"jit worker: {exc}") from None
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:

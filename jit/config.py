@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     # calls per second and 15 outstanding creates/deletes per instance, for every tool that
     # uses it. JIT's whole cluster keeps below both (Redis-shared), leaving headroom.
     aws_rate_limit: float = 18.0
-    aws_max_outstanding: int = 13
+    aws_max_outstanding: int = 14
     # A revoke starts this much before its end time at least, so the delete settles by then
     # (the worker also learns how long AWS takes, and starts earlier still in a burst).
     revoke_lead_seconds: float = 4.0

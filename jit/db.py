@@ -18,6 +18,7 @@ MODEL_MODULES = [
     "jit.audit.models",
     "jit.reconcile.models",
     "jit.notify.models",
+    "jit.ops.models",
 ]
 
 

@@ -65,12 +65,13 @@ class Runtime:
     _settle_times: SettleTimes | None = None
 
     def __post_init__(self) -> None:
-        if self.aws.budget is None:
-            self.aws.budget = AwsBudget(self.redis, budget_limits(self.settings))
+        self.budget  # noqa: B018 - attach the deployment's budget to the clients now
 
     @property
     def budget(self) -> AwsBudget:
-        assert self.aws.budget is not None
+        """The deployment's AWS budget, attached to whichever clients this runtime has."""
+        if self.aws.budget is None:
+            self.aws.budget = AwsBudget(self.redis, budget_limits(self.settings))
         return self.aws.budget
 
     def settle_times(self) -> SettleTimes:

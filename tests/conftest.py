@@ -31,8 +31,10 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 # Never reset by the per-test cleanup: other processes cache policy by this counter, and
-# a counter that went back to a value they had seen would leave them stale.
-KEEP_TABLES = {"authz_policy_version", "tortoise_migrations"}
+# a counter that went back to a value they had seen would leave them stale. The deployment
+# id belongs to the database as the migrations do (each test's Redis database is flushed,
+# its claim with it: arq_redis).
+KEEP_TABLES = {"authz_policy_version", "tortoise_migrations", "deployment"}
 
 
 @pytest.fixture(scope="session")

@@ -52,7 +52,7 @@ async def break_glass(rt: Runtime, actor: User, ticket_id: str, reason: str) -> 
             detail={"reason": f"break-glass: {reason}", "break_glass": True},
             break_glass=True, break_glass_reason=reason,
         )
-        schedule_grant(effects, ticket)
+        schedule_grant(effects, ticket, rt.settings.assignment_first_poll)
     return ticket
 
 

@@ -98,5 +98,5 @@ async def decide(rt: Runtime, actor: User, ticket_id: str, outcome: Outcome, com
                     ticket, S.SCHEDULED, clock=rt.clock, effects=effects, actor_id=actor.id,
                     detail={"reason": "all approval steps complete"},
                 )
-                schedule_grant(effects, ticket)
+                schedule_grant(effects, ticket, rt.settings.assignment_first_poll)
     return ticket

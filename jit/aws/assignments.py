@@ -59,10 +59,10 @@ class SettleTime:
     """How long AWS takes to settle one kind of request, learned from the polls themselves.
 
     Two quantiles are tracked by stochastic approximation on what each poll saw (settled
-    or not): `median`, where a grant looks first, and `high` (about the 95th percentile),
-    where a grant looks second and a revoke, started early enough, looks first and almost
-    always last. A poll costs a call of the budget; looking at 50 ms and doubling spent
-    five or six calls on a request that takes two seconds."""
+    or not): `median`, where a revoke looks first, and `high` (about the 95th
+    percentile), where a revoke looks second and a grant looks first and almost always
+    last. A poll costs a call of the budget; looking at 50 ms and doubling spent five or
+    six calls on a request that takes two seconds."""
 
     median: float
     high: float
@@ -189,19 +189,22 @@ class Assignments:
             raise
 
     async def wait_created(self, instance_arn: str, request_id: str) -> RequestStatus:
+        # A grant looks once, when AWS has almost surely finished: one status call per
+        # create, for a second more of grant delay on average.
         return await self._wait(
             "describe_account_assignment_creation_status",
             {"InstanceArn": instance_arn, "AccountAssignmentCreationRequestId": request_id},
-            "AccountAssignmentCreationStatus", self.settle.create, look_first_at_high=False,
+            "AccountAssignmentCreationStatus", self.settle.create, look_first_at_high=True,
         )
 
     async def wait_deleted(self, instance_arn: str, request_id: str) -> RequestStatus:
-        # Revokes start early enough (jit.tickets.plan) to look once, when AWS has almost
-        # surely finished: one poll per delete instead of one at the median and another.
+        # A revoke looks at the median too: the outstanding-write slot it holds until it
+        # sees the delete settle is what bounds revokes a second in a burst (15 slots at
+        # AWS), and looking at the median frees half of them a second sooner.
         return await self._wait(
             "describe_account_assignment_deletion_status",
             {"InstanceArn": instance_arn, "AccountAssignmentDeletionRequestId": request_id},
-            "AccountAssignmentDeletionStatus", self.settle.delete, look_first_at_high=True,
+            "AccountAssignmentDeletionStatus", self.settle.delete, look_first_at_high=False,
         )
 
     async def _wait(self, operation: str, params: dict, key: str, settle: SettleTime, *,

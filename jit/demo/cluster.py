@@ -147,6 +147,8 @@ class LocalCluster:
         self._pick_ports()
         self.database_url = self._find_database()
         self.redis_url = self._find_redis()
+        # The database was made afresh, a new deployment: the last run's queue and its claim
+        # on this Redis database (jit/ops/deployment.py) go with the flush.
         redis.Redis.from_url(self.redis_url).flushdb()
         self.moto = start_moto(free_port())
         self._embedded.append(self.moto)

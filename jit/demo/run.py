@@ -8,6 +8,7 @@ a bearer token. Then the API and a worker run until ctrl-C.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -63,6 +64,32 @@ async def _prepare(demo_users: list[str]) -> dict[str, str]:
     return tokens
 
 
+def _deployment_of(db_file: Path) -> str | None:
+    """The deployment id in a demo database about to be thrown away, if it has one."""
+    import sqlite3
+
+    if not db_file.exists():
+        return None
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{db_file}?mode=ro", uri=True)) as db:
+            row = db.execute("SELECT deployment_id FROM deployment").fetchone()
+    except sqlite3.Error:
+        return None
+    return str(row[0]) if row else None
+
+
+async def _release(redis_url: str, deployment_id: str) -> None:
+    from redis.asyncio import Redis
+
+    from jit.ops.deployment import release
+
+    client = Redis.from_url(redis_url)
+    try:
+        await release(client, deployment_id)
+    finally:
+        await client.aclose()
+
+
 def _wait_http(url: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -83,7 +110,9 @@ def run_demo(reset: bool = True) -> None:
 
     settings = Settings()
     db_file = DEMO_DIR / "demo.sqlite3"
+    previous = None
     if reset and settings.database_url.startswith("sqlite://"):
+        previous = _deployment_of(db_file)
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db_file}{suffix}").unlink(missing_ok=True)
 
@@ -98,6 +127,10 @@ def run_demo(reset: bool = True) -> None:
             redis = start_redis(settings.demo_redis_port)
             children.append(redis)
             redis_url = redis.url
+        elif previous:
+            # The reset database's claim on the given Redis database would refuse the new
+            # one (jit/ops/deployment.py); only that claim goes, not another deployment's.
+            asyncio.run(_release(redis_url, previous))
         os.environ["JIT_REDIS_URL"] = redis_url
         os.environ["JIT_AWS_ENDPOINT_URL"] = moto.url
 

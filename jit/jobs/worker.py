@@ -25,7 +25,7 @@ from jit.clock import SystemClock
 from jit.config import Settings
 from jit.db import close_db, init_db
 from jit.directory.service import sync_directory
-from jit.ops import logs, metrics
+from jit.ops import deployment, logs, metrics
 from jit.runtime import Runtime
 from jit.tickets import plan, stack
 from jit.reconcile import drift_scans, retries
@@ -57,7 +57,7 @@ async def grant_ticket(ctx: dict, ticket_id: str) -> str:
         raise Retry(defer=_retry_delay(ctx)) from exc
     if outcome.result == "early":
         ticket = await Ticket.get(id=ticket_id)
-        raise Retry(defer=max((ticket.start_at - rt.clock.now()).total_seconds(), 1))
+        raise Retry(defer=max((plan.grant_starts(rt, ticket) - rt.clock.now()).total_seconds(), 0.2))
     return outcome.result
 
 
@@ -154,6 +154,7 @@ async def reconcile(ctx: dict) -> dict[str, Any]:
     """The reconciler cron (jit.reconcile.service). One run at a time across workers; the
     lock only saves work, since two concurrent runs enqueue the same job ids."""
     rt: Runtime = ctx["runtime"]
+    ctx["deployment_id"] = await deployment.keep_claim(ctx["redis"], rt.settings.redis_url, ctx.get("deployment_id"))
     # The lock lasts one interval: a worker killed mid-run must not hold the next run
     # back longer than that (found by the fault suite), and a run that overruns it may
     # overlap the next one, which is harmless.
@@ -228,6 +229,11 @@ async def startup(ctx: dict) -> None:
     # run_worker starts arq again after losing Redis; the database stays initialized.
     if not Tortoise.is_inited():
         await init_db(settings.database_url)
+    try:
+        ctx["deployment_id"] = await deployment.claim_at_start(ctx["redis"], settings.redis_url)
+    except deployment.SharedRedisDatabase:
+        await close_db()  # refused: nothing of this process stays open (SQLite's thread would keep it alive)
+        raise
     ctx["runtime"] = Runtime(
         settings=settings, clock=SystemClock(), aws=AwsClients(settings),
         authz=Authorizer(settings), redis=ctx["redis"],

@@ -37,12 +37,22 @@ def revoke_lead(rt: Runtime) -> float:
 
 
 def revokes_per_second(rt: Runtime) -> float:
-    """What the budget allows: each revoke is a delete and (usually) one status poll, and
-    holds an outstanding-write slot until AWS settles it. With a margin, as AWS's own
-    settle times and other callers vary."""
+    """What the budget allows: each revoke is a delete and one or two status polls, and
+    holds an outstanding-write slot until a poll sees AWS settle it (at the median settle
+    time for half of them, at the high one for the rest). With a small margin, as AWS's
+    own settle times vary."""
     limits = rt.budget.limits
-    hold = rt.settle_times().delete.high + 0.25
-    return 0.85 * min(limits.rate / 2.2, limits.max_outstanding / hold)
+    settle = rt.settle_times().delete
+    hold = (settle.median + settle.high) / 2 + 0.2
+    return 0.95 * min(limits.rate / 2.5, limits.max_outstanding / hold)
+
+
+def grant_starts(rt: Runtime, ticket: Ticket) -> datetime:
+    """When a scheduled ticket's grant starts: about the time AWS takes to settle a create
+    before its start time, so access arrives on time rather than a few seconds late. (The
+    grant job is queued for the start time less the configured first estimate; a worker
+    that has learned AWS is slower starts it that much earlier when it next looks.)"""
+    return ticket.start_at - timedelta(seconds=rt.settle_times().create.median)
 
 
 def revoke_job_id(ticket_id: str, at: datetime) -> str:
@@ -73,13 +83,14 @@ def backward_plan(ends: list[tuple[str, datetime, int]], lead: float, per_second
     """Latest start times, earliest deadline first, such that each revoke (weighted by its
     deletes) has its share of the budget before the next and settles by its end time."""
     planned: list[Planned] = []
-    latest: datetime | None = None
+    next_start: datetime | None = None
     for ticket_id, end_at, deletes in sorted(ends, key=lambda e: e[1], reverse=True):
         start = end_at - timedelta(seconds=lead)
-        if latest is not None:
-            start = min(start, latest)
+        if next_start is not None:
+            # Its own deletes take their share of the budget before the next one starts.
+            start = min(start, next_start - timedelta(seconds=max(deletes, 1) / per_second))
         planned.append(Planned(ticket_id, end_at, start))
-        latest = start - timedelta(seconds=max(deletes, 1) / per_second)
+        next_start = start
     planned.reverse()
     return planned
 
@@ -99,12 +110,13 @@ async def plan_revokes(rt: Runtime) -> int:
     current = {str(r[0]): r[2] for r in rows}
     plan = backward_plan([(str(r[0]), r[1], deletes[str(r[0])]) for r in rows], revoke_lead(rt),
                          revokes_per_second(rt))
+    lead = timedelta(seconds=revoke_lead(rt))
     moved = 0
     effects = Effects()
     for item in plan:
         start = max(item.start_at, now)
         was = current[item.ticket_id]
-        if was is not None and start >= was - timedelta(seconds=0.5):
+        if start >= (was or item.end_at - lead) - timedelta(seconds=0.5):
             continue
         # Only while it is still ACTIVE with the plan read above: an extension or a revoke
         # that started meanwhile wins.

@@ -68,8 +68,11 @@ def revoke_job_id(ticket: Ticket, cause: str) -> str:
     return f"tickets.revoke:{ticket.id}:{cause}"
 
 
-def schedule_grant(effects: Effects, ticket: Ticket) -> None:
-    effects.enqueue("tickets.grant", str(ticket.id), job_id=grant_job_id(ticket), defer_until=ticket.start_at)
+def schedule_grant(effects: Effects, ticket: Ticket, lead_seconds: float = 0.0) -> None:
+    """The grant job, `lead_seconds` (about what AWS takes to settle a create) before the
+    start time, so access is there at the start (jit.tickets.plan.grant_starts)."""
+    effects.enqueue("tickets.grant", str(ticket.id), job_id=grant_job_id(ticket),
+                    defer_until=ticket.start_at - timedelta(seconds=lead_seconds))
 
 
 def approval_deadline(now: datetime, rules: list[ApprovalRule]) -> datetime:
@@ -250,7 +253,7 @@ async def request_ticket(rt: Runtime, actor: User, req: TicketRequest) -> Ticket
                 ticket, S.SCHEDULED, clock=rt.clock, effects=effects, actor_id=None,
                 detail={"reason": "auto-approved by " + ", ".join(repr(r.name) for r in governing.values())},
             )
-            schedule_grant(effects, ticket)
+            schedule_grant(effects, ticket, rt.settings.assignment_first_poll)
     return ticket
 
 

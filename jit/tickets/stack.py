@@ -78,8 +78,9 @@ async def grant(rt: Runtime, ticket_id: str) -> Outcome:
     # Access is due at the start time, or at approval when that came later.
     due = ticket.start_at
     if ticket.status == S.SCHEDULED:
-        if rt.clock.now() < ticket.start_at:
-            return Outcome("early", ticket.start_at.isoformat())
+        starts = plan.grant_starts(rt, ticket)
+        if rt.clock.now() < starts:
+            return Outcome("early", starts.isoformat())
         due = max(ticket.start_at, ticket.updated_at)
         async with rt.unit_of_work() as effects:
             await transition(ticket, S.GRANTING, clock=rt.clock, effects=effects, actor_id=None)

@@ -125,6 +125,18 @@ async def slow_and_failing_deletes(cluster: Cluster, stop: asyncio.Event) -> Non
     f.deletion_latency, f.deletion_in_progress_polls = 0.0, 0
 
 
+async def aws_quota(cluster: Cluster, stop: asyncio.Event) -> None:
+    """IAM Identity Center's documented limits for the whole scenario: 20 sso-admin calls a
+    second for everyone, 15 outstanding creates and deletes, each settling 1-3 s later."""
+    cluster.proxy.quota(rate=20.0, burst=20, max_outstanding=15, settle=(1.0, 3.0), seed=10)
+    await stop.wait()
+    stats = cluster.proxy.stats()
+    throttled = sum(sum(v.values()) for v in stats["throttled"].values())
+    cluster.notes.append(f"quota mode: {sum(stats['calls'].values())} sso-admin calls, {throttled} throttled, "
+                         f"at most {stats['max_outstanding_seen']} outstanding")
+    cluster.proxy.quota(None)
+
+
 async def nothing(cluster: Cluster, stop: asyncio.Event) -> None:
     await stop.wait()
 
@@ -139,6 +151,7 @@ SCENARIOS = [
     ("revoke-timeout", "deletions outlast the 4 s job timeout; IN_PROGRESS-then-FAILED deletes for 8 s"),
     ("overlapping", "5 overlapping tickets on each of 20 principal/account/permission set keys"),
     ("out-of-band", "20 assignments made directly in AWS; drift auto-removal on"),
+    ("quota", "IAM Identity Center's limits: 20 calls/s, 15 outstanding writes, each settling in 1-3 s"),
 ]
 FAULTS = {
     "sigkill-workers": (sigkill_workers, {}, 0.0),
@@ -149,6 +162,8 @@ FAULTS = {
     "conflict-bursts": (conflict_bursts, {}, 0.0),
     "revoke-timeout": (slow_and_failing_deletes, {"JIT_JOB_TIMEOUT": "4"}, 10.0),
     "overlapping": (nothing, {}, 0.0),
+    # The product's polling defaults: the worker learns AWS's settle time from there.
+    "quota": (aws_quota, {"JIT_ASSIGNMENT_FIRST_POLL": "1.0", "JIT_ASSIGNMENT_POLL_INTERVAL": "0.25"}, 0.0),
 }
 
 

@@ -26,8 +26,8 @@ Center's documented limits rather than like moto (see tests/support/quota.py):
   "already gone" is exercised.
 
 `proxy.stats()` / `proxy.reset_stats()` count calls and throttles and list every settle;
-`GET /_proxy/stats` and `POST /_proxy/quota` (JSON quota settings, or {"off": true}) do
-the same for other processes. `python -m tests.support.fault_proxy --upstream URL
+`GET /_proxy/stats`, `POST /_proxy/stats/reset` and `POST /_proxy/quota` (JSON quota
+settings, or {"off": true}) do the same for other processes. `python -m tests.support.fault_proxy --upstream URL
 --quota` runs one standalone.
 """
 

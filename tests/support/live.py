@@ -114,6 +114,8 @@ class LiveJit:
     def start(self) -> LiveJit:
         import redis
 
+        # A fresh database is a new deployment: the last run's queue and its claim on this
+        # Redis database (jit/ops/deployment.py) go with the flush.
         redis.Redis.from_url(self.redis_url).flushdb()
         reset_moto(self.moto_url)
         out = subprocess.run([sys.executable, "-m", "tests.support.live"], env=self.env,

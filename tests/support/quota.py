@@ -103,6 +103,7 @@ class QuotaState:
     refilled: float = 0.0  # time.monotonic() of the last refill
     random: random.Random = field(default_factory=random.Random)
     writes: dict[str, PendingWrite] = field(default_factory=dict)  # by proxy request id, settled too
+    unsettled: dict[str, PendingWrite] = field(default_factory=dict)  # kept apart: checked on every request
     last_on_key: dict[tuple, PendingWrite] = field(default_factory=dict)
     calls: Counter = field(default_factory=Counter)
     throttled: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
@@ -118,7 +119,7 @@ class QuotaState:
                 self.random = random.Random(settings.seed)
 
     def outstanding(self) -> int:
-        return sum(1 for w in self.writes.values() if w.settled_at is None)
+        return len(self.unsettled)
 
     def admit(self, operation: str) -> str | None:
         """Count one sso-admin call; the reason it is throttled ("rate", "outstanding"), or None."""
@@ -151,6 +152,7 @@ class QuotaState:
             if before is not None and before.settled_at is not None:
                 before = None
             self.writes[write.request_id] = write
+            self.unsettled[write.request_id] = write
             self.last_on_key[write.key] = write
             self.max_outstanding_seen = max(self.max_outstanding_seen, self.outstanding())
             return write, before
@@ -160,12 +162,13 @@ class QuotaState:
             write.status = status
             write.failure_reason = failure_reason
             write.settled_at = time.time()
+            self.unsettled.pop(write.request_id, None)
             self.settles.append(write.record())
 
     def due(self) -> list[PendingWrite]:
         now = time.monotonic()
         with self.lock:
-            return [w for w in self.writes.values() if w.settled_at is None and w.settle_at <= now]
+            return [w for w in self.unsettled.values() if w.settle_at <= now]
 
     def stats(self) -> dict:
         with self.lock:

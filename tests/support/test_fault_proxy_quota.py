@@ -345,3 +345,18 @@ def test_the_module_runs_a_standalone_proxy(moto_url):
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_writes_to_one_assignment_settle_in_the_order_they_were_asked(proxy, ic):
+    # With seed 0 the delete draws the shorter delay; it must still wait for the create.
+    proxy.quota(rate=1000.0, burst=1000, settle=(0.1, 0.6), seed=0)
+    ic.sso.create_account_assignment(**ic.assignment("111111111111"))
+    ic.sso.delete_account_assignment(**ic.assignment("111111111111"))
+
+    wait_for(lambda: len(proxy.stats()["settles"]) == 2, "both writes settle")
+
+    create, delete = proxy.stats()["settles"]
+    assert create["delay"] > delete["delay"]
+    assert (create["operation"], create["status"]) == ("CreateAccountAssignment", "SUCCEEDED")
+    assert (delete["operation"], delete["status"]) == ("DeleteAccountAssignment", "SUCCEEDED")
+    assert ic.listed(ic.moto, "111111111111") == []
