@@ -65,7 +65,8 @@ class Runtime:
     _settle_times: SettleTimes | None = None
 
     def __post_init__(self) -> None:
-        self.budget  # noqa: B018 - attach the deployment's budget to the clients now
+        if self.redis is not None:  # one-shot tools (the demo's seeding) run without Redis
+            self.budget  # noqa: B018 - attach the deployment's budget to the clients now
 
     @property
     def budget(self) -> AwsBudget:

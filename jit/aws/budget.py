@@ -311,11 +311,12 @@ class AwsBudget:
         except (RedisError, OSError, asyncio.TimeoutError):
             return len(self._local.outstanding)
 
-    def status(self) -> dict[str, Any]:
-        """For /readyz."""
-        if self.degraded_since is None:
+    def status(self, redis_answers: bool = True) -> dict[str, Any]:
+        """For /readyz: the shared budget, or this process's own share while Redis is away
+        (seen by the budget's last call, or by the probe's own Redis check)."""
+        if self.degraded_since is None and redis_answers:
             return {"mode": "shared", "rate": self.limits.rate, "max_outstanding": self.limits.max_outstanding}
-        return {"mode": "local", "since": self.degraded_since, "rate": self._local.rate,
+        return {"mode": "local", "since": self.degraded_since or time.time(), "rate": self._local.rate,
                 "max_outstanding": self._local.max_outstanding}
 
 

@@ -345,7 +345,12 @@ def run_worker(settings: Settings) -> None:
         start_http_server(settings.worker_metrics_port, addr=settings.worker_metrics_host, registry=metrics.REGISTRY)
     while True:
         try:
-            Worker(**worker_settings(settings, ctx={"settings": settings, "keep_db": True})).run()
+            worker = Worker(**worker_settings(settings, ctx={"settings": settings, "keep_db": True}))
+            worker.run()
+            # The database stayed open across restarts after losing Redis; on the way out it
+            # is closed on the loop it was opened on (aiosqlite's thread would otherwise keep
+            # a SIGTERMed worker alive).
+            worker.loop.run_until_complete(close_db())
             return
         except (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError):
             log.warning("lost Redis; starting the worker again in 1 s", exc_info=True)

@@ -71,7 +71,7 @@ def probes(runtime: Callable[[], Runtime], aws_remember_seconds: float):
         ready = all(v == "ok" for v in results.values())
         # Not a readiness condition: without Redis the process keeps to its own share of
         # the AWS budget and revokes go on; but an operator should see it.
-        budget = rt.aws.budget.status() if rt.aws.budget is not None else None
+        budget = rt.aws.budget.status(results["redis"] == "ok") if rt.aws.budget is not None else None
         return JSONResponse({"status": "ready" if ready else "not ready", "checks": results,
                              "aws_budget": budget}, status_code=200 if ready else 503)
 

@@ -41,7 +41,8 @@ async def test_healthz_and_readyz_when_everything_answers(demo):
         assert (await client.get("/healthz")).json() == {"status": "ok"}
         ready = await client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "checks": {"database": "ok", "redis": "ok", "aws": "ok"}}
+    assert ready.json() == {"status": "ready", "checks": {"database": "ok", "redis": "ok", "aws": "ok"},
+                            "aws_budget": {"mode": "shared", "rate": 18.0, "max_outstanding": 14}}
 
 
 async def test_readyz_fails_without_aws_and_names_no_host(demo, caplog):
@@ -67,6 +68,8 @@ async def test_readyz_fails_without_redis(demo):
     await dead.aclose()
     assert response.status_code == 503
     assert response.json()["checks"]["redis"] == "unreachable"
+    # The AWS budget then holds each process to its own share, and says so.
+    assert response.json()["aws_budget"]["mode"] == "local"
     assert response.json()["checks"]["database"] == "ok"
 
 
