@@ -5,7 +5,7 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0007_audit")]
+    dependencies = [("models", "0008_deployment")]
 
     operations = [
         ops.AddField(model_name="Ticket", name="revoke_at", field=fields.DatetimeField(null=True)),

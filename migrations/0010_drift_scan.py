@@ -7,7 +7,7 @@ from jit.reconcile.models import DriftScanStatus
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0007_audit")]
+    dependencies = [("models", "0009_revoke_plan")]
 
     initial = False
 
