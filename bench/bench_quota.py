@@ -158,7 +158,34 @@ def leftovers(live, moto_url: str, keys: set) -> int:
     return left
 
 
-def run(mode: str, n: int, window: float) -> dict:
+SCAN = """mutation { scanDrift { __typename ... on DriftScanRequested { queued scan { id status } }
+  ... on Error { message } } }"""
+LAST_SCAN = """{ lastDriftScan { id status trigger startedAt finishedAt pairsTotal pairsDone calls findings } }"""
+
+
+class DriftWatch:
+    """Starts a drift scan as the demo admin over GraphQL and follows it to the end."""
+
+    def __init__(self, live) -> None:
+        self.client = httpx.Client(base_url=live.url, timeout=60,
+                                   headers={"Authorization": f"Bearer {live.tokens['admin']}"})
+        self.scans: list[dict] = []
+
+    def start(self) -> dict:
+        return self.client.post("/graphql", json={"query": SCAN}).json()["data"]["scanDrift"]
+
+    def last(self) -> dict | None:
+        return self.client.post("/graphql", json={"query": LAST_SCAN}).json()["data"]["lastDriftScan"]
+
+
+async def _seed_directory(moto_url: str, instance_arn: str, ou: str, accounts: int, permission_sets: int) -> None:
+    from jit.demo.seed import add_accounts, add_permission_sets
+
+    await add_accounts(moto_url, [ou], accounts, concurrency=16, name_prefix="drift")
+    await add_permission_sets(moto_url, instance_arn, permission_sets, concurrency=16, name_prefix="Drift")
+
+
+def run(mode: str, n: int, window: float, drift: tuple[int, int] | None = None) -> dict:
     import tempfile
 
     from jit.demo.embedded import free_port, start_moto
@@ -174,8 +201,10 @@ def run(mode: str, n: int, window: float) -> dict:
             @property
             def env(self) -> dict[str, str]:
                 # The product's polling defaults, not the test suite's; a mutation limit far
-                # above hundreds of requests within seconds.
-                env = {**super().env, "JIT_MUTATION_RATE_LIMIT": "1000000"}
+                # above hundreds of requests within seconds. With a drift scan, one whose
+                # paced reads (half the interval) span the window of ends.
+                env = {**super().env, "JIT_MUTATION_RATE_LIMIT": "1000000",
+                       **({"JIT_DRIFT_INTERVAL": str(int(2 * window))} if drift else {})}
                 for name in ("JIT_ASSIGNMENT_POLL_INTERVAL", "JIT_ASSIGNMENT_FIRST_POLL"):
                     env.pop(name, None)
                 return env
@@ -189,6 +218,11 @@ def run(mode: str, n: int, window: float) -> dict:
         ou = asyncio.run(_sandbox_ou(database_url))
         extra = max(0, accounts_needed - len(existing))
         added = asyncio.run(add_accounts(moto.url, [ou], extra, concurrency=16)) if extra else {}
+        seeded_in = 0.0
+        if drift:
+            clock = time.monotonic()
+            asyncio.run(_seed_directory(moto.url, live.instance_arn, ou, drift[0], drift[1]))
+            seeded_in = time.monotonic() - clock
         subprocess.run([sys.executable, "-m", "jit.cli", "sync"], env=env, check=True, stdout=subprocess.DEVNULL)
         keys = [(u, a, p) for a in existing + list(added.values()) for u in USERS for p in SETS][:n]
 
@@ -201,6 +235,11 @@ def run(mode: str, n: int, window: float) -> dict:
         started = time.monotonic()
         tickets = asyncio.run(request_all(live, keys, window_start, window))
         requested_in = time.monotonic() - started
+        watch = DriftWatch(live) if drift else None
+        if watch is not None:
+            while datetime.now(timezone.utc) < window_start - timedelta(seconds=5):
+                time.sleep(0.5)
+            started_scan = watch.start()
         # Wait for the window, then for every delete to settle (or a generous timeout).
         wanted = {t["key"] for t in tickets}
         deadline = window_start.timestamp() + window + 180
@@ -212,6 +251,12 @@ def run(mode: str, n: int, window: float) -> dict:
                 break
             time.sleep(1)
         time.sleep(2)
+        scan = None
+        if watch is not None:
+            scan_deadline = time.time() + 4 * window + 120
+            while (scan := watch.last()) and scan["status"] in ("QUEUED", "RUNNING") and time.time() < scan_deadline:
+                time.sleep(2)
+            scan = {**(scan or {}), "requested": started_scan}
         stats = proxy.stats()
         rows = {str(r["id"]): r for r in asyncio.run(_tickets(database_url))}
         left = leftovers(live, moto.url, wanted)
@@ -244,6 +289,8 @@ def run(mode: str, n: int, window: float) -> dict:
         "revoked": len(lateness), "granted": len(grant_delay), "leftover": left,
         "calls": calls, "throttled": stats.get("throttled", {}), "calls_per_lifecycle": round(sso_calls / n, 2),
         "statuses": {s: sum(1 for r in rows.values() if r["status"] == s) for s in {r["status"] for r in rows.values()}},
+        "drift": {"accounts": drift[0], "permission_sets": drift[1], "seeded_s": round(seeded_in, 1),
+                  "scan": scan} if drift else None,
     }
 
 
@@ -253,10 +300,14 @@ def main() -> None:
     parser.add_argument("--tickets", type=int)
     parser.add_argument("--window", type=float)
     parser.add_argument("--modes", default="limitless,quota")
+    parser.add_argument("--drift", metavar="ACCOUNTSxSETS",
+                        help="seed this many more accounts and permission sets (e.g. 5000x500) and run a drift scan "
+                             "over them during the window of ends")
     args = parser.parse_args()
+    drift = tuple(int(x) for x in args.drift.lower().split("x")) if args.drift else None
     n = args.tickets or (60 if args.quick else 300)
     window = args.window or (12.0 if args.quick else 60.0 * max(1, n // 1000) if n >= 1000 else 60.0)
-    results = [run(mode, n, window) for mode in args.modes.split(",")]
+    results = [run(mode, n, window, drift) for mode in args.modes.split(",")]
     rows = []
     for r in results:
         late, grant = r["revoke_lateness_ms"], r["grant_delay_ms"]
@@ -273,8 +324,12 @@ def main() -> None:
     for r in results:
         print(f"{r['mode']}: calls {r['calls']}; throttled {r['throttled']}; revokes started early "
               f"{r['revoke_started_early_ms']}; ticket statuses {r['statuses']}")
+        if r["drift"]:
+            print(f"{r['mode']}: drift scan over {r['drift']['accounts']} more accounts x {r['drift']['permission_sets']} "
+                  f"more permission sets: {r['drift']['scan']}")
     print(f"load average {os.getloadavg()}")
-    name = "quota" + ("-quick" if args.quick else "") + (f"-{n}" if args.tickets else "")
+    name = ("quota" + ("-quick" if args.quick else "") + (f"-{n}" if args.tickets else "")
+            + (f"-drift-{args.drift.lower()}" if drift else ""))
     write_result(name, {"setup": {"tickets": n, "window_s": window, "quota": QUOTA,
                                   "physical_revokes_per_s": PHYSICAL_REVOKES_PER_S},
                         "results": results, "load_average": os.getloadavg(), "table": table})

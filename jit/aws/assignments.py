@@ -68,6 +68,15 @@ class SettleTime:
     high: float
     floor: float = 0.05
     ceiling: float = 60.0
+    # How long a request held its outstanding-write slot, from the call until a poll saw
+    # it settle (a moving average), and over how many requests: what bounds writes a
+    # second in a burst (jit.tickets.plan).
+    held: float | None = None
+    held_count: int = 0
+
+    def saw_held(self, seconds: float) -> None:
+        self.held = seconds if self.held is None else self.held + 0.1 * (seconds - self.held)
+        self.held_count += 1
 
     def _step(self) -> float:
         return max(self.floor, self.median) * 0.1
@@ -212,7 +221,8 @@ class Assignments:
         loop = asyncio.get_running_loop()
         started = loop.time()
         deadline = started + self.poll_timeout
-        request_id = next(iter(v for k, v in params.items() if k.endswith("RequestId")))
+        holds_slot = self._budget is not None and request_id_of(params) in self._budget.slots
+        request_id = request_id_of(params)
         looks = [settle.high] if look_first_at_high else [settle.median, settle.high]
         learn = [settle.saw_at_high] if look_first_at_high else [settle.saw_at_median, settle.saw_at_high]
         look = 0
@@ -227,9 +237,15 @@ class Assignments:
                 learn[look](settled)
             look += 1
             if settled:
+                if holds_slot:
+                    settle.saw_held(loop.time() - started)
                 if self._budget is not None:
                     await self._budget.settled(request_id)
                 return status
+
+
+def request_id_of(params: dict) -> str:
+    return next(iter(v for k, v in params.items() if k.endswith("RequestId")))
 
 
 def _status(data: dict) -> RequestStatus:

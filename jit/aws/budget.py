@@ -144,8 +144,9 @@ class BudgetLimits:
 
     @property
     def read_reserve(self) -> float:
-        """Tokens reads leave in the bucket, so a revoke arriving finds one at once."""
-        return max(1.0, self.burst / 4)
+        """Tokens reads leave in the bucket, so a revoke arriving finds one at once (none
+        when the bucket holds a single token: reads could never run)."""
+        return 0.0 if self.burst < 2 else max(1.0, self.burst / 4)
 
     @property
     def revoke_slots(self) -> int:

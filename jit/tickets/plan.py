@@ -38,12 +38,13 @@ def revoke_lead(rt: Runtime) -> float:
 
 def revokes_per_second(rt: Runtime) -> float:
     """What the budget allows: each revoke is a delete and one or two status polls, and
-    holds an outstanding-write slot until a poll sees AWS settle it (at the median settle
-    time for half of them, at the high one for the rest). With a small margin, as AWS's
-    own settle times vary."""
+    holds an outstanding-write slot until a poll sees AWS settle it. How long a slot is
+    held is measured (the last deletes' average); until a few deletes have been seen it is
+    taken as the high settle time, the pessimistic end, so a first burst starts early
+    rather than late and is planned later again as the measure comes in."""
     limits = rt.budget.limits
     settle = rt.settle_times().delete
-    hold = (settle.median + settle.high) / 2 + 0.2
+    hold = settle.held + 0.1 if settle.held is not None and settle.held_count >= 10 else settle.high + 0.2
     return 0.95 * min(limits.rate / 2.5, limits.max_outstanding / hold)
 
 
@@ -96,7 +97,9 @@ def backward_plan(ends: list[tuple[str, datetime, int]], lead: float, per_second
 
 
 async def plan_revokes(rt: Runtime) -> int:
-    """Moves earlier the revokes a burst of end times would make late; returns how many."""
+    """Plans the revokes of the coming end times against the budget: earlier where a burst
+    would make them late, later again (never past the lead) where a plan made with less
+    knowledge of AWS started them earlier than needed. Returns how many moved."""
     now = rt.clock.now()
     horizon = now + timedelta(seconds=rt.settings.revoke_plan_horizon_seconds)
     rows = await Ticket.filter(status=S.ACTIVE, end_at__lte=horizon).values_list("id", "end_at", "revoke_at")
@@ -113,10 +116,16 @@ async def plan_revokes(rt: Runtime) -> int:
     lead = timedelta(seconds=revoke_lead(rt))
     moved = 0
     effects = Effects()
+    half_second = timedelta(seconds=0.5)
     for item in plan:
-        start = max(item.start_at, now)
         was = current[item.ticket_id]
-        if start >= (was or item.end_at - lead) - timedelta(seconds=0.5):
+        unplanned = item.end_at - lead
+        if was is not None and was <= now:
+            continue  # due already: its job is starting it
+        start: datetime | None = max(item.start_at, now)
+        if start >= unplanned - half_second:
+            start = None  # the lead alone is enough
+        if (start or unplanned) - half_second < (was or unplanned) < (start or unplanned) + half_second:
             continue
         # Only while it is still ACTIVE with the plan read above: an extension or a revoke
         # that started meanwhile wins.
@@ -126,8 +135,11 @@ async def plan_revokes(rt: Runtime) -> int:
         ).update(revoke_at=start)
         if changed:
             moved += 1
-            effects.enqueue("tickets.revoke", item.ticket_id, job_id=revoke_job_id(item.ticket_id, start),
-                            defer_until=start)
+            # A job already queued for an earlier plan finds the ticket not yet due and
+            # comes back at the new time; a later plan's job would come too late.
+            if start is not None and (was is None or start < was):
+                effects.enqueue("tickets.revoke", item.ticket_id, job_id=revoke_job_id(item.ticket_id, start),
+                                defer_until=start)
     await rt.flush(effects)
     if moved:
         log.info("revoke plan: %d revokes moved earlier for a burst of end times", moved)

@@ -51,6 +51,11 @@ async def test_reads_leave_a_reserve_that_revokes_may_spend(redis):
     assert await ask(b, Priority.REVOKE) == 0
 
 
+async def test_a_budget_of_one_call_a_second_still_lets_reads_through(redis):
+    b = budget(redis, rate=1.0)  # a bucket of one token has no room for a reserve
+    assert await ask(b, Priority.READ) == 0
+
+
 async def test_a_waiting_revoke_holds_back_reads_and_grants(redis):
     b = budget(redis, rate=1.0)
     assert await ask(b, Priority.REVOKE) == 0

@@ -128,3 +128,26 @@ async def test_a_revoke_makes_five_aws_calls_a_lifecycle(demo, moto_url):
     finally:
         await demo.rt.aws.close()
         proxy.stop()
+
+
+async def test_a_plan_made_pessimistically_moves_later_again_when_the_budget_allows(demo):
+    demo.rt.aws.budget = AwsBudget(demo.rt.redis, BudgetLimits(rate=1.0, max_outstanding=4))
+    tickets = []
+    for user in ["alice", "erin", "maria"]:
+        t = await demo.request(user, [("sandbox-shared", "ReadOnlyAccess")], duration=900, justification="x")
+        assert (await stack.grant(demo.rt, str(t.id))).result == "granted"
+        tickets.append(t)
+    end = max(t.end_at for t in tickets)
+    await Ticket.filter(id__in=[t.id for t in tickets]).update(end_at=end)
+    set_clock(demo, end - timedelta(seconds=60))
+    assert await plan.plan_revokes(demo.rt) == 2
+    # Deletes measured faster than feared, a budget with room: the lead alone will do.
+    demo.rt.aws.budget = AwsBudget(demo.rt.redis, BudgetLimits(rate=20.0, max_outstanding=15))
+    for _ in range(10):
+        demo.rt.settle_times().delete.saw_held(0.1)
+    assert await plan.plan_revokes(demo.rt) == 2
+    assert [(await Ticket.get(id=t.id)).revoke_at for t in tickets] == [None, None, None]
+    ticket = await Ticket.get(id=tickets[0].id)
+    # The job queued for the earlier plan finds it not yet due, and comes back later.
+    set_clock(demo, end - timedelta(seconds=30))
+    assert (await stack.revoke(demo.rt, str(ticket.id))).result == "early"
