@@ -279,6 +279,15 @@ def run(mode: str, n: int, window: float, drift: tuple[int, int] | None = None) 
     grant_delay = [created[t["key"]] - t["start"] for t in tickets if t["key"] in created]
     early = [rows[t["id"]]["revoke_started_early"] for t in tickets
              if t["id"] in rows and rows[t["id"]]["revoke_started_early"] is not None]
+    # Per ticket, by end time: seconds from the window's opening to its end, how late its
+    # delete settled, and how early its revoke started (for a plot, or to see where in a
+    # burst lateness comes from).
+    timeline = sorted(
+        (round(t["end"] - window_start.timestamp(), 2),
+         round(deleted[t["key"]] - t["end"], 2) if t["key"] in deleted else None,
+         round(rows[t["id"]]["revoke_started_early"] / 1000, 2)
+         if t["id"] in rows and rows[t["id"]]["revoke_started_early"] is not None else None)
+        for t in tickets)
     calls = stats["calls"]
     sso_calls = sum(calls.values())
     return {
@@ -289,6 +298,7 @@ def run(mode: str, n: int, window: float, drift: tuple[int, int] | None = None) 
         "revoked": len(lateness), "granted": len(grant_delay), "leftover": left,
         "calls": calls, "throttled": stats.get("throttled", {}), "calls_per_lifecycle": round(sso_calls / n, 2),
         "statuses": {s: sum(1 for r in rows.values() if r["status"] == s) for s in {r["status"] for r in rows.values()}},
+        "timeline": timeline,
         "drift": {"accounts": drift[0], "permission_sets": drift[1], "seeded_s": round(seeded_in, 1),
                   "scan": scan} if drift else None,
     }

@@ -73,15 +73,22 @@ class SettleTime:
     # second in a burst (jit.tickets.plan).
     held: float | None = None
     held_count: int = 0
+    median_seen: int = 0  # looks at the median so far
 
     def saw_held(self, seconds: float) -> None:
         self.held = seconds if self.held is None else self.held + 0.1 * (seconds - self.held)
         self.held_count += 1
 
+    def learn_from(self, other: SettleTime) -> None:
+        """Starts from what another request type has shown: AWS settles creates and deletes
+        alike, and a burst of revokes is planned before its first delete was seen."""
+        self.median, self.high, self.held, self.held_count = other.median, other.high, other.held, other.held_count
+
     def _step(self) -> float:
         return max(self.floor, self.median) * 0.1
 
     def saw_at_median(self, settled: bool) -> None:
+        self.median_seen += 1
         self.median += self._step() * (-0.5 if settled else 0.5)
         self.median = min(max(self.median, self.floor), self.ceiling)
         self.high = max(self.high, self.median + self.floor)
@@ -107,6 +114,7 @@ class SettleTimes:
         return cls(SettleTime(first, first * 3, floor), SettleTime(first, first * 3, floor))
 
 
+EXPLORE = 20  # creates that look at the median too, per process
 _ATTEMPTS = 8
 _CEILING_CAP = 4.0
 
@@ -199,14 +207,19 @@ class Assignments:
 
     async def wait_created(self, instance_arn: str, request_id: str) -> RequestStatus:
         # A grant looks once, when AWS has almost surely finished: one status call per
-        # create, for a second more of grant delay on average.
+        # create, for a second more of grant delay on average. The process's first creates
+        # look at the median as well, as revokes do: what they learn is where the revokes
+        # of a burst start from (the deletes' own figures replace it as they come).
+        exploring = self.settle.create.median_seen < EXPLORE
         return await self._wait(
             "describe_account_assignment_creation_status",
             {"InstanceArn": instance_arn, "AccountAssignmentCreationRequestId": request_id},
-            "AccountAssignmentCreationStatus", self.settle.create, look_first_at_high=True,
+            "AccountAssignmentCreationStatus", self.settle.create, look_first_at_high=not exploring,
         )
 
     async def wait_deleted(self, instance_arn: str, request_id: str) -> RequestStatus:
+        if self.settle.delete.median_seen == 0 and self.settle.create.median_seen >= EXPLORE:
+            self.settle.delete.learn_from(self.settle.create)
         # A revoke looks at the median too: the outstanding-write slot it holds until it
         # sees the delete settle is what bounds revokes a second in a burst (15 slots at
         # AWS), and looking at the median frees half of them a second sooner.
@@ -237,7 +250,7 @@ class Assignments:
                 learn[look](settled)
             look += 1
             if settled:
-                if holds_slot:
+                if holds_slot and not look_first_at_high:  # a slot held under the revokes' way of looking
                     settle.saw_held(loop.time() - started)
                 if self._budget is not None:
                     await self._budget.settled(request_id)

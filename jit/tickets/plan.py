@@ -39,12 +39,14 @@ def revoke_lead(rt: Runtime) -> float:
 def revokes_per_second(rt: Runtime) -> float:
     """What the budget allows: each revoke is a delete and one or two status polls, and
     holds an outstanding-write slot until a poll sees AWS settle it. How long a slot is
-    held is measured (the last deletes' average); until a few deletes have been seen it is
-    taken as the high settle time, the pessimistic end, so a first burst starts early
-    rather than late and is planned later again as the measure comes in."""
+    held is measured (the last deletes' average; before the first deletes, that of the
+    process's first creates, which look the way revokes do). With neither it is taken as
+    the high settle time, the pessimistic end, so a first burst starts early rather than
+    late and is planned later again as the measure comes in."""
     limits = rt.budget.limits
-    settle = rt.settle_times().delete
-    hold = settle.held + 0.1 if settle.held is not None and settle.held_count >= 10 else settle.high + 0.2
+    times = rt.settle_times()
+    measured = next((t for t in (times.delete, times.create) if t.held is not None and t.held_count >= 10), None)
+    hold = measured.held + 0.1 if measured is not None and measured.held is not None else times.delete.high + 0.2
     return 0.95 * min(limits.rate / 2.5, limits.max_outstanding / hold)
 
 

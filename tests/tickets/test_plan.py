@@ -3,6 +3,7 @@ the delete by the end time, earlier still in a burst, and how early recorded."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -151,3 +152,44 @@ async def test_a_plan_made_pessimistically_moves_later_again_when_the_budget_all
     # The job queued for the earlier plan finds it not yet due, and comes back later.
     set_clock(demo, end - timedelta(seconds=30))
     assert (await stack.revoke(demo.rt, str(ticket.id))).result == "early"
+
+
+async def test_the_first_creates_teach_the_revokes_of_a_burst_how_long_a_delete_holds_its_slot(demo, moto_url):
+    """Before any delete was seen, a burst is planned with what the process's first creates
+    measured (they look at the median as revokes do), not with the pessimistic default
+    that starts it many seconds early."""
+    from jit.aws.assignments import EXPLORE, AssignmentKey, Assignments, SettleTimes
+    from jit.directory.models import Account, PermissionSet, User
+
+    proxy = FaultProxy(moto_url).start()
+    try:
+        proxy.quota(rate=50, burst=50, max_outstanding=15, settle=(0.3, 0.5))
+        settings = demo.rt.settings.model_copy(update={"aws_endpoint_url": proxy.url})
+        demo.rt.settings, demo.rt.aws = settings, AwsClients(settings)
+        demo.rt._settle_times = times = SettleTimes.starting_at(1.0, 0.05)
+        assert plan.revokes_per_second(demo.rt) == pytest.approx(0.95 * 14 / 3.2, rel=0.01)  # pessimistic
+        aws = Assignments(demo.rt.aws, times, poll_timeout=30)
+        ic = await demo.rt.identity_center()
+        keys = [AssignmentKey(ic.instance_arn, a.id, p.arn, u.id)
+                for a in await Account.all() for p in await PermissionSet.all() for u in await User.all()]
+        async def grant(key: AssignmentKey) -> str:
+            created = await aws.create(key)
+            return (await aws.wait_created(ic.instance_arn, created.request_id)).status
+
+        assert await asyncio.gather(*(grant(k) for k in keys[:EXPLORE])) == ["SUCCEEDED"] * EXPLORE
+        assert times.create.median_seen == EXPLORE and times.create.held_count == EXPLORE
+        assert 0.3 < times.create.held < 1.2
+        proxy.reset_stats()
+        extra = await aws.create(keys[EXPLORE])
+        await aws.wait_created(ic.instance_arn, extra.request_id)
+        assert times.create.median_seen == EXPLORE  # one look now, at the high estimate
+        assert proxy.stats()["calls"].get("DescribeAccountAssignmentCreationStatus") == 1
+        # No delete seen yet: the plan holds a slot for what the creates held, not 3.2 s.
+        assert plan.revokes_per_second(demo.rt) == pytest.approx(
+            0.95 * min(demo.rt.budget.limits.rate / 2.5, 14 / (times.create.held + 0.1)), rel=0.01)
+        deleted = await aws.delete(keys[0])
+        await aws.wait_deleted(ic.instance_arn, deleted.request_id)
+        assert times.delete.median_seen == 1 and times.delete.median < 1.0  # started from the creates'
+    finally:
+        await demo.rt.aws.close()
+        proxy.stop()
