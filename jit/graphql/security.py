@@ -203,8 +203,10 @@ class MutationRateLimit(SchemaExtension):
 
 def _should_mask(error: GraphQLError) -> bool:
     original = error.original_error
-    if original is None:
-        return False  # parse, validation and guard errors describe the caller's own document
+    if original is None or isinstance(original, GraphQLError):
+        # Parse, validation and guard errors, and a variable's value that does not fit its
+        # type, describe the caller's own document.
+        return False
     return not isinstance(original, ValueError) or type(original).__module__.startswith(("tortoise", "asyncpg", "redis"))
 
 
