@@ -125,6 +125,9 @@ async def test_page_sizes_in_variables_count_and_defaults_count_when_none_is_giv
     # tickets' default page is 20, and sizes the edges: tickets 1 + edges (1 + 20 * node (1 + id 1)) = 42
     [found] = measure(schema, parse("{ tickets { edges { node { id } } } }"), {}, limits).values()
     assert found.cost == 42 and found.depth == 3
+    # docs/security.md's example.
+    example = "{ tickets(first: 100) { edges { node { id history { action } } } } }"
+    assert [m.cost for m in measure(schema, parse(example), {}, limits).values()] == [802]
     # A list without a page size counts as JIT_GRAPHQL_COST_LIST_SIZE items.
     [found] = measure(schema, parse("{ users { id userName } }"), {}, limits).values()
     assert found.cost == 1 + 5 * 2
