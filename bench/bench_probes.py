@@ -3,9 +3,11 @@ one-pass limits (jit/graphql/limits.py) and with the Strawberry limiters they re
 (QueryDepthLimiter + MaxAliasesLimiter), measured in the same run.
 
 Two figures per document, both server time in this process:
-- `validate`: the limits' validation alone (old: the two limiters; new: the one rule);
+- `validate`: the limits alone (old: the two limiters as graphql-core runs them; new: the
+  one-pass check, as DocumentGuard runs it);
 - `refusal`: the whole answer through the served schema (parse, limits, error), as
-  `jit serve` does it for HTTP and websockets, minus the network.
+  `jit serve` does it for HTTP and websockets, minus the network and the log line
+  Strawberry writes for each refused operation (silenced here).
 The old limiters are run only up to `--old-max-levels` of fan-out (their time doubles per
 level: 21 levels took 6.4 s, 29 would take minutes); above it the table says "skipped".
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import time
 from typing import Any
 
@@ -24,7 +27,7 @@ from graphql import parse, validate
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 
 from jit.config import Settings
-from jit.graphql.limits import Limits, limits_rule
+from jit.graphql.limits import Limits, check
 from jit.graphql.schema import build_schema
 
 
@@ -76,6 +79,7 @@ def main() -> None:
     repeat = args.repeat or (5 if args.quick else 20)
     old_max = args.old_max_levels or (16 if args.quick else 21)
 
+    logging.getLogger("strawberry.execution").disabled = True
     settings = Settings(mode="production")
     served = build_schema(settings)
     schema = served._schema
@@ -92,16 +96,16 @@ def main() -> None:
     results: list[dict[str, Any]] = []
     for name, text, levels in probes:
         document = parse(text)
-        new = _time(lambda: validate(schema, document, [limits_rule(limits, {})]), repeat)
-        new_errors = validate(schema, document, [limits_rule(limits, {})])
-        refusal = asyncio.run(_time_async(lambda: served.execute(text, context_value=_Ctx()), repeat))
+        new = _time(lambda document=document: check(schema, document, {}, limits), repeat)
+        new_errors = check(schema, document, {}, limits)
+        refusal = asyncio.run(_time_async(lambda text=text: served.execute(text, context_value=_Ctx()), repeat))
         answer = asyncio.run(served.execute(text, context_value=_Ctx()))
         code = answer.errors[0].extensions.get("code") if answer.errors else None
         old: list[float] | None = None
         old_refused: bool | None = None
         if levels <= old_max:
             old_repeat = max(1, repeat if levels < 18 else 1)
-            old = _time(lambda: validate(schema, document, old_rules), old_repeat)
+            old = _time(lambda document=document: validate(schema, document, old_rules), old_repeat)
             old_refused = bool(validate(schema, document, old_rules))
         new_p = percentiles(new)
         refusal_p = percentiles(refusal)

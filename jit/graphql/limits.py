@@ -164,26 +164,38 @@ def _too_complex(message: str, node: OperationDefinitionNode, limit: str, value:
         "code": "QUERY_TOO_COMPLEX", "limit": limit, "value": value, "allowed": allowed})
 
 
+def check(schema: GraphQLSchema, document: Any, variables: dict[str, Any] | None, limits: Limits) -> list[GraphQLError]:
+    """The errors of every operation beyond the limits; none when all are within them."""
+    errors = []
+    for operation, m in measure(schema, document, variables, limits).items():
+        name = operation.name.value if operation.name else "anonymous"
+        if m.depth > limits.max_depth:
+            errors.append(_too_complex(f"'{name}' exceeds maximum operation depth of {limits.max_depth}",
+                                       operation, "depth", m.depth, limits.max_depth))
+        if m.aliases > limits.max_aliases:
+            errors.append(_too_complex(f"{m.aliases} aliases found. Allowed: {limits.max_aliases}",
+                                       operation, "aliases", m.aliases, limits.max_aliases))
+        if m.cost > limits.max_cost:
+            shown = f"{m.cost}" if m.cost < _CAP else f"over {_CAP}"
+            errors.append(_too_complex(
+                f"'{name}' would cost {shown} nodes; the limit is {limits.max_cost} (ask for fewer items "
+                "with first/last, or fewer fields)", operation, "cost", m.cost, limits.max_cost))
+    return errors
+
+
 def limits_rule(limits: Limits, variables: dict[str, Any] | None) -> type[ValidationRule]:
-    """A graphql-core validation rule refusing operations beyond the limits (a class per
-    request: cost depends on the variables, and graphql-core builds rules from the context)."""
+    """The same check as a graphql-core validation rule (a class per request: cost depends on
+    the variables, and graphql-core builds rules from the context alone).
+
+    jit.graphql.security.DocumentGuard calls `check` directly instead: graphql-core's
+    `validate` walks the whole document with type information even after every rule has
+    returned BREAK, which costs more than the check itself."""
 
     class DocumentLimitsRule(ValidationRule):
         def enter_document(self, node: Any, *_args: Any) -> Any:
             ctx: ValidationContext = self.context
-            for operation, m in measure(ctx.schema, node, variables, limits).items():
-                name = operation.name.value if operation.name else "anonymous"
-                if m.depth > limits.max_depth:
-                    self.report_error(_too_complex(f"'{name}' exceeds maximum operation depth of {limits.max_depth}",
-                                                   operation, "depth", m.depth, limits.max_depth))
-                if m.aliases > limits.max_aliases:
-                    self.report_error(_too_complex(f"{m.aliases} aliases found. Allowed: {limits.max_aliases}",
-                                                   operation, "aliases", m.aliases, limits.max_aliases))
-                if m.cost > limits.max_cost:
-                    shown = f"{m.cost}" if m.cost < _CAP else f"over {_CAP}"
-                    self.report_error(_too_complex(
-                        f"'{name}' would cost {shown} nodes; the limit is {limits.max_cost} (ask for fewer items "
-                        "with first/last, or fewer fields)", operation, "cost", m.cost, limits.max_cost))
+            for error in check(ctx.schema, node, variables, limits):
+                self.report_error(error)
             return BREAK  # the whole document was measured above
 
     return DocumentLimitsRule

@@ -9,6 +9,7 @@ holds more than `limit`. A refused attempt is not recorded: it changed nothing.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from redis.asyncio import Redis
 
@@ -32,6 +33,7 @@ return '-1'
 async def take(redis: Redis, key: str, now: float, window: float, limit: int, n: int = 1) -> float | None:
     """Admits n actions at `now` (seconds) and returns None, or returns how many seconds to
     wait before they would fit; nothing is recorded then."""
-    answer = await redis.eval(_TAKE, 1, key, repr(now), repr(window), str(limit), str(n), uuid.uuid4().hex)
+    answer: Any = await redis.eval(_TAKE, 1, key, repr(now), repr(window), str(limit), str(n),  # type: ignore[misc]
+                                   uuid.uuid4().hex)
     wait = float(answer.decode() if isinstance(answer, bytes) else answer)
     return None if wait < 0 else max(wait, 0.001)

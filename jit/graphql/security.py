@@ -45,7 +45,7 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from jit.auth.scopes import required_scopes
 from jit.config import Settings
-from jit.graphql.limits import Limits, limits_rule
+from jit.graphql.limits import Limits, check
 from jit.graphql.rate_limit import take
 
 _ROOT_TYPE = {"query": "Query", "mutation": "Mutation", "subscription": "Subscription"}
@@ -163,7 +163,7 @@ class DocumentGuard(SchemaExtension):
         document = ec.graphql_document
         if document is not None and ec.pre_execution_errors is None:
             schema = ec.schema._schema
-            errors = validate(schema, document, [limits_rule(self.limits, ec.variables)])
+            errors = check(schema, document, ec.variables, self.limits)
             if not errors:
                 rules = (*ec.validation_rules, MaybeNullValidationRule, OneOfInputValidationRule,
                          ascii_ids_rule(ec.variables))

@@ -301,7 +301,7 @@ async def test_control_characters_in_the_path_are_a_clean_400(make_api, demo, ca
 
 async def test_ids_in_other_scripts_digits_name_nothing(api, demo):
     token = await _token(demo)
-    target, row = await create_token(demo.rt.clock, "alice", "target")
+    _, row = await create_token(demo.rt.clock, "alice", "target")
     arabic = str(row.id).translate(ARABIC)
     assert int(arabic) == row.id  # what Python's int() would have found
     revoke = "mutation($id: ID!) { revokeApiToken(id: $id) { __typename ... on Error { message } } }"
