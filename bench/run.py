@@ -2,7 +2,7 @@
 bench/results/<name>.json. Benchmarks record figures; they never fail on a target.
 
     make bench                          # all, full scale (about 30 minutes on 2 cores)
-    make bench BENCH=grant              # one (authz, grant, revoke, directory, fanout, throughput, sync)
+    make bench BENCH=grant              # one (authz, grant, revoke, directory, fanout, throughput, sync, probes)
     make bench BENCH="authz grant" ARGS=--quick   # smaller scale, for development
 
 They run one after another: the live ones share the Redis database JIT_BENCH_REDIS_URL
@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ALL = ["authz", "grant", "revoke", "quota", "directory", "fanout", "throughput", "sync"]
+ALL = ["authz", "grant", "revoke", "quota", "directory", "fanout", "throughput", "sync", "probes"]
 
 names = os.environ.get("BENCH", "").split() or ALL
 unknown = [n for n in names if n not in ALL]

@@ -35,6 +35,7 @@ from jit.errors import Unauthenticated
 from jit.graphql.context import Context
 from jit.graphql.schema import build_schema
 from jit.graphql.sharing import encode_message
+from jit.input_guard import InputGuard
 from jit.ops import deployment, metrics
 from jit.ops.collectors import COLLECTORS, collect
 from jit.ops.health import probes
@@ -134,6 +135,11 @@ async def _ws_session(settings: Settings, clock: Clock, websocket: WebSocket, pa
 
 def _refuse(status: int, code: str, message: str, field: str | None) -> JSONResponse:
     headers = {"WWW-Authenticate": 'Bearer realm="jit"'} if status == 401 else None
+    if status == 401:
+        # One answer whatever the reason: which one (unknown, revoked, expired) would tell
+        # whoever holds a leaked token whether it was ever good. The log keeps it.
+        log.info("refused a GraphQL request: %s", message)
+        message, field = Unauthenticated.PUBLIC_MESSAGE, None
     return JSONResponse({"data": None, "errors": [{"message": message, "extensions": {"code": code, "field": field}}]},
                         status_code=status, headers=headers)
 
@@ -214,6 +220,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
     healthz, readyz = probes(lambda: app.state.runtime, settings.readyz_aws_cache_seconds)
 
     async def metrics_endpoint(request: Request) -> Response:
+        if not settings.metrics_open:
+            # Production without JIT_METRICS_TOKEN: as if there were no such route.
+            return Response("not found", status_code=404)
         if not metrics.authorized(settings.metrics_token, request.headers.get("authorization")):
             return Response("metrics need the bearer token in JIT_METRICS_TOKEN\n", status_code=401,
                             headers={"WWW-Authenticate": 'Bearer realm="jit-metrics"'})
@@ -236,7 +245,10 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         # Last: everything else is the console, with its client-side routes.
         Route("/{path:path}", Console(settings).serve, methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]),
     ])
-    # Outermost first: every response gets the headers, even a 413.
+    # Each added middleware wraps the ones before it: the request id is outermost, then the
+    # security headers (so every response gets them, even a 413 or a 400), the body limit,
+    # and the malformed-input guard, which reads bodies the limit has already capped.
+    app.add_middleware(InputGuard, max_json_depth=settings.max_json_depth)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, settings=settings)
     app.add_middleware(RequestIdMiddleware)

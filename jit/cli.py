@@ -50,7 +50,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
     heap.settle()
     uvicorn.run(app, host=args.host or settings.host, port=args.port or settings.port,
                 log_level="info", ws="websockets-sansio", ws_per_message_deflate=False, log_config=None,
-                timeout_graceful_shutdown=settings.shutdown_grace_seconds)
+                timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+                # No `server: uvicorn` banner: it names the stack to whoever probes it.
+                server_header=False)
 
 
 def cmd_worker(args: argparse.Namespace) -> None:

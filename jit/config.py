@@ -155,12 +155,23 @@ class Settings(BaseSettings):
     token_max_days: int = 365
 
     graphql_introspection: bool | None = None  # None: on unless mode is production
+    # "Did you mean 'ticket'?" in errors; None: on unless mode is production (they spell
+    # out the schema that introspection being off hides).
+    graphql_suggestions: bool | None = None
     graphql_max_depth: int = 12
     graphql_max_tokens: int = 2000
     graphql_max_aliases: int = 30
+    # Cost: every field one node, times the page size (first/last) of each connection and
+    # graphql_cost_list_size for any other list around it (jit/graphql/limits.py).
+    graphql_max_cost: int = 60000
+    graphql_cost_list_size: int = 5
+    # A query running longer is stopped (0: never); mutations are left to finish.
+    graphql_timeout_seconds: float = 10.0
     max_body_bytes: int = 256 * 1024
-    mutation_rate_limit: int = 60  # mutations per user per window
-    mutation_rate_window: int = 60  # seconds
+    # JSON request bodies nested deeper than this are refused with 400.
+    max_json_depth: int = 32
+    mutation_rate_limit: int = 60  # mutations per user in any window
+    mutation_rate_window: int = 60  # seconds, sliding
     ws_connection_init_timeout: float = 10.0
     ws_max_subscriptions: int = 20
     # How often an open websocket re-checks that its token or session is still valid.
@@ -168,8 +179,8 @@ class Settings(BaseSettings):
 
     # Operations (docs/deploy.md). Logs: "text" for people, "json" for a log pipeline.
     log_format: Literal["text", "json"] = "text"
-    # With a token set, /metrics wants it as a bearer token; unset, anyone who reaches the
-    # port can scrape (the metrics carry counts, never people or accounts).
+    # With a token set, /metrics wants it as a bearer token. Unset, /metrics answers 404 in
+    # production, and anyone who reaches the port may scrape in demo and test modes.
     metrics_token: str | None = None
     # The worker's own /metrics (grant and revoke latency, AWS errors, jobs): off unless set.
     worker_metrics_port: int | None = None
@@ -221,6 +232,17 @@ class Settings(BaseSettings):
         if self.graphql_introspection is not None:
             return self.graphql_introspection
         return self.mode != "production"
+
+    @property
+    def suggestions_enabled(self) -> bool:
+        if self.graphql_suggestions is not None:
+            return self.graphql_suggestions
+        return self.mode != "production"
+
+    @property
+    def metrics_open(self) -> bool:
+        """Whether /metrics is served at all (with JIT_METRICS_TOKEN, to its bearer only)."""
+        return self.metrics_token is not None or self.mode != "production"
 
     @property
     def https(self) -> bool:

@@ -36,4 +36,6 @@ class WrongState(DomainError):
 
 
 class Unauthenticated(DomainError):
-    pass
+    """Its message is for the log; callers are told PUBLIC_MESSAGE, whatever the reason."""
+
+    PUBLIC_MESSAGE = "authentication required: send a valid API token, or sign in"

@@ -11,6 +11,7 @@ from typing import Any
 from jit.audit.chain import HASHED_FIELDS, timestamp
 from jit.audit.models import AuditEvent
 from jit.errors import ValidationFailed
+from jit.ids import is_digits
 
 MAX_PAGE = 500
 
@@ -52,7 +53,7 @@ def encode_cursor(event: AuditEvent) -> str:
 
 def decode_cursor(cursor: str) -> int:
     kind, _, value = cursor.partition(":")
-    if kind != "seq" or not value.isdigit():
+    if kind != "seq" or not is_digits(value):
         raise ValidationFailed(f"{cursor!r} is not an audit cursor", field="after")
     return int(value)
 

@@ -15,7 +15,7 @@ from jit.auth.oidc import OidcClient
 from jit.auth.service import same_digest
 from jit.config import Settings
 from jit.directory.models import User
-from jit.errors import DomainError
+from jit.errors import DomainError, Unauthenticated
 
 log = logging.getLogger(__name__)
 STATE_COOKIE = "jit_oidc_state"
@@ -23,6 +23,9 @@ CSRF_HEADER = "x-jit-csrf"
 
 
 def _error(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
+    if status == 401:  # one answer whatever the reason (jit.errors.Unauthenticated); the log keeps it
+        log.info("refused %s: %s", code, message)
+        message, field = Unauthenticated.PUBLIC_MESSAGE, None
     return JSONResponse({"errors": [{"message": message, "extensions": {"code": code, "field": field}}]},
                         status_code=status)
 

@@ -16,6 +16,7 @@ from jit.directory.models import PermissionSet as PsRow
 from jit.graphql.context import Context
 from jit.graphql.directory import User
 from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, WrongStateError, to_error
+from jit.ids import is_digits
 
 
 @strawberry.type
@@ -74,7 +75,7 @@ async def _preview(info: Info[Context, None], account_id: str, permission_set: s
     if not await rt.authz.is_admin(info.context.actor.id):
         raise errors.NotAllowed("only admins may preview approval rules")
     # An account is named by its 12-digit id or its name.
-    by_id = account_id.isdigit() and len(account_id) == 12
+    by_id = is_digits(account_id) and len(account_id) == 12
     account = await AccountRow.filter(removed_at=None, **({"id": account_id} if by_id else {"name": account_id})).first()
     if account is None:
         raise errors.NotFound(f"no live account {account_id!r}", field="accountId")

@@ -14,6 +14,7 @@ from jit.aws.errors import explain
 from jit.graphql.context import Context
 from jit.graphql.directory import Account, Group, PermissionSet, User
 from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, WrongStateError, to_error
+from jit.ids import int_id
 from jit.reconcile import counters, drift, drift_scans, retries
 from jit.reconcile.lease import LeaseBusy
 from jit.reconcile.models import DriftFinding as FindingRow
@@ -196,10 +197,10 @@ class ReliabilityMutation:
             if (id is None) == (not all):
                 raise errors.ValidationFailed("give either id or all: true", field="id")
             if id is not None:
-                try:
-                    ids = [int(id)]
-                except ValueError:
-                    raise errors.ValidationFailed(f"{id!r} is not a drift finding id", field="id") from None
+                finding = int_id(id)
+                if finding is None:
+                    raise errors.ValidationFailed(f"{id!r} is not a drift finding id", field="id")
+                ids = [finding]
             else:
                 ids = [r.id for r in await drift.open_findings()]
             removed, kept, failed = [], [], []

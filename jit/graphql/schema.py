@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from typing import Any
+
 import strawberry
-from strawberry.types import Info
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import GraphQLError
+from strawberry.types import ExecutionContext, Info
+from strawberry.types.graphql import OperationType
 
 from jit.config import Settings
 from jit.graphql.activity import ActivityQuery
@@ -59,11 +66,52 @@ class PublicError(ValueError):
     """Raised by resolvers for messages that are safe to show (bad ids, cursors)."""
 
 
+log = logging.getLogger(__name__)
+
+
+class QuietExecutionContext(SharedEventExecutionContext):
+    """Leaves out suggestions ("Did you mean …?") from variable errors found at execution."""
+
+    @classmethod
+    def build(cls, *args: Any, **kwargs: Any) -> Any:
+        kwargs["hide_suggestions"] = True
+        return super().build(*args, **kwargs)
+
+
+class TimedSchema(strawberry.Schema):
+    """Stops a query that runs longer than JIT_GRAPHQL_TIMEOUT_SECONDS, over HTTP and
+    websockets alike (both execute through _execute_operation). Mutations are left to
+    finish: one cut between its commit and its enqueue would leave its job to the
+    reconciler, and the rate limit and cost budget already bound them. Subscriptions
+    run as long as their socket."""
+
+    def __init__(self, *args: Any, timeout: float | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.timeout = timeout
+
+    async def _execute_operation(self, execution_context: ExecutionContext, *args: Any, **kwargs: Any) -> Any:
+        if self.timeout is None or execution_context.operation_type is not OperationType.QUERY:
+            return await super()._execute_operation(execution_context, *args, **kwargs)
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await super()._execute_operation(execution_context, *args, **kwargs)
+        except TimeoutError:
+            log.warning("graphql: stopped a query after %s s (operation %s)", self.timeout,
+                        execution_context.operation_name or "anonymous")
+            error = GraphQLError(f"the query took longer than {self.timeout:g} s and was stopped; ask for less",
+                                 extensions={"code": "TIMEOUT"})
+            return GraphQLExecutionResult(data=None, errors=[error])
+
+
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     """The served schema gets the guards of jit.graphql.security; the exported one is plain."""
-    return strawberry.Schema(
+    if settings is None:
+        return strawberry.Schema(query=Query, mutation=Mutation, subscription=Subscription,
+                                 extensions=build_extensions(None), execution_context_class=SharedEventExecutionContext)
+    return TimedSchema(
         query=Query, mutation=Mutation, subscription=Subscription, extensions=build_extensions(settings),
-        execution_context_class=SharedEventExecutionContext,
+        execution_context_class=SharedEventExecutionContext if settings.suggestions_enabled else QuietExecutionContext,
+        timeout=settings.graphql_timeout_seconds or None,
     )
 
 

@@ -1,4 +1,8 @@
-"""Schema extensions that guard every operation: scopes, rate limits and document limits.
+"""Schema extensions that guard every operation: document limits, scopes and rate limits.
+
+DocumentGuard validates every document, over HTTP and websockets alike: first its size
+(jit.graphql.limits: depth, aliases and cost, measured in one pass), and only a document
+within the limits gets graphql-core's standard rules, whose work grows with its expansion.
 
 The scope guard looks at the root fields of the operation after validation and refuses
 the whole operation when any root field is unmapped (jit.auth.scopes) or needs a scope
@@ -16,23 +20,33 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLID,
+    GraphQLInputObjectType,
+    GraphQLList,
+    GraphQLNonNull,
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    StringValueNode,
+    ValidationRule,
+    VariableDefinitionNode,
+    get_named_type,
 )
-from graphql.utilities import get_operation_ast
-from graphql.validation import NoSchemaIntrospectionCustomRule
+from graphql.utilities import get_operation_ast, type_from_ast
+from graphql.validation import NoSchemaIntrospectionCustomRule, validate
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
-    QueryDepthLimiter,
     SchemaExtension,
 )
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from jit.auth.scopes import required_scopes
 from jit.config import Settings
+from jit.graphql.limits import Limits, check
+from jit.graphql.rate_limit import take
 
 _ROOT_TYPE = {"query": "Query", "mutation": "Mutation", "subscription": "Subscription"}
 
@@ -103,8 +117,66 @@ class NoNulText(SchemaExtension):
         yield
 
 
+def _non_ascii_id(value: object, type_: object) -> bool:
+    """Whether a raw variable value holds a non-ASCII ID anywhere its declared type has one."""
+    while isinstance(type_, GraphQLNonNull):
+        type_ = type_.of_type
+    if isinstance(type_, GraphQLList):
+        items = value if isinstance(value, list) else [value]
+        return any(_non_ascii_id(item, type_.of_type) for item in items)
+    if isinstance(type_, GraphQLInputObjectType):
+        return isinstance(value, dict) and any(
+            _non_ascii_id(value[name], field.type) for name, field in type_.fields.items() if name in value)
+    return type_ is GraphQLID and isinstance(value, str) and not value.isascii()
+
+
+def ascii_ids_rule(variables: dict | None) -> type[ValidationRule]:
+    """Refuses an ID that is not ASCII, in the document or the variables: Python reads "١٢"
+    as 12 (int, UUID), so such an id could name a row that its text does not."""
+    values = variables if isinstance(variables, dict) else {}
+
+    class AsciiIdsRule(ValidationRule):
+        def enter_string_value(self, node: StringValueNode, *_args: object) -> None:
+            if get_named_type(self.context.get_input_type()) is GraphQLID and not node.value.isascii():
+                self.report_error(_error("an ID is ASCII letters, digits and punctuation only", "BAD_INPUT"))
+
+        def enter_variable_definition(self, node: VariableDefinitionNode, *_args: object) -> None:
+            name = node.variable.name.value
+            if name in values and _non_ascii_id(values[name], type_from_ast(self.context.schema, node.type)):
+                self.report_error(_error(f"${name}: an ID is ASCII letters, digits and punctuation only",
+                                         "BAD_INPUT"))
+
+    return AsciiIdsRule
+
+
+class DocumentGuard(SchemaExtension):
+    """Validation in two steps: the document's size against the limits, then, only for a
+    document within them, graphql-core's standard rules (with suggestions such as "Did you
+    mean 'ticket'?" left out when the settings say so)."""
+
+    def __init__(self, limits: Limits, hide_suggestions: bool) -> None:
+        self.limits = limits
+        self.hide_suggestions = hide_suggestions
+
+    def on_validate(self) -> Iterator[None]:
+        ec = self.execution_context
+        document = ec.graphql_document
+        if document is not None and ec.pre_execution_errors is None:
+            schema = ec.schema._schema
+            errors = check(schema, document, ec.variables, self.limits)
+            if not errors:
+                rules = (*ec.validation_rules, MaybeNullValidationRule, OneOfInputValidationRule,
+                         ascii_ids_rule(ec.variables))
+                errors = validate(schema, document, rules, hide_suggestions=self.hide_suggestions)
+            # Strawberry's own validation runs only when no extension has done it.
+            ec.pre_execution_errors = errors
+        yield
+
+
 class MutationRateLimit(SchemaExtension):
-    """Counts each mutation root field per user in a Redis window shared by every replica."""
+    """Counts each mutation root field per user in a sliding window kept in Redis, shared by
+    every replica: at most JIT_MUTATION_RATE_LIMIT in any JIT_MUTATION_RATE_WINDOW seconds.
+    Over HTTP a refusal is a 429 with Retry-After."""
 
     async def on_execute(self):  # type: ignore[override]
         ec = self.execution_context
@@ -114,15 +186,14 @@ class MutationRateLimit(SchemaExtension):
         if identity is not None and found is not None and found[0] == "Mutation" and found[1]:
             rt = ctx.runtime
             limit, window = rt.settings.mutation_rate_limit, rt.settings.mutation_rate_window
-            now = rt.clock.now().timestamp()
-            slot = int(now // window)
-            key = f"jit:ratelimit:mutation:{identity.user.id}:{slot}"
-            async with rt.redis.pipeline(transaction=True) as pipe:
-                pipe.incrby(key, len(found[1]))
-                pipe.expire(key, window * 2)
-                count, _ = await pipe.execute()
-            if count > limit:
-                retry = max(1, math.ceil((slot + 1) * window - now))
+            wait = await take(rt.redis, f"jit:ratelimit:mutation:{identity.user.id}", rt.clock.now().timestamp(),
+                              window, limit, len(found[1]))
+            if wait is not None:
+                retry = max(1, math.ceil(wait))
+                response = getattr(ctx, "response", None)
+                if response is not None:  # HTTP; a websocket has no status to set
+                    response.status_code = 429
+                    response.headers["Retry-After"] = str(retry)
                 raise _error(
                     f"too many changes: at most {limit} mutations per {window} s; try again in {retry} s",
                     "RATE_LIMITED", retryAfterSeconds=retry,
@@ -132,8 +203,10 @@ class MutationRateLimit(SchemaExtension):
 
 def _should_mask(error: GraphQLError) -> bool:
     original = error.original_error
-    if original is None:
-        return False  # parse, validation and guard errors describe the caller's own document
+    if original is None or isinstance(original, GraphQLError):
+        # Parse, validation and guard errors, and a variable's value that does not fit its
+        # type, describe the caller's own document.
+        return False
     return not isinstance(original, ValueError) or type(original).__module__.startswith(("tortoise", "asyncpg", "redis"))
 
 
@@ -157,12 +230,11 @@ def build_extensions(settings: Settings | None) -> list:
     if settings is None:
         return [masking]
     s = settings
-    extensions: list = [
-        lambda: MaxTokensLimiter(max_token_count=s.graphql_max_tokens),
-        lambda: MaxAliasesLimiter(max_alias_count=s.graphql_max_aliases),
-        lambda: QueryDepthLimiter(max_depth=s.graphql_max_depth),
-    ]
+    limits = Limits(max_depth=s.graphql_max_depth, max_aliases=s.graphql_max_aliases, max_cost=s.graphql_max_cost,
+                    list_size=s.graphql_cost_list_size)
+    extensions: list = [lambda: MaxTokensLimiter(max_token_count=s.graphql_max_tokens)]
     if not settings.introspection_enabled:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    extensions += [ScopeGuard, NoNulText, MutationRateLimit, masking]
+    extensions += [lambda: DocumentGuard(limits, hide_suggestions=not s.suggestions_enabled),
+                   ScopeGuard, NoNulText, MutationRateLimit, masking]
     return extensions

@@ -15,6 +15,7 @@ from jit.auth.scopes import Scope
 from jit.graphql.context import Context
 from jit.graphql.directory import User
 from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, to_error
+from jit.ids import int_id
 
 ApiTokenScope = strawberry.enum(Scope, name="ApiTokenScope")
 DEFAULT_TOKEN_DAYS = 90
@@ -65,10 +66,10 @@ RevokeApiTokenResult = Annotated[
 
 
 def _parse_id(raw: str) -> int:
-    try:
-        return int(raw)
-    except ValueError:
-        raise errors.ValidationFailed("not a token id", field="id") from None
+    found = int_id(raw)
+    if found is None:
+        raise errors.ValidationFailed("not a token id", field="id")
+    return found
 
 
 @strawberry.type

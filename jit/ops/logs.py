@@ -23,8 +23,9 @@ ticket_id: ContextVar[str | None] = ContextVar("jit_ticket_id", default=None)
 job_id: ContextVar[str | None] = ContextVar("jit_job_id", default=None)
 
 REQUEST_ID_HEADER = "x-request-id"
-# A caller's id is kept only if it is short and plain: it is echoed and logged verbatim.
-_ACCEPTABLE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+# A caller's id is kept only if it is short and plain, and not something the log redaction
+# would hide (an API token): it is echoed and logged verbatim, outside that redaction.
+_ACCEPTABLE_ID = re.compile(r"[A-Za-z0-9._\-]{1,64}")
 
 # LogRecord attributes that are not a caller's `extra` (uvicorn adds an ANSI-coloured copy
 # of its message as color_message).
@@ -38,7 +39,7 @@ def set_ticket(value: object) -> None:
 
 def incoming_request_id(raw: bytes | str | None) -> str:
     text = raw.decode("latin-1") if isinstance(raw, bytes) else raw
-    if text and _ACCEPTABLE_ID.match(text):
+    if text and _ACCEPTABLE_ID.fullmatch(text) and redact(text) == text:
         return text
     return uuid.uuid4().hex
 

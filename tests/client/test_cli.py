@@ -76,7 +76,7 @@ def test_login_saves_server_and_token_readable_by_the_owner_only(live, tmp_path)
 
     # A refused token is reported and does not replace the saved login.
     refused = run_jit("login", "--server", live.url, "--token", "jit_not-a-token", env=env)
-    _one_line_error(refused, ExitCode.NOT_LOGGED_IN, "unknown token")
+    _one_line_error(refused, ExitCode.NOT_LOGGED_IN, "the server refused the token")
     assert json.loads(config.read_text())["token"] == live.tokens["alice"]
 
     # JIT_TOKEN wins over the saved login, so scripts can act as someone else.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncGenerator
 
 import strawberry
@@ -9,6 +10,7 @@ import strawberry
 from jit.auth.models import ApiToken
 from jit.auth.scopes import ALL_SCOPES
 from jit.auth.service import Identity, create_token
+from jit.errors import Unauthenticated
 from jit.graphql.security import build_extensions
 from jit.tickets.models import Ticket
 from tests.graphql.client import REQUEST
@@ -123,17 +125,27 @@ async def test_mutations_are_rate_limited_per_user_with_a_clear_error(make_api, 
     assert (await api.raw(many, token=bob)).json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
 
 
-async def test_expired_and_revoked_tokens_are_refused(api, demo):
+async def test_expired_and_revoked_tokens_are_refused_with_one_answer_for_every_reason(api, demo, caplog):
     from datetime import timedelta
 
+    caplog.set_level(logging.INFO)
     expired, _ = await create_token(demo.rt.clock, "alice", "e", expires_at=demo.rt.clock.now() + timedelta(seconds=5))
     demo.rt.clock.advance(seconds=10)
-    response = await api.raw(ME, token=expired)
-    assert response.status_code == 401 and response.json()["errors"][0]["message"] == "this token has expired"
     revoked, row = await create_token(demo.rt.clock, "alice", "r")
     await ApiToken.filter(id=row.id).update(revoked_at=demo.rt.clock.now())
-    response = await api.raw(ME, token=revoked)
-    assert response.status_code == 401 and "revoked" in response.json()["errors"][0]["message"]
+    answers = []
+    for token in (expired, revoked, "jit_" + "A" * 43, None):
+        response = await api.raw(ME, token=token)
+        assert response.status_code == 401 and response.headers["www-authenticate"].startswith("Bearer")
+        answers.append(response.content)
+    response = await api.client.post("/graphql", json={"query": ME}, headers={"Authorization": "Basic eDp5"})
+    answers.append(response.content)
+    # Whether a token was revoked, expired or never existed is nobody's business but the log's.
+    assert len(set(answers)) == 1, answers
+    body = response.json()
+    assert body["errors"][0]["message"] == Unauthenticated.PUBLIC_MESSAGE
+    assert body["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED", "field": None}
+    assert "this token has expired" in caplog.text and "this token was revoked" in caplog.text
 
 
 async def test_unexpected_errors_are_masked_on_queries_mutations_and_subscriptions(demo):
