@@ -9,6 +9,7 @@ from jit.config import Settings
 from jit.graphql.activity import ActivityQuery
 from jit.graphql.audit import AuditQuery
 from jit.graphql.context import Context
+from jit.graphql.credentials import ActingCredential
 from jit.graphql.security import build_extensions
 from jit.graphql.sharing import SharedEventExecutionContext
 from jit.graphql.tokens import TokenMutation, TokenQuery
@@ -62,7 +63,8 @@ class PublicError(ValueError):
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     """The served schema gets the guards of jit.graphql.security; the exported one is plain."""
     return strawberry.Schema(
-        query=Query, mutation=Mutation, subscription=Subscription, extensions=build_extensions(settings),
+        query=Query, mutation=Mutation, subscription=Subscription,
+        extensions=[ActingCredential, *build_extensions(settings)] if settings else build_extensions(settings),
         execution_context_class=SharedEventExecutionContext,
     )
 
