@@ -89,11 +89,11 @@ class GuardedTransportWSHandler(BaseGraphQLTransportWSHandler):
         if self._refused:
             return
         identity = self.context.identity
-        if self.connection_acknowledged and identity is not None:
-            if not await self.context.runtime.open_credentials().allowed(identity):
-                self._refused = True
-                await self._close_revoked()
-                return
+        if (self.connection_acknowledged and identity is not None
+                and not await self.context.runtime.open_credentials().allowed(identity)):
+            self._refused = True
+            await self._close_revoked()
+            return
         await super().handle_subscribe(message)
 
     async def send_message(self, message) -> None:

@@ -14,6 +14,7 @@ per replica.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -168,16 +169,14 @@ class OpenCredentials:
                 self.ended(tokens, sessions)
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001 - fall back to a fresh check per operation; the next socket restarts it
+        except Exception:  # fall back to a fresh check per operation; the next socket restarts it
             log.warning("lost the credential revocation channel; checking the database on every operation",
                         exc_info=True)
         finally:
             self._listening = False
             self._valid_until.clear()
-            try:
+            with contextlib.suppress(Exception):  # the connection is already gone
                 await pubsub.aclose()
-            except Exception:  # noqa: BLE001 - the connection is already gone
-                pass
 
     async def wait_listening(self, timeout: float = 5.0) -> bool:
         self._start()
@@ -189,7 +188,5 @@ class OpenCredentials:
     async def close_all(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001
-                pass

@@ -99,6 +99,7 @@ async def create_token(
     user = await User.get_or_none(user_name=user_name, removed_at=None)
     if user is None:
         raise NotFound(f"unknown user {user_name!r}; run `jit sync` first?", field="userName")
+    minted: str | None
     if creator is not None:
         minted = f"user:{creator.user.id}"
         for_other = creator.minted_for_other

@@ -38,7 +38,7 @@ class OffboardingReport:
 
 async def offboard(rt: Runtime) -> OffboardingReport:
     report = OffboardingReport()
-    removed = set(await User.exclude(removed_at=None).values_list("id", flat=True))
+    removed: set[str] = {str(u) for u in await User.exclude(removed_at=None).values_list("id", flat=True)}
     if removed:
         async with in_transaction():
             report.tokens = await end_tokens_of_users(rt.clock, sorted(removed), REMOVED)
@@ -51,7 +51,7 @@ async def offboard(rt: Runtime) -> OffboardingReport:
     targets = await Target.filter(ticket_id__in=[t.id for t in tickets])
     accounts = {a.id: a for a in await Account.filter(id__in={t.account_id for t in targets})}
     sets = {p.arn: p.name for p in await PermissionSet.all()}
-    names = dict(await User.filter(id__in={t.principal_id for t in tickets}).values_list("id", "user_name"))
+    names: dict[str, str] = dict(await User.filter(id__in={t.principal_id for t in tickets}).values_list("id", "user_name"))
     by_ticket: dict[str, list[Target]] = {}
     for target in targets:
         by_ticket.setdefault(str(target.ticket_id), []).append(target)
