@@ -304,3 +304,31 @@ async def test_a_ticket_starts_at_most_the_lead_time_ahead(api, demo):
     variables["input"]["startAt"] = (demo.rt.clock.now() + timedelta(days=29)).isoformat()
     assert (await api.as_(demo.rt, "alice", REQUEST, **variables))["requestTicket"]["__typename"] == "Ticket"
 
+
+
+async def test_a_token_minted_for_a_second_admin_cannot_approve_a_rule_change(demo):
+    import pytest
+
+    from jit.auth.acting import acting_as
+    from jit.auth.service import identify_token
+    from jit.errors import NotAllowed
+    from jit.rules.changes import Proposed, RuleChangeService
+    from jit.rules.models import ApprovalRule, RuleChange
+    from jit.rules.service import rule_to_spec
+    from tests.rules.test_change_control import _second_admin
+
+    settings = demo.rt.settings.model_copy(update={"rule_change_approval_ous": ["/Workloads/Prod"]})
+    service = RuleChangeService(settings, demo.rt.clock)
+    admin, admin2 = (await demo.user("admin")).id, await _second_admin(demo)
+    rule = await ApprovalRule.get(name="prod-read-only")
+    spec = rule_to_spec(rule)
+    spec.max_duration_seconds = 3600
+    own, own_row = await create_token(demo.rt.clock, "admin", "own")
+    with acting_as(await identify_token(demo.rt.clock, own)):
+        proposed = await service.update(rule.id, spec, admin)
+    assert isinstance(proposed, Proposed) and proposed.change.proposed_credential == f"token:{own_row.id}"
+    # The proposing admin holds a token minted (by an operator, on their word) for admin2.
+    minted, _ = await create_token(demo.rt.clock, "admin2", "for admin2", minted_by="admin")
+    with acting_as(await identify_token(demo.rt.clock, minted)), pytest.raises(NotAllowed, match="someone else"):
+        await service.decide(str(proposed.change.id), admin2, approve=True)
+    assert (await RuleChange.get(id=proposed.change.id)).status == "PENDING"
