@@ -86,8 +86,8 @@ class TokenQuery:
 
 @strawberry.type
 class TokenMutation:
-    @strawberry.mutation(description="A new API token of the caller's own, with at most the caller's scopes. It never outlives "
-                      "the token or session that mints it, and is revoked with it.")
+    @strawberry.mutation(description="A new API token of the caller's own, with at most the caller's scopes. It "
+                         "never outlives the token or session that mints it, and is revoked with it.")
     async def create_api_token(self, info: Info[Context, None], input: CreateApiTokenInput) -> CreateApiTokenResult:
         ctx = info.context
         rt = ctx.runtime
