@@ -20,7 +20,8 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 
-from jit.auth import sessions
+from jit.auth import frames, sessions
+from jit.auth.live import OpenSocket, TooManyConnections
 from jit.auth.middleware import BodyLimit, SecurityHeaders
 from jit.auth.redact import install_log_redaction
 from jit.auth.routes import CSRF_HEADER, auth_routes, csrf_ok, same_origin
@@ -47,7 +48,13 @@ log = logging.getLogger(__name__)
 
 class GuardedTransportWSHandler(BaseGraphQLTransportWSHandler):
     """graphql-transport-ws that closes the socket once its token or session is no longer
-    valid: checked before every event it delivers and every JIT_WS_RECHECK_INTERVAL."""
+    valid: checked on every operation the client sends (cached, jit.auth.live), before
+    every event it delivers, every JIT_WS_RECHECK_INTERVAL, and at once when a revocation,
+    logout or offboarding is announced on any replica. Signed-in sockets count against
+    their user's cap (JIT_WS_MAX_CONNECTIONS_PER_USER)."""
+
+    _open: OpenSocket | None = None
+    _refused = False
 
     async def handle(self) -> None:
         watcher = asyncio.create_task(self._watch())
@@ -57,6 +64,8 @@ class GuardedTransportWSHandler(BaseGraphQLTransportWSHandler):
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await watcher
+            if self._open is not None:
+                self.context.runtime.open_credentials().close(self._open)
 
     async def _valid(self) -> bool:
         identity = self.context.identity
@@ -77,8 +86,30 @@ class GuardedTransportWSHandler(BaseGraphQLTransportWSHandler):
                 await self._close_revoked()
                 return
 
+    async def handle_subscribe(self, message) -> None:
+        if self._refused:
+            return
+        identity = self.context.identity
+        if (self.connection_acknowledged and identity is not None
+                and not await self.context.runtime.open_credentials().allowed(identity)):
+            self._refused = True
+            await self._close_revoked()
+            return
+        await super().handle_subscribe(message)
+
     async def send_message(self, message) -> None:
-        if message.get("type") == "next" and not await self._valid():
+        kind = message.get("type")
+        if kind == "connection_ack":
+            rt = self.context.runtime
+            try:
+                self._open = await rt.open_credentials().open(self.context.identity, self._close_revoked)
+            except TooManyConnections as exc:
+                self._refused = True
+                with contextlib.suppress(Exception):
+                    await self.websocket.close(code=4429, reason=f"Too many connections: {exc}")
+                return
+            frames.signed_in(self.context.request.scope, rt.settings)
+        elif kind == "next" and not await self._valid():
             await self._close_revoked()
             return
         await super().send_message(message)
@@ -215,7 +246,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         await graphql(scope, receive, send)
 
     async def graphql_ws(websocket: WebSocket) -> None:
-        await graphql(websocket.scope, websocket.receive, websocket.send)
+        receive = frames.limit_frames(websocket.scope, websocket.receive, websocket.send, settings)
+        await graphql(websocket.scope, receive, websocket.send)
 
     healthz, readyz = probes(lambda: app.state.runtime, settings.readyz_aws_cache_seconds)
 

@@ -31,6 +31,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from jit.app import create_app
+    from jit.auth import frames
     from jit.ops import heap
 
     from jit.ops.logs import configure_logging
@@ -50,7 +51,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     heap.settle()
     uvicorn.run(app, host=args.host or settings.host, port=args.port or settings.port,
                 log_level="info", ws="websockets-sansio", ws_per_message_deflate=False, log_config=None,
-                timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+                timeout_graceful_shutdown=settings.shutdown_grace_seconds, **frames.uvicorn_options(settings),
                 # No `server: uvicorn` banner: it names the stack to whoever probes it.
                 server_header=False)
 
@@ -84,18 +85,41 @@ def _redact(url: str) -> str:
 
 
 async def _sync(settings: Settings):
+    from dataclasses import replace
+
+    from arq.connections import RedisSettings, create_pool
+
+    from jit.authz.service import Authorizer
     from jit.aws.clients import AwsClients
     from jit.clock import SystemClock
     from jit.db import database
+    from jit.directory.offboarding import offboard
     from jit.directory.service import sync_directory
+    from jit.runtime import Runtime
 
     async with database(settings.database_url), AwsClients(settings) as aws:
-        return await sync_directory(settings, aws, SystemClock())
+        report = await sync_directory(settings, aws, SystemClock())
+        try:
+            redis = await create_pool(replace(RedisSettings.from_dsn(settings.redis_url), conn_retries=0))
+        except Exception as exc:  # noqa: BLE001 - the reconciler enqueues the revokes; sockets recheck
+            print(f"warning: Redis unreachable ({type(exc).__name__}): revokes wait for the reconciler",
+                  file=sys.stderr)
+            redis = None
+        rt = Runtime(settings=settings, clock=SystemClock(), aws=aws, authz=Authorizer(settings), redis=redis)
+        try:
+            return report, await offboard(rt)
+        finally:
+            if redis is not None:
+                await redis.aclose()
 
 
 def cmd_sync(args: argparse.Namespace) -> None:
-    report = asyncio.run(_sync(_settings()))
+    report, offboarded = asyncio.run(_sync(_settings()))
     print(report)
+    for ticket_id, why in offboarded.tickets.items():
+        print(f"ended ticket {ticket_id}: {why}")
+    if offboarded.tokens or offboarded.sessions:
+        print(f"ended {len(offboarded.tokens)} token(s) and {len(offboarded.sessions)} session(s) of removed users")
 
 
 def _parse_expiry(value: str | None, days: int | None, now):
@@ -132,11 +156,14 @@ async def _token(settings: Settings, args: argparse.Namespace) -> str:
             except ValueError as exc:
                 raise SystemExit(f"error: --scopes: {exc}") from None
             expires = _parse_expiry(args.expires, args.expires_in_days, clock.now())
-            token, _ = await service.create_token(clock, args.user_name, args.name, expires, scopes)
+            token, _ = await service.create_token(clock, args.user_name, args.name, expires, scopes,
+                                                  minted_by=args.minted_by)
             return token
         if args.token_command == "revoke":
-            row = await service.revoke_token(clock, args.id)
-            return f"revoked token {row.id} ({row.name}) of {row.user.user_name}"
+            row, ended = await service.revoke_token(clock, args.id)
+            await _announce_ended(settings, ended)
+            more = f" and {len(ended) - 1} token(s) minted from it" if len(ended) > 1 else ""
+            return f"revoked token {row.id} ({row.name}) of {row.user.user_name}{more}"
         user_id = None
         if args.user:
             user = await User.get_or_none(user_name=args.user)
@@ -146,12 +173,26 @@ async def _token(settings: Settings, args: argparse.Namespace) -> str:
         lines = [f"{'ID':>5}  {'USER':<16} {'NAME':<20} {'SCOPES':<28} {'EXPIRES':<20} {'LAST USED':<20} STATE"]
         now = clock.now()
         for r in await service.list_tokens(user_id):
-            state = "revoked" if r.revoked_at else "expired" if r.expires_at and r.expires_at <= now else "active"
+            state = service.token_state(r, now)
             fmt = lambda d: d.strftime("%Y-%m-%d %H:%M") if d else "-"  # noqa: E731
             scopes = ",".join(s.value for s in sorted(service.token_scopes(r), key=lambda s: s.value))
             lines.append(f"{r.id:>5}  {r.user.user_name:<16} {r.name[:20]:<20} {scopes:<28} {fmt(r.expires_at):<20} "
                          f"{fmt(r.last_used_at):<20} {state}")
         return "\n".join(lines)
+
+
+async def _announce_ended(settings: Settings, tokens: list[int]) -> None:
+    """Tell the API replicas to close these tokens' websockets now (they recheck anyway)."""
+    from redis.asyncio import Redis
+
+    from jit.auth.live import announce
+
+    try:
+        async with Redis.from_url(settings.redis_url, socket_connect_timeout=2) as redis:
+            await announce(redis, tokens)
+    except Exception as exc:  # noqa: BLE001 - the revocation stands; sockets notice within JIT_WS_RECHECK_INTERVAL
+        print(f"warning: could not tell the API over Redis ({type(exc).__name__}); open websockets close within "
+              f"{settings.ws_recheck_interval:g} s", file=sys.stderr)
 
 
 def cmd_token(args: argparse.Namespace) -> None:
@@ -249,6 +290,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--scopes", default=None, help="comma-separated: read,request,decide,admin (default: all)")
     c.add_argument("--expires", default=None, help="90d (default), 12h, 2027-01-31, or never")
     c.add_argument("--expires-in-days", type=int, default=None, help=argparse.SUPPRESS)
+    c.add_argument("--minted-by", default=None, metavar="NAME",
+                   help="who is minting it (recorded); a token minted for someone else never approves anything")
     c.set_defaults(fn=cmd_token)
     c = tsub.add_parser("list", help="list tokens (never their secrets)")
     c.add_argument("--user", default=None, help="only this user's tokens")

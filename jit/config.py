@@ -176,6 +176,16 @@ class Settings(BaseSettings):
     ws_max_subscriptions: int = 20
     # How often an open websocket re-checks that its token or session is still valid.
     ws_recheck_interval: float = 30.0
+    # Credentials (docs/security.md): open sockets per user per replica; frame sizes before
+    # and after connection_init is acknowledged; how long a socket's credential check is
+    # trusted between revocation messages (jit.auth.live).
+    ws_max_connections_per_user: int = 10
+    ws_max_frame_bytes_before_init: int = 4096
+    ws_max_frame_bytes: int = 256 * 1024
+    ws_credential_cache_seconds: float = 5.0
+    # Time bounds: the longest delegation, and how far ahead a ticket may start.
+    delegation_max_days: int = 90
+    ticket_max_lead_days: int = 30
 
     # Operations (docs/deploy.md). Logs: "text" for people, "json" for a log pipeline.
     log_format: Literal["text", "json"] = "text"

@@ -12,6 +12,7 @@ from typing import Any
 from arq.connections import ArqRedis
 from tortoise.transactions import in_transaction
 
+from jit.auth.live import OpenCredentials, announce
 from jit.auth.service import CredentialChecks
 from jit.authz.service import Authorizer
 from jit.aws.assignments import SettleTimes
@@ -62,6 +63,7 @@ class Runtime:
     _identity_center: IdentityCenter | None = None
     _event_hub: TicketEventHub | None = None
     _credential_checks: CredentialChecks | None = None
+    _open_credentials: OpenCredentials | None = None
     _settle_times: SettleTimes | None = None
 
     def __post_init__(self) -> None:
@@ -93,6 +95,23 @@ class Runtime:
         if self._credential_checks is None:
             self._credential_checks = CredentialChecks(self.settings, self.clock)
         return self._credential_checks
+
+    def open_credentials(self) -> OpenCredentials:
+        """This process's open websockets by credential, and their cached checks (API only)."""
+        if self._open_credentials is None:
+            self._open_credentials = OpenCredentials(self.redis, self.credential_checks(), self.settings, self.clock)
+        return self._open_credentials
+
+    async def credentials_ended(self, tokens: list[int] | tuple[int, ...] = (),
+                                sessions: list[int] | tuple[int, ...] = ()) -> None:
+        """After the commit that ended them: close their sockets here, and tell every replica."""
+        if self._open_credentials is not None:
+            self._open_credentials.ended(list(tokens), list(sessions))
+        if self.redis is not None:
+            try:
+                await announce(self.redis, tokens, sessions)
+            except Exception:  # noqa: BLE001 - each replica's recheck still closes them within its interval
+                log.exception("could not announce ended credentials %s / sessions %s", tokens, sessions)
 
     async def identity_center(self) -> IdentityCenter:
         if self._identity_center is None:

@@ -8,6 +8,7 @@ from tortoise.expressions import F
 
 from jit.approvals.models import StepStatus, TicketStep
 from jit.audit.service import record
+from jit.auth.acting import require_own_credential
 from jit.directory.models import User
 from jit.errors import NotAllowed, ValidationFailed, WrongState
 from jit.events.bus import TicketEvent
@@ -22,6 +23,7 @@ MAX_REASON = 4000
 
 async def break_glass(rt: Runtime, actor: User, ticket_id: str, reason: str) -> Ticket:
     ticket = await get_readable_ticket(rt, actor.id, ticket_id)
+    require_own_credential("approve a ticket by break-glass")
     who = await ticket_parties(ticket)
     if not await rt.authz.may_break_glass(actor.id, who, who.rule_ids):
         raise NotAllowed(
@@ -58,6 +60,7 @@ async def break_glass(rt: Runtime, actor: User, ticket_id: str, reason: str) -> 
 
 async def review_break_glass(rt: Runtime, actor: User, ticket_id: str, comment: str = "") -> Ticket:
     ticket = await get_readable_ticket(rt, actor.id, ticket_id)
+    require_own_credential("review a break-glass ticket")
     if not await rt.authz.may_review(actor.id, await ticket_parties(ticket)):
         raise NotAllowed("only an approver of the ticket's rules may review a break-glass ticket", field="ticketId")
     comment = (comment or "").strip()

@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from jit.approvals.models import Delegation
 from jit.audit.service import record
+from jit.auth.acting import require_own_credential
 from jit.authz.version import bump_policy_version
 from jit.directory.models import User
 from jit.errors import NotAllowed, NotFound, ValidationFailed, WrongState
 from jit.runtime import Runtime
 
 MAX_REASON = 4000
+# Clocks drift; a start a few seconds in the past still means "now".
+START_GRACE = timedelta(seconds=60)
 
 
 @dataclass
@@ -50,6 +53,7 @@ def snapshot(row: Delegation) -> dict:
 
 async def create_delegation(rt: Runtime, actor: User, req: DelegationRequest) -> Delegation:
     now = rt.clock.now()
+    require_own_credential("hand your approvals to someone else", field="delegateId")
     if not req.delegate_id or req.delegate_id == actor.id:
         raise ValidationFailed("you cannot delegate to yourself", field="delegateId")
     delegate = await User.get_or_none(id=req.delegate_id, removed_at=None)
@@ -59,8 +63,14 @@ async def create_delegation(rt: Runtime, actor: User, req: DelegationRequest) ->
     for value, name in ((starts_at, "startsAt"), (req.ends_at, "endsAt")):
         if value.tzinfo is None:
             raise ValidationFailed("a time must include a time zone", field=name)
+    if starts_at < now - START_GRACE:
+        raise ValidationFailed("a delegation cannot start in the past", field="startsAt")
     if req.ends_at <= starts_at:
         raise ValidationFailed("a delegation must end after it starts", field="endsAt")
+    # Counted from now, not from the start: a delegation starting years ahead is as long-lived.
+    if req.ends_at - now > timedelta(days=rt.settings.delegation_max_days):
+        raise ValidationFailed(f"a delegation ends at most {rt.settings.delegation_max_days} days from now "
+                               "(JIT_DELEGATION_MAX_DAYS)", field="endsAt")
     if req.ends_at <= now:
         raise ValidationFailed("a delegation must end in the future", field="endsAt")
     reason = (req.reason or "").strip()

@@ -11,6 +11,7 @@ from tortoise.expressions import F
 
 from jit.approvals.models import ExtensionDecision, Outcome, TicketStep
 from jit.audit.service import record
+from jit.auth.acting import require_own_credential
 from jit.directory.models import User
 from jit.errors import NotAllowed, ValidationFailed, WrongState
 from jit.runtime import Runtime
@@ -41,6 +42,7 @@ async def current_extension_step(extension: Extension) -> TicketStep | None:
 async def decide_extension(rt: Runtime, actor: User, extension_id: str, outcome: Outcome, comment: str = "") -> Extension:
     extension = await get_extension(extension_id)
     ticket = await get_readable_ticket(rt, actor.id, str(extension.ticket_id))
+    credential = require_own_credential("decide an extension", field="extensionId")
     comment = (comment or "").strip()
     if len(comment) > 4000:
         raise ValidationFailed("comment is longer than 4000 characters", field="comment")
@@ -77,6 +79,7 @@ async def decide_extension(rt: Runtime, actor: User, extension_id: str, outcome:
             await ExtensionDecision.create(
                 extension_id=extension.id, step_position=step.position, decider_id=actor.id,
                 on_behalf_of_id=on_behalf_of, outcome=outcome, comment=comment, created_at=now,
+                credential=credential,
             )
         except IntegrityError:
             raise NotAllowed("you have already decided this extension", field="extensionId") from None

@@ -46,6 +46,8 @@ class Decision(Model):
     outcome = fields.CharEnumField(Outcome, max_length=16)
     comment = fields.TextField(default="")
     created_at = fields.DatetimeField()
+    # The credential that acted: "token:<id>" or "session:<id>" (null: before 0011, or a job).
+    credential = fields.CharField(max_length=32, null=True)
 
     class Meta:
         table = "decision"
@@ -88,6 +90,7 @@ class ExtensionDecision(Model):
     outcome = fields.CharEnumField(Outcome, max_length=16)
     comment = fields.TextField(default="")
     created_at = fields.DatetimeField()
+    credential = fields.CharField(max_length=32, null=True)
 
     class Meta:
         table = "extension_decision"

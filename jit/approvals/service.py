@@ -7,6 +7,7 @@ from tortoise.expressions import F
 
 from jit.approvals.models import Decision, Outcome, StepStatus, TicketStep
 from jit.audit.service import record
+from jit.auth.acting import require_own_credential
 from jit.directory.models import User
 from jit.errors import NotAllowed, NotFound, ValidationFailed, WrongState
 from jit.runtime import Runtime
@@ -35,6 +36,7 @@ async def decide(rt: Runtime, actor: User, ticket_id: str, outcome: Outcome, com
     or the write lock (SQLite): concurrent decisions on one ticket run one after another,
     so exactly one of them sees the quorum complete and schedules exactly one grant."""
     ticket = await get_readable_ticket(rt, actor.id, ticket_id)
+    credential = require_own_credential("decide a ticket")
     comment = (comment or "").strip()
     if len(comment) > 4000:
         raise ValidationFailed("comment is longer than 4000 characters", field="comment")
@@ -74,7 +76,7 @@ async def decide(rt: Runtime, actor: User, ticket_id: str, outcome: Outcome, com
         try:
             await Decision.create(
                 ticket_id=ticket.id, step_id=step.id, decider_id=actor.id, outcome=outcome,
-                comment=comment, created_at=now, on_behalf_of_id=on_behalf_of,
+                comment=comment, created_at=now, on_behalf_of_id=on_behalf_of, credential=credential,
             )
         except IntegrityError:
             raise NotAllowed("you have already decided this ticket; one person counts once", field="ticketId") from None

@@ -12,6 +12,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from jit.audit.chain import GENESIS, event_hash, plain
+from jit.auth.acting import credential_ref
 from jit.audit.models import AuditChain, AuditEvent
 from jit.notify import outbox
 
@@ -68,6 +69,10 @@ async def record(
         after = detail["after"]
     if on_behalf_of is None and detail and detail.get("on_behalf_of"):
         on_behalf_of = str(detail["on_behalf_of"])
+    # The token or session that acted (jit.auth.acting), kept in the hashed detail.
+    credential = credential_ref()
+    if credential is not None and actor_id is not None and not (detail and "credential" in detail):
+        detail = {**(detail or {}), "credential": credential}
     if before is None and from_status is not None:
         before = {"status": from_status}
     if after is None and to_status is not None:

@@ -16,6 +16,17 @@ class ApiToken(Model):
     expires_at = fields.DatetimeField(null=True)
     last_used_at = fields.DatetimeField(null=True)
     revoked_at = fields.DatetimeField(null=True)
+    # Why it ended early: "revoked", "parent revoked", "session ended", "user removed".
+    revoked_reason = fields.CharField(max_length=32, null=True)
+    # Lineage (jit/auth/lineage.py): the credential that minted it through the API, which
+    # it may not outlive nor exceed, and whose revocation revokes it. Both null: made by an
+    # operator with `jit token create`.
+    parent_token_id = fields.IntField(null=True, db_index=True)
+    parent_session_id = fields.IntField(null=True, db_index=True)
+    # Who minted it: "user:<id>" through the API, "operator:<name>" at the command line.
+    minted_by = fields.CharField(max_length=160, null=True)
+    # Minted by someone other than its owner: such a token never decides anything.
+    minted_for_other = fields.BooleanField(default=False)
 
     class Meta:
         table = "api_token"

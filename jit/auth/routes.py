@@ -114,7 +114,9 @@ def auth_routes(settings: Settings) -> list[Route]:
                 identity = None
             if identity is not None and not (same_origin(settings, request) and csrf_ok(request, identity.csrf_hash)):
                 return _error(403, "CSRF", f"send the CSRF token in the {CSRF_HEADER} header", CSRF_HEADER)
-            await sessions.end_session(rt.clock, secret)
+            ended = await sessions.end_session(rt.clock, secret)
+            if ended is not None:
+                await rt.credentials_ended(tokens=ended.token_ids, sessions=[ended.session_id])
         response = JSONResponse({"signedOut": True})
         _clear_session_cookies(settings, response)
         return response

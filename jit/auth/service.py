@@ -9,6 +9,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from jit.audit.service import record
@@ -20,6 +21,8 @@ from jit.directory.models import User
 from jit.errors import NotAllowed, NotFound, Unauthenticated, ValidationFailed
 
 PREFIX = "jit_"
+# A token minted through the API by a credential that never ends lives this long by default.
+DEFAULT_TOKEN_DAYS = 90
 # Writing last_used_at on every request would turn reads into writes; a minute is plenty.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -42,6 +45,10 @@ class Identity:
     token_id: int | None = None
     session_id: int | None = None
     csrf_hash: str | None = None
+    # When the credential ends by itself (a session's absolute timeout); None: never.
+    expires_at: datetime | None = None
+    # A token minted for its owner by someone else: it never decides (jit.auth.acting).
+    minted_for_other: bool = False
 
     def allows(self, needed: frozenset[Scope]) -> bool:
         return bool(self.scopes & needed)
@@ -60,9 +67,17 @@ async def create_token(
     expires_at: datetime | None = None,
     scopes: frozenset[Scope] | set[Scope] | None = None,
     creator: Identity | None = None,
+    *,
+    max_days: int | None = None,
+    minted_by: str | None = None,
 ) -> tuple[str, ApiToken]:
-    """A new token for user_name. With a creator (an API caller), it is for the creator's
-    own user unless the creator is an admin, and never holds a scope the creator lacks."""
+    """A new token for user_name.
+
+    With a creator (an API caller) the token is the creator's own, its child: it never
+    holds a scope the creator lacks, never outlives it (None: until the creator ends, or
+    DEFAULT_TOKEN_DAYS for a creator that never does; at most max_days), and is revoked
+    with it. Without one it is an operator's token (`jit token create`): minted_by names
+    who made it, and a token made for someone else never decides."""
     scopes = frozenset(ALL_SCOPES if scopes is None else scopes)
     if not scopes:
         raise ValidationFailed("give the token at least one scope", field="scopes")
@@ -71,6 +86,11 @@ async def create_token(
     if len(name) > 128:
         raise ValidationFailed("a token name has at most 128 characters", field="name")
     now = clock.now()
+    if creator is not None:
+        if user_name != creator.user.user_name:
+            raise NotAllowed("a token can only be made for yourself through the API; an operator makes tokens "
+                             "for someone else with `jit token create`", field="userName")
+        expires_at = child_expiry(now, creator, expires_at, max_days)
     if expires_at is not None and expires_at <= now:
         raise ValidationFailed("the expiry must be in the future", field="expiresAt")
     if creator is not None and not scopes <= creator.scopes:
@@ -79,24 +99,59 @@ async def create_token(
     user = await User.get_or_none(user_name=user_name, removed_at=None)
     if user is None:
         raise NotFound(f"unknown user {user_name!r}; run `jit sync` first?", field="userName")
+    minted: str | None
+    if creator is not None:
+        minted = f"user:{creator.user.id}"
+        for_other = creator.minted_for_other
+    else:
+        minted = f"operator:{minted_by}" if minted_by else None
+        for_other = bool(minted_by) and minted_by != user.user_name
     token = PREFIX + secrets.token_urlsafe(32)
     async with in_transaction():
         row = await ApiToken.create(
             user=user, name=name, token_hash=digest(token), created_at=now, expires_at=expires_at,
-            scopes=sorted(s.value for s in scopes),
+            scopes=sorted(s.value for s in scopes), minted_by=minted, minted_for_other=for_other,
+            parent_token_id=creator.token_id if creator else None,
+            parent_session_id=creator.session_id if creator and creator.token_id is None else None,
         )
         # Never the secret nor its digest: the audit log is exported to other systems.
         await record(
             now, creator.user.id if creator else None, "token.created", subject_type="token", subject_id=row.id,
-            on_behalf_of=user.id if creator and creator.user.id != user.id else None,
-            after=_snapshot(row, user), detail={"user": user.user_name, "via": creator.method if creator else "cli"},
+            after=_snapshot(row, user),
+            detail={"user": user.user_name, "via": creator.method if creator else "cli", "minted_by": minted,
+                    **({"os_user": _os_user()} if creator is None else {})},
         )
     return token, row
 
 
+def child_expiry(now: datetime, creator: Identity, wanted: datetime | None, max_days: int | None) -> datetime:
+    """When a token minted by `creator` ends: what was asked, within the creator's own life."""
+    longest = now + timedelta(days=max_days if max_days is not None else DEFAULT_TOKEN_DAYS)
+    if wanted is None:
+        return min(longest, creator.expires_at or now + timedelta(days=DEFAULT_TOKEN_DAYS))
+    if wanted > longest:
+        raise ValidationFailed(f"a token lives at most {max_days} days", field="expiresAt")
+    if creator.expires_at is not None and wanted > creator.expires_at:
+        raise ValidationFailed(
+            f"a token may not outlive the {'session' if creator.token_id is None else 'token'} that mints it, which "
+            f"ends at {creator.expires_at.isoformat()}; leave the expiry out to make it end then", field="expiresAt")
+    return wanted
+
+
+def _os_user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no login name (a container): say so
+        return "unknown"
+
+
 def _snapshot(row: ApiToken, user: User) -> dict:
     return {"user_id": user.id, "name": row.name, "scopes": row.scopes, "expires_at": row.expires_at,
-            "revoked_at": row.revoked_at}
+            "revoked_at": row.revoked_at, "revoked_reason": row.revoked_reason, "minted_by": row.minted_by,
+            "minted_for_other": row.minted_for_other, "parent_token_id": row.parent_token_id,
+            "parent_session_id": row.parent_session_id}
 
 
 async def list_tokens(user_id: str | None = None) -> list[ApiToken]:
@@ -107,23 +162,90 @@ async def list_tokens(user_id: str | None = None) -> list[ApiToken]:
 
 async def revoke_token(
     clock: Clock, token_id: int, owner_id: str | None = None, *, actor_id: str | None = None
-) -> ApiToken:
-    """Revoke a token; with owner_id, only a token of that user (others look absent).
-    actor_id is who revoked it (None: an operator at the command line)."""
+) -> tuple[ApiToken, list[int]]:
+    """Revoke a token and every token minted from it, however deep (Vault's rule); with
+    owner_id, only a token of that user (others look absent). actor_id is who revoked it
+    (None: an operator at the command line). Returns the token and the ids of every token
+    that ended, for the caller to announce after commit (jit.auth.live)."""
     flt = {"id": token_id} if owner_id is None else {"id": token_id, "user_id": owner_id}
     now = clock.now()
     async with in_transaction():
-        updated = await ApiToken.filter(revoked_at=None, **flt).update(revoked_at=now)
+        updated = await ApiToken.filter(revoked_at=None, **flt).update(revoked_at=now, revoked_reason="revoked")
         if not updated:
             raise NotFound(f"token {token_id} not found or already revoked", field="id")
         row = await ApiToken.get(id=token_id).select_related("user")
-        before = {**_snapshot(row, row.user), "revoked_at": None}
+        before = {**_snapshot(row, row.user), "revoked_at": None, "revoked_reason": None}
         await record(
             now, actor_id, "token.revoked", subject_type="token", subject_id=row.id,
             on_behalf_of=row.user.id if actor_id and actor_id != row.user.id else None,
             before=before, after=_snapshot(row, row.user), detail={"user": row.user.user_name},
         )
-    return row
+        ended = [row.id, *await _end_descendants(now, [row.id], [], actor_id, "parent revoked")]
+    return row, ended
+
+
+async def end_tokens_of_session(clock: Clock, session_id: int, actor_id: str | None) -> list[int]:
+    """Revoke the tokens a session minted, and theirs: called in the transaction that ends it."""
+    return await _end_descendants(clock.now(), [], [session_id], actor_id, "session ended")
+
+
+async def _end_descendants(now: datetime, token_ids: list[int], session_ids: list[int], actor_id: str | None,
+                           reason: str) -> list[int]:
+    """Revoke the live tokens minted by these tokens or sessions, then theirs, level by
+    level; each is audited. A token revoked earlier stops nothing below it: its children
+    were revoked with it."""
+    ended: list[int] = []
+    parents, sessions_ = list(token_ids), list(session_ids)
+    while parents or sessions_:
+        query = ApiToken.filter(revoked_at=None)
+        if parents and sessions_:
+            query = query.filter(Q(parent_token_id__in=parents) | Q(parent_session_id__in=sessions_))
+        elif parents:
+            query = query.filter(parent_token_id__in=parents)
+        else:
+            query = query.filter(parent_session_id__in=sessions_)
+        children = await query.select_related("user")
+        if not children:
+            break
+        ids = [c.id for c in children]
+        await ApiToken.filter(id__in=ids, revoked_at=None).update(revoked_at=now, revoked_reason=reason)
+        for child in children:
+            before = _snapshot(child, child.user)
+            child.revoked_at, child.revoked_reason = now, reason
+            await record(now, actor_id, "token.revoked", subject_type="token", subject_id=child.id,
+                         on_behalf_of=child.user.id if actor_id and actor_id != child.user.id else None,
+                         before=before, after=_snapshot(child, child.user),
+                         detail={"user": child.user.user_name, "reason": reason,
+                                 "parent": f"token:{child.parent_token_id}" if child.parent_token_id
+                                 else f"session:{child.parent_session_id}"})
+        ended += ids
+        parents, sessions_ = ids, []
+    return ended
+
+
+async def end_tokens_of_users(clock: Clock, user_ids: list[str], reason: str) -> list[int]:
+    """Revoke every live token of these users (removed from the directory), audited."""
+    if not user_ids:
+        return []
+    now = clock.now()
+    rows = await ApiToken.filter(user_id__in=user_ids, revoked_at=None).select_related("user")
+    if rows:
+        await ApiToken.filter(id__in=[r.id for r in rows], revoked_at=None).update(revoked_at=now, revoked_reason=reason)
+    for row in rows:
+        before = _snapshot(row, row.user)
+        row.revoked_at, row.revoked_reason = now, reason
+        await record(now, None, "token.revoked", subject_type="token", subject_id=row.id, before=before,
+                     after=_snapshot(row, row.user), detail={"user": row.user.user_name, "reason": reason})
+    return [r.id for r in rows]
+
+
+def token_state(row: ApiToken, now: datetime) -> str:
+    """active, expired, revoked, or ended (<why>) when it ended with its parent or user."""
+    if row.revoked_at is not None:
+        return "revoked" if row.revoked_reason in (None, "revoked") else f"ended ({row.revoked_reason})"
+    if row.expires_at is not None and row.expires_at <= now:
+        return "expired"
+    return "active"
 
 
 def bearer(header: str | None) -> str | None:
@@ -145,7 +267,8 @@ async def identify_token(clock: Clock, token: str | None) -> Identity:
     _check_token(row, now)
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
         await ApiToken.filter(id=row.id).update(last_used_at=now)
-    return Identity(user=row.user, scopes=token_scopes(row), method="token", token_id=row.id)
+    return Identity(user=row.user, scopes=token_scopes(row), method="token", token_id=row.id,
+                    expires_at=row.expires_at, minted_for_other=row.minted_for_other)
 
 
 def _check_token(row: ApiToken, now: datetime) -> None:

@@ -16,7 +16,7 @@ from tortoise.transactions import in_transaction
 from jit.audit.service import record
 from jit.auth.models import SignInSession
 from jit.auth.scopes import ALL_SCOPES
-from jit.auth.service import Identity, digest
+from jit.auth.service import Identity, digest, end_tokens_of_session
 from jit.clock import Clock
 from jit.config import Settings
 from jit.directory.models import User
@@ -83,7 +83,8 @@ async def identify_session(settings: Settings, clock: Clock, secret: str | None)
         raise Unauthenticated("this user is no longer in the directory", field="session")
     if now - row.last_seen_at > LAST_SEEN_RESOLUTION:
         await SignInSession.filter(id=row.id).update(last_seen_at=now)
-    return Identity(user=row.user, scopes=ALL_SCOPES, method="session", session_id=row.id, csrf_hash=row.csrf_hash)
+    return Identity(user=row.user, scopes=ALL_SCOPES, method="session", session_id=row.id, csrf_hash=row.csrf_hash,
+                    expires_at=row.expires_at)
 
 
 async def active_sessions(settings: Settings, clock: Clock, session_ids: list[int]) -> set[int]:
@@ -93,17 +94,43 @@ async def active_sessions(settings: Settings, clock: Clock, session_ids: list[in
     return {row.id for row in rows if _live(settings, row, now) is None and row.user.removed_at is None}
 
 
-async def end_session(clock: Clock, secret: str | None) -> bool:
+@dataclass(frozen=True)
+class Ended:
+    """A session ended at logout, and the tokens it had minted, which ended with it."""
+
+    session_id: int
+    token_ids: list[int]
+
+
+async def end_session(clock: Clock, secret: str | None) -> Ended | None:
     if not secret:
-        return False
+        return None
     now = clock.now()
     async with in_transaction():
         row = await SignInSession.get_or_none(session_hash=digest(secret), ended_at=None).select_related("user")
         if row is None or not await SignInSession.filter(id=row.id, ended_at=None).update(ended_at=now):
-            return False
+            return None
         await record(
             now, row.user.id, "user.signed_out", subject_type="user", subject_id=row.user.id,
             before={"session": row.id, "ended_at": None}, after={"session": row.id, "ended_at": now},
-            detail={"user": row.user.user_name, "method": row.method},
+            detail={"user": row.user.user_name, "method": row.method, "credential": f"session:{row.id}"},
         )
-    return True
+        tokens = await end_tokens_of_session(clock, row.id, row.user.id)
+    return Ended(row.id, tokens)
+
+
+async def end_sessions_of_users(clock: Clock, user_ids: list[str], reason: str) -> list[int]:
+    """End every open session of these users (removed from the directory), audited."""
+    if not user_ids:
+        return []
+    now = clock.now()
+    rows = await SignInSession.filter(user_id__in=user_ids, ended_at=None).select_related("user")
+    if rows:
+        await SignInSession.filter(id__in=[r.id for r in rows], ended_at=None).update(ended_at=now)
+    for row in rows:
+        await record(
+            now, None, "user.session_ended", subject_type="user", subject_id=row.user.id,
+            before={"session": row.id, "ended_at": None}, after={"session": row.id, "ended_at": now},
+            detail={"user": row.user.user_name, "method": row.method, "reason": reason},
+        )
+    return [r.id for r in rows]

@@ -16,6 +16,7 @@ from jit.config import Settings
 from jit.graphql.activity import ActivityQuery
 from jit.graphql.audit import AuditQuery
 from jit.graphql.context import Context
+from jit.graphql.credentials import ActingCredential
 from jit.graphql.security import build_extensions
 from jit.graphql.sharing import SharedEventExecutionContext
 from jit.graphql.tokens import TokenMutation, TokenQuery
@@ -109,7 +110,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         return strawberry.Schema(query=Query, mutation=Mutation, subscription=Subscription,
                                  extensions=build_extensions(None), execution_context_class=SharedEventExecutionContext)
     return TimedSchema(
-        query=Query, mutation=Mutation, subscription=Subscription, extensions=build_extensions(settings),
+        query=Query, mutation=Mutation, subscription=Subscription,
+        extensions=[ActingCredential, *build_extensions(settings)],
         execution_context_class=SharedEventExecutionContext if settings.suggestions_enabled else QuietExecutionContext,
         timeout=settings.graphql_timeout_seconds or None,
     )

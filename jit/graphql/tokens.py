@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated
 
 import strawberry
@@ -18,7 +18,6 @@ from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, 
 from jit.ids import int_id
 
 ApiTokenScope = strawberry.enum(Scope, name="ApiTokenScope")
-DEFAULT_TOKEN_DAYS = 90
 
 
 @strawberry.type
@@ -53,8 +52,12 @@ class CreateApiTokenInput:
     name: str
     scopes: list[ApiTokenScope]
     expires_at: datetime | None = strawberry.field(
-        default=None, description=f"Defaults to {DEFAULT_TOKEN_DAYS} days from now; at most JIT_TOKEN_MAX_DAYS.")
-    user_name: str | None = strawberry.field(default=None, description="Admins only; defaults to the caller.")
+        default=None, description="At most JIT_TOKEN_MAX_DAYS from now, and never after the token or session that "
+        "mints it ends. Leave it out to make the token end with its minting credential (or in 90 days, when that "
+        "never ends).")
+    user_name: str | None = strawberry.field(
+        default=None, description="Only the caller's own user name: tokens for someone else are made by an operator "
+        "with `jit token create`.")
 
 
 CreateApiTokenResult = Annotated[
@@ -84,33 +87,29 @@ class TokenQuery:
 
 @strawberry.type
 class TokenMutation:
-    @strawberry.mutation(description="A new API token with the given scopes. It can never do more than its owner.")
+    @strawberry.mutation(description="A new API token of the caller's own, with at most the caller's scopes. It "
+                         "never outlives the token or session that mints it, and is revoked with it.")
     async def create_api_token(self, info: Info[Context, None], input: CreateApiTokenInput) -> CreateApiTokenResult:
         ctx = info.context
         rt = ctx.runtime
         try:
-            user_name = input.user_name or ctx.actor.user_name
-            if user_name != ctx.actor.user_name and not await rt.authz.is_admin(ctx.actor.id):
-                raise errors.NotAllowed("only admins may create tokens for someone else", field="userName")
-            now = rt.clock.now()
-            expires_at = input.expires_at or now + timedelta(days=DEFAULT_TOKEN_DAYS)
-            if expires_at - now > timedelta(days=rt.settings.token_max_days):
-                raise errors.ValidationFailed(
-                    f"a token lives at most {rt.settings.token_max_days} days", field="expiresAt")
             token, row = await service.create_token(
-                rt.clock, user_name, input.name.strip(), expires_at, frozenset(Scope(s) for s in input.scopes),
-                creator=ctx.identity,
+                rt.clock, input.user_name or ctx.actor.user_name, input.name.strip(), input.expires_at,
+                frozenset(Scope(s) for s in input.scopes), creator=ctx.identity, max_days=rt.settings.token_max_days,
             )
         except errors.DomainError as exc:
             return to_error(exc)
         await row.fetch_related("user")
         return NewApiToken(token=token, api_token=ApiToken.of(row))
 
-    @strawberry.mutation(description="Revoke a token now; open websockets that use it are closed.")
+    @strawberry.mutation(description="Revoke a token, and every token minted from it, now; open websockets that "
+                         "use them are closed on every replica.")
     async def revoke_api_token(self, info: Info[Context, None], id: strawberry.ID) -> RevokeApiTokenResult:
         ctx = info.context
         try:
             owner = None if await ctx.runtime.authz.is_admin(ctx.actor.id) else ctx.actor.id
-            return ApiToken.of(await service.revoke_token(ctx.runtime.clock, _parse_id(id), owner, actor_id=ctx.actor.id))
+            row, ended = await service.revoke_token(ctx.runtime.clock, _parse_id(id), owner, actor_id=ctx.actor.id)
         except errors.DomainError as exc:
             return to_error(exc)
+        await ctx.runtime.credentials_ended(tokens=ended)
+        return ApiToken.of(row)

@@ -24,6 +24,7 @@ from jit.aws.clients import AwsClients
 from jit.clock import SystemClock
 from jit.config import Settings
 from jit.db import close_db, init_db
+from jit.directory.offboarding import offboard
 from jit.directory.service import sync_directory
 from jit.ops import deployment, logs, metrics
 from jit.runtime import Runtime
@@ -135,7 +136,9 @@ async def expire_due_approvals(ctx: dict) -> int:
 async def sync(ctx: dict) -> dict[str, Any]:
     rt: Runtime = ctx["runtime"]
     report = await sync_directory(rt.settings, rt.aws, rt.clock)
-    return report.__dict__ if hasattr(report, "__dict__") else {}
+    # What people may no longer hold goes now, not at its end time (jit.directory.offboarding).
+    offboarded = await offboard(rt)
+    return {**(report.__dict__ if hasattr(report, "__dict__") else {}), "offboarded": offboarded.__dict__}
 
 
 async def sync_if_due(ctx: dict) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from tortoise.transactions import in_transaction
 
 from jit.audit.service import record
+from jit.auth.acting import credential_ref, require_own_credential
 from jit.clock import Clock
 from jit.config import Settings
 from jit.directory.models import Account, OrganizationalUnit
@@ -71,6 +72,7 @@ class RuleChangeService:
                 id=uuid.uuid4(), action=action, rule_id=rule.id if rule else None,
                 rule_name=spec.name if spec else rule.name, before=before,
                 after=spec.model_dump() if spec else None, proposed_by=actor_id, proposed_at=now,
+                proposed_credential=credential_ref(),
             )
             await record(now, actor_id, "rule.change_proposed", subject_type="rule_change", subject_id=change.id, detail={
                 "change": str(change.id), "action": action, "rule": change.rule_name,
@@ -108,12 +110,14 @@ class RuleChangeService:
             raise NotFound(f"rule change {change_id} not found", field="id")
         if change.status != "PENDING":
             raise WrongState(f"this change is {change.status}", current=change.status, field="id")
+        credential = require_own_credential("decide a rule change", field="id")
         if approve and change.proposed_by == actor_id:
             raise NotAllowed("a second admin must approve this change, not the one who proposed it", field="id")
         now = self.clock.now()
         async with in_transaction():
             claimed = await RuleChange.filter(id=change.id, status="PENDING").update(
                 status="APPLIED" if approve else "REJECTED", decided_by=actor_id, decided_at=now, comment=comment,
+                decided_credential=credential,
             )
             if claimed != 1:
                 raise WrongState("this change was decided by someone else", field="id")

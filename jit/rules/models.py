@@ -67,6 +67,9 @@ class RuleChange(Model):
     decided_by = fields.CharField(max_length=64, null=True)
     decided_at = fields.DatetimeField(null=True)
     comment = fields.TextField(default="")
+    # The credentials that proposed and decided it: "token:<id>" or "session:<id>".
+    proposed_credential = fields.CharField(max_length=32, null=True)
+    decided_credential = fields.CharField(max_length=32, null=True)
 
     class Meta:
         table = "rule_change"

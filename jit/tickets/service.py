@@ -178,6 +178,9 @@ def _check_window(rt: Runtime, req: TicketRequest, resolved: list[_Resolved]) ->
         raise ValidationFailed("start must include a time zone", field="startAt")
     if start < now - START_GRACE:
         raise ValidationFailed("start is in the past", field="startAt")
+    if start > now + timedelta(days=rt.settings.ticket_max_lead_days):
+        raise ValidationFailed(f"a ticket starts at most {rt.settings.ticket_max_lead_days} days ahead "
+                               "(JIT_TICKET_MAX_LEAD_DAYS)", field="startAt")
     start = max(start, now)
     return start, start + timedelta(seconds=req.duration_seconds)
 
@@ -296,4 +299,24 @@ async def revoke_ticket(rt: Runtime, actor: User, ticket_id: str, reason: str = 
             detail={"reason": reason or "revoked"}, end_reason=EndReason.REVOKED,
         )
         schedule_revoke(effects, ticket, None, f"revoked:{ticket.version}")
+    return ticket
+
+
+async def end_for_offboarding(rt: Runtime, ticket: Ticket, reason: str) -> Ticket | None:
+    """End a ticket its principal may no longer hold (jit.directory.offboarding): revoke it
+    when active, cancel it when it is still waiting. None when it moved on meanwhile."""
+    ticket = await Ticket.get(id=ticket.id)
+    detail = {"reason": reason, "offboarding": True}
+    try:
+        async with rt.unit_of_work() as effects:
+            if ticket.status == S.ACTIVE:
+                await transition(ticket, S.REVOKING, clock=rt.clock, effects=effects, actor_id=None, detail=detail,
+                                 end_reason=EndReason.REVOKED)
+                schedule_revoke(effects, ticket, None, f"revoked:{ticket.version}")
+            elif ticket.status in (S.PENDING_APPROVAL, S.SCHEDULED):
+                await transition(ticket, S.CANCELLED, clock=rt.clock, effects=effects, actor_id=None, detail=detail)
+            else:
+                return None
+    except WrongState:
+        return None  # someone moved it first; the next sync looks again
     return ticket

@@ -23,16 +23,23 @@ async def _one(action: str, **flt) -> AuditEvent:
 
 
 async def test_tokens_are_audited_without_their_secret(api, demo):
+    from jit.auth.service import create_token
+
     admin, bob = await demo.user("admin"), await demo.user("bob")
-    made = (await api.as_(demo.rt, "admin", CREATE, i={"name": "ci", "scopes": ["READ"], "userName": "bob"}))["createApiToken"]
-    token_id = made["apiToken"]["id"]
-    created = await _one("token.created", subject_id=token_id)
-    assert (created.subject_type, created.actor_id, created.on_behalf_of) == ("token", admin.id, bob.id)
+    made = (await api.as_(demo.rt, "admin", CREATE, i={"name": "ci", "scopes": ["READ"]}))["createApiToken"]
+    created = await _one("token.created", subject_id=made["apiToken"]["id"])
+    assert (created.subject_type, created.actor_id, created.on_behalf_of) == ("token", admin.id, None)
     assert created.after["scopes"] == ["read"] and created.before is None
+    assert created.detail["credential"].startswith("token:") and created.detail["minted_by"] == f"user:{admin.id}"
     assert made["token"] not in str(created.detail) + str(created.after)
-    await api.as_(demo.rt, "admin", REVOKE, id=token_id)
-    revoked = await _one("token.revoked", subject_id=token_id)
-    assert revoked.actor_id == admin.id
+    # A token for someone else is an operator's, at the command line; an admin revokes it.
+    secret, bobs = await create_token(demo.rt.clock, "bob", "ci", minted_by="admin")
+    created = await _one("token.created", subject_id=bobs.id)
+    assert created.actor_id is None and created.detail["minted_by"] == "operator:admin"
+    assert secret not in str(created.detail) + str(created.after)
+    await api.as_(demo.rt, "admin", REVOKE, id=str(bobs.id))
+    revoked = await _one("token.revoked", subject_id=bobs.id)
+    assert (revoked.actor_id, revoked.on_behalf_of) == (admin.id, bob.id)
     assert revoked.before["revoked_at"] is None and revoked.after["revoked_at"] is not None
     assert (await verify_chain()).ok
 

@@ -46,6 +46,12 @@ describe("API tokens", () => {
     expect(ok.errors).toEqual({});
     expect(ok.expiresAt).toBe("2026-12-24T12:00:00.000Z");
   });
+
+  it("sends no expiry by default, so the token ends with the sign-in that mints it", () => {
+    const ok = checkTokenForm({ name: "ci", scopes: ["READ"], days: "" }, NOW);
+    expect(ok.errors).toEqual({});
+    expect(ok.expiresAt).toBeNull();
+  });
 });
 
 describe("extension", () => {

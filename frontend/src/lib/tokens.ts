@@ -14,7 +14,11 @@ export function tokenState(t: TokenLike, now: Date): "active" | "expired" | "rev
   return "active";
 }
 
-/** Checks the create form; returns field errors and the expiry instant to send. */
+/**
+ * Checks the create form; returns field errors and the expiry instant to send. No days
+ * sends no expiry: the server then ends the token with the sign-in that mints it, which
+ * it may never outlive anyway.
+ */
 export function checkTokenForm(
   form: { name: string; scopes: string[]; days: string },
   now: Date,
@@ -22,9 +26,10 @@ export function checkTokenForm(
   const errors: Record<string, string> = {};
   if (!form.name.trim()) errors.name = "Name the token after what will use it.";
   if (!form.scopes.length) errors.scopes = "Choose at least one scope.";
+  if (!form.days.trim()) return { errors, expiresAt: null };
   const days = Number(form.days);
   let expiresAt: string | null = null;
-  if (!Number.isInteger(days) || days < 1) errors.expiresAt = "Enter a whole number of days, at least 1.";
+  if (!Number.isInteger(days) || days < 1) errors.expiresAt = "Enter a whole number of days, at least 1, or nothing.";
   else expiresAt = new Date(now.getTime() + days * 86400_000).toISOString();
   return { errors, expiresAt };
 }

@@ -55,7 +55,8 @@ function ApiTokens() {
   const [, revoke] = useMutation(RevokeApiTokenDocument);
   const [name, setName] = useState("");
   const [scopes, setScopes] = useState<string[]>(["READ"]);
-  const [days, setDays] = useState("30");
+  // Empty: the token ends with this sign-in, which it may not outlive (docs/security.md).
+  const [days, setDays] = useState("");
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [formError, setFormError] = useState<string | null>(null);
   const [secret, setSecret] = useState<string | null>(null);
@@ -97,7 +98,7 @@ function ApiTokens() {
   const items = data?.apiTokens ?? [];
   return (
     <SpaceBetween size="l">
-      <Container header={<Header variant="h2" description="For scripts and the CLI. A token never does more than you may, and only within its scopes.">New API token</Header>}>
+      <Container header={<Header variant="h2" description="For scripts and the CLI. A token never does more than you may, only within its scopes, and ends when your sign-in does. For a longer-lived token, ask an operator (jit token create).">New API token</Header>}>
         <Form
           errorText={formError}
           actions={
@@ -128,8 +129,12 @@ function ApiTokens() {
                   placeholder="Choose scopes"
                 />
               </FormField>
-              <FormField label="Expires after (days)" errorText={errors.expiresAt}>
-                <Input type="number" inputMode="numeric" value={days} onChange={(e) => setDays(e.detail.value)} ariaLabel="Expires after days" />
+              <FormField
+                label="Expires after (days)"
+                description="Empty: when your sign-in ends. A token never outlives the sign-in that made it."
+                errorText={errors.expiresAt}
+              >
+                <Input type="number" inputMode="numeric" value={days} onChange={(e) => setDays(e.detail.value)} ariaLabel="Expires after days" placeholder="when my sign-in ends" />
               </FormField>
             </ColumnLayout>
           </SpaceBetween>
