@@ -285,7 +285,7 @@ def run(mode: str, n: int, window: float, drift: tuple[int, int] | None = None) 
     timeline = sorted(
         (round(t["end"] - window_start.timestamp(), 2),
          round(deleted[t["key"]] - t["end"], 2) if t["key"] in deleted else None,
-         round(rows[t["id"]]["revoke_started_early"] / 1000, 2)
+         round(rows[t["id"]]["revoke_started_early"], 2)
          if t["id"] in rows and rows[t["id"]]["revoke_started_early"] is not None else None)
         for t in tickets)
     calls = stats["calls"]
