@@ -41,6 +41,10 @@ from graphql.language import BREAK
 # Past this, a figure is "too much" whatever the budget; keeps the arithmetic small.
 _CAP = 10**12
 _PAGE_ARGUMENTS = ("first", "last")
+# The largest page any connection serves (audit events, 500). A larger `first` is counted as
+# this much: its resolver refuses it with a typed error on the field, which says more than
+# a cost refusal would.
+_LARGEST_PAGE = 500
 
 
 @dataclass(frozen=True)
@@ -142,7 +146,7 @@ class _Walker:
                 elif isinstance(argument.value, VariableNode):
                     value = self.variables.get(argument.value.name.value, value)
             if isinstance(value, int) and not isinstance(value, bool):
-                return max(0, min(value, _CAP))
+                return max(0, min(value, _LARGEST_PAGE))
         return None
 
 

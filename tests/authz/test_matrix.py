@@ -93,13 +93,12 @@ async def _add_delegates(w) -> None:
                "dl-future": (now + timedelta(hours=1), now + timedelta(hours=3)),
                "dl-revoked": (now - timedelta(hours=1), now + timedelta(hours=8))}
     for name, (start, end) in windows.items():
-        if name == "dl-expired":
-            # A delegation cannot be created already over: create it while valid, then move on.
-            clock._at -= timedelta(hours=2)  # noqa: SLF001 - the frozen clock of the test
-            row = await create_delegation(w.rt, bob, DelegationRequest((await w.user(name)).id, start, end, "leave"))
-            clock._at += timedelta(hours=2)  # noqa: SLF001
-        else:
-            row = await create_delegation(w.rt, bob, DelegationRequest((await w.user(name)).id, start, end, "leave"))
+        # A delegation cannot start in the past: create each at its start (or now), then
+        # move the frozen clock back.
+        at = min(start, now)
+        clock._at = at  # noqa: SLF001 - the frozen clock of the test
+        row = await create_delegation(w.rt, bob, DelegationRequest((await w.user(name)).id, start, end, "leave"))
+        clock._at = now  # noqa: SLF001
         if name == "dl-revoked":
             await revoke_delegation(w.rt, bob, str(row.id))
 
