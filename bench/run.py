@@ -2,7 +2,7 @@
 bench/results/<name>.json. Benchmarks record figures; they never fail on a target.
 
     make bench                          # all, full scale (about 30 minutes on 2 cores)
-    make bench BENCH=grant              # one (authz, grant, revoke, directory, fanout, throughput, sync, probes)
+    make bench BENCH=grant              # one (authz, grant, revoke, quota, directory, fanout, throughput, sync, probes)
     make bench BENCH="authz grant" ARGS=--quick   # smaller scale, for development
 
 They run one after another: the live ones share the Redis database JIT_BENCH_REDIS_URL
