@@ -167,7 +167,7 @@ async def test_the_first_creates_teach_the_revokes_of_a_burst_how_long_a_delete_
         settings = demo.rt.settings.model_copy(update={"aws_endpoint_url": proxy.url})
         demo.rt.settings, demo.rt.aws = settings, AwsClients(settings)
         demo.rt._settle_times = times = SettleTimes.starting_at(1.0, 0.05)
-        assert plan.revokes_per_second(demo.rt) == pytest.approx(0.95 * 14 / 3.2, rel=0.01)  # pessimistic
+        assert plan.revokes_per_second(demo.rt) == pytest.approx(plan.PLAN_MARGIN * 14 / 3.2, rel=0.01)  # pessimistic
         aws = Assignments(demo.rt.aws, times, poll_timeout=30)
         ic = await demo.rt.identity_center()
         keys = [AssignmentKey(ic.instance_arn, a.id, p.arn, u.id)
@@ -186,7 +186,7 @@ async def test_the_first_creates_teach_the_revokes_of_a_burst_how_long_a_delete_
         assert proxy.stats()["calls"].get("DescribeAccountAssignmentCreationStatus") == 1
         # No delete seen yet: the plan holds a slot for what the creates held, not 3.2 s.
         assert plan.revokes_per_second(demo.rt) == pytest.approx(
-            0.95 * min(demo.rt.budget.limits.rate / 2.5, 14 / (times.create.held + 0.1)), rel=0.01)
+            plan.PLAN_MARGIN * min(demo.rt.budget.limits.rate / 2.5, 14 / (times.create.held + 0.1)), rel=0.01)
         deleted = await aws.delete(keys[0])
         await aws.wait_deleted(ic.instance_arn, deleted.request_id)
         assert times.delete.median_seen == 1 and times.delete.median < 1.0  # started from the creates'
