@@ -45,6 +45,22 @@ def stale_after(rt: Runtime) -> timedelta:
     return timedelta(seconds=max(rt.settings.drift_interval, 600))
 
 
+# A scan row is written a moment before its job is queued; younger than this, a job not
+# yet in the queue is not taken as lost.
+JOB_GRACE = timedelta(seconds=10)
+
+
+async def _job_alive(rt: Runtime, row: DriftScanRun) -> bool:
+    """Whether the scan's job is still queued, deferred or running in arq."""
+    from arq.jobs import Job, JobStatus
+
+    try:
+        status = await Job(scan_job_id(row.id), rt.redis).status()
+    except Exception:  # noqa: BLE001 - Redis unreachable: assume alive, staleness still applies
+        return True
+    return status in (JobStatus.deferred, JobStatus.queued, JobStatus.in_progress)
+
+
 async def last_scan() -> DriftScanRun | None:
     return await DriftScanRun.all().order_by("-id").first()
 
@@ -54,8 +70,12 @@ async def request_scan(rt: Runtime, *, trigger: str, actor_id: str | None = None
     now = rt.clock.now()
     current = await DriftScanRun.get_or_none(active=ACTIVE)
     if current is not None and now - current.updated_at < stale_after(rt):
-        return current, False
-    if current is not None:
+        if now - current.updated_at < JOB_GRACE or await _job_alive(rt, current):
+            return current, False
+        # Its job is gone from the queue (Redis flushed or restarted empty, or it ended
+        # without finishing the row): waiting for staleness would stop scans for minutes.
+        await _finish(current, now, St.FAILED, error="abandoned: its job was lost from the queue")
+    elif current is not None:
         await _finish(current, now, St.FAILED, error=f"abandoned: no progress since {current.updated_at.isoformat()}")
     try:
         row = await DriftScanRun.create(trigger=trigger, requested_by=actor_id, status=St.QUEUED, active=ACTIVE,

@@ -234,3 +234,18 @@ async def test_the_reconciler_cron_queues_the_scheduled_scan_and_does_not_run_it
     assert "drift.scan" in names
     demo.rt.settings = demo.rt.settings.model_copy(update={"drift_scan_spread": 0.0})
     assert (await worker.scan_drift(job_ctx(demo.rt), row.id))["new"] == 1
+
+
+async def test_a_scan_whose_job_was_lost_from_the_queue_is_replaced_at_the_next_request(demo):
+    """A FLUSHALL (or a Redis restarted empty) loses the queued job; the next request starts
+    a new scan instead of waiting ten minutes for the row to go stale."""
+    lost, _ = await drift_scans.request_scan(demo.rt, trigger=drift_scans.SCHEDULED)
+    again, queued = await drift_scans.request_scan(demo.rt, trigger=drift_scans.MANUAL, actor_id="x")
+    assert not queued and again.id == lost.id  # its job is there
+    await demo.rt.redis.flushdb()
+    demo.rt.clock.advance(seconds=drift_scans.JOB_GRACE.total_seconds() + 1)
+    fresh, queued = await drift_scans.request_scan(demo.rt, trigger=drift_scans.MANUAL, actor_id="x")
+    assert queued and fresh.id != lost.id
+    lost = await DriftScanRun.get(id=lost.id)
+    assert lost.status == DriftScanStatus.FAILED and "lost" in lost.error
+    assert await Job(drift_scans.scan_job_id(fresh.id), demo.rt.redis).status() == JobStatus.queued
