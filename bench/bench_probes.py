@@ -29,17 +29,9 @@ from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from jit.config import Settings
 from jit.graphql.limits import Limits, check
 from jit.graphql.schema import build_schema
+from tests.security.test_probes import ALIASED_PAGES, fan_out  # the probe documents the tests send
 
 
-def fan_out(levels: int) -> str:
-    parts = ["fragment F0 on User { id }"]
-    parts += [f"fragment F{i} on User {{ ...F{i - 1} ...F{i - 1} }}" for i in range(1, levels + 1)]
-    return "\n".join(parts) + f"\n{{ me {{ user {{ ...F{levels} }} }} }}"
-
-
-ALIASED_PAGES = "{ " + " ".join(
-    f"a{i}: tickets(first: 100) {{ edges {{ node {{ id status history {{ action fromStatus toStatus "
-    f"actor {{ userName }} }} }} }} }}" for i in range(30)) + " }"
 # Any field names: the depth limit refuses before the standard rules would look them up.
 DEEP = "{ " + "me { " * 25 + "id" + " }" * 25 + " }"
 ALIASES = "{ " + " ".join(f"a{i}: me {{ roles }}" for i in range(100)) + " }"

@@ -234,8 +234,8 @@ class Assignments:
         loop = asyncio.get_running_loop()
         started = loop.time()
         deadline = started + self.poll_timeout
-        holds_slot = self._budget is not None and request_id_of(params) in self._budget.slots
         request_id = request_id_of(params)
+        holds_slot = self._budget is not None and request_id in self._budget.slots
         looks = [settle.high] if look_first_at_high else [settle.median, settle.high]
         learn = [settle.saw_at_high] if look_first_at_high else [settle.saw_at_median, settle.saw_at_high]
         look = 0

@@ -22,6 +22,20 @@ def set_clock(world, at: datetime) -> None:
     world.rt.clock.advance(seconds=(at - world.rt.clock.now()).total_seconds())
 
 
+async def three_granted_ending_together(world) -> tuple[list[Ticket], datetime]:
+    """Three ACTIVE tickets (alice, erin, maria) ending at the same second, the clock a
+    minute before that end."""
+    tickets = []
+    for user in ["alice", "erin", "maria"]:
+        t = await world.request(user, [("sandbox-shared", "ReadOnlyAccess")], duration=900, justification="x")
+        assert (await stack.grant(world.rt, str(t.id))).result == "granted"
+        tickets.append(t)
+    end = max(t.end_at for t in tickets)
+    await Ticket.filter(id__in=[t.id for t in tickets]).update(end_at=end)
+    set_clock(world, end - timedelta(seconds=60))
+    return tickets, end
+
+
 def test_a_burst_is_started_earlier_in_deadline_order():
     ends = [(f"t{i}", T0, 1) for i in range(10)] + [("later", T0 + timedelta(seconds=60), 1)]
     planned = {p.ticket_id: p.start_at for p in plan.backward_plan(ends, lead=4.0, per_second=2.0)}
@@ -65,16 +79,7 @@ async def test_the_revoke_starts_the_lead_before_the_end_and_records_how_early(d
 async def test_a_burst_of_ends_moves_revokes_earlier_and_an_extension_plans_afresh(demo):
     # A budget of 2 calls a second: about one revoke a second.
     demo.rt.aws.budget = AwsBudget(demo.rt.redis, BudgetLimits(rate=2.0, max_outstanding=4))
-    users = ["alice", "erin", "maria"]
-    tickets = []
-    for user in users:
-        t = await demo.request(user, [("sandbox-shared", "ReadOnlyAccess")], duration=900, justification="x")
-        assert (await stack.grant(demo.rt, str(t.id))).result == "granted"
-        tickets.append(t)
-    # All three end at the same second.
-    end = max(t.end_at for t in tickets)
-    await Ticket.filter(id__in=[t.id for t in tickets]).update(end_at=end)
-    set_clock(demo, end - timedelta(seconds=60))
+    tickets, end = await three_granted_ending_together(demo)
 
     assert await plan.plan_revokes(demo.rt) == 2
     starts = sorted([(await Ticket.get(id=t.id)).revoke_at for t in tickets], key=lambda v: v or end)
@@ -133,14 +138,7 @@ async def test_a_revoke_makes_five_aws_calls_a_lifecycle(demo, moto_url):
 
 async def test_a_plan_made_pessimistically_moves_later_again_when_the_budget_allows(demo):
     demo.rt.aws.budget = AwsBudget(demo.rt.redis, BudgetLimits(rate=1.0, max_outstanding=4))
-    tickets = []
-    for user in ["alice", "erin", "maria"]:
-        t = await demo.request(user, [("sandbox-shared", "ReadOnlyAccess")], duration=900, justification="x")
-        assert (await stack.grant(demo.rt, str(t.id))).result == "granted"
-        tickets.append(t)
-    end = max(t.end_at for t in tickets)
-    await Ticket.filter(id__in=[t.id for t in tickets]).update(end_at=end)
-    set_clock(demo, end - timedelta(seconds=60))
+    tickets, end = await three_granted_ending_together(demo)
     assert await plan.plan_revokes(demo.rt) == 2
     # Deletes measured faster than feared, a budget with room: the lead alone will do.
     demo.rt.aws.budget = AwsBudget(demo.rt.redis, BudgetLimits(rate=20.0, max_outstanding=15))
