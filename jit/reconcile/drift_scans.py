@@ -3,14 +3,20 @@
 
 One scan is active at a time across every replica (a unique column), so a second click or
 a schedule that comes round while a long scan runs gets the running scan back instead of
-starting another. A scan that stops moving (its worker was killed, its job was lost with
-Redis) is abandoned after `stale_after`, and the next request starts a fresh one.
+starting another. A running scan keeps a short-lived heartbeat in Redis, whatever its
+pace: a scan whose job was lost with Redis, or whose worker died or was stopped, is
+replaced at the next request once its heartbeat lapses. (arq's own in-progress mark is no
+help: it lives as long as the longest job timeout of the worker, an hour or more.) A scan
+whose row stops moving for `stale_after` is abandoned as well.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -50,15 +56,48 @@ def stale_after(rt: Runtime) -> timedelta:
 JOB_GRACE = timedelta(seconds=10)
 
 
+# A running scan renews this key every HEARTBEAT_EVERY; it lapses HEARTBEAT_TTL after
+# the scan's worker stops.
+HEARTBEAT_TTL_SECONDS = 10
+HEARTBEAT_EVERY_SECONDS = 3.0
+
+
+def heartbeat_key(scan_id: int) -> str:
+    return f"jit:drift:scan-alive:{scan_id}"
+
+
 async def _job_alive(rt: Runtime, row: DriftScanRun) -> bool:
-    """Whether the scan's job is still queued, deferred or running in arq."""
+    """Whether the scan's job is waiting in arq's queue, or running with its heartbeat."""
     from arq.jobs import Job, JobStatus
 
     try:
         status = await Job(scan_job_id(row.id), rt.redis).status()
+        if status in (JobStatus.deferred, JobStatus.queued):
+            return True
+        return bool(await rt.redis.exists(heartbeat_key(row.id)))
     except Exception:  # noqa: BLE001 - Redis unreachable: assume alive, staleness still applies
         return True
-    return status in (JobStatus.deferred, JobStatus.queued, JobStatus.in_progress)
+
+
+@contextlib.asynccontextmanager
+async def _heartbeat(rt: Runtime, scan_id: int) -> AsyncIterator[None]:
+    async def beat() -> None:
+        while True:
+            try:
+                await rt.redis.set(heartbeat_key(scan_id), "1", ex=HEARTBEAT_TTL_SECONDS)
+            except Exception:  # noqa: BLE001 - Redis down: the scan goes on; a request may replace it
+                log.debug("drift scan %s: heartbeat not written", scan_id, exc_info=True)
+            await asyncio.sleep(HEARTBEAT_EVERY_SECONDS)
+
+    task = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        with contextlib.suppress(Exception):
+            await rt.redis.delete(heartbeat_key(scan_id))
 
 
 async def last_scan() -> DriftScanRun | None:
@@ -72,9 +111,9 @@ async def request_scan(rt: Runtime, *, trigger: str, actor_id: str | None = None
     if current is not None and now - current.updated_at < stale_after(rt):
         if now - current.updated_at < JOB_GRACE or await _job_alive(rt, current):
             return current, False
-        # Its job is gone from the queue (Redis flushed or restarted empty, or it ended
-        # without finishing the row): waiting for staleness would stop scans for minutes.
-        await _finish(current, now, St.FAILED, error="abandoned: its job was lost from the queue")
+        # Its job is gone from the queue (Redis flushed or restarted empty), or its worker
+        # stopped mid-scan: waiting for staleness would stop scans for minutes.
+        await _finish(current, now, St.FAILED, error="abandoned: its job was lost from the queue or its worker stopped")
     elif current is not None:
         await _finish(current, now, St.FAILED, error=f"abandoned: no progress since {current.updated_at.isoformat()}")
     try:
@@ -146,8 +185,6 @@ def pace_for(rt: Runtime, expected_calls: int) -> inventory.Pace:
 async def run(rt: Runtime, scan_id: int, *, pace: inventory.Pace | None = None) -> dict[str, Any]:
     """The `drift.scan` job. May run twice (arq): a finished or failed scan is left alone,
     a running one whose worker died starts over."""
-    from jit.directory.models import Account, PermissionSet
-
     row = await DriftScanRun.get_or_none(id=scan_id)
     if row is None or row.active != ACTIVE:
         return {"skipped": "not active"}
@@ -156,6 +193,17 @@ async def run(rt: Runtime, scan_id: int, *, pace: inventory.Pace | None = None) 
         status=St.RUNNING, started_at=now, updated_at=now, pairs_done=0, pairs_total=0, calls=0)
     if not changed:
         return {"skipped": "not active"}
+    try:
+        async with _heartbeat(rt, scan_id):
+            return await _run(rt, scan_id, row, pace)
+    except ScanAbandoned:
+        log.warning("drift scan %s was abandoned for a newer one", scan_id)
+        return {"skipped": "abandoned"}
+
+
+async def _run(rt: Runtime, scan_id: int, row: DriftScanRun, pace: inventory.Pace | None) -> dict[str, Any]:
+    from jit.directory.models import Account, PermissionSet
+
     try:
         if row.trigger == SCHEDULED and rt.settings.session_kill:
             await drift.prune_session_kills(rt)
@@ -167,8 +215,7 @@ async def run(rt: Runtime, scan_id: int, *, pace: inventory.Pace | None = None) 
         auto_remove = None if row.trigger == SCHEDULED else False
         report = await drift.scan(rt, auto_remove=auto_remove, pace=pace, progress=_RowProgress(rt, row))
     except ScanAbandoned:
-        log.warning("drift scan %s was abandoned for a newer one", scan_id)
-        return {"skipped": "abandoned"}
+        raise
     except Exception as exc:
         log.exception("drift scan %s failed", scan_id)
         await _finish(await DriftScanRun.get(id=scan_id), rt.clock.now(), St.FAILED, error=f"{type(exc).__name__}: {exc}")

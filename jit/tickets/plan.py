@@ -10,8 +10,14 @@ late to avoid ending it early; how early each revoke started is recorded on the 
 
 The plan is a backward pass in earliest-deadline order: the last ticket to end starts at
 its end less the lead, and each earlier one no later than one revoke's share of the budget
-before the next. Only ACTIVE tickets ending within the horizon are planned, and a plan only
-ever moves a revoke earlier; an extension sets it afresh.
+before the next. Only ACTIVE tickets ending within the horizon are planned; each pass plans
+afresh, earlier or later, and an extension sets a ticket's plan afresh.
+
+The budget's rate is what the deployment may spend, not what it achieves: grants hold
+write slots too, and deletes settle at AWS's pace. So while revokes queue for the budget
+(more deletes pending than write slots, at every look for `OBSERVE_SECONDS`), the plan
+uses the rate deletes actually settled at instead, when that is lower, and the revokes
+still to come start earlier (docs/performance.md, 7).
 """
 
 from __future__ import annotations
@@ -21,8 +27,10 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from tortoise.expressions import Q
+
 from jit.runtime import Effects, Runtime
-from jit.tickets.models import EntryOrigin, StackEntry, Ticket, TicketStatus
+from jit.tickets.models import EntryOrigin, StackEntry, Ticket, TicketStatus, UnwindStatus
 
 S = TicketStatus
 log = logging.getLogger(__name__)
@@ -32,6 +40,13 @@ LOCK_KEY = "jit:lock:plan-revokes"
 # revokes queueing for a slot for seconds (bench_quota, 300 ending at 5/s: p99 3.9 s
 # late); at 85% none was late but the first settled 12.4 s early; 90% sits between.
 PLAN_MARGIN = 0.9
+# How long revokes must have queued for the budget before the rate they achieved replaces
+# the budget's in the plan, and the window that rate is measured over.
+OBSERVE_SECONDS = 20.0
+SAMPLES_KEY = "jit:plan:pending-deletes"
+# However slowly deletes settled, the plan assumes at least this share of the budget's
+# rate: an AWS outage must not start every revoke of the horizon at once.
+OBSERVED_FLOOR = 0.25
 
 
 def revoke_lead(rt: Runtime) -> float:
@@ -53,6 +68,61 @@ def revokes_per_second(rt: Runtime) -> float:
     measured = next((t for t in (times.delete, times.create) if t.held is not None and t.held_count >= 10), None)
     hold = measured.held + 0.1 if measured is not None and measured.held is not None else times.delete.high + 0.2
     return PLAN_MARGIN * min(limits.rate / 2.5, limits.max_outstanding / hold)
+
+
+async def pending_deletes() -> int:
+    """Deletes that revokes under way still have to make or see settle."""
+    return await StackEntry.filter(
+        Q(ticket__status=S.REVOKING) & Q(origin=EntryOrigin.CREATED)
+        & (Q(unwind_status__isnull=True) | Q(unwind_status__in=[UnwindStatus.INTENDED, UnwindStatus.IN_PROGRESS]))
+    ).count()
+
+
+async def observed_revokes_per_second(rt: Runtime) -> float | None:
+    """Deletes settled per second over the last OBSERVE_SECONDS, when revokes queued for
+    the budget throughout: more deletes pending than write slots at every look (each
+    planning pass looks once, every two seconds). None when they did not, or when Redis,
+    which keeps the looks, cannot say."""
+    now = rt.clock.now()
+    pending = await pending_deletes()
+    at = now.timestamp()
+    try:
+        async with rt.redis.pipeline(transaction=False) as pipe:
+            pipe.lpush(SAMPLES_KEY, f"{at:.3f}:{pending}")
+            pipe.ltrim(SAMPLES_KEY, 0, 63)
+            pipe.expire(SAMPLES_KEY, int(OBSERVE_SECONDS * 3))
+            pipe.lrange(SAMPLES_KEY, 0, -1)
+            *_, raw = await pipe.execute()
+    except Exception:  # noqa: BLE001 - Redis down: plan with the budget's rate
+        log.debug("revoke plan: looks at the queue not kept", exc_info=True)
+        return None
+    looks = []
+    for item in raw:
+        text = item.decode() if isinstance(item, bytes) else str(item)
+        when, _, count = text.partition(":")
+        if at - float(when) <= OBSERVE_SECONDS:
+            looks.append((float(when), int(count)))
+    if not looks or at - min(w for w, _ in looks) < OBSERVE_SECONDS * 0.75:
+        return None
+    if any(count < rt.budget.limits.max_outstanding for _, count in looks):
+        return None
+    settled = await StackEntry.filter(
+        unwind_status=UnwindStatus.DELETED, updated_at__gte=now - timedelta(seconds=OBSERVE_SECONDS),
+    ).count()
+    return settled / OBSERVE_SECONDS
+
+
+async def planning_rate(rt: Runtime) -> float:
+    """Revokes a second to plan with: the budget's, or what revokes achieved while they
+    queued for it, when that is lower (never below OBSERVED_FLOOR of the budget's)."""
+    budget = revokes_per_second(rt)
+    observed = await observed_revokes_per_second(rt)
+    if observed is None or observed >= budget:
+        return budget
+    rate = max(observed, OBSERVED_FLOOR * budget)
+    log.info("revoke plan: revokes queue for the budget and settle at %.2f/s; planning at %.2f/s, not %.2f/s",
+             observed, rate, budget)
+    return rate
 
 
 def grant_starts(rt: Runtime, ticket: Ticket) -> datetime:
@@ -119,7 +189,7 @@ async def plan_revokes(rt: Runtime) -> int:
     )
     current = {str(r[0]): r[2] for r in rows}
     plan = backward_plan([(str(r[0]), r[1], deletes[str(r[0])]) for r in rows], revoke_lead(rt),
-                         revokes_per_second(rt))
+                         await planning_rate(rt))
     lead = timedelta(seconds=revoke_lead(rt))
     moved = 0
     effects = Effects()

@@ -420,6 +420,21 @@ async def run_scenario(cluster: Cluster, name: str, plans: list[TicketPlan], fau
             "WHERE ticket_id::text = ANY($1::text[]) ORDER BY at", ids)
         notes.append(f"slowest revoke: span ended {end.isoformat()}; history: " + "; ".join(
             f"{r['at'].strftime('%H:%M:%S.%f')[:-3]} {r['t'][:8]} {r['action']} {r['d'][:80]}" for r in rows))
+    if out_of_band and (measured["max_lag"] > bound / 2 or measured["leftover"]):
+        key = measured["worst"][1] or next(k for k in out_of_band if final.get(k))
+        scans = await cluster.pg.fetch(
+            "SELECT id, trigger, status, requested_at, started_at, finished_at, pairs_total, calls, error "
+            "FROM drift_scan WHERE updated_at >= $1 ORDER BY id",
+            datetime.now(timezone.utc) - timedelta(seconds=time.monotonic() - started))
+        notes.append("drift scans: " + "; ".join(
+            f"#{s['id']} {s['status']} req {s['requested_at']:%H:%M:%S.%f} "
+            f"start {s['started_at'] and s['started_at'].strftime('%H:%M:%S.%f')} "
+            f"end {s['finished_at'] and s['finished_at'].strftime('%H:%M:%S.%f')} "
+            f"pairs {s['pairs_total']} calls {s['calls']} {(s['error'] or '')[:60]}" for s in scans))
+        found = await cluster.pg.fetch(
+            "SELECT at, action FROM audit_event WHERE action LIKE 'drift.%' AND detail->>'account' = $1 "
+            "AND detail->>'principal' = $2 ORDER BY at", key[0], key[2])
+        notes.append("its drift events: " + "; ".join(f"{r['at']:%H:%M:%S.%f} {r['action']}" for r in found))
     cluster.stop_app()
     snaps = watcher.snapshots
     if len(snaps) > 1:

@@ -3,6 +3,8 @@ paced jobs with a progress row."""
 
 from __future__ import annotations
 
+import asyncio
+
 from arq.jobs import Job, JobStatus
 
 from jit.audit.models import AuditEvent
@@ -249,3 +251,39 @@ async def test_a_scan_whose_job_was_lost_from_the_queue_is_replaced_at_the_next_
     lost = await DriftScanRun.get(id=lost.id)
     assert lost.status == DriftScanStatus.FAILED and "lost" in lost.error
     assert await Job(drift_scans.scan_job_id(fresh.id), demo.rt.redis).status() == JobStatus.queued
+
+
+async def test_a_scan_whose_worker_stopped_is_replaced_once_its_heartbeat_lapses(demo):
+    """arq marks a job in progress for its longest job timeout (an hour and more), so a
+    worker killed or stopped mid-scan would block scans until the row went stale; the
+    scan's own heartbeat says whether anything still runs it."""
+    from arq.constants import in_progress_key_prefix
+
+    row, _ = await drift_scans.request_scan(demo.rt, trigger=drift_scans.SCHEDULED)
+    job_id = drift_scans.scan_job_id(row.id)
+    # What a worker that died mid-run leaves: the in-progress mark, no heartbeat.
+    await demo.rt.redis.psetex(in_progress_key_prefix + job_id, 3_600_000, b"1")
+    demo.rt.clock.advance(seconds=drift_scans.JOB_GRACE.total_seconds() + 1)
+    assert await Job(job_id, demo.rt.redis).status() == JobStatus.in_progress
+    await demo.rt.redis.set(drift_scans.heartbeat_key(row.id), "1", ex=drift_scans.HEARTBEAT_TTL_SECONDS)
+    again, queued = await drift_scans.request_scan(demo.rt, trigger=drift_scans.MANUAL, actor_id="x")
+    assert not queued and again.id == row.id  # its worker is alive
+    await demo.rt.redis.delete(drift_scans.heartbeat_key(row.id))
+    fresh, queued = await drift_scans.request_scan(demo.rt, trigger=drift_scans.MANUAL, actor_id="x")
+    assert queued and fresh.id != row.id
+    stale = await DriftScanRun.get(id=row.id)
+    assert stale.status == DriftScanStatus.FAILED and "worker stopped" in stale.error
+
+
+async def test_a_running_scan_keeps_its_heartbeat_and_drops_it_when_done(demo):
+    row, _ = await drift_scans.request_scan(demo.rt, trigger=drift_scans.MANUAL, actor_id="x")
+    seen: list[int] = []
+
+    async def look(sleeps: int) -> None:
+        await asyncio.sleep(0)  # let the heartbeat task run
+        seen.append(await demo.rt.redis.exists(drift_scans.heartbeat_key(row.id)))
+
+    time = FakeTime(on_sleep=look)
+    result = await drift_scans.run(demo.rt, row.id, pace=time.pace(60.0, 100))
+    assert "open" in result and seen and all(seen)
+    assert not await demo.rt.redis.exists(drift_scans.heartbeat_key(row.id))

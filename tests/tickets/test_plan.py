@@ -152,6 +152,44 @@ async def test_a_plan_made_pessimistically_moves_later_again_when_the_budget_all
     assert (await stack.revoke(demo.rt, str(ticket.id))).result == "early"
 
 
+async def test_while_revokes_queue_for_the_budget_the_plan_uses_the_rate_they_settle_at(demo):
+    """The budget's rate is an upper bound: grants hold write slots too, and AWS settles at
+    its own pace. With more deletes pending than slots for the whole window, the plan takes
+    the rate deletes settled at, so the revokes still to come start earlier."""
+    from jit.tickets.models import EntryOrigin, EntryStatus, StackEntry, UnwindStatus
+
+    demo.rt.aws.budget = AwsBudget(demo.rt.redis, BudgetLimits(rate=20.0, max_outstanding=2))
+    tickets, end = await three_granted_ending_together(demo)
+    budget = plan.revokes_per_second(demo.rt)
+    await Ticket.filter(id__in=[t.id for t in tickets[:2]]).update(status=S.REVOKING)
+    assert await plan.pending_deletes() == 2
+    # Forty deletes settled in the window (two a second), on the third ticket's stack.
+    now = demo.rt.clock.now()
+    for position in range(1, 41):
+        await StackEntry.create(ticket_id=tickets[2].id, position=position, account_id="111111111111",
+                                permission_set_arn=f"arn:x:{position}", principal_id="p", status=EntryStatus.SUCCEEDED,
+                                origin=EntryOrigin.CREATED, unwind_status=UnwindStatus.DELETED,
+                                created_at=now, updated_at=now)
+    assert await plan.observed_revokes_per_second(demo.rt) is None  # one look is not a queue
+    demo.rt.clock.advance(seconds=8)
+    assert await plan.observed_revokes_per_second(demo.rt) is None  # nor 8 seconds of them
+    demo.rt.clock.advance(seconds=8)
+    assert await plan.observed_revokes_per_second(demo.rt) == pytest.approx(2.0)
+    assert plan.OBSERVED_FLOOR * budget < 2.0 < budget
+    assert await plan.planning_rate(demo.rt) == pytest.approx(2.0)
+    # Nothing settling at all (AWS failing every delete) still plans at a share of the
+    # budget, rather than starting every revoke of the horizon at once.
+    await StackEntry.filter(ticket_id=tickets[2].id, position__gte=1).delete()
+    assert await plan.observed_revokes_per_second(demo.rt) == 0
+    assert await plan.planning_rate(demo.rt) == pytest.approx(plan.OBSERVED_FLOOR * budget)
+
+    # One look with fewer deletes pending than slots: the budget had room, its rate stands.
+    await StackEntry.filter(ticket_id=tickets[0].id, unwind_status=None).update(unwind_status=UnwindStatus.DELETED)
+    demo.rt.clock.advance(seconds=2)
+    assert await plan.observed_revokes_per_second(demo.rt) is None
+    assert await plan.planning_rate(demo.rt) == pytest.approx(budget)
+
+
 async def test_the_first_creates_teach_the_revokes_of_a_burst_how_long_a_delete_holds_its_slot(demo, moto_url):
     """Before any delete was seen, a burst is planned with what the process's first creates
     measured (they look at the median as revokes do), not with the pessimistic default
