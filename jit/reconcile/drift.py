@@ -8,8 +8,8 @@ is making right now is always explained by the time the database is read.
 
 A paced scan takes minutes, and tickets end, start and extend meanwhile. So a candidate is
 confirmed before it is reported or removed: its pair is read from AWS again, then the
-database again, and an assignment a ticket deleted since the scan began is left for the
-next scan to judge. A ticket that ended mid-scan is therefore never drift.
+database again, and an assignment a ticket deleted around that second read (within
+RECHECK_MARGIN) is left for the next scan to judge. A ticket that ended mid-scan is therefore never drift.
 """
 
 from __future__ import annotations
@@ -37,9 +37,12 @@ S = TicketStatus
 log = logging.getLogger(__name__)
 # Tickets whose stack may hold assignments in AWS right now.
 HOLDING = [S.GRANTING, S.ACTIVE, S.REVOKING, S.FAILED]
-# Deletions stamped this long before a scan began still count as made during it:
-# the API and workers on other hosts stamp them with their own clocks.
-CLOCK_SKEW = timedelta(seconds=60)
+# A deletion stamped this long before a finding was re-read from AWS may still be what that
+# read saw: AWS's lists can show a settled deletion for a moment, and the workers that
+# stamp deletions run on other hosts' clocks. Older deletions explain nothing: what AWS
+# holds after them was made again (an operator re-creating access a ticket just removed
+# is drift at once, not a minute later).
+RECHECK_MARGIN = timedelta(seconds=15)
 
 
 @dataclass
@@ -96,26 +99,25 @@ async def unexplained(rt: Runtime, refs: set[AssignmentRef]) -> set[AssignmentRe
     return {ref for ref in refs if ref not in known and not declared.explains(ref)}
 
 
-async def confirm(rt: Runtime, reader: inventory.Reader, candidates: set[AssignmentRef],
-                  began: datetime) -> set[AssignmentRef]:
+async def confirm(rt: Runtime, reader: inventory.Reader, candidates: set[AssignmentRef]) -> set[AssignmentRef]:
     """The candidates that are still drift now: AWS still holds them (read again, pair by
     pair), and then the database still explains none of them and no ticket deleted them
-    since the scan began."""
+    around or after that second read."""
     by_pair: dict[inventory.Pair, set[AssignmentRef]] = defaultdict(set)
     for ref in candidates:
         by_pair[(ref.account_id, ref.permission_set_arn)].add(ref)
     still: set[AssignmentRef] = set()
+    rechecked = rt.clock.now()
     for pair, refs in sorted(by_pair.items()):
         still |= refs & await reader.assignments(pair)
     # The database after AWS, as in the scan itself.
     still = await unexplained(rt, still)
-    return still - await deleted_since(began - CLOCK_SKEW, still)
+    return still - await deleted_since(rechecked - RECHECK_MARGIN, still)
 
 
 async def scan(rt: Runtime, *, auto_remove: bool | None = None, pace: inventory.Pace | None = None,
                progress: inventory.Progress | None = None) -> DriftReport:
     """One scan. Unpaced unless given a `pace` (the `drift.scan` job spreads its calls)."""
-    began = rt.clock.now()
     ic = await rt.identity_center()
     accounts = list(await Account.filter(removed_at=None).order_by("id").values_list("id", flat=True))
     permission_sets = list(await PermissionSet.filter(removed_at=None).order_by("arn").values_list("arn", flat=True))
@@ -123,7 +125,7 @@ async def scan(rt: Runtime, *, auto_remove: bool | None = None, pace: inventory.
         reader = inventory.Reader(sso, ic.instance_arn, pace or inventory.unpaced())
         held = await inventory.read(reader, accounts, permission_sets, progress or inventory.NoProgress())
         candidates = await unexplained(rt, held.held)
-        drift = await confirm(rt, reader, candidates, began)
+        drift = await confirm(rt, reader, candidates)
     report = DriftReport(pairs=len(held.pairs), calls=reader.calls, calls_by_operation=dict(reader.by_operation),
                          unconfirmed=len(candidates - drift))
     if report.unconfirmed:

@@ -435,6 +435,14 @@ async def run_scenario(cluster: Cluster, name: str, plans: list[TicketPlan], fau
             "SELECT at, action FROM audit_event WHERE action LIKE 'drift.%' AND detail->>'account' = $1 "
             "AND detail->>'principal' = $2 ORDER BY at", key[0], key[2])
         notes.append("its drift events: " + "; ".join(f"{r['at']:%H:%M:%S.%f} {r['action']}" for r in found))
+        held = await cluster.pg.fetch(
+            "SELECT t.id::text AS t, t.status AS s, t.updated_at AS u, e.status AS es, e.origin AS eo, "
+            "e.unwind_status AS eu, e.updated_at AS eat FROM ticket t JOIN resource_stack_entry e ON e.ticket_id = t.id "
+            "WHERE e.account_id = $1 AND e.permission_set_arn = $2 AND e.principal_id = $3 ORDER BY t.created_at",
+            key[0], key[1], key[2])
+        notes.append("its tickets: " + "; ".join(
+            f"{r['t'][:8]} {r['s']} {r['u']:%H:%M:%S} entry {r['es']} {r['eo']} unwind {r['eu']} {r['eat']:%H:%M:%S}"
+            for r in held))
     cluster.stop_app()
     snaps = watcher.snapshots
     if len(snaps) > 1:
