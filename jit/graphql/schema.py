@@ -14,7 +14,7 @@ from strawberry.types.graphql import OperationType
 
 from jit.config import Settings
 from jit.graphql.activity import ActivityQuery
-from jit.graphql.audit import AuditQuery
+from jit.graphql.audit import AuditMutation, AuditQuery
 from jit.graphql.context import Context
 from jit.graphql.credentials import ActingCredential
 from jit.graphql.security import build_extensions
@@ -53,7 +53,7 @@ class Query(
 @strawberry.type
 class Mutation(
     TicketMutation, RulesMutation, ApprovalEngineMutation, GroupsMutation, TokenMutation, ReliabilityMutation,
-    ConsoleAdminMutation, NotifyMutation,
+    ConsoleAdminMutation, NotifyMutation, AuditMutation,
 ):
     pass
 
