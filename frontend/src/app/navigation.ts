@@ -25,6 +25,7 @@ export function navigationItems(admin: boolean, auditor = false): SideNavigation
         ...(admin || auditor ? [{ type: "link" as const, text: "Drift", href: "/admin/drift" }] : []),
       ],
     },
+    ...(admin || auditor ? [{ type: "link" as const, text: "Audit log", href: "/audit" }] : []),
     { type: "divider" },
     { type: "link", text: "Settings", href: "/settings" },
   ];
@@ -47,6 +48,7 @@ export function breadcrumbsFor(pathname: string, leaf?: string): { text: string;
     "rule-changes": "Pending rule changes",
     drift: "Drift",
     settings: "Settings",
+    audit: "Audit log",
   };
   if (parts.length === 0) return [...crumbs, { text: "My access", href: "/" }];
   let href = "";
