@@ -32,6 +32,7 @@ OPERATION_SCOPES: dict[str, dict[str, frozenset[Scope]]] = {
             "drift", "lastDriftScan", "revokeAlerts", "reliabilityCounters", "directorySync", "approvalPreview",
             "notificationPreferences", "notificationChannels",
             "auditEvents", "ticketSessionActivity", "ticketSessionTimeline", "auditChainStatus",
+            "insights",
         )
     },
     "Mutation": {
