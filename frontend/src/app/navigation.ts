@@ -11,6 +11,7 @@ export function navigationItems(admin: boolean, auditor = false): SideNavigation
     { type: "link", text: "Approvals", href: "/approvals" },
     { type: "link", text: "Tickets", href: "/tickets" },
     { type: "link", text: "Delegations", href: "/delegations" },
+    { type: "link", text: "Insights", href: "/insights" },
     { type: "divider" },
     {
       // Rules, groups and the directory are readable by everyone; rule changes are for
@@ -49,6 +50,7 @@ export function breadcrumbsFor(pathname: string, leaf?: string): { text: string;
     drift: "Drift",
     settings: "Settings",
     audit: "Audit log",
+    insights: "Insights",
   };
   if (parts.length === 0) return [...crumbs, { text: "My access", href: "/" }];
   let href = "";
