@@ -85,6 +85,9 @@ test("session activity, audit log, insights, notification preferences, approvals
     await table.getByText(/left \(/).first().waitFor();
     const ids = await table.locator("tbody tr td a").allTextContents();
     assert.deepEqual(ids.slice(0, config.inboxOrder.length), config.inboxOrder.map((id) => id.slice(0, 8)), "not sorted by deadline");
+    // Every table on the page answers, none with a refusal in place of its rows.
+    await b.getByText("No extension is waiting.").waitFor();
+    await b.getByText("No break-glass ticket is waiting for review.").waitFor();
     await visit(b, "35-approvals-inbox", report);
     await bob.context.close();
   });
@@ -121,6 +124,8 @@ test("session activity, audit log, insights, notification preferences, approvals
     await m.goto(`${config.baseUrl}/insights`);
     await m.getByText("Every ticket, aggregated on the server.").waitFor();
     await m.getByText(/write slots in use/).waitFor();
+    // bob approved after four minutes: the bar chart has a non-zero p50 for prod-read-only.
+    await m.getByText("prod-read-only").first().waitFor();
     await visit(m, "39-insights", report);
     await shot(m, "39b-insights-full");
     await admin.context.close();

@@ -186,6 +186,7 @@ async def test_console_session_activity_audit_log_insights_notification_preferen
     # worker (on the real clock) grants it now.
     rt.clock.advance(minutes=-30)
     ticket = await demo.request("alice", [("payments-prod", "ReadOnlyAccess")], duration=3600)
+    rt.clock.advance(minutes=4)  # bob took four minutes: insights' approval time
     await decide(rt, await demo.user("bob"), str(ticket.id), Outcome.APPROVED)
     for _ in range(240):
         if (await Ticket.get(id=ticket.id)).status == TicketStatus.ACTIVE:

@@ -106,7 +106,7 @@ export function NotificationPreferences() {
             cell: (p) => (
               <SpaceBetween size="xxxs">
                 <span>{kindLabel(p.kind)}</span>
-                {defaults.has(p.kind) && (matrix[p.kind] ?? []).length === (original[p.kind] ?? []).length && (
+                {defaults.has(p.kind) && !pending.some((c) => c.kind === p.kind) && (
                   <Box variant="small" color="text-status-inactive">default</Box>
                 )}
                 {rowErrors[p.kind] && <StatusIndicator type="error">{rowErrors[p.kind]}</StatusIndicator>}

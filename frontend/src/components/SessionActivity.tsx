@@ -98,7 +98,11 @@ export function SessionActivity({ ticketId, startAt, endAt }: { ticketId: string
   const window = pageData?.window ?? tl?.window ?? null;
   const notice = window ? sourceNotice(window) : null;
   const series = tl ? perMinuteSeries(tl.minutes, tl.window.start, tl.window.end, tl.window.readAt) : null;
-  const xEnd = window ? new Date(Math.max(new Date(window.end).getTime(), new Date(endAt).getTime())) : new Date(endAt);
+  // To the ticket's end, or further while sessions it issued may still be running (up to
+  // the window's end, never past the moment the source was read).
+  const xEnd = new Date(
+    Math.max(new Date(endAt).getTime(), window ? Math.min(new Date(window.end).getTime(), new Date(window.readAt).getTime()) : 0),
+  );
   const per = series && series.bucketMinutes > 1 ? `${series.bucketMinutes} minutes` : "minute";
   const events = pageData?.events ?? [];
 

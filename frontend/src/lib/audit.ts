@@ -7,10 +7,11 @@ export const AUDIT_KINDS = [
   "ticket.requested", "ticket.scheduled", "ticket.granting", "ticket.active", "ticket.revoking", "ticket.ended",
   "ticket.rejected", "ticket.cancelled", "ticket.expired", "ticket.failed", "ticket.extended", "ticket.break_glass",
   "ticket.break_glass_reviewed", "decision.approved", "decision.rejected", "extension.requested", "extension.approved",
-  "extension.rejected", "approval.reminder", "revoke.retry_scheduled", "revoke.alert", "delegation.created",
+  "extension.rejected", "assignment.requested", "assignment.succeeded", "assignment.found", "session_kill.applied",
+  "session_kill.failed", "approval.reminder", "revoke.retry_scheduled", "revoke.alert", "delegation.created",
   "delegation.revoked", "rule.created", "rule.updated", "rule.deleted", "rule.change_proposed", "rule.change_approved",
   "rule.change_rejected", "permission_set_group.created", "permission_set_group.updated", "permission_set_group.deleted",
-  "token.created", "token.revoked", "user.signed_in", "user.signed_out", "sync.completed", "drift.detected",
+  "token.created", "token.revoked", "user.signed_in", "user.signed_out", "user.session_ended", "sync.completed", "drift.detected",
   "drift.resolved", "drift.removed", "audit.pruned", "audit.verification_requested",
 ];
 

@@ -21,6 +21,9 @@ export const KIND_LABELS: Record<string, string> = {
   EXTENDED: "Your access was extended",
   REVOKED: "Your access was revoked",
   ENDED: "Your access ended",
+  BREAK_GLASS: "Break-glass access was used and needs a review",
+  DRIFT_FOUND: "Drift was found in AWS",
+  DELEGATION_CREATED: "Someone delegated their approvals to you",
 };
 
 export function kindLabel(kind: string): string {

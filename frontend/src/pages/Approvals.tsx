@@ -80,6 +80,7 @@ export function ApprovalsPage() {
             id: "deadline",
             header: "Approval deadline",
             sortingField: "deadline",
+            minWidth: 200,
             cell: (t) => {
               const d = deadlineState(t.approvalExpiresAt, now);
               return (
@@ -90,10 +91,11 @@ export function ApprovalsPage() {
               );
             },
           },
-          { id: "waited", header: "Waiting for", cell: (t) => waitedText(t.createdAt, now) },
+          { id: "waited", header: "Waiting for", minWidth: 110, cell: (t) => waitedText(t.createdAt, now) },
           {
             id: "needs",
             header: "Still needs",
+            minWidth: 320,
             cell: (t) => (
               <SpaceBetween size="xxxs">
                 {stepNeeds(t.steps).map((line) => (
@@ -118,10 +120,12 @@ export function ApprovalsPage() {
 }
 
 /** Pending extensions of tickets the caller may read and did not ask for; the server decides who may decide. */
+// 50, not 100: a page of tickets with their extensions must stay under the server's query
+// cost limit (JIT_MAX_QUERY_COST); 100 exceeded it and the tables showed the refusal.
 function PendingExtensions() {
   const [{ data, fetching, error }, refetch] = useQuery({
     query: TicketsWithExtensionsDocument,
-    variables: { filter: { extensionPending: true }, first: 100 },
+    variables: { filter: { extensionPending: true }, first: 50 },
   });
   const rows = (data?.tickets.edges ?? []).flatMap((e) => e.node.extensions.filter((x) => x.status === "PENDING").map((x) => ({ ticket: e.node, ext: x })));
   const reload = () => refetch({ requestPolicy: "network-only" });
@@ -156,7 +160,7 @@ function PendingExtensions() {
 function BreakGlassToReview() {
   const [{ data, fetching, error }, refetch] = useQuery({
     query: TicketsWithExtensionsDocument,
-    variables: { filter: { breakGlassUnreviewed: true }, first: 100 },
+    variables: { filter: { breakGlassUnreviewed: true }, first: 50 },
   });
   const me = useMe();
   // Nobody reviews their own break-glass access (the server refuses it too).

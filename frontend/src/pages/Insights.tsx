@@ -123,6 +123,7 @@ export function InsightsPage() {
               { title: "p95 (minutes)", type: "bar", data: approvals.p95 },
             ]}
             xScaleType="categorical"
+            yDomain={[0, Math.max(1, ...approvals.p95.map((p) => p.y))]}
             xTitle="Rule"
             yTitle="Minutes"
             height={220}
