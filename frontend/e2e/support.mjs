@@ -44,16 +44,19 @@ export async function visit(page, name, report) {
 }
 
 /** A fresh context signed in with a pasted token (kept in the tab's sessionStorage). */
-export async function signIn(browser, token, name, where = "/") {
+export async function signIn(browser, token, name) {
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, acceptDownloads: true });
   const page = await context.newPage();
   page.on("pageerror", (e) => console.error(`[${name}] page error:`, e.message));
   page.on("console", (m) => {
     if (m.type() === "error") console.error(`[${name}] console:`, m.text().slice(0, 300));
   });
-  await page.goto(config.baseUrl + where);
+  await page.goto(config.baseUrl + "/");
+  await page.locator('input[type="password"]').waitFor();
   await page.locator('input[type="password"]').fill(token);
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
-  await page.getByRole("heading", { level: 1 }).first().waitFor();
+  // The sign-in page has its own heading: wait for the signed-in page's.
+  await page.locator('input[type="password"]').waitFor({ state: "detached" });
+  await page.getByRole("heading", { name: "My access", level: 1 }).waitFor();
   return { context, page };
 }
