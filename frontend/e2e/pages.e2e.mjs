@@ -42,6 +42,8 @@ test("session activity, audit log, insights, notification preferences, approvals
       config.events.writes,
     );
     assert.equal(await table.getByText("GetObject").count(), 0, "a read call is shown with Write calls only");
+    // Six writes are one page: no cursor of the unfiltered pages survives the filter.
+    assert.equal(await a.getByRole("button", { name: "Activity page 2" }).count(), 0, "a second page of writes");
     await visit(a, "31-session-activity-writes", report);
   });
 

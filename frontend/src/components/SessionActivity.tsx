@@ -40,13 +40,13 @@ function timeTick(d: Date): string {
 export function SessionActivity({ ticketId, startAt, endAt }: { ticketId: string; startAt: string; endAt: string }) {
   const [writeOnly, setWriteOnly] = useState(false);
   const [errorsOnly, setErrorsOnly] = useState(false);
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const [page, setPage] = useState(1);
   const filter = { writeOnly, errorsOnly };
-  useEffect(() => {
-    setCursors([null]);
-    setPage(1);
-  }, [writeOnly, errorsOnly]);
+  const filterKey = JSON.stringify(filter);
+  // Cursors belong to one filter: another filter starts again at page 1.
+  const [paging, setPaging] = useState<{ key: string; cursors: (string | null)[]; page: number }>({ key: filterKey, cursors: [null], page: 1 });
+  const current = paging.key === filterKey ? paging : { key: filterKey, cursors: [null], page: 1 };
+  const { cursors, page } = current;
+  const setPage = (n: number) => setPaging({ ...current, page: n });
 
   const [{ data, fetching, error }, refetch] = useQuery({
     query: TicketSessionActivityDocument,
@@ -56,8 +56,10 @@ export function SessionActivity({ ticketId, startAt, endAt }: { ticketId: string
   const result = data?.ticketSessionActivity;
   const pageData = result?.__typename === "SessionActivityPage" ? result : null;
   useEffect(() => {
-    if (pageData?.hasNextPage && pageData.endCursor && cursors.length === page) setCursors((c) => [...c, pageData.endCursor ?? null]);
-  }, [pageData, page, cursors.length]);
+    // Only an answer to this filter and page may add the next page's cursor.
+    if (fetching || !pageData?.hasNextPage || !pageData.endCursor || cursors.length !== page) return;
+    setPaging({ key: filterKey, cursors: [...cursors, pageData.endCursor], page });
+  }, [pageData, page, cursors, fetching, filterKey]);
   const reload = () => {
     refetch({ requestPolicy: "network-only" });
     refetchTimeline({ requestPolicy: "network-only" });
