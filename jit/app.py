@@ -20,6 +20,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 
+from jit.audit import endpoints as audit_endpoints
 from jit.auth import frames, sessions
 from jit.auth.live import OpenSocket, TooManyConnections
 from jit.auth.middleware import BodyLimit, SecurityHeaders
@@ -261,6 +262,16 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         body = metrics.exposition(await collect(app.state.runtime, COLLECTORS))
         return Response(body, media_type=metrics.CONTENT_TYPE_LATEST)
 
+    async def audit_export(request: Request) -> Response:
+        try:
+            identity = await _http_identity(settings, clock, request)
+        except Unauthenticated as exc:
+            return _refuse(401, "UNAUTHENTICATED", exc.message, exc.field)
+        except _CsrfRefused:
+            return _refuse(403, "CSRF", f"cookie-authenticated requests need the {CSRF_HEADER} header from this site",
+                           CSRF_HEADER)
+        return await audit_endpoints.export(app.state.runtime, identity, request)
+
     class Endpoint:
         async def __call__(self, scope, receive, send) -> None:
             if scope["type"] == "websocket":
@@ -273,6 +284,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics_endpoint),
+        Route("/audit/export", audit_export),
         *auth_routes(settings),
         # Last: everything else is the console, with its client-side routes.
         Route("/{path:path}", Console(settings).serve, methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]),

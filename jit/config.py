@@ -130,6 +130,9 @@ class Settings(BaseSettings):
     activity_cloudtrail_endpoint_url: str | None = None
     activity_logs_endpoint_url: str | None = None
     activity_sts_endpoint_url: str | None = None
+    # How late CloudTrail may deliver an event (typically within 5 minutes, up to 15): a
+    # ticket's activity is complete only this long after its window ends.
+    activity_delivery_delay_seconds: int = 900
 
     host: str = "127.0.0.1"
     port: int = 8000

@@ -23,7 +23,8 @@ def _client(console_dir) -> TestClient:
     return TestClient(create_app(Settings(mode="test", console_dir=str(console_dir))))
 
 
-@pytest.mark.parametrize("path", ["/", "/tickets", "/tickets/0b6a", "/admin/rules/prod-change", "/console"])
+@pytest.mark.parametrize("path", ["/", "/tickets", "/tickets/0b6a", "/admin/rules/prod-change", "/console", "/audit",
+                                  "/insights"])
 def test_every_app_route_gets_index_html(dist, path):
     response = _client(dist).get(path)
     assert response.status_code == 200
@@ -53,6 +54,8 @@ def test_health_and_graphql_are_not_swallowed_by_the_console(dist):
     assert client.get("/healthz").json() == {"status": "ok"}
     response = client.post("/graphql", json={"query": "{ me { user { id } } }"})
     assert response.status_code == 401
+    # The audit export is the server's, not the app's: it asks who is calling.
+    assert client.get("/audit/export?format=csv").status_code == 401
     production = TestClient(create_app(Settings(mode="production", console_dir=str(dist))))
     assert production.get("/graphql").status_code == 405
 

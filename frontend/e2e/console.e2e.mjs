@@ -323,7 +323,10 @@ test("request, approve in a second browser, watch it go ACTIVE and ENDED live", 
     await dialog.getByText("Choose who may decide in your name.").waitFor();
     await dialog.getByRole("button", { name: /Delegate/ }).first().click();
     await b.getByRole("option", { name: /erin/ }).first().click();
-    await dialog.locator('input[aria-label="End date"]').fill("2030/01/31");
+    // Within JIT_DELEGATION_MAX_DAYS (90) of today.
+    const end = new Date(Date.now() + 30 * 86400_000);
+    const ymd = `${end.getFullYear()}/${String(end.getMonth() + 1).padStart(2, "0")}/${String(end.getDate()).padStart(2, "0")}`;
+    await dialog.locator('input[aria-label="End date"]').fill(ymd);
     await dialog.locator('textarea[aria-label="Reason"]').fill("holiday");
     await shot(b, "19a-delegation-dialog");
     await dialog.getByRole("button", { name: "Create", exact: true }).click();

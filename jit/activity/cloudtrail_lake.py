@@ -39,7 +39,10 @@ def build_sql(store: str, query: SessionQuery) -> str:
         f"SELECT {', '.join(COLUMNS)}, userIdentity.arn AS sessionArn FROM {store_id} "
         f"WHERE eventTime >= '{query.start.astimezone(timezone.utc).strftime(fmt)}' "
         f"AND eventTime <= '{query.end.astimezone(timezone.utc).strftime(fmt)}' "
-        f"AND recipientAccountId IN ({accounts}) AND ({roles}) ORDER BY eventTime DESC"
+        f"AND recipientAccountId IN ({accounts}) AND ({roles})"
+        + (" AND readOnly = false" if query.write_only else "")
+        + (" AND errorCode IS NOT NULL" if query.errors_only else "")
+        + " ORDER BY eventTime DESC"
     )
 
 

@@ -35,6 +35,10 @@ def build_query(query: SessionQuery, limit: int, before_ms: int | None) -> str:
         f"| filter userIdentity.arn like /:assumed-role\\/({roles})[^\\/]*\\/{_regex_literal(query.session_name)}$/",
         f"| filter recipientAccountId in [{accounts}]",
     ]
+    if query.write_only:
+        lines.append("| filter readOnly = 0")
+    if query.errors_only:
+        lines.append("| filter ispresent(errorCode)")
     if before_ms is not None:
         lines.append(f"| filter @timestamp <= {int(before_ms)}")
     lines += ["| sort @timestamp desc", f"| limit {int(limit)}"]

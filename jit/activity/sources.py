@@ -33,6 +33,13 @@ class SessionQuery:
     targets: tuple[SessionTarget, ...]
     start: datetime
     end: datetime
+    write_only: bool = False  # only calls that change something (readOnly false)
+    errors_only: bool = False  # only calls AWS refused or failed (an errorCode)
+
+    def keeps(self, read_only: bool | None, error_code: str | None) -> bool:
+        if self.write_only and read_only is not False:
+            return False
+        return not (self.errors_only and not error_code)
 
 
 @dataclass
@@ -58,6 +65,14 @@ class ActivityPage:
     next_cursor: str | None
     # Accounts (or regions) that could not be read, with AWS's reason: the page is partial.
     unavailable: list[str] = field(default_factory=list)
+
+
+def read_only_of(value: Any) -> bool | None:
+    """CloudTrail's readOnly is a boolean in records and a string in some query results."""
+    if isinstance(value, bool) or value is None:
+        return value
+    text = str(value).lower()
+    return True if text == "true" else False if text == "false" else None
 
 
 class ActivitySource(Protocol):
@@ -103,10 +118,13 @@ def from_cloudtrail_record(record: dict[str, Any], query: SessionQuery) -> Activ
     at = datetime.fromisoformat(when.replace("Z", "+00:00")) if isinstance(when, str) else when
     if at is None or not (query.start <= at <= query.end):
         return None
+    read_only, error_code = read_only_of(record.get("readOnly")), record.get("errorCode") or None
+    if not query.keeps(read_only, error_code):
+        return None
     return ActivityEvent(
         event_id=str(record.get("eventID", "")), event_time=at, event_name=str(record.get("eventName", "")),
         event_source=str(record.get("eventSource", "")), account_id=account,
         region=str(record.get("awsRegion", "")), role_name=role, session_arn=arn,
         source_ip=record.get("sourceIPAddress"), user_agent=record.get("userAgent"),
-        error_code=record.get("errorCode"), read_only=record.get("readOnly"), raw=record,
+        error_code=error_code, read_only=read_only, raw=record,
     )

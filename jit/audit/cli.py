@@ -25,11 +25,12 @@ def _when(value: str) -> datetime:
 
 
 async def _verify(settings: Settings) -> int:
-    from jit.audit.verify import verify_chain
+    from jit.audit.verifications import verify_and_record
+    from jit.clock import SystemClock
     from jit.db import database
 
     async with database(settings.database_url):
-        result = await verify_chain()
+        result = await verify_and_record(SystemClock())
     start = f"from checkpoint seq {result.first_seq}" if result.first_seq else "from genesis"
     if result.ok:
         print(f"audit chain OK: {result.checked} events verified {start}, head seq {result.head_seq}")

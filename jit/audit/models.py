@@ -48,3 +48,25 @@ class AuditChain(Model):
 
     class Meta:
         table = "audit_chain"
+
+
+class AuditVerificationRun(Model):
+    """One run of the chain verification (`jit audit verify`, or "Verify now" in the console
+    through the worker's `audit.verify` job) and its result."""
+
+    id = fields.IntField(primary_key=True)
+    trigger = fields.CharField(max_length=16)  # MANUAL (the console) | CLI
+    requested_by = fields.CharField(max_length=64, null=True)
+    status = fields.CharField(max_length=16)  # QUEUED | RUNNING | OK | BROKEN | FAILED
+    requested_at = fields.DatetimeField()
+    started_at = fields.DatetimeField(null=True)
+    finished_at = fields.DatetimeField(null=True)
+    checked = fields.BigIntField(default=0)
+    first_seq = fields.BigIntField(default=0)
+    head_seq = fields.BigIntField(default=0)
+    broken_event_id = fields.BigIntField(null=True)
+    broken_seq = fields.BigIntField(null=True)
+    reason = fields.TextField(default="")
+
+    class Meta:
+        table = "audit_verification"

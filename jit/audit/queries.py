@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,11 +22,17 @@ class AuditFilter:
     actor_id: str | None = None
     subject_type: str | None = None
     subject_id: str | None = None
+    ticket_id: str | None = None
     actions: list[str] = field(default_factory=list)
     since: datetime | None = None
     until: datetime | None = None
 
     def check(self) -> None:
+        if self.ticket_id is not None:
+            try:
+                self.ticket_id = str(uuid.UUID(self.ticket_id))
+            except ValueError:
+                raise ValidationFailed(f"{self.ticket_id!r} is not a ticket id", field="ticketId") from None
         if self.since and self.until and self.since >= self.until:
             raise ValidationFailed("since must be before until", field="since")
         for name in ("since", "until"):
@@ -34,7 +41,7 @@ class AuditFilter:
                 raise ValidationFailed(f"{name} needs a time zone (for example 2026-01-01T00:00:00Z)", field=name)
 
 
-_LOOKUPS = (("actor_id", "actor_id"), ("subject_type", "subject_type"), ("subject_id", "subject_id"),
+_LOOKUPS = (("actor_id", "actor_id"), ("subject_type", "subject_type"), ("subject_id", "subject_id"), ("ticket_id", "ticket_id"),
             ("actions", "action__in"), ("since", "at__gte"), ("until", "at__lt"))
 
 

@@ -31,7 +31,8 @@ OPERATION_SCOPES: dict[str, dict[str, frozenset[Scope]]] = {
             "delegations", "permissionSetGroups", "pendingRuleChanges",
             "drift", "lastDriftScan", "revokeAlerts", "reliabilityCounters", "directorySync", "approvalPreview",
             "notificationPreferences", "notificationChannels",
-            "auditEvents", "ticketSessionActivity",
+            "auditEvents", "ticketSessionActivity", "ticketSessionTimeline", "auditChainStatus",
+            "insights",
         )
     },
     "Mutation": {
@@ -56,6 +57,7 @@ OPERATION_SCOPES: dict[str, dict[str, frozenset[Scope]]] = {
         "scanDrift": frozenset({_A}),
         "removeDrift": frozenset({_A}),
         "syncDirectory": frozenset({_A}),
+        "verifyAuditChain": frozenset({_A}),
         "rejectRuleChange": frozenset({_A}),
         "createApprovalRule": frozenset({_A}),
         "updateApprovalRule": frozenset({_A}),

@@ -10,12 +10,13 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from jit import errors
-from jit.audit import queries
+from jit.audit import queries, verifications
+from jit.audit.models import AuditVerificationRun as VerificationRow
 from jit.audit.models import AuditEvent as EventRow
 from jit.graphql.context import Context
 from jit.graphql.directory import User
 from jit.graphql.tickets import PageInfo
-from jit.graphql.errors import NotAllowedError, ValidationError, to_error
+from jit.graphql.errors import NotAllowedError, ValidationError, WrongStateError, to_error
 
 
 @strawberry.type(description="One entry of the append-only, hash-chained audit log.")
@@ -72,10 +73,54 @@ class AuditEventFilter:
     actor_id: str | None = None
     subject_type: str | None = None
     subject_id: str | None = None
+    ticket_id: strawberry.ID | None = strawberry.field(default=None, description="Only this ticket's events.")
     types: list[str] | None = strawberry.field(default=None, description="Actions, e.g. [\"ticket.active\", \"token.created\"].")
     since: datetime | None = strawberry.field(default=None, description="Inclusive.")
     until: datetime | None = strawberry.field(default=None, description="Exclusive.")
 
+
+@strawberry.type(description="One run of the chain verification (`jit audit verify` or Verify now) and its result.")
+class AuditVerification:
+    id: strawberry.ID
+    trigger: str = strawberry.field(description="MANUAL (the console's Verify now) or CLI (jit audit verify).")
+    status: str = strawberry.field(description="QUEUED, RUNNING, OK, BROKEN or FAILED.")
+    requested_by: str | None
+    requested_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    checked: int = strawberry.field(description="Events verified.")
+    first_seq: int = strawberry.field(description="Where verification started: 0 is genesis, else the pruning checkpoint.")
+    head_seq: int
+    broken_seq: int | None
+    broken_event_id: str | None
+    reason: str = strawberry.field(description="Why the chain is broken, or why the run failed.")
+
+    @classmethod
+    def of(cls, row: VerificationRow) -> AuditVerification:
+        return cls(
+            id=strawberry.ID(str(row.id)), trigger=row.trigger, status=row.status, requested_by=row.requested_by,
+            requested_at=row.requested_at, started_at=row.started_at, finished_at=row.finished_at,
+            checked=row.checked, first_seq=row.first_seq, head_seq=row.head_seq, broken_seq=row.broken_seq,
+            broken_event_id=str(row.broken_event_id) if row.broken_event_id is not None else None, reason=row.reason,
+        )
+
+
+@strawberry.type(description="The audit chain's verification status.")
+class AuditChainStatus:
+    last_result: AuditVerification | None = strawberry.field(description="The latest finished verification.")
+    in_progress: AuditVerification | None = strawberry.field(description="A verification queued or running now.")
+
+
+@strawberry.type
+class AuditVerificationRequested:
+    verification: AuditVerification
+    queued: bool = strawberry.field(description="False when one was already queued or running; that one is returned.")
+
+
+AuditChainStatusResult = Annotated[AuditChainStatus | NotAllowedError, strawberry.union("AuditChainStatusResult")]
+VerifyAuditChainResult = Annotated[
+    AuditVerificationRequested | NotAllowedError | WrongStateError, strawberry.union("VerifyAuditChainResult")
+]
 
 AuditEventsResult = Annotated[
     AuditEventConnection | ValidationError | NotAllowedError, strawberry.union("AuditEventsResult")
@@ -99,7 +144,7 @@ class AuditQuery:
             await require_audit_reader(info)
             flt = queries.AuditFilter(
                 actor_id=f.actor_id, subject_type=f.subject_type, subject_id=f.subject_id,
-                actions=list(f.types or []), since=f.since, until=f.until,
+                ticket_id=str(f.ticket_id) if f.ticket_id else None, actions=list(f.types or []), since=f.since, until=f.until,
             )
             rows, more = await queries.list_events(flt, first, after)
         except errors.DomainError as exc:
@@ -108,3 +153,27 @@ class AuditQuery:
         return AuditEventConnection(
             edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None)
         )
+
+    @strawberry.field(description="The chain's verification status: the last result and any run in progress "
+                                  "(admins and auditors).")
+    async def audit_chain_status(self, info: Info[Context, None]) -> AuditChainStatusResult:
+        try:
+            await require_audit_reader(info)
+        except errors.DomainError as exc:
+            return to_error(exc)
+        last, latest = await verifications.last_finished(), await verifications.latest()
+        running = latest if latest is not None and latest.status in (verifications.QUEUED, verifications.RUNNING) else None
+        return AuditChainStatus(last_result=AuditVerification.of(last) if last else None,
+                                in_progress=AuditVerification.of(running) if running else None)
+
+
+@strawberry.type
+class AuditMutation:
+    @strawberry.mutation(description="Verify the audit chain in the background (admins); follow it with "
+                                     "auditChainStatus. While one runs, returns that one.")
+    async def verify_audit_chain(self, info: Info[Context, None]) -> VerifyAuditChainResult:
+        try:
+            row, queued = await verifications.request(info.context.runtime, info.context.actor.id)
+        except errors.DomainError as exc:
+            return to_error(exc)
+        return AuditVerificationRequested(verification=AuditVerification.of(row), queued=queued)

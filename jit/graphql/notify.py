@@ -13,7 +13,7 @@ from jit.graphql.context import Context
 from jit.graphql.errors import NotAllowedError, ValidationError, to_error
 from jit.notify import delivery, preferences
 from jit.notify.channels import email, slack, webhook
-from jit.notify.models import Channel, NotificationKind
+from jit.notify.models import PERSONAL_CHANNELS, Channel, NotificationKind
 
 NotificationKindType = strawberry.enum(
     Enum("NotificationKind", {k.value: k.value for k in NotificationKind}),
@@ -40,6 +40,12 @@ class NotificationPreference:
 @strawberry.type
 class NotificationPreferences:
     preferences: list[NotificationPreference]
+
+    @strawberry.field(description="The personal channels the admins configured (EMAIL, SLACK): what a choice can reach.")
+    def configured_channels(self, info: Info[Context, None]) -> list[ChannelType]:
+        settings = info.context.runtime.settings
+        configured = {Channel.EMAIL: email.configured(settings), Channel.SLACK: slack.configured(settings)}
+        return [ChannelType(c.value) for c in PERSONAL_CHANNELS if configured.get(c)]
 
 
 @strawberry.input

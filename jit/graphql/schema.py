@@ -14,7 +14,8 @@ from strawberry.types.graphql import OperationType
 
 from jit.config import Settings
 from jit.graphql.activity import ActivityQuery
-from jit.graphql.audit import AuditQuery
+from jit.graphql.audit import AuditMutation, AuditQuery
+from jit.graphql.insights import InsightsQuery
 from jit.graphql.context import Context
 from jit.graphql.credentials import ActingCredential
 from jit.graphql.security import build_extensions
@@ -41,7 +42,7 @@ class Me:
 @strawberry.type
 class Query(
     DirectoryQuery, RulesQuery, TicketQuery, ApprovalEngineQuery, GroupsQuery, RuleChangesQuery, TokenQuery,
-    ReliabilityQuery, EligibilityQuery, ConsoleAdminQuery, NotifyQuery, AuditQuery, ActivityQuery,
+    ReliabilityQuery, EligibilityQuery, ConsoleAdminQuery, NotifyQuery, AuditQuery, ActivityQuery, InsightsQuery,
 ):
     @strawberry.field(description="The signed-in user.")
     async def me(self, info: Info[Context, None]) -> Me:
@@ -53,7 +54,7 @@ class Query(
 @strawberry.type
 class Mutation(
     TicketMutation, RulesMutation, ApprovalEngineMutation, GroupsMutation, TokenMutation, ReliabilityMutation,
-    ConsoleAdminMutation, NotifyMutation,
+    ConsoleAdminMutation, NotifyMutation, AuditMutation,
 ):
     pass
 

@@ -18,6 +18,7 @@ from arq.connections import RedisSettings
 from arq.worker import func
 from tortoise import Tortoise
 
+from jit.audit import verifications
 from jit.authz.service import Authorizer
 from jit.aws.assignments import AssignmentTimeout
 from jit.aws.clients import AwsClients
@@ -184,6 +185,10 @@ async def scan_drift(ctx: dict, scan_id: int) -> dict[str, Any]:
     return await drift_scans.run(ctx["runtime"], scan_id)
 
 
+async def verify_audit(ctx: dict, run_id: int) -> dict[str, Any]:
+    return await verifications.run(ctx["runtime"], run_id)
+
+
 async def plan_revokes(ctx: dict) -> int:
     """Moves revokes earlier where a burst of end times needs more of the AWS budget than
     there is before them (jit.tickets.plan). One planner at a time across workers."""
@@ -304,6 +309,7 @@ def worker_settings(settings: Settings, **overrides: Any) -> dict[str, Any]:
             # A paced scan takes up to its share of the drift interval, longer when the AWS
             # budget is busy with grants and revokes.
             _job("drift.scan", scan_drift, max_tries=3, timeout=max(settings.drift_interval * 12, 3600)),
+            _job("audit.verify", verify_audit, max_tries=3, timeout=3600),
         ],
         "cron_jobs": [
             cron(reconcile, name="tickets.reconcile", second=_reconcile_seconds(settings.reconcile_interval),

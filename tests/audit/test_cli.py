@@ -9,6 +9,7 @@ import sys
 
 from tortoise import connections
 
+from jit.audit.models import AuditVerificationRun
 from jit.audit.service import record
 
 
@@ -30,6 +31,9 @@ async def test_verify_export_and_prune(runtime, database_url):
 
     code, out, _ = await _jit(database_url, "audit", "verify")
     assert code == 0 and "5 events verified" in out
+    # The console shows the last result and when it ran: the CLI records it.
+    run = await AuditVerificationRun.all().order_by("-id").first()
+    assert (run.trigger, run.status, run.checked, run.head_seq) == ("CLI", "OK", 5, 5) and run.finished_at
 
     since = events[2].at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     code, out, err = await _jit(database_url, "audit", "export", "--since", since, "--format", "jsonl")
@@ -48,6 +52,9 @@ async def test_verify_export_and_prune(runtime, database_url):
     code, _, err = await _jit(database_url, "audit", "verify")
     assert code == 1
     assert f"BROKEN at event {events[3].id} (seq 4)" in err
+    run = await AuditVerificationRun.all().order_by("-id").first()
+    assert (run.status, run.broken_seq, run.broken_event_id) == ("BROKEN", 4, events[3].id)
+    assert "do not match its hash" in run.reason
 
 
 async def test_export_rejects_a_bad_date(runtime, database_url):

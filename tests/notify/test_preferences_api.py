@@ -9,6 +9,7 @@ import pytest
 from jit.notify import delivery
 from jit.notify.models import Channel, NotificationDelivery, NotificationPreference
 from tests.graphql.client import Api, in_process_app
+from tests.security.conftest import make_api  # noqa: F401 - settings per test
 
 PREFS = "{ notificationPreferences { preferences { kind channels isDefault } } }"
 SET = """mutation($p: [NotificationPreferenceInput!]!) { setNotificationPreferences(preferences: $p) {
@@ -80,3 +81,16 @@ async def test_only_admins_see_the_channels_and_never_a_secret(world, api):
     assert channels["WEBHOOK"]["signed"] and channels["SLACK_AUDIT"]["targets"] == ["#jit-audit"]
     for secret in (world.rt.settings.notify_webhook_secret, world.rt.settings.slack_token, "/hook"):
         assert secret not in str(data)
+
+
+CONFIGURED = "query { notificationPreferences { configuredChannels preferences { kind } } }"
+
+
+async def test_configured_channels_say_what_a_choice_can_reach(make_api, demo):
+    """The console offers a checkbox per kind and configured personal channel."""
+    none = await make_api(smtp_host=None, slack_token=None)
+    out = (await none.as_(demo.rt, "alice", CONFIGURED))["notificationPreferences"]
+    assert out["configuredChannels"] == [] and out["preferences"]
+    email_only = await make_api(smtp_host="127.0.0.1", slack_token=None)
+    out = (await email_only.as_(demo.rt, "alice", CONFIGURED))["notificationPreferences"]
+    assert out["configuredChannels"] == ["EMAIL"]

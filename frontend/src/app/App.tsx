@@ -22,6 +22,8 @@ import { SettingsPage } from "../pages/Settings";
 import { PermissionSetGroupsPage } from "../pages/admin/PermissionSetGroups";
 import { RuleChangesPage } from "../pages/admin/RuleChanges";
 import { DriftPage } from "../pages/admin/Drift";
+import { AuditLogPage } from "../pages/audit/AuditLog";
+import { InsightsPage } from "../pages/Insights";
 
 export function App() {
   // Bumped on sign-in and sign-out so the client, and its websocket, start afresh.
@@ -74,6 +76,8 @@ function SignedIn({ onSignOut }: { onSignOut: () => void }) {
           <Route path="/admin/groups" element={<PermissionSetGroupsPage />} />
           <Route path="/admin/rule-changes" element={<RuleChangesPage />} />
           <Route path="/admin/drift" element={<DriftPage />} />
+          <Route path="/audit" element={<AuditLogPage />} />
+          <Route path="/insights" element={<InsightsPage />} />
           <Route path="/delegations" element={<DelegationsPage />} />
           <Route path="/settings" element={<SettingsPage />} />
           <Route path="/console" element={<Navigate to="/" replace />} />

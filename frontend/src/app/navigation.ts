@@ -11,6 +11,7 @@ export function navigationItems(admin: boolean, auditor = false): SideNavigation
     { type: "link", text: "Approvals", href: "/approvals" },
     { type: "link", text: "Tickets", href: "/tickets" },
     { type: "link", text: "Delegations", href: "/delegations" },
+    { type: "link", text: "Insights", href: "/insights" },
     { type: "divider" },
     {
       // Rules, groups and the directory are readable by everyone; rule changes are for
@@ -25,6 +26,7 @@ export function navigationItems(admin: boolean, auditor = false): SideNavigation
         ...(admin || auditor ? [{ type: "link" as const, text: "Drift", href: "/admin/drift" }] : []),
       ],
     },
+    ...(admin || auditor ? [{ type: "link" as const, text: "Audit log", href: "/audit" }] : []),
     { type: "divider" },
     { type: "link", text: "Settings", href: "/settings" },
   ];
@@ -47,6 +49,8 @@ export function breadcrumbsFor(pathname: string, leaf?: string): { text: string;
     "rule-changes": "Pending rule changes",
     drift: "Drift",
     settings: "Settings",
+    audit: "Audit log",
+    insights: "Insights",
   };
   if (parts.length === 0) return [...crumbs, { text: "My access", href: "/" }];
   let href = "";

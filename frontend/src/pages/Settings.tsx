@@ -18,6 +18,7 @@ import Table from "@cloudscape-design/components/table";
 import Toggle from "@cloudscape-design/components/toggle";
 import { ApiTokensDocument, CreateApiTokenDocument, RevokeApiTokenDocument, type ApiTokenScope } from "../graphql/generated/graphql";
 import { usePreferences } from "../app/preferences";
+import { NotificationPreferences } from "../components/NotificationPreferences";
 import { useNotifications } from "../app/notifications";
 import { isResultError } from "../lib/errors";
 import { formatDateTime } from "../lib/time";
@@ -26,7 +27,7 @@ import { checkTokenForm, TOKEN_SCOPES, tokenState } from "../lib/tokens";
 export function SettingsPage() {
   const [prefs, setPrefs] = usePreferences();
   return (
-    <ContentLayout header={<Header variant="h1" description="Kept in this browser.">Settings</Header>}>
+    <ContentLayout header={<Header variant="h1" description="Appearance is kept in this browser; notifications and tokens on the server.">Settings</Header>}>
       <SpaceBetween size="l">
         <Container header={<Header variant="h2">Appearance</Header>}>
           <ColumnLayout columns={2}>
@@ -42,6 +43,7 @@ export function SettingsPage() {
             </FormField>
           </ColumnLayout>
         </Container>
+        <NotificationPreferences />
         <ApiTokens />
       </SpaceBetween>
     </ContentLayout>

@@ -22,6 +22,10 @@ import { useMe } from "../app/me";
 import { mayDecide } from "../lib/decide";
 import Alert from "@cloudscape-design/components/alert";
 import { ExtendButton, ExtensionDecision, ReviewBreakGlassButton } from "../components/Extensions";
+import { SessionActivity } from "../components/SessionActivity";
+
+// Tickets that never reached AWS have no session to show (the server answers empty too).
+const NEVER_GRANTED = ["PENDING_APPROVAL", "REJECTED", "EXPIRED", "SCHEDULED"];
 
 function Field({ label, children }: { label: string; children: React.ReactNode }) {
   return (
@@ -242,6 +246,8 @@ export function TicketDetailPage() {
             { id: "note", header: "Note", cell: (e) => e.failureReason || e.unwindReason || (e.preExisting ? "existed before the ticket" : "-") },
           ]}
         />
+
+        {!NEVER_GRANTED.includes(ticket.status) && <SessionActivity ticketId={ticket.id} startAt={ticket.startAt} endAt={ticket.endAt} />}
 
         <Table
           header={<Header variant="h2" counter={`(${ticket.history.length})`} description="Every event in the ticket's life, oldest first.">Timeline</Header>}
