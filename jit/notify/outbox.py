@@ -23,6 +23,7 @@ from jit.approvals.models import Decision, Delegation, Outcome, StepStatus, Tick
 from jit.audit.models import AuditEvent
 from jit.directory.models import Account, GroupMembership, PermissionSet, User
 from jit.notify.models import Notification, NotificationKind
+from jit.slack import service as slack_messages
 from jit.tickets.models import Target, Ticket
 
 K = NotificationKind
@@ -60,6 +61,10 @@ async def save(rows: list[Notification], event: AuditEvent) -> None:
             row.dedupe_key = f"audit:{event.id}"
     if rows:
         await Notification.bulk_create(rows, ignore_conflicts=True)
+    if event.ticket_id is not None:
+        # Every Slack message about the ticket is now out of date: the delivery pass
+        # re-renders it with chat.update. In this transaction, so a Slack outage loses nothing.
+        await slack_messages.mark_dirty(event.ticket_id)
 
 
 async def write(
@@ -127,6 +132,20 @@ async def _decision_needed(event: AuditEvent, ticket: Ticket, step: TicketStep) 
     await write(K.DECISION_NEEDED, f"decision-needed:{ticket.id}:{step.position}", event.at,
                 map(user, people), ticket=ticket, actor_id=event.actor_id,
                 detail={"step": step.name, "rule": step.rule_name, "required": step.required})
+
+
+async def _extension_requested(event: AuditEvent) -> None:
+    detail = event.detail or {}
+    required = int(detail.get("steps_required") or 0)
+    ticket = await Ticket.get_or_none(id=event.ticket_id)
+    if ticket is None or required == 0:
+        return
+    people: set[str] = set()
+    for step in await TicketStep.filter(ticket_id=ticket.id, position__lt=required):
+        people |= await step_deciders(step, event.at)
+    people -= {ticket.requester_id, ticket.principal_id}
+    await write(K.EXTENSION_DECISION_NEEDED, PER_EVENT, event.at, map(user, people), ticket=ticket,
+                actor_id=event.actor_id, detail=detail)
 
 
 async def _reminder(event: AuditEvent) -> None:
@@ -202,6 +221,7 @@ _HANDLERS: dict[str, Callable[[AuditEvent], Awaitable[None]]] = {
     "ticket.break_glass": _break_glass,
     "drift.detected": _drift,
     "delegation.created": _delegation,
+    "extension.requested": _extension_requested,
 }
 
 

@@ -44,6 +44,17 @@ async def send_direct(settings: Settings, message: Message, email: str, delivery
         _raise(exc)
 
 
+async def lookup(settings: Settings, email: str) -> str:
+    """The Slack user id of the person with this email."""
+    if not email:
+        raise Undeliverable("the user has no email address to find them in Slack by")
+    try:
+        found = await client(settings).users_lookupByEmail(email=email)
+    except SlackApiError as exc:
+        _raise(exc)
+    return found["user"]["id"]
+
+
 async def send_audit(settings: Settings, message: Message, channel: str, delivery_id: int) -> None:
     try:
         await _post(settings, channel, message, delivery_id)

@@ -1,0 +1,157 @@
+"""What a signed Slack interaction does: buttons on ticket messages and the modals they
+open. Each one maps the Slack user to a JIT user and calls the same service the console's
+mutation calls, as that user, with a "slack:<user id>" credential; a refusal writes nothing
+but a `slack.refused` audit event and tells the person why, where only they can see it."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+
+import httpx
+from slack_sdk.errors import SlackApiError
+
+from jit.approvals import break_glass as break_glass_service
+from jit.approvals.extensions import decide_extension
+from jit.approvals.models import Outcome
+from jit.approvals.service import decide
+from jit.audit.service import record
+from jit.auth.acting import acting_as
+from jit.auth.scopes import Scope
+from jit.auth.service import Identity
+from jit.directory.models import User
+from jit.errors import DomainError
+from jit.notify.channels import slack as slack_channel
+from jit.runtime import Runtime
+from jit.slack import blocks as b
+from jit.slack.users import jit_user
+
+log = logging.getLogger(__name__)
+SLACK_HOOKS = "https://hooks.slack.com/"
+
+
+def identity(user: User, slack_user_id: str) -> Identity:
+    return Identity(user=user, scopes=frozenset({Scope.READ, Scope.REQUEST, Scope.DECIDE}), method="slack",
+                    slack_user_id=slack_user_id)
+
+
+async def refused(rt: Runtime, reason: str, *, actor_id: str | None = None, slack_user: str = "",
+                  action: str = "", subject: str = "") -> None:
+    """The audit trail of a refusal; the refused act itself wrote nothing."""
+    await record(rt.clock.now(), actor_id, "slack.refused", subject_type="slack", subject_id=slack_user or None,
+                 detail={"reason": reason[:500], "slack_user": slack_user, "action": action, "subject": subject})
+
+
+async def tell(rt: Runtime, payload: dict, text: str) -> None:
+    """An ephemeral answer: through the interaction's response_url, else chat.postEphemeral."""
+    url = payload.get("response_url") or ""
+    # Only Slack's own hooks in production: the URL is in a signed body, but never a
+    # reason to make this server call anywhere else.
+    if url and (url.startswith(SLACK_HOOKS) or rt.settings.mode != "production"):
+        try:
+            async with httpx.AsyncClient(timeout=rt.settings.notify_send_timeout) as http:
+                await http.post(url, json={"response_type": "ephemeral", "replace_original": False, "text": text})
+            return
+        except httpx.HTTPError as exc:
+            log.warning("Slack response_url failed: %s", exc)
+    channel = (payload.get("channel") or {}).get("id") or payload.get("channel_id")
+    user = (payload.get("user") or {}).get("id") or payload.get("user_id")
+    if channel and user:
+        try:
+            await slack_channel.client(rt.settings).chat_postEphemeral(channel=channel, user=user, text=text)
+        except SlackApiError as exc:
+            log.warning("chat.postEphemeral failed: %s", exc)
+
+
+def unmapped_text(email: str) -> str:
+    who = f"your Slack email ({email})" if email else "your Slack account (it shows no email)"
+    return f"JIT does not know {who}, so nothing was done. Use the JIT console, or ask an admin to sync the directory."
+
+
+async def handle(rt: Runtime, payload: dict) -> dict | None:
+    kind = payload.get("type")
+    if kind == "block_actions":
+        await _button(rt, payload)
+        return None
+    if kind == "view_submission":
+        return await _submission(rt, payload)
+    if kind == "block_suggestion":
+        from jit.slack.commands import target_options
+        return await target_options(rt, payload)
+    return None
+
+
+def _decision(action_id: str, rt: Runtime, user: User, subject: str, comment: str) -> Callable[[], Awaitable]:
+    ops = {
+        b.APPROVE: lambda: decide(rt, user, subject, Outcome.APPROVED, comment),
+        b.REJECT: lambda: decide(rt, user, subject, Outcome.REJECTED, comment),
+        b.APPROVE_EXTENSION: lambda: decide_extension(rt, user, subject, Outcome.APPROVED, comment),
+        b.REJECT_EXTENSION: lambda: decide_extension(rt, user, subject, Outcome.REJECTED, comment),
+        b.REVIEW: lambda: break_glass_service.review_break_glass(rt, user, subject, comment),
+    }
+    return ops[action_id]
+
+
+DONE = {b.APPROVE: "You approved ticket", b.REJECT: "You rejected ticket",
+        b.APPROVE_EXTENSION: "You approved extension", b.REJECT_EXTENSION: "You rejected extension",
+        b.REVIEW: "You reviewed break-glass ticket"}
+
+
+async def _button(rt: Runtime, payload: dict) -> None:
+    actions = payload.get("actions") or []
+    if not actions:
+        return
+    action_id, subject = actions[0].get("action_id", ""), str(actions[0].get("value") or "")
+    if action_id not in DONE:
+        return  # "Open in JIT" is a link; Slack reports its click too
+    slack_user = (payload.get("user") or {}).get("id", "")
+    user, email = await jit_user(rt, slack_user)
+    if user is None:
+        await refused(rt, "unknown Slack user", slack_user=slack_user, action=action_id, subject=subject)
+        await tell(rt, payload, unmapped_text(email))
+        return
+    if action_id in (b.REJECT, b.REJECT_EXTENSION):
+        channel = (payload.get("channel") or {}).get("id")
+        await slack_channel.client(rt.settings).views_open(
+            trigger_id=payload.get("trigger_id", ""), view=b.reject_modal(action_id, subject, channel))
+        return
+    problem = await _run(rt, user, slack_user, action_id, subject, "")
+    await tell(rt, payload, f"Not done: {problem}" if problem else f"{DONE[action_id]} {subject[:8]}.")
+
+
+async def _run(rt: Runtime, user: User, slack_user: str, action_id: str, subject: str, comment: str) -> str | None:
+    """The decision through its service, as `user`; the refusal's message, or None."""
+    try:
+        with acting_as(identity(user, slack_user)):
+            await _decision(action_id, rt, user, subject, comment)()
+    except DomainError as exc:
+        await refused(rt, exc.message, actor_id=user.id, slack_user=slack_user, action=action_id, subject=subject)
+        return exc.message
+    return None
+
+
+async def _submission(rt: Runtime, payload: dict) -> dict | None:
+    view = payload.get("view") or {}
+    callback = view.get("callback_id", "")
+    slack_user = (payload.get("user") or {}).get("id", "")
+    if callback == b.REQUEST:
+        from jit.slack.commands import submit_request
+        return await submit_request(rt, payload)
+    if callback not in (b.REJECT, b.REJECT_EXTENSION):
+        return None
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        meta = {}
+    subject = str(meta.get("id") or "")
+    values = (view.get("state") or {}).get("values") or {}
+    comment = ((values.get(b.COMMENT) or {}).get(b.COMMENT) or {}).get("value") or ""
+    user, email = await jit_user(rt, slack_user)
+    if user is None:
+        await refused(rt, "unknown Slack user", slack_user=slack_user, action=callback, subject=subject)
+        return {"response_action": "errors", "errors": {b.COMMENT: unmapped_text(email)}}
+    problem = await _run(rt, user, slack_user, callback, subject, comment)
+    if problem:
+        return {"response_action": "errors", "errors": {b.COMMENT: problem[:150]}}
+    return None

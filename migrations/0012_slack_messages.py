@@ -1,0 +1,38 @@
+"""Interactive Slack (docs/notifications.md): the messages JIT posted about each ticket, so
+the outbox can keep them true with chat.update."""
+
+from tortoise import fields, migrations
+from tortoise.migrations import operations as ops
+
+
+class Migration(migrations.Migration):
+    dependencies = [("models", "0011_credentials")]
+
+    initial = False
+
+    operations = [
+        ops.CreateModel(
+            name="SlackMessage",
+            fields=[
+                ("id", fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ("ticket_id", fields.UUIDField(db_index=True)),
+                ("notification_id", fields.BigIntField()),
+                ("delivery_id", fields.BigIntField(unique=True)),
+                ("extension_id", fields.UUIDField(null=True)),
+                ("recipient_id", fields.CharField(null=True, max_length=64)),
+                ("channel", fields.CharField(max_length=64)),
+                ("ts", fields.CharField(max_length=32)),
+                ("version", fields.IntField(default=1)),
+                ("dirty", fields.BooleanField(default=True, db_index=True)),
+                ("rendered_hash", fields.CharField(default="", max_length=64)),
+                ("attempts", fields.IntField(default=0)),
+                ("next_attempt_at", fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ("last_error", fields.TextField(default="", unique=False)),
+                ("created_at", fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ("updated_at", fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={"table": "slack_message", "app": "models", "unique_together": (("channel", "ts"),),
+                     "pk_attr": "id", "table_description": "A Slack message about a ticket, kept true by the outbox."},
+            bases=["Model"],
+        ),
+    ]
