@@ -39,8 +39,11 @@ def identity(user: User, slack_user_id: str) -> Identity:
 async def refused(rt: Runtime, reason: str, *, actor_id: str | None = None, slack_user: str = "",
                   action: str = "", subject: str = "") -> None:
     """The audit trail of a refusal; the refused act itself wrote nothing."""
+    detail = {"reason": reason[:500], "slack_user": slack_user, "action": action, "subject": subject}
+    if actor_id is not None and slack_user:
+        detail["credential"] = f"slack:{slack_user}"[:32]
     await record(rt.clock.now(), actor_id, "slack.refused", subject_type="slack", subject_id=slack_user or None,
-                 detail={"reason": reason[:500], "slack_user": slack_user, "action": action, "subject": subject})
+                 detail=detail)
 
 
 async def tell(rt: Runtime, payload: dict, text: str) -> None:
