@@ -61,10 +61,6 @@ async def save(rows: list[Notification], event: AuditEvent) -> None:
             row.dedupe_key = f"audit:{event.id}"
     if rows:
         await Notification.bulk_create(rows, ignore_conflicts=True)
-    if event.ticket_id is not None:
-        # Every Slack message about the ticket is now out of date: the delivery pass
-        # re-renders it with chat.update. In this transaction, so a Slack outage loses nothing.
-        await slack_messages.mark_dirty(event.ticket_id)
 
 
 async def write(
@@ -93,6 +89,11 @@ async def write(
 
 
 async def on_audit_event(event: AuditEvent) -> None:
+    if event.ticket_id is not None:
+        # Every Slack message about the ticket may now be out of date: the delivery pass
+        # re-renders it (chat.update). In the event's transaction, so a Slack outage loses
+        # nothing; before the chain's lock, like the reads below.
+        await slack_messages.mark_dirty(event.ticket_id)
     handler = _HANDLERS.get(event.action)
     if handler is not None:
         await handler(event)

@@ -81,7 +81,8 @@ async def ticket_message(settings: Settings, notification: Notification, recipie
                     if ticket.break_glass_reviewed_at else "not yet reviewed")
         facts.append(f"*Break-glass:* {reviewed}")
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": "\n".join(facts)[:3000]}]})
-    buttons = await _open_buttons(kind, ticket, extension, recipient_id) if recipient_id else []
+    step = (notification.payload.get("detail") or {}).get("step")
+    buttons = await _open_buttons(kind, ticket, extension, recipient_id, step) if recipient_id else []
     buttons.append({"type": "button", "text": {"type": "plain_text", "text": message.button}, "url": message.url,
                     "action_id": "open_ticket"})
     blocks.append({"type": "actions", "block_id": "jit_decide", "elements": buttons})
@@ -89,14 +90,16 @@ async def ticket_message(settings: Settings, notification: Notification, recipie
 
 
 async def _open_buttons(kind: NotificationKind, ticket: Ticket, extension: Extension | None,
-                        recipient_id: str) -> list[dict]:
+                        recipient_id: str, step_name: str | None) -> list[dict]:
     value = str(ticket.id)
     if kind in (K.DECISION_NEEDED, K.APPROVAL_REMINDER):
         if ticket.status != TicketStatus.PENDING_APPROVAL:
             return []
         if await Decision.filter(ticket_id=ticket.id, decider_id=recipient_id).exists():
             return []
-        if not await TicketStep.filter(ticket_id=ticket.id, status=StepStatus.PENDING).exists():
+        current = await TicketStep.filter(ticket_id=ticket.id, status=StepStatus.PENDING).order_by("position").first()
+        # A message about an earlier step says nothing more once the ticket moved on.
+        if current is None or (step_name is not None and current.name != step_name):
             return []
         return [_button("Approve", APPROVE, value, "primary"), _button("Reject", REJECT, value, "danger")]
     if kind == K.EXTENSION_DECISION_NEEDED and extension is not None:

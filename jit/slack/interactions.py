@@ -116,8 +116,11 @@ async def _button(rt: Runtime, payload: dict) -> None:
         return
     if action_id in (b.REJECT, b.REJECT_EXTENSION):
         channel = (payload.get("channel") or {}).get("id")
-        await slack_channel.client(rt.settings).views_open(
-            trigger_id=payload.get("trigger_id", ""), view=b.reject_modal(action_id, subject, channel))
+        try:
+            await slack_channel.client(rt.settings).views_open(
+                trigger_id=payload.get("trigger_id", ""), view=b.reject_modal(action_id, subject, channel))
+        except SlackApiError as exc:
+            await tell(rt, payload, f"Slack would not open the form: {exc.response.get('error')}. Nothing was done.")
         return
     problem = await _run(rt, user, slack_user, action_id, subject, "")
     await tell(rt, payload, f"Not done: {problem}" if problem else f"{DONE[action_id]} {subject[:8]}.")

@@ -3,6 +3,7 @@ running app, and the same services and checks as the console behind them."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 from jit.approvals.break_glass import break_glass
@@ -186,3 +187,40 @@ async def test_slack_down_delays_updates_and_loses_or_duplicates_nothing(world, 
     world.rt.clock.advance(seconds=3600)
     report = await deliver(world)
     assert report.updated == 0 and report.delivered == 0
+
+
+async def test_a_production_change_passes_its_quorum_and_steps_from_slack(world, slack, receiver):
+    ticket = await world.request("alice", [("payments-prod", "PowerUserAccess")], justification="migration")
+    await deliver(world)
+    assert messages_to(receiver, "UDAVE") == []  # security is asked once the team leads agree
+    await slack.click_button("UBOB", only_message_to(receiver, "UBOB", NEEDED), "Approve")
+    await deliver(world)
+    bob = only_message_to(receiver, "UBOB", NEEDED)
+    assert buttons(bob) == []  # bob has decided
+    carol = only_message_to(receiver, "UCAROL", NEEDED)
+    assert [b["text"]["text"] for b in buttons(carol)] == ["Approve", "Reject"]  # carol has not
+    await slack.click_button("UCAROL", carol, "Approve")
+    await deliver(world)
+    assert buttons(only_message_to(receiver, "UCAROL", NEEDED)) == []
+    dave = only_message_to(receiver, "UDAVE", NEEDED)
+    assert "Step: Security" in text_of(dave)
+    await slack.click_button("UDAVE", dave, "Approve")
+    assert (await Ticket.get(id=ticket.id)).status == S.SCHEDULED
+    assert sorted(d.credential for d in await Decision.filter(ticket_id=ticket.id)) == [
+        "slack:UBOB", "slack:UCAROL", "slack:UDAVE"]
+
+
+async def test_the_audit_channel_messages_are_kept_true_too_but_carry_no_buttons(world, receiver):
+    from jit.approvals.models import Outcome
+    from jit.approvals.service import decide
+
+    world.rt = dataclasses.replace(world.rt, settings=world.rt.settings.model_copy(
+        update={"slack_audit_channel": "#jit-audit"}))
+    ticket = await world.request("alice", [("payments-dev", "PowerUserAccess")], justification="deploy fix")
+    await deliver(world)
+    [(key, message)] = messages_to(receiver, "#jit-audit")
+    assert buttons(message) == [] and "pending approval" in text_of(message)
+    await decide(world.rt, await world.user("bob"), str(ticket.id), Outcome.APPROVED)
+    await deliver(world)
+    assert "Approved by Bob Smith" in text_of(receiver.slack_messages[key])
+    assert len(messages_to(receiver, "#jit-audit")) == 2  # and the approval's own message
