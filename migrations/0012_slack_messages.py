@@ -4,6 +4,16 @@ the outbox can keep them true with chat.update."""
 from tortoise import fields, migrations
 from tortoise.migrations import operations as ops
 
+from jit.notify.models import NotificationKind
+
+# Frozen here, as the kinds stood when this migration was written.
+KINDS = "\n".join(f"{k}: {k}" for k in (
+    "REQUESTED_FOR_YOU", "DECISION_NEEDED", "APPROVAL_REMINDER", "APPROVED",
+    "REJECTED", "APPROVAL_EXPIRED", "GRANTED", "FAILED",
+    "EXPIRING_SOON", "EXTENDED", "REVOKED", "ENDED",
+    "BREAK_GLASS", "DRIFT_FOUND", "DELEGATION_CREATED", "EXTENSION_DECISION_NEEDED",
+    "REQUEST_RECEIVED"))
+
 
 class Migration(migrations.Migration):
     dependencies = [("models", "0011_credentials")]
@@ -32,7 +42,12 @@ class Migration(migrations.Migration):
                 ("updated_at", fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
             options={"table": "slack_message", "app": "models", "unique_together": (("channel", "ts"),),
-                     "pk_attr": "id", "table_description": "A Slack message about a ticket, kept true by the outbox."},
+                     "pk_attr": "id", "table_description": "A Slack message JIT posted about a ticket, kept true by the outbox: every audit event"},
             bases=["Model"],
         ),
+        # Two new kinds (EXTENSION_DECISION_NEEDED, REQUEST_RECEIVED): the columns are wide enough.
+        ops.AlterField(model_name="Notification", name="kind",
+                       field=fields.CharEnumField(description=KINDS, enum_type=NotificationKind, max_length=32)),
+        ops.AlterField(model_name="NotificationPreference", name="kind",
+                       field=fields.CharEnumField(description=KINDS, enum_type=NotificationKind, max_length=32)),
     ]
