@@ -9,6 +9,7 @@ the mapped user; the requester's Slack message about the ticket follows it (outb
 from __future__ import annotations
 
 import json
+import uuid
 
 from slack_sdk.errors import SlackApiError
 from tortoise.expressions import Q
@@ -23,7 +24,7 @@ from jit.notify.models import NotificationKind
 from jit.rules import eligibility
 from jit.runtime import Runtime
 from jit.slack import blocks as b
-from jit.slack.interactions import identity, refused, tell, unmapped_text
+from jit.slack.replies import identity, refused, tell, unmapped_text
 from jit.slack.users import jit_user
 from jit.tickets import service as tickets
 from jit.tickets.models import Target, Ticket, TicketStatus
@@ -98,7 +99,6 @@ async def revoke(rt: Runtime, user: User, slack_user: str, wanted: str) -> str:
 
 
 def _uuid(text: str) -> bool:
-    import uuid
     try:
         uuid.UUID(text)
     except ValueError:

@@ -6,70 +6,23 @@ but a `slack.refused` audit event and tells the person why, where only they can 
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Awaitable, Callable
 
-import httpx
 from slack_sdk.errors import SlackApiError
 
 from jit.approvals import break_glass as break_glass_service
 from jit.approvals.extensions import decide_extension
 from jit.approvals.models import Outcome
 from jit.approvals.service import decide
-from jit.audit.service import record
 from jit.auth.acting import acting_as
-from jit.auth.scopes import Scope
-from jit.auth.service import Identity
 from jit.directory.models import User
 from jit.errors import DomainError
 from jit.notify.channels import slack as slack_channel
 from jit.runtime import Runtime
 from jit.slack import blocks as b
+from jit.slack import commands
+from jit.slack.replies import identity, refused, tell, unmapped_text
 from jit.slack.users import jit_user
-
-log = logging.getLogger(__name__)
-SLACK_HOOKS = "https://hooks.slack.com/"
-
-
-def identity(user: User, slack_user_id: str) -> Identity:
-    return Identity(user=user, scopes=frozenset({Scope.READ, Scope.REQUEST, Scope.DECIDE}), method="slack",
-                    slack_user_id=slack_user_id)
-
-
-async def refused(rt: Runtime, reason: str, *, actor_id: str | None = None, slack_user: str = "",
-                  action: str = "", subject: str = "") -> None:
-    """The audit trail of a refusal; the refused act itself wrote nothing."""
-    detail = {"reason": reason[:500], "slack_user": slack_user, "action": action, "subject": subject}
-    if actor_id is not None and slack_user:
-        detail["credential"] = f"slack:{slack_user}"[:32]
-    await record(rt.clock.now(), actor_id, "slack.refused", subject_type="slack", subject_id=slack_user or None,
-                 detail=detail)
-
-
-async def tell(rt: Runtime, payload: dict, text: str) -> None:
-    """An ephemeral answer: through the interaction's response_url, else chat.postEphemeral."""
-    url = payload.get("response_url") or ""
-    # Only Slack's own hooks in production: the URL is in a signed body, but never a
-    # reason to make this server call anywhere else.
-    if url and (url.startswith(SLACK_HOOKS) or rt.settings.mode != "production"):
-        try:
-            async with httpx.AsyncClient(timeout=rt.settings.notify_send_timeout) as http:
-                await http.post(url, json={"response_type": "ephemeral", "replace_original": False, "text": text})
-            return
-        except httpx.HTTPError as exc:
-            log.warning("Slack response_url failed: %s", exc)
-    channel = (payload.get("channel") or {}).get("id") or payload.get("channel_id")
-    user = (payload.get("user") or {}).get("id") or payload.get("user_id")
-    if channel and user:
-        try:
-            await slack_channel.client(rt.settings).chat_postEphemeral(channel=channel, user=user, text=text)
-        except SlackApiError as exc:
-            log.warning("chat.postEphemeral failed: %s", exc)
-
-
-def unmapped_text(email: str) -> str:
-    who = f"your Slack email ({email})" if email else "your Slack account (it shows no email)"
-    return f"JIT does not know {who}, so nothing was done. Use the JIT console, or ask an admin to sync the directory."
 
 
 async def handle(rt: Runtime, payload: dict) -> dict | None:
@@ -80,8 +33,7 @@ async def handle(rt: Runtime, payload: dict) -> dict | None:
     if kind == "view_submission":
         return await _submission(rt, payload)
     if kind == "block_suggestion":
-        from jit.slack.commands import target_options
-        return await target_options(rt, payload)
+        return await commands.target_options(rt, payload)
     return None
 
 
@@ -142,8 +94,7 @@ async def _submission(rt: Runtime, payload: dict) -> dict | None:
     callback = view.get("callback_id", "")
     slack_user = (payload.get("user") or {}).get("id", "")
     if callback == b.REQUEST:
-        from jit.slack.commands import submit_request
-        return await submit_request(rt, payload)
+        return await commands.submit_request(rt, payload)
     if callback not in (b.REJECT, b.REJECT_EXTENSION):
         return None
     try:

@@ -40,7 +40,7 @@ async def post(settings: Settings, delivery: NotificationDelivery, channel: str,
                       "event_payload": {"delivery": str(delivery.id), "kind": notification.kind}},
         )
     except SlackApiError as exc:
-        slack_channel._raise(exc)
+        slack_channel.raise_for(exc)
     await service.record_posted(
         ticket_id=notification.ticket_id, notification_id=notification.id, delivery_id=delivery.id,
         extension_id=extension, recipient_id=recipient_id, channel=sent["channel"], ts=sent["ts"],

@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from jit.config import Settings
-from jit.slack import commands, interactions
+from jit.slack import commands, interactions, replies
 from jit.slack.verify import Refused, verify
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ async def _verified_form(request: Request) -> dict[str, str] | Response:
         count = await rt.redis.incr(minute)
         await rt.redis.expire(minute, 120)
         if count <= AUDITED_REFUSALS_PER_MINUTE:
-            await interactions.refused(rt, exc.reason, action=request.url.path)
+            await replies.refused(rt, exc.reason, action=request.url.path)
         return Response("refused", status_code=401)
     return {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
 

@@ -41,7 +41,7 @@ async def send_direct(settings: Settings, message: Message, email: str, delivery
         found = await client(settings).users_lookupByEmail(email=email)
         await _post(settings, found["user"]["id"], message, delivery_id)
     except SlackApiError as exc:
-        _raise(exc)
+        raise_for(exc)
 
 
 async def lookup(settings: Settings, email: str) -> str:
@@ -51,7 +51,7 @@ async def lookup(settings: Settings, email: str) -> str:
     try:
         found = await client(settings).users_lookupByEmail(email=email)
     except SlackApiError as exc:
-        _raise(exc)
+        raise_for(exc)
     return found["user"]["id"]
 
 
@@ -59,10 +59,11 @@ async def send_audit(settings: Settings, message: Message, channel: str, deliver
     try:
         await _post(settings, channel, message, delivery_id)
     except SlackApiError as exc:
-        _raise(exc)
+        raise_for(exc)
 
 
-def _raise(exc: SlackApiError) -> None:
+def raise_for(exc: SlackApiError) -> None:
+    """Undeliverable for an error a retry cannot fix; the error itself otherwise."""
     error = exc.response.get("error") if exc.response is not None else None
     if error in PERMANENT:
         raise Undeliverable(f"Slack: {error}") from exc
