@@ -43,6 +43,7 @@ from jit.ops.collectors import COLLECTORS, collect
 from jit.ops.health import probes
 from jit.ops.logs import RequestIdMiddleware
 from jit.runtime import Runtime
+from jit.slack.routes import slack_routes
 
 log = logging.getLogger(__name__)
 
@@ -286,6 +287,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         Route("/metrics", metrics_endpoint),
         Route("/audit/export", audit_export),
         *auth_routes(settings),
+        *slack_routes(settings),
         # Last: everything else is the console, with its client-side routes.
         Route("/{path:path}", Console(settings).serve, methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]),
     ])

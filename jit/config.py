@@ -108,6 +108,13 @@ class Settings(BaseSettings):
     # Unset means Slack itself; a test or a proxy sets its own Web API address.
     slack_base_url: str | None = None
     slack_audit_channel: str | None = None
+    # Interactive Slack (docs/notifications.md, "Interactive Slack"): Approve/Reject buttons,
+    # the /jit command and messages kept up to date. Off unless asked for, and then only with
+    # the app's signing secret: /slack/* answers 404 while either is missing.
+    slack_interactive: bool = False
+    slack_signing_secret: str | None = None
+    # How long a Slack user's email (users.info) is cached.
+    slack_user_cache_seconds: int = 600
     # Generic webhooks (Teams, PagerDuty, a SIEM...): each receives every notification,
     # signed with HMAC-SHA256 of "<timestamp>.<body>" under notify_webhook_secret.
     notify_webhook_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -256,6 +263,11 @@ class Settings(BaseSettings):
     def metrics_open(self) -> bool:
         """Whether /metrics is served at all (with JIT_METRICS_TOKEN, to its bearer only)."""
         return self.metrics_token is not None or self.mode != "production"
+
+    @property
+    def slack_interactive_enabled(self) -> bool:
+        """Whether /slack/* is served: asked for, with a signing secret and a bot token."""
+        return self.slack_interactive and bool(self.slack_signing_secret) and bool(self.slack_token)
 
     @property
     def https(self) -> bool:

@@ -19,6 +19,7 @@ MODEL_MODULES = [
     "jit.reconcile.models",
     "jit.notify.models",
     "jit.ops.models",
+    "jit.slack.models",
 ]
 
 

@@ -46,7 +46,7 @@ class Decision(Model):
     outcome = fields.CharEnumField(Outcome, max_length=16)
     comment = fields.TextField(default="")
     created_at = fields.DatetimeField()
-    # The credential that acted: "token:<id>" or "session:<id>" (null: before 0011, or a job).
+    # The credential that acted: "token:<id>", "session:<id>" or "slack:<Slack user id>" (null: before 0011, or a job).
     credential = fields.CharField(max_length=32, null=True)
 
     class Meta:

@@ -1,6 +1,7 @@
 """The credential behind the operation being executed, for the audit log and for decisions.
 
-The GraphQL layer sets it around each operation (jit/graphql/credentials.py); the audit
+The GraphQL layer sets it around each operation (jit/graphql/credentials.py), the Slack
+endpoints around each signed request (jit/slack/routes.py); the audit
 log writes it on every event it records meanwhile, and the services that record a
 decision (tickets, extensions, break-glass reviews, rule changes, delegations) store it
 and refuse a token minted for its owner by someone else. Jobs, the command line and the
@@ -36,7 +37,7 @@ def current() -> Identity | None:
 
 
 def credential_ref(identity: Identity | None = None) -> str | None:
-    """"token:<id>" or "session:<id>" for the acting (or given) identity; None for none."""
+    """"token:<id>", "session:<id>" or "slack:<Slack user id>" for the acting (or given) identity; None for none."""
     identity = identity if identity is not None else _acting.get()
     if identity is None:
         return None
@@ -44,6 +45,8 @@ def credential_ref(identity: Identity | None = None) -> str | None:
         return f"token:{identity.token_id}"
     if identity.session_id is not None:
         return f"session:{identity.session_id}"
+    if identity.slack_user_id is not None:
+        return f"slack:{identity.slack_user_id}"[:32]
     return None
 
 

@@ -41,7 +41,7 @@ class Identity:
 
     user: User
     scopes: frozenset[Scope]
-    method: str  # "token" | "session"
+    method: str  # "token" | "session" | "slack"
     token_id: int | None = None
     session_id: int | None = None
     csrf_hash: str | None = None
@@ -49,6 +49,8 @@ class Identity:
     expires_at: datetime | None = None
     # A token minted for its owner by someone else: it never decides (jit.auth.acting).
     minted_for_other: bool = False
+    # method "slack": the Slack user whose signed request acted (jit/slack/routes.py).
+    slack_user_id: str | None = None
 
     def allows(self, needed: frozenset[Scope]) -> bool:
         return bool(self.scopes & needed)

@@ -16,7 +16,7 @@ import asyncio
 import logging
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
@@ -34,6 +34,7 @@ from jit.notify.models import (
 from jit.notify.outbox import ROLE_ADMINS, ROLE_AUDITORS
 from jit.notify.preferences import channels_for
 from jit.runtime import Runtime
+from jit.slack import messages as slack_messages
 
 log = logging.getLogger(__name__)
 D = DeliveryStatus
@@ -46,10 +47,12 @@ class PassReport:
     delivered: int = 0
     failed: int = 0
     dead: int = 0
+    updated: int = 0  # Slack messages brought up to date (chat.update)
     errors: list[str] = field(default_factory=list)
 
     def summary(self) -> dict:
-        return {"fanned_out": self.fanned_out, "delivered": self.delivered, "failed": self.failed, "dead": self.dead}
+        return {"fanned_out": self.fanned_out, "delivered": self.delivered, "failed": self.failed, "dead": self.dead,
+                "updated": self.updated}
 
 
 def configured_personal(settings: Settings) -> set[Channel]:
@@ -134,8 +137,9 @@ async def claim(rt: Runtime, owner: str, limit: int = BATCH) -> list[Notificatio
     return await NotificationDelivery.filter(id__in=mine).prefetch_related("notification").order_by("id")
 
 
-async def send(settings: Settings, delivery: NotificationDelivery) -> None:
+async def send(settings: Settings, delivery: NotificationDelivery, now=None) -> None:
     notification = delivery.notification
+    now = now or datetime.now(timezone.utc)
     message = templates.render(settings, notification)
     channel = Channel(delivery.channel)
     if channel == Channel.WEBHOOK:
@@ -144,14 +148,22 @@ async def send(settings: Settings, delivery: NotificationDelivery) -> None:
             "payload": notification.payload, "created_at": notification.created_at.isoformat(),
         })
         return
+    # Interactive Slack: ticket messages rendered as the ticket stands, recorded, kept true.
+    live = settings.slack_interactive_enabled and notification.ticket_id is not None
     if channel == Channel.SLACK_AUDIT:
-        await slack_channel.send_audit(settings, message, delivery.target, delivery.id)
+        if live:
+            await slack_messages.post(settings, delivery, delivery.target, None, now)
+        else:
+            await slack_channel.send_audit(settings, message, delivery.target, delivery.id)
         return
     person = await User.get_or_none(id=delivery.target)
     if person is None:
         raise Undeliverable(f"user {delivery.target} is not in the directory")
     if channel == Channel.EMAIL:
         await email_channel.send(settings, message, person.display_name or person.user_name, person.email, delivery.id)
+    elif live:
+        await slack_messages.post(settings, delivery, await slack_channel.lookup(settings, person.email),
+                                  person.id, now)
     else:
         await slack_channel.send_direct(settings, message, person.email, delivery.id)
 
@@ -180,7 +192,8 @@ async def deliver_due(rt: Runtime, owner: str | None = None, concurrency: int = 
     async def one(delivery: NotificationDelivery) -> None:
         async with gate:
             try:
-                await asyncio.wait_for(send(rt.settings, delivery), rt.settings.notify_send_timeout * 2)
+                await asyncio.wait_for(send(rt.settings, delivery, rt.clock.now()),
+                                       rt.settings.notify_send_timeout * 2)
                 error: BaseException | None = None
             except Exception as exc:  # noqa: BLE001 - a channel's failure is recorded, never raised
                 error = exc
@@ -199,4 +212,6 @@ async def deliver_due(rt: Runtime, owner: str | None = None, concurrency: int = 
     rounds = int(rt.settings.notify_lease_seconds // (2 * rt.settings.notify_send_timeout))
     limit = min(BATCH, concurrency * max(rounds, 1))
     await asyncio.gather(*(one(d) for d in await claim(rt, owner, limit)))
+    if rt.settings.slack_interactive_enabled:
+        report.updated = await slack_messages.refresh_dirty(rt)
     return report

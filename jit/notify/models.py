@@ -20,6 +20,9 @@ class NotificationKind(str, Enum):
     BREAK_GLASS = "BREAK_GLASS"
     DRIFT_FOUND = "DRIFT_FOUND"
     DELEGATION_CREATED = "DELEGATION_CREATED"
+    EXTENSION_DECISION_NEEDED = "EXTENSION_DECISION_NEEDED"
+    # To the requester of a ticket asked for from Slack: the message that follows it.
+    REQUEST_RECEIVED = "REQUEST_RECEIVED"
 
 
 class Channel(str, Enum):

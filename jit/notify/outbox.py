@@ -23,6 +23,7 @@ from jit.approvals.models import Decision, Delegation, Outcome, StepStatus, Tick
 from jit.audit.models import AuditEvent
 from jit.directory.models import Account, GroupMembership, PermissionSet, User
 from jit.notify.models import Notification, NotificationKind
+from jit.slack import service as slack_messages
 from jit.tickets.models import Target, Ticket
 
 K = NotificationKind
@@ -88,6 +89,11 @@ async def write(
 
 
 async def on_audit_event(event: AuditEvent) -> None:
+    if event.ticket_id is not None:
+        # Every Slack message about the ticket may now be out of date: the delivery pass
+        # re-renders it (chat.update). In the event's transaction, so a Slack outage loses
+        # nothing; before the chain's lock, like the reads below.
+        await slack_messages.mark_dirty(event.ticket_id)
     handler = _HANDLERS.get(event.action)
     if handler is not None:
         await handler(event)
@@ -127,6 +133,20 @@ async def _decision_needed(event: AuditEvent, ticket: Ticket, step: TicketStep) 
     await write(K.DECISION_NEEDED, f"decision-needed:{ticket.id}:{step.position}", event.at,
                 map(user, people), ticket=ticket, actor_id=event.actor_id,
                 detail={"step": step.name, "rule": step.rule_name, "required": step.required})
+
+
+async def _extension_requested(event: AuditEvent) -> None:
+    detail = event.detail or {}
+    required = int(detail.get("steps_required") or 0)
+    ticket = await Ticket.get_or_none(id=event.ticket_id)
+    if ticket is None or required == 0:
+        return
+    people: set[str] = set()
+    for step in await TicketStep.filter(ticket_id=ticket.id, position__lt=required):
+        people |= await step_deciders(step, event.at)
+    people -= {ticket.requester_id, ticket.principal_id}
+    await write(K.EXTENSION_DECISION_NEEDED, PER_EVENT, event.at, map(user, people), ticket=ticket,
+                actor_id=event.actor_id, detail=detail)
 
 
 async def _reminder(event: AuditEvent) -> None:
@@ -202,6 +222,7 @@ _HANDLERS: dict[str, Callable[[AuditEvent], Awaitable[None]]] = {
     "ticket.break_glass": _break_glass,
     "drift.detected": _drift,
     "delegation.created": _delegation,
+    "extension.requested": _extension_requested,
 }
 
 

@@ -113,6 +113,12 @@ TEMPLATES: dict[NotificationKind, Template] = {
         [f"From {p['detail'].get('starts_at')} until {p['detail'].get('ends_at')}",
          *([f"Reason: {p['detail']['reason']}"] if p["detail"].get("reason") else [])],
     ),
+    K.EXTENSION_DECISION_NEEDED: lambda p: (
+        f"Your decision is needed: {p['ticket']['principal']} asks for "
+        f"{int(p['detail'].get('additional_seconds', 0)) // 60} more minutes",
+        [*_ticket_lines(p["ticket"]), *_reason(p)],
+    ),
+    K.REQUEST_RECEIVED: lambda p: ("Your request was received", _ticket_lines(p["ticket"])),
 }
 
 

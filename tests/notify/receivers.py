@@ -1,6 +1,9 @@
 """Real receivers for the notification channels: an SMTP server (aiosmtpd), an HTTP
 webhook receiver that verifies signatures the way docs/notifications.md tells receivers
-to, and an HTTP endpoint that speaks the shape of Slack's Web API."""
+to, and an HTTP endpoint that speaks the shape of Slack's Web API: the methods JIT calls
+(users.lookupByEmail, users.info, chat.postMessage, chat.update, chat.postEphemeral,
+views.open) and the response_url an interaction answers through. It keeps every message
+by (channel, ts) as Slack shows it now."""
 
 from __future__ import annotations
 
@@ -63,6 +66,14 @@ class HttpReceiver:
     rejected: list[str] = field(default_factory=list)
     slack_users: dict[str, str] = field(default_factory=dict)  # email -> Slack user id
     slack_posts: list[dict] = field(default_factory=list)
+    # What Slack shows now, by (channel, ts), and every call that changed or added to it.
+    slack_messages: dict[tuple[str, str], dict] = field(default_factory=dict)
+    slack_updates: list[dict] = field(default_factory=list)
+    slack_ephemerals: list[dict] = field(default_factory=list)
+    slack_views: list[dict] = field(default_factory=list)
+    slack_responses: list[dict] = field(default_factory=list)  # posted to a response_url
+    slack_calls: list[str] = field(default_factory=list)
+    slack_unmapped: set[str] = field(default_factory=set)  # Slack users with no email
     is_down: bool = False
     dropped: int = 0
     _runner: web.AppRunner | None = None
@@ -102,17 +113,51 @@ class HttpReceiver:
         else:
             args = dict(await request.post())
         args = {**dict(request.query), **args}
+        for key in ("blocks", "view"):
+            if isinstance(args.get(key), str):
+                args[key] = json.loads(args[key])
+        self.slack_calls.append(method)
+        if method == "users.info":
+            email = next((e for e, u in self.slack_users.items() if u == args.get("user")), None)
+            if email is None and args.get("user") not in self.slack_unmapped:
+                return web.json_response({"ok": False, "error": "user_not_found"})
+            profile = {"email": email} if email else {}
+            return web.json_response({"ok": True, "user": {"id": args["user"], "deleted": False, "profile": profile}})
+        if method == "chat.update":
+            key = (args.get("channel", ""), args.get("ts", ""))
+            if key not in self.slack_messages:
+                return web.json_response({"ok": False, "error": "message_not_found"})
+            self.slack_messages[key] = {**self.slack_messages[key], "text": args.get("text"), "blocks": args.get("blocks")}
+            self.slack_updates.append(args)
+            return web.json_response({"ok": True, "channel": key[0], "ts": key[1]})
+        if method == "chat.postEphemeral":
+            self.slack_ephemerals.append(args)
+            return web.json_response({"ok": True, "message_ts": "1.1"})
+        if method == "views.open":
+            if not args.get("trigger_id"):
+                return web.json_response({"ok": False, "error": "invalid_trigger_id"})
+            self.slack_views.append(args)
+            return web.json_response({"ok": True, "view": {"id": f"V{len(self.slack_views)}", **args["view"]}})
         if method == "users.lookupByEmail":
             user = self.slack_users.get(args.get("email", ""))
             if user is None:
                 return web.json_response({"ok": False, "error": "users_not_found"})
             return web.json_response({"ok": True, "user": {"id": user}})
         if method == "chat.postMessage":
-            if isinstance(args.get("blocks"), str):
-                args["blocks"] = json.loads(args["blocks"])
             self.slack_posts.append(args)
-            return web.json_response({"ok": True, "channel": args["channel"], "ts": f"{len(self.slack_posts)}.0"})
+            # Like Slack, a message to a person lands in the direct-message channel with them.
+            channel = "D" + args["channel"][1:] if args["channel"].startswith("U") else args["channel"]
+            ts = f"{len(self.slack_posts)}.0"
+            self.slack_messages[(channel, ts)] = {"text": args.get("text"), "blocks": args.get("blocks"),
+                                                  "to": args["channel"]}
+            return web.json_response({"ok": True, "channel": channel, "ts": ts})
         return web.json_response({"ok": False, "error": "unknown_method"})
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        if self.is_down:
+            self._drop(request)
+        self.slack_responses.append({"to": request.match_info["who"], **(await request.json())})
+        return web.json_response({"ok": True})
 
     async def up(self) -> None:
         self.is_down = False
@@ -124,6 +169,7 @@ class HttpReceiver:
         app = web.Application()
         app.router.add_post("/hook", self._hook)
         app.router.add_route("*", "/api/{method}", self._slack)
+        app.router.add_post("/respond/{who}", self._respond)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True).start()

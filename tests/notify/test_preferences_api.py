@@ -33,7 +33,7 @@ async def test_everyone_starts_with_every_personal_channel(world, api):
     data = await api.as_(world.rt, "bob", PREFS)
     prefs = _by_kind(data["notificationPreferences"])
     assert prefs["DECISION_NEEDED"] == {"kind": "DECISION_NEEDED", "channels": ["EMAIL", "SLACK"], "isDefault": True}
-    assert len(prefs) == 15
+    assert len(prefs) == 17
 
 
 async def test_a_person_chooses_channels_per_kind_and_delivery_follows(world, api, smtp, receiver):

@@ -41,17 +41,29 @@ async def send_direct(settings: Settings, message: Message, email: str, delivery
         found = await client(settings).users_lookupByEmail(email=email)
         await _post(settings, found["user"]["id"], message, delivery_id)
     except SlackApiError as exc:
-        _raise(exc)
+        raise_for(exc)
+
+
+async def lookup(settings: Settings, email: str) -> str:
+    """The Slack user id of the person with this email."""
+    if not email:
+        raise Undeliverable("the user has no email address to find them in Slack by")
+    try:
+        found = await client(settings).users_lookupByEmail(email=email)
+    except SlackApiError as exc:
+        raise_for(exc)
+    return found["user"]["id"]
 
 
 async def send_audit(settings: Settings, message: Message, channel: str, delivery_id: int) -> None:
     try:
         await _post(settings, channel, message, delivery_id)
     except SlackApiError as exc:
-        _raise(exc)
+        raise_for(exc)
 
 
-def _raise(exc: SlackApiError) -> None:
+def raise_for(exc: SlackApiError) -> None:
+    """Undeliverable for an error a retry cannot fix; the error itself otherwise."""
     error = exc.response.get("error") if exc.response is not None else None
     if error in PERMANENT:
         raise Undeliverable(f"Slack: {error}") from exc
