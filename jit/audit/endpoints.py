@@ -46,12 +46,19 @@ def parse_filter(params) -> AuditFilter:
     return flt
 
 
+# A cell a spreadsheet would read as a formula: requesters write justifications, and an
+# auditor opens the export in Excel (OWASP, "CSV injection"). The JSON export is verbatim.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value) -> str:
     if value is None:
         return ""
     if isinstance(value, (dict, list)):
-        return json.dumps(value, sort_keys=True, ensure_ascii=False)
-    return str(value)
+        text = json.dumps(value, sort_keys=True, ensure_ascii=False)
+    else:
+        text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 async def _csv(flt: AuditFilter) -> AsyncIterator[str]:

@@ -86,6 +86,19 @@ async def test_export_streams_the_filtered_set_as_csv_and_json(api, demo):
     assert json.loads(empty.text) == []
 
 
+async def test_the_csv_export_never_hands_a_spreadsheet_a_formula(api, demo):
+    rt = demo.rt
+    await record(rt.clock.now(), None, "drift.detected", subject_id='=HYPERLINK("https://evil.example","x")')
+    await record(rt.clock.now(), None, "drift.detected", subject_id="-2+3")
+    await record(rt.clock.now(), None, "drift.detected", subject_id="plain")
+    headers = await _token(api, rt, "audrey")
+    response = await api.client.get("/audit/export", params={"format": "csv", "types": "drift.detected"}, headers=headers)
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [r["subject_id"] for r in rows] == ["'=HYPERLINK(\"https://evil.example\",\"x\")", "'-2+3", "plain"]
+    as_json = await api.client.get("/audit/export", params={"format": "json", "types": "drift.detected"}, headers=headers)
+    assert [e["subject_id"] for e in json.loads(as_json.text)][:2] == ['=HYPERLINK("https://evil.example","x")', "-2+3"]
+
+
 async def test_export_is_refused_like_audit_events(api, demo):
     rt = demo.rt
     await record(rt.clock.now(), None, "drift.detected", subject_id="f1")
