@@ -23,8 +23,8 @@ def _settings() -> Settings:
         lines = []
         for error in exc.errors():
             where = "JIT_" + "_".join(str(part) for part in error["loc"]).upper() if error["loc"] else "settings"
-            lines.append(f"  {where}: {error['msg'].removeprefix('Value error, ')}")
-        raise SystemExit("jit: invalid configuration\n" + "\n".join(lines)) from None
+            lines.append(f"{where}: {error['msg'].removeprefix('Value error, ')}")
+        raise SystemExit("error: invalid configuration: " + "; ".join(lines)) from None
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -66,7 +66,7 @@ def cmd_worker(args: argparse.Namespace) -> None:
     try:
         run_worker(settings)
     except SharedRedisDatabase as exc:
-        raise SystemExit(f"jit worker: {exc}") from None
+        raise SystemExit(f"error: jit worker: {exc}") from None
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
@@ -196,12 +196,7 @@ async def _announce_ended(settings: Settings, tokens: list[int]) -> None:
 
 
 def cmd_token(args: argparse.Namespace) -> None:
-    from jit.errors import DomainError
-
-    try:
-        print(asyncio.run(_token(_settings(), args)))
-    except DomainError as exc:
-        sys.exit(f"error: {exc.message}")
+    print(asyncio.run(_token(_settings(), args)))
 
 
 async def _rules(settings: Settings, action: str, path: str | None, prune: bool) -> str:
@@ -222,12 +217,7 @@ async def _rules(settings: Settings, action: str, path: str | None, prune: bool)
 
 
 def cmd_rules(args: argparse.Namespace) -> None:
-    from jit.errors import DomainError
-
-    try:
-        print(asyncio.run(_rules(_settings(), args.action, getattr(args, "file", None), getattr(args, "prune", False))))
-    except DomainError as exc:
-        sys.exit(f"error: {exc.field}: {exc.message}" if exc.field else f"error: {exc.message}")
+    print(asyncio.run(_rules(_settings(), args.action, getattr(args, "file", None), getattr(args, "prune", False))))
 
 
 def cmd_export_schema(args: argparse.Namespace) -> None:
@@ -274,6 +264,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jit", usage="jit [-h] COMMAND [ARGS ...]",
                                      description="Just-in-time access for AWS Organizations",
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--traceback", action="store_true",
+                        help="on an unexpected error, print the Python traceback instead of one line")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", prog="jit")
     p = sub.add_parser("serve", help="run the GraphQL API")
     p.add_argument("--host")
@@ -321,10 +313,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def error_line(exc: BaseException) -> tuple[str, int]:
+    """One line for stderr and the exit code `jit --help` lists for this failure."""
+    from jit.client.errors import ExitCode
+    from jit.errors import DomainError, NotAllowed, NotFound, Unauthenticated, WrongState
+
+    if isinstance(exc, DomainError):
+        code = (ExitCode.WRONG_STATE if isinstance(exc, WrongState) else ExitCode.NOT_FOUND
+                if isinstance(exc, NotFound) else ExitCode.NOT_ALLOWED
+                if isinstance(exc, (NotAllowed, Unauthenticated)) else ExitCode.INVALID)
+        message = f"{exc.field}: {exc.message}" if exc.field else exc.message
+        return f"error: {message}", int(code)
+    if isinstance(exc, OSError) and exc.filename is not None:
+        # A file named on the command line that cannot be read or written: a bad argument.
+        return f"error: {exc.filename}: {exc.strerror or exc}", int(ExitCode.USAGE)
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if type(exc).__name__ == "OperationalError" and ("no such table" in detail or "does not exist" in detail):
+        return f"error: the database has no tables yet ({detail}): run `jit migrate`", int(ExitCode.ERROR)
+    return (f"error: unexpected {type(exc).__name__}{': ' + detail if detail else ''} "
+            "(`jit --traceback ...` shows where)", int(ExitCode.ERROR))
+
+
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    args.fn(args)
+    try:
+        args.fn(args)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - every failure is one line with its exit code
+        if args.traceback:
+            raise
+        message, code = error_line(exc)
+        print(message, file=sys.stderr)
+        sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,73 @@
+"""`jit`'s server commands as an operator runs them: every failure is one line on stderr
+with the exit code `jit --help` lists, never a Python traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from jit.client.errors import ExitCode
+
+
+def _jit(*args: str, database: str | None = None, cwd=None, **env: str) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("JIT_")}
+    if database:
+        base["JIT_DATABASE_URL"] = database
+    return subprocess.run([sys.executable, "-m", "jit.cli", *args], env={**base, **env}, capture_output=True,
+                          text=True, timeout=120, cwd=cwd)
+
+
+def _one_line(done: subprocess.CompletedProcess, code: int, *fragments: str) -> str:
+    assert done.returncode == code, (done.returncode, done.stderr)
+    assert "Traceback" not in done.stderr, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def migrated(tmp_path_factory) -> str:
+    url = f"sqlite://{tmp_path_factory.mktemp('cli') / 'jit.sqlite3'}"
+    assert _jit("migrate", database=url).returncode == 0
+    return url
+
+
+def test_exit_codes_are_listed_in_the_help():
+    done = _jit("--help")
+    for code in (ExitCode.ERROR, ExitCode.USAGE, ExitCode.INVALID, ExitCode.NOT_FOUND):
+        assert f"\n  {int(code):>2}  " in done.stdout
+    assert "--traceback" in done.stdout
+
+
+def test_a_rules_file_that_does_not_exist_is_one_line(tmp_path):
+    done = _jit("rules", "apply", "/nonexistent.yaml", database=f"sqlite://{tmp_path / 'x.sqlite3'}")
+    _one_line(done, ExitCode.USAGE, "/nonexistent.yaml", "No such file")
+    assert done.stdout == ""
+
+
+def test_an_invalid_rules_file_names_the_field(migrated, tmp_path):
+    bad = tmp_path / "rules.yaml"
+    bad.write_text("rules:\n  - name: x\n    max_duration_seconds: 60\n    colour: red\n")
+    _one_line(_jit("rules", "apply", str(bad), database=migrated), ExitCode.INVALID, "colour")
+
+
+def test_a_domain_not_found_is_its_own_code(migrated):
+    _one_line(_jit("token", "revoke", "987654", database=migrated), ExitCode.NOT_FOUND)
+
+
+def test_an_unmigrated_database_says_what_to_run(tmp_path):
+    url = f"sqlite://{tmp_path / 'empty.sqlite3'}"
+    _one_line(_jit("token", "list", database=url), ExitCode.ERROR, "jit migrate")
+    # The traceback is there for whoever asks for it.
+    done = _jit("--traceback", "token", "list", database=url)
+    assert done.returncode == 1 and "Traceback" in done.stderr
+
+
+def test_a_bad_setting_is_one_line_naming_each_variable():
+    done = _jit("migrate", JIT_AWS_RATE_LIMIT="0", JIT_AWS_MAX_OUTSTANDING="99")
+    _one_line(done, 1, "JIT_AWS_RATE_LIMIT", "JIT_AWS_MAX_OUTSTANDING")
