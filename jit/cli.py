@@ -17,6 +17,10 @@ def _settings() -> Settings:
     """The settings, or a start-up error that names each wrong JIT_ variable and why."""
     from pydantic import ValidationError
 
+    from jit.config import unknown_variable_warnings
+
+    for warning in unknown_variable_warnings(dict(os.environ)):
+        print(warning, file=sys.stderr)
     try:
         return Settings()
     except ValidationError as exc:

@@ -71,3 +71,20 @@ def test_an_unmigrated_database_says_what_to_run(tmp_path):
 def test_a_bad_setting_is_one_line_naming_each_variable():
     done = _jit("migrate", JIT_AWS_RATE_LIMIT="0", JIT_AWS_MAX_OUTSTANDING="99")
     _one_line(done, 1, "JIT_AWS_RATE_LIMIT", "JIT_AWS_MAX_OUTSTANDING")
+
+
+def test_a_misspelled_variable_is_warned_with_the_nearest_setting(tmp_path):
+    done = _jit("migrate", database=f"sqlite://{tmp_path / 'w.sqlite3'}", JIT_DRIFT_AUTOREMOVE="true",
+                JIT_SERVER="http://x", JIT_TEST_PG_DATABASE="t")
+    assert done.returncode == 0, done.stderr
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings == ["warning: JIT_DRIFT_AUTOREMOVE is not a JIT setting and is ignored; "
+                        "did you mean JIT_DRIFT_AUTO_REMOVE?"]
+
+
+def test_unknown_variables_name_the_nearest_known_one_only_when_close():
+    from jit.config import unknown_variables
+
+    env = {"JIT_MAX_TARGET": "5", "JIT_WHATEVER_ELSE_ENTIRELY": "1", "JIT_REDIS_URL": "x", "JIT_TOKEN": "t",
+           "PATH": "/bin"}
+    assert unknown_variables(env) == [("JIT_MAX_TARGET", "JIT_MAX_TARGETS"), ("JIT_WHATEVER_ELSE_ENTIRELY", None)]

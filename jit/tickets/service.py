@@ -122,7 +122,8 @@ async def _resolve_targets(rt: Runtime, actor: User, principal: User, req: Ticke
     if not req.targets:
         raise ValidationFailed("at least one target is required", field="targets")
     if len(req.targets) > rt.settings.max_targets:
-        raise ValidationFailed(f"at most {rt.settings.max_targets} targets per ticket", field="targets")
+        raise ValidationFailed(f"at most {rt.settings.max_targets} targets per ticket (JIT_MAX_TARGETS)",
+                               field="targets")
     plain = await expand_targets(req.targets, rt.settings.max_targets)
     # Only ids that could be accounts reach the query: the ORM refuses values longer than
     # the column, which would surface as an unexpected error instead of "unknown account".
