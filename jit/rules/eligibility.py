@@ -144,7 +144,9 @@ async def requestable_accounts(
         text = search.strip()
         query = query.filter(Q(name__icontains=text) | Q(id__startswith=text))
     if ou_id:
-        query = query.filter(ou_path__contains=f"/{ou_id}/")
+        from jit.rules.service import resolve_ou
+
+        query = query.filter(ou_path__contains=f"/{await resolve_ou(ou_id, 'ouId')}/")
     total = await query.count()
     if position:
         name, account_id = position

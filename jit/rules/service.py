@@ -76,9 +76,10 @@ async def _check_references(spec: RuleSpec) -> None:
         raise ValidationFailed("a rule must name who may request", field="requesters")
 
 
-async def ou_name_paths() -> list[tuple[str, str]]:
+async def ou_name_paths(include_removed: bool = False) -> list[tuple[str, str]]:
     """(ou id, name path) pairs: the root is "/", a child of it "/Sandbox"."""
-    units = await OrganizationalUnit.filter(removed_at=None).values("id", "name", "parent_id")
+    qs = OrganizationalUnit.all() if include_removed else OrganizationalUnit.filter(removed_at=None)
+    units = await qs.values("id", "name", "parent_id")
     by_id = {u["id"]: u for u in units}
     result = []
     for unit in units:
@@ -88,6 +89,18 @@ async def ou_name_paths() -> list[tuple[str, str]]:
             cursor = by_id.get(cursor["parent_id"])
         result.append((unit["id"], "/" + "/".join(reversed(names))))
     return result
+
+
+async def resolve_ou(ref: str, field: str) -> str:
+    """An OU id from an id or a name path ("/Workloads/Prod", a trailing slash allowed);
+    an unknown one is NotFound naming `field`."""
+    text = ref.strip()
+    wanted = text.rstrip("/") or "/"
+    for unit_id, path in await ou_name_paths():
+        if text == unit_id or wanted == path:
+            return unit_id
+    raise NotFound(f"unknown organizational unit {ref!r}: give an OU id or a name path such as /Workloads/Prod",
+                   field=field)
 
 
 def _apply_spec(rule: ApprovalRule, spec: RuleSpec) -> None:
