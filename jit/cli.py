@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 from datetime import timedelta
@@ -203,17 +204,40 @@ def cmd_token(args: argparse.Namespace) -> None:
     print(asyncio.run(_token(_settings(), args)))
 
 
-async def _rules(settings: Settings, action: str, path: str | None, prune: bool) -> str:
+def _plan_text(plan) -> str:
+    def names(items: list[str]) -> str:
+        return ", ".join(items) if items else "-"
+
+    lines = [f"permission set groups: create {names(plan.groups['create'])}; update {names(plan.groups['update'])}; "
+             f"delete {names(plan.groups['delete'])}",
+             f"rules: create {names(plan.rules['create'])}; update {names(plan.rules['update'])}; "
+             f"delete {names(plan.rules['delete'])}; unchanged {len(plan.rules['unchanged'])}"]
+    lines.append("who gains the right to request (for themself):" if plan.gains else "nobody gains a right to request")
+    lines += [f"  + {line}" for line in plan.gains]
+    lines.append("who loses the right to request:" if plan.losses else "nobody loses a right to request")
+    lines += [f"  - {line}" for line in plan.losses]
+    lines += [f"warning: {w}" for w in plan.warnings]
+    lines.append("nothing was written (`jit rules apply` applies it)")
+    return "\n".join(lines)
+
+
+async def _rules(settings: Settings, args: argparse.Namespace) -> str:
     from jit.clock import SystemClock
     from jit.db import database
     from jit.rules.groups import apply_rules_file, dump_groups_yaml, list_groups
+    from jit.rules.plan import file_warnings, plan_rules_file
     from jit.rules.service import dump_rules_yaml, list_rules
 
     async with database(settings.database_url):
-        if action == "export":
+        if args.action == "export":
             return dump_groups_yaml(await list_groups()) + dump_rules_yaml(await list_rules())
-        text = sys.stdin.read() if path == "-" else Path(path).read_text()
-        result = await apply_rules_file(settings, SystemClock(), text, actor_id=None, prune=prune)
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text()
+        if args.action == "plan":
+            plan = await plan_rules_file(settings, SystemClock(), text, prune=args.prune)
+            return json.dumps(plan.as_dict(), indent=2) if args.output == "json" else _plan_text(plan)
+        result = await apply_rules_file(settings, SystemClock(), text, actor_id=None, prune=args.prune)
+        for warning in await file_warnings(text):
+            print(f"warning: {warning}", file=sys.stderr)
         g, report = result.groups, result.rules
         return (f"permission set groups: created {g.created}, updated {g.updated}, deleted {g.deleted}\n"
                 f"created: {report.created}\nupdated: {report.updated}\n"
@@ -221,7 +245,7 @@ async def _rules(settings: Settings, action: str, path: str | None, prune: bool)
 
 
 def cmd_rules(args: argparse.Namespace) -> None:
-    print(asyncio.run(_rules(_settings(), args.action, getattr(args, "file", None), getattr(args, "prune", False))))
+    print(asyncio.run(_rules(_settings(), args)))
 
 
 def cmd_export_schema(args: argparse.Namespace) -> None:
@@ -300,6 +324,15 @@ def build_parser() -> argparse.ArgumentParser:
     a = rsub.add_parser("apply", help="create and update rules from a YAML file ('-' for stdin)")
     a.add_argument("file")
     a.add_argument("--prune", action="store_true", help="also delete rules the file does not name")
+    a.set_defaults(fn=cmd_rules)
+    a = rsub.add_parser("plan", help="show what apply would create, change and delete, and who gains or loses the "
+                                     "right to request what, without writing anything",
+                        description="Applies the file inside a transaction and rolls it back: the same checks as "
+                                    "`jit rules apply`, nothing written. Also warns of approval steps that need more "
+                                    "approvals than their groups and users hold people.")
+    a.add_argument("file", help="the rules file ('-' for stdin); its format: docs/rules.md")
+    a.add_argument("--prune", action="store_true", help="as apply --prune: rules the file does not name are deleted")
+    a.add_argument("--output", "-o", choices=("table", "json"), default="table")
     a.set_defaults(fn=cmd_rules)
     rsub.add_parser("export", help="print every rule as YAML").set_defaults(fn=cmd_rules)
     add_audit_commands(sub)
