@@ -248,10 +248,19 @@ def cmd_rules(args: argparse.Namespace) -> None:
     print(asyncio.run(_rules(_settings(), args)))
 
 
-def cmd_export_schema(args: argparse.Namespace) -> None:
-    from jit.graphql.schema import schema
+def rules_schema_text() -> str:
+    from jit.rules.schemas import rules_file_schema
 
-    text = schema.as_str() + "\n"
+    return json.dumps(rules_file_schema(), indent=2) + "\n"
+
+
+def cmd_export_schema(args: argparse.Namespace) -> None:
+    if args.rules:
+        text = rules_schema_text()
+    else:
+        from jit.graphql.schema import schema
+
+        text = schema.as_str() + "\n"
     if args.output == "-":
         sys.stdout.write(text)
     else:
@@ -336,8 +345,10 @@ def build_parser() -> argparse.ArgumentParser:
     a.set_defaults(fn=cmd_rules)
     rsub.add_parser("export", help="print every rule as YAML").set_defaults(fn=cmd_rules)
     add_audit_commands(sub)
-    p = sub.add_parser("export-schema", help="print or write the GraphQL schema")
+    p = sub.add_parser("export-schema", help="print or write the GraphQL schema (or, with --rules, the rules "
+                                             "file's JSON Schema)")
     p.add_argument("--output", "-o", default="-")
+    p.add_argument("--rules", action="store_true", help="the JSON Schema of a rules file (docs/rules.schema.json)")
     p.set_defaults(fn=cmd_export_schema)
     p = sub.add_parser("demo", help="run everything on embedded defaults with a demo organization")
     p.add_argument("--keep", action="store_true", help="keep the demo database from the last run")
