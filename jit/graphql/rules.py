@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from jit import errors
 from jit.graphql.context import Context
-from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, WrongStateError, to_error
+from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, WrongStateError, to_input_error
 from jit.graphql.directory import User
 from jit.rules import changes, service
 from jit.rules.models import ApprovalRule as RuleRow
@@ -259,7 +259,7 @@ class RulesMutation:
             await _require_admin(info)
             return PendingRuleChange.of(await _rules(info).decide(id, info.context.actor.id, True, comment))
         except errors.DomainError as exc:
-            return to_error(exc)
+            return to_input_error(exc)
 
     @strawberry.mutation(description="Admins only. Discards the change.")
     async def reject_rule_change(self, info: Info[Context, None], id: strawberry.ID, comment: str = "") -> RuleChangeResult:
@@ -267,7 +267,7 @@ class RulesMutation:
             await _require_admin(info)
             return PendingRuleChange.of(await _rules(info).decide(id, info.context.actor.id, False, comment))
         except errors.DomainError as exc:
-            return to_error(exc)
+            return to_input_error(exc)
 
     @strawberry.mutation(description="Admins only.")
     async def create_approval_rule(self, info: Info[Context, None], input: ApprovalRuleInput) -> ApprovalRuleResult:
@@ -275,7 +275,7 @@ class RulesMutation:
             await _require_admin(info)
             return _rule_or_change(await _rules(info).create(_spec(input), info.context.actor.id))
         except errors.DomainError as exc:
-            return to_error(exc)
+            return to_input_error(exc)
 
     @strawberry.mutation(description="Admins only. Replaces the whole rule.")
     async def update_approval_rule(
@@ -286,7 +286,7 @@ class RulesMutation:
             rule_id: uuid.UUID = parse_uuid(id, "id")
             return _rule_or_change(await _rules(info).update(rule_id, _spec(input), info.context.actor.id))
         except errors.DomainError as exc:
-            return to_error(exc)
+            return to_input_error(exc)
 
     @strawberry.mutation(description="Admins only. Tickets already requested keep their copied steps.")
     async def delete_approval_rule(self, info: Info[Context, None], id: strawberry.ID) -> DeleteApprovalRuleResult:
@@ -295,4 +295,4 @@ class RulesMutation:
             proposed = await _rules(info).delete(parse_uuid(id, "id"), info.context.actor.id)
             return PendingRuleChange.of(proposed.change) if proposed else DeletedApprovalRule(id=id)
         except errors.DomainError as exc:
-            return to_error(exc)
+            return to_input_error(exc)

@@ -49,11 +49,13 @@ async def test_rule_validation_names_the_field(api, demo):
     cases = [
         (_rule(name=""), "name"),
         (_rule(name="sandbox-self-service"), "name"),
-        (_rule(maxDurationSeconds=0), "max_duration_seconds"),
+        (_rule(maxDurationSeconds=0), "maxDurationSeconds"),
         (_rule(requesters={"groups": ["no-such-group"]}), "requesters.groups[0]"),
-        (_rule(scope={"organizationalUnits": ["/Nowhere"], "permissionSets": ["ReadOnlyAccess"]}), "scope.organizational_units[0]"),
-        (_rule(scope={"accounts": ["payments-prod"], "permissionSets": ["Nope"]}), "scope.permission_sets[0]"),
-        (_rule(steps=[{"name": "x", "groups": ["approvers"], "required": 0}]), "steps.0.required"),
+        (_rule(scope={"organizationalUnits": ["/Nowhere"], "permissionSets": ["ReadOnlyAccess"]}), "scope.organizationalUnits[0]"),
+        (_rule(scope={"accounts": ["payments-prod"], "permissionSets": ["Nope"]}), "scope.permissionSets[0]"),
+        (_rule(steps=[{"name": "x", "groups": ["approvers"], "required": 0}]), "steps[0].required"),
+        (_rule(onBehalf=[{"requesters": {"users": ["nobody"]}, "principals": {"groups": ["engineers"]}}]),
+         "onBehalf[0].requesters.users[0]"),
         (_rule(steps=[{"name": "x", "required": 1}]), "steps[0]"),
     ]
     before = await ApprovalRule.all().count()
@@ -61,4 +63,5 @@ async def test_rule_validation_names_the_field(api, demo):
         result = (await api.as_(demo.rt, "admin", CREATE, input=rule))["createApprovalRule"]
         assert result["__typename"] == "ValidationError", (rule, result)
         assert result["field"] == field, (rule, result)
+        assert "_" not in result["message"].split(":")[0], result  # the path in the message is the input's too
     assert await ApprovalRule.all().count() == before
