@@ -18,6 +18,17 @@ def _loader(model: type, key: str) -> DataLoader:
     return DataLoader(load_fn=load)
 
 
+def _directory_loader() -> DataLoader:
+    """The synced directory as rules name it, read once per request (jit.authz.service)."""
+    async def load(keys: list[str]) -> list[Any]:
+        from jit.authz.service import load_directory
+
+        directory = await load_directory()
+        return [directory for _ in keys]
+
+    return DataLoader(load_fn=load)
+
+
 def _ou_name_path_loader() -> DataLoader:
     """OU id -> name path ("/Workloads/Prod"); one query for every OU a response names."""
     async def load(keys: list[str]) -> list[str | None]:
@@ -43,6 +54,7 @@ class Context:
     permission_sets: DataLoader = field(default_factory=lambda: _loader(PermissionSet, "arn"))
     groups: DataLoader = field(default_factory=lambda: _loader(Group, "id"))
     ou_name_paths: DataLoader = field(default_factory=_ou_name_path_loader)
+    directory: DataLoader = field(default_factory=_directory_loader)
 
     @property
     def actor(self) -> User:

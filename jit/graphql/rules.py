@@ -14,6 +14,7 @@ from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, 
 from jit.graphql.directory import User
 from jit.rules import changes, service
 from jit.rules.models import ApprovalRule as RuleRow
+from jit.rules.plan import step_warnings
 from jit.rules.schemas import parse_rule
 from jit.tickets.service import parse_uuid
 
@@ -71,6 +72,15 @@ class ApprovalRule:
     approval_window_seconds: int
     extension: ExtensionPolicy | None = strawberry.field(description="Null: tickets under this rule cannot be extended.")
     permission_set_groups: list[str]
+
+    @strawberry.field(description=(
+        "Problems that do not stop the rule from being saved: each step that needs more approvals than its "
+        "groups and users hold people, counting the directory as synced. Requests such a step would govern "
+        "are refused."))
+    async def warnings(self, info: Info[Context, None]) -> list[str]:
+        directory = await info.context.directory.load("directory")
+        return step_warnings(self.name, [{"name": s.name, "users": s.users, "groups": s.groups,
+                                          "required": s.required} for s in self.steps], directory)
 
     @classmethod
     def of(cls, row: RuleRow) -> ApprovalRule:

@@ -55,6 +55,38 @@ def unmeetable(steps: list[dict], directory: Directory, excluded: set[str]) -> t
     return None
 
 
+async def step_people(step: dict) -> set[str]:
+    """step_approvers from the database, for one step (two small queries, not the directory)."""
+    from jit.directory.models import GroupMembership, User
+
+    people = set(await User.filter(user_name__in=step.get("users", []), removed_at=None).values_list("id", flat=True))
+    if step.get("groups"):
+        people |= set(await GroupMembership.filter(
+            group__display_name__in=step["groups"], group__removed_at=None, user__removed_at=None,
+        ).values_list("user_id", flat=True))
+    return people
+
+
+async def refuse_unmeetable(rules: list[ApprovalRule], excluded: set[str]) -> None:
+    """A ticket one of whose steps fewer people can approve than it requires could never be
+    approved: refuse it now, saying which step, rather than leave it to expire."""
+    from jit.errors import NotAllowed
+
+    for rule in rules:
+        if rule.break_glass:
+            continue  # the requester may approve it themself
+        for index, step in enumerate(rule.steps):
+            required = int(step.get("required", 1))
+            people = len(await step_people(step) - excluded)
+            if required > people:
+                raise NotAllowed(
+                    f"rule {rule.name!r} step {index + 1} ({step.get('name', '')!r}) needs {required} approvals but "
+                    f"only {people} {'person' if people == 1 else 'people'} other than the requester and the "
+                    "principal can give them: this ticket could never be approved; ask an admin to fix the rule",
+                    field="targets",
+                )
+
+
 async def requestable_rights() -> set[Right]:
     """Everyone who may request each permission set on each account for themself, by the
     rules in the database now (a permission set group's members count one by one)."""

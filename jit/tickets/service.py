@@ -14,6 +14,7 @@ from jit.authz.service import TicketParties, parties, strictness
 from jit.directory.models import Account, PermissionSet, User
 from jit.errors import NotAllowed, NotFound, ValidationFailed, WrongState
 from jit.rules.models import ApprovalRule
+from jit.rules.plan import refuse_unmeetable
 from jit.runtime import Effects, Runtime
 from jit.tickets.models import EndReason, Target, Ticket, TicketStatus
 from jit.tickets.expand import expand_targets
@@ -236,6 +237,8 @@ async def request_ticket(rt: Runtime, actor: User, req: TicketRequest) -> Ticket
     governing: dict[str, ApprovalRule] = {}
     for item in sorted(resolved, key=lambda r: strictness(r.rule), reverse=True):
         governing.setdefault(str(item.rule.id), item.rule)
+
+    await refuse_unmeetable(list(governing.values()), {actor.id, principal.id})
 
     now = rt.clock.now()
     async with rt.unit_of_work() as effects:

@@ -88,3 +88,20 @@ async def test_the_commands_plan_and_warn(demo, database_url, tmp_path):
     assert code == 0, err
     assert err.strip().splitlines() == [line for line in err.strip().splitlines() if line.startswith("warning:")]
     assert "'managers-dba' step 1" in err and "created: ['managers-dba']" in out
+
+
+async def test_the_requester_and_principal_do_not_count_as_approvers(demo):
+    import pytest
+
+    from jit.errors import NotAllowed
+    from jit.rules.models import ApprovalRule
+    from jit.rules.plan import refuse_unmeetable
+
+    rule = await ApprovalRule.get(name="prod-change")  # team leads: 2 of approvers (bob, carol)
+    rule.break_glass = False
+    await refuse_unmeetable([rule], {demo.org.users["alice"]})
+    with pytest.raises(NotAllowed) as err:
+        await refuse_unmeetable([rule], {demo.org.users["bob"]})
+    assert "step 1 ('Team leads') needs 2 approvals but only 1 person" in err.value.message
+    rule.break_glass = True  # the requester could approve it themself
+    await refuse_unmeetable([rule], {demo.org.users["bob"]})
