@@ -120,7 +120,12 @@ async def _sync(settings: Settings):
 
 def cmd_sync(args: argparse.Namespace) -> None:
     report, offboarded = asyncio.run(_sync(_settings()))
-    print(report)
+    if args.output == "json":
+        print(json.dumps({**report.summary(), "ended_tickets": offboarded.tickets,
+                          "ended_tokens": len(offboarded.tokens), "ended_sessions": len(offboarded.sessions)},
+                         indent=2))
+        return
+    print(report.table_text())
     for ticket_id, why in offboarded.tickets.items():
         print(f"ended ticket {ticket_id}: {why}")
     if offboarded.tokens or offboarded.sessions:
@@ -310,7 +315,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_serve)
     sub.add_parser("worker", help="run the arq worker (grants, revokes, sync, reconcile)").set_defaults(fn=cmd_worker)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(fn=cmd_migrate)
-    sub.add_parser("sync", help="read the organization and identity store into the database").set_defaults(fn=cmd_sync)
+    p = sub.add_parser("sync", help="read the organization and identity store into the database")
+    p.add_argument("--output", "-o", choices=("table", "json"), default="table",
+                   help="a table of what was added, changed and removed (default), or JSON for scripts")
+    p.set_defaults(fn=cmd_sync)
     p = sub.add_parser("token", help="API tokens")
     tsub = p.add_subparsers(dest="token_command", required=True)
     c = tsub.add_parser("create", help="print a new bearer token for USERNAME (shown once, stored hashed)")

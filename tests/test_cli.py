@@ -88,3 +88,32 @@ def test_unknown_variables_name_the_nearest_known_one_only_when_close():
     env = {"JIT_MAX_TARGET": "5", "JIT_WHATEVER_ELSE_ENTIRELY": "1", "JIT_REDIS_URL": "x", "JIT_TOKEN": "t",
            "PATH": "/bin"}
     assert unknown_variables(env) == [("JIT_MAX_TARGET", "JIT_MAX_TARGETS"), ("JIT_WHATEVER_ELSE_ENTIRELY", None)]
+
+
+async def test_sync_prints_a_table_and_json(demo, database_url, redis_url, moto_url):
+    import asyncio
+    import json
+
+    import boto3
+
+    env = {"JIT_MODE": "test", "JIT_REDIS_URL": redis_url, "JIT_AWS_ENDPOINT_URL": moto_url,
+           "JIT_AWS_REGION": "us-east-1"}
+    done = await asyncio.to_thread(_jit, "sync", database=database_url, **env)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].split() == ["SEEN", "ADDED", "CHANGED", "REMOVED"]
+    rows = {line.rsplit(None, 4)[0]: line.split()[-4:] for line in lines[1:7]}
+    assert list(rows) == ["organizational units", "accounts", "permission sets", "users", "groups", "memberships"]
+    assert all(counts[1:] == ["0", "0", "0"] for counts in rows.values()), done.stdout  # seeded and synced already
+    assert lines[7].startswith("synced in ") and "AWS" in lines[7]
+
+    ids = boto3.client("identitystore", endpoint_url=moto_url, region_name="us-east-1")
+    ids.create_group(IdentityStoreId=demo.org.identity_store_id, DisplayName="sre", Description="on call")
+    done = await asyncio.to_thread(_jit, "sync", "--output", "json", database=database_url, **env)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert "tables" in report, report
+    assert report["tables"]["groups"]["added"] == 1, report
+    assert report["tables"]["accounts"] == {"seen": report["tables"]["accounts"]["seen"], "added": 0, "changed": 0,
+                                            "removed": 0}
+    assert report["elapsed_seconds"] > 0 and report["ended_tickets"] == {}
