@@ -72,6 +72,8 @@ class ApprovalRule:
     approval_window_seconds: int
     extension: ExtensionPolicy | None = strawberry.field(description="Null: tickets under this rule cannot be extended.")
     permission_set_groups: list[str]
+    permission_set_groups_bundle_only: bool = strawberry.field(
+        default=False, description="The groups' permission sets are requestable only as the whole group.")
 
     @strawberry.field(description=(
         "Problems that do not stop the rule from being saved: each step that needs more approvals than its "
@@ -102,6 +104,7 @@ class ApprovalRule:
                 max_extensions=row.extension.get("max_extensions", 1),
             ) if row.extension else None,
             permission_set_groups=list(row.permission_set_groups or []),
+            permission_set_groups_bundle_only=row.permission_set_groups_bundle_only,
         )
 
 
@@ -118,7 +121,11 @@ class RuleScopeInput:
         default_factory=list, description="OU ids, or name paths from the root such as /Workloads/Prod"
     )
     permission_sets: list[str] = strawberry.field(default_factory=list, description="Permission set names")
-    permission_set_groups: list[str] = strawberry.field(default_factory=list, description="Permission set group names")
+    permission_set_groups: list[str] = strawberry.field(
+        default_factory=list, description="Permission set group names. Each group is requestable as one target, and "
+                                          "each of its permission sets alone too unless permissionSetGroupsBundleOnly.")
+    permission_set_groups_bundle_only: bool = strawberry.field(
+        default=False, description="The groups' permission sets are requestable only as the whole group.")
 
 
 @strawberry.input
@@ -168,7 +175,8 @@ def _spec(data: ApprovalRuleInput):
         "requesters": {"users": data.requesters.users, "groups": data.requesters.groups},
         "scope": {"accounts": data.scope.accounts, "organizational_units": data.scope.organizational_units,
                   "permission_sets": data.scope.permission_sets,
-                  "permission_set_groups": data.scope.permission_set_groups},
+                  "permission_set_groups": data.scope.permission_set_groups,
+                  "permission_set_groups_bundle_only": data.scope.permission_set_groups_bundle_only},
         "max_duration_seconds": data.max_duration_seconds,
         "justification_required": data.justification_required,
         "steps": [{"name": s.name, "users": s.users, "groups": s.groups, "required": s.required} for s in data.steps],

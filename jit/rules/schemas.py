@@ -54,6 +54,10 @@ class Scope(BaseModel):
         default_factory=list,
         description="Permission set group names. The group may be requested as one target, and each of its "
                     "permission sets may also be requested alone (docs/approval-engine.md).")
+    permission_set_groups_bundle_only: bool = Field(
+        default=False,
+        description="true: the groups' permission sets are requestable only as the whole group, never one by "
+                    "one (unless permission_sets names them too).")
 
 
 class StepSpec(BaseModel):

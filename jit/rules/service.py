@@ -115,6 +115,7 @@ def _apply_spec(rule: ApprovalRule, spec: RuleSpec) -> None:
     rule.justification_required = spec.justification_required
     rule.steps = [step.model_dump() for step in spec.steps]
     rule.permission_set_groups = spec.scope.permission_set_groups
+    rule.permission_set_groups_bundle_only = spec.scope.permission_set_groups_bundle_only
     rule.on_behalf = [entry.model_dump() for entry in spec.on_behalf]
     rule.break_glass = spec.break_glass
     rule.approval_window_seconds = spec.approval_window_seconds
@@ -132,6 +133,7 @@ def rule_to_spec(rule: ApprovalRule) -> RuleSpec:
                 "organizational_units": rule.organizational_units,
                 "permission_sets": rule.permission_sets,
                 "permission_set_groups": rule.permission_set_groups or [],
+                "permission_set_groups_bundle_only": rule.permission_set_groups_bundle_only,
             },
             "max_duration_seconds": rule.max_duration_seconds,
             "justification_required": rule.justification_required,

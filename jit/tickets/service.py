@@ -13,7 +13,7 @@ from jit.audit.service import record
 from jit.authz.service import TicketParties, parties, strictness
 from jit.directory.models import Account, PermissionSet, User
 from jit.errors import NotAllowed, NotFound, ValidationFailed, WrongState
-from jit.rules.models import ApprovalRule
+from jit.rules.models import ApprovalRule, allows_alone
 from jit.rules.plan import refuse_unmeetable
 from jit.runtime import Effects, Runtime
 from jit.tickets.models import EndReason, Target, Ticket, TicketStatus
@@ -171,7 +171,8 @@ async def _resolve_targets(rt: Runtime, actor: User, principal: User, req: Ticke
         if (account.id, ps.arn) in seen:
             raise ValidationFailed("the same target is listed twice", field=where)
         seen.add((account.id, ps.arn))
-        covering = await rt.authz.may_request(actor.id, principal.id, account, ps.arn)
+        covering = [r for r in await rt.authz.may_request(actor.id, principal.id, account, ps.arn)
+                    if allows_alone(r, ps.name, target.permission_set_group)]
         if not covering:
             raise NotAllowed(
                 f"no approval rule lets you request {ps.name} on {account.name} ({account.id})"

@@ -1,4 +1,5 @@
-"""Start when approved (issue 17): a ticket whose window begins at its final approval."""
+"""Issue 17: a ticket whose window begins at its final approval ("start when approved"), and
+rules whose permission set groups are requestable only as the whole bundle."""
 
 from tortoise import fields, migrations
 from tortoise.migrations import operations as ops
@@ -11,4 +12,6 @@ class Migration(migrations.Migration):
 
     operations = [
         ops.AddField(model_name="Ticket", name="starts_on_approval", field=fields.BooleanField(default=False)),
+        ops.AddField(model_name="ApprovalRule", name="permission_set_groups_bundle_only",
+                     field=fields.BooleanField(default=False)),
     ]
