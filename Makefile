@@ -95,6 +95,7 @@ bench: install
 
 schema: install
 	$(BIN)/jit export-schema -o schema.graphql
+	$(BIN)/jit export-schema --rules -o docs/rules.schema.json
 
 migrate: install
 	$(BIN)/jit migrate

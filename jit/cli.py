@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 from datetime import timedelta
@@ -17,14 +18,18 @@ def _settings() -> Settings:
     """The settings, or a start-up error that names each wrong JIT_ variable and why."""
     from pydantic import ValidationError
 
+    from jit.config import unknown_variable_warnings
+
+    for warning in unknown_variable_warnings(dict(os.environ)):
+        print(warning, file=sys.stderr)
     try:
         return Settings()
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
             where = "JIT_" + "_".join(str(part) for part in error["loc"]).upper() if error["loc"] else "settings"
-            lines.append(f"  {where}: {error['msg'].removeprefix('Value error, ')}")
-        raise SystemExit("jit: invalid configuration\n" + "\n".join(lines)) from None
+            lines.append(f"{where}: {error['msg'].removeprefix('Value error, ')}")
+        raise SystemExit("error: invalid configuration: " + "; ".join(lines)) from None
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -66,7 +71,7 @@ def cmd_worker(args: argparse.Namespace) -> None:
     try:
         run_worker(settings)
     except SharedRedisDatabase as exc:
-        raise SystemExit(f"jit worker: {exc}") from None
+        raise SystemExit(f"error: jit worker: {exc}") from None
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
@@ -115,7 +120,12 @@ async def _sync(settings: Settings):
 
 def cmd_sync(args: argparse.Namespace) -> None:
     report, offboarded = asyncio.run(_sync(_settings()))
-    print(report)
+    if args.output == "json":
+        print(json.dumps({**report.summary(), "ended_tickets": offboarded.tickets,
+                          "ended_tokens": len(offboarded.tokens), "ended_sessions": len(offboarded.sessions)},
+                         indent=2))
+        return
+    print(report.table_text())
     for ticket_id, why in offboarded.tickets.items():
         print(f"ended ticket {ticket_id}: {why}")
     if offboarded.tokens or offboarded.sessions:
@@ -196,25 +206,43 @@ async def _announce_ended(settings: Settings, tokens: list[int]) -> None:
 
 
 def cmd_token(args: argparse.Namespace) -> None:
-    from jit.errors import DomainError
-
-    try:
-        print(asyncio.run(_token(_settings(), args)))
-    except DomainError as exc:
-        sys.exit(f"error: {exc.message}")
+    print(asyncio.run(_token(_settings(), args)))
 
 
-async def _rules(settings: Settings, action: str, path: str | None, prune: bool) -> str:
+def _plan_text(plan) -> str:
+    def names(items: list[str]) -> str:
+        return ", ".join(items) if items else "-"
+
+    lines = [f"permission set groups: create {names(plan.groups['create'])}; update {names(plan.groups['update'])}; "
+             f"delete {names(plan.groups['delete'])}",
+             f"rules: create {names(plan.rules['create'])}; update {names(plan.rules['update'])}; "
+             f"delete {names(plan.rules['delete'])}; unchanged {len(plan.rules['unchanged'])}"]
+    lines.append("who gains the right to request (for themself):" if plan.gains else "nobody gains a right to request")
+    lines += [f"  + {line}" for line in plan.gains]
+    lines.append("who loses the right to request:" if plan.losses else "nobody loses a right to request")
+    lines += [f"  - {line}" for line in plan.losses]
+    lines += [f"warning: {w}" for w in plan.warnings]
+    lines.append("nothing was written (`jit rules apply` applies it)")
+    return "\n".join(lines)
+
+
+async def _rules(settings: Settings, args: argparse.Namespace) -> str:
     from jit.clock import SystemClock
     from jit.db import database
     from jit.rules.groups import apply_rules_file, dump_groups_yaml, list_groups
+    from jit.rules.plan import file_warnings, plan_rules_file
     from jit.rules.service import dump_rules_yaml, list_rules
 
     async with database(settings.database_url):
-        if action == "export":
+        if args.action == "export":
             return dump_groups_yaml(await list_groups()) + dump_rules_yaml(await list_rules())
-        text = sys.stdin.read() if path == "-" else Path(path).read_text()
-        result = await apply_rules_file(settings, SystemClock(), text, actor_id=None, prune=prune)
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text()
+        if args.action == "plan":
+            plan = await plan_rules_file(settings, SystemClock(), text, prune=args.prune)
+            return json.dumps(plan.as_dict(), indent=2) if args.output == "json" else _plan_text(plan)
+        result = await apply_rules_file(settings, SystemClock(), text, actor_id=None, prune=args.prune)
+        for warning in await file_warnings(text):
+            print(f"warning: {warning}", file=sys.stderr)
         g, report = result.groups, result.rules
         return (f"permission set groups: created {g.created}, updated {g.updated}, deleted {g.deleted}\n"
                 f"created: {report.created}\nupdated: {report.updated}\n"
@@ -222,18 +250,22 @@ async def _rules(settings: Settings, action: str, path: str | None, prune: bool)
 
 
 def cmd_rules(args: argparse.Namespace) -> None:
-    from jit.errors import DomainError
+    print(asyncio.run(_rules(_settings(), args)))
 
-    try:
-        print(asyncio.run(_rules(_settings(), args.action, getattr(args, "file", None), getattr(args, "prune", False))))
-    except DomainError as exc:
-        sys.exit(f"error: {exc.field}: {exc.message}" if exc.field else f"error: {exc.message}")
+
+def rules_schema_text() -> str:
+    from jit.rules.schemas import rules_file_schema
+
+    return json.dumps(rules_file_schema(), indent=2) + "\n"
 
 
 def cmd_export_schema(args: argparse.Namespace) -> None:
-    from jit.graphql.schema import schema
+    if args.rules:
+        text = rules_schema_text()
+    else:
+        from jit.graphql.schema import schema
 
-    text = schema.as_str() + "\n"
+        text = schema.as_str() + "\n"
     if args.output == "-":
         sys.stdout.write(text)
     else:
@@ -274,6 +306,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jit", usage="jit [-h] COMMAND [ARGS ...]",
                                      description="Just-in-time access for AWS Organizations",
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--traceback", action="store_true",
+                        help="on an unexpected error, print the Python traceback instead of one line")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", prog="jit")
     p = sub.add_parser("serve", help="run the GraphQL API")
     p.add_argument("--host")
@@ -281,7 +315,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_serve)
     sub.add_parser("worker", help="run the arq worker (grants, revokes, sync, reconcile)").set_defaults(fn=cmd_worker)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(fn=cmd_migrate)
-    sub.add_parser("sync", help="read the organization and identity store into the database").set_defaults(fn=cmd_sync)
+    p = sub.add_parser("sync", help="read the organization and identity store into the database")
+    p.add_argument("--output", "-o", choices=("table", "json"), default="table",
+                   help="a table of what was added, changed and removed (default), or JSON for scripts")
+    p.set_defaults(fn=cmd_sync)
     p = sub.add_parser("token", help="API tokens")
     tsub = p.add_subparsers(dest="token_command", required=True)
     c = tsub.add_parser("create", help="print a new bearer token for USERNAME (shown once, stored hashed)")
@@ -305,10 +342,21 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("file")
     a.add_argument("--prune", action="store_true", help="also delete rules the file does not name")
     a.set_defaults(fn=cmd_rules)
+    a = rsub.add_parser("plan", help="show what apply would create, change and delete, and who gains or loses the "
+                                     "right to request what, without writing anything",
+                        description="Applies the file inside a transaction and rolls it back: the same checks as "
+                                    "`jit rules apply`, nothing written. Also warns of approval steps that need more "
+                                    "approvals than their groups and users hold people.")
+    a.add_argument("file", help="the rules file ('-' for stdin); its format: docs/rules.md")
+    a.add_argument("--prune", action="store_true", help="as apply --prune: rules the file does not name are deleted")
+    a.add_argument("--output", "-o", choices=("table", "json"), default="table")
+    a.set_defaults(fn=cmd_rules)
     rsub.add_parser("export", help="print every rule as YAML").set_defaults(fn=cmd_rules)
     add_audit_commands(sub)
-    p = sub.add_parser("export-schema", help="print or write the GraphQL schema")
+    p = sub.add_parser("export-schema", help="print or write the GraphQL schema (or, with --rules, the rules "
+                                             "file's JSON Schema)")
     p.add_argument("--output", "-o", default="-")
+    p.add_argument("--rules", action="store_true", help="the JSON Schema of a rules file (docs/rules.schema.json)")
     p.set_defaults(fn=cmd_export_schema)
     p = sub.add_parser("demo", help="run everything on embedded defaults with a demo organization")
     p.add_argument("--keep", action="store_true", help="keep the demo database from the last run")
@@ -321,10 +369,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def error_line(exc: BaseException) -> tuple[str, int]:
+    """One line for stderr and the exit code `jit --help` lists for this failure."""
+    from jit.client.errors import ExitCode
+    from jit.errors import DomainError, NotAllowed, NotFound, Unauthenticated, WrongState
+
+    if isinstance(exc, DomainError):
+        code = (ExitCode.WRONG_STATE if isinstance(exc, WrongState) else ExitCode.NOT_FOUND
+                if isinstance(exc, NotFound) else ExitCode.NOT_ALLOWED
+                if isinstance(exc, (NotAllowed, Unauthenticated)) else ExitCode.INVALID)
+        message = f"{exc.field}: {exc.message}" if exc.field else exc.message
+        return f"error: {message}", int(code)
+    if isinstance(exc, OSError) and exc.filename is not None:
+        # A file named on the command line that cannot be read or written: a bad argument.
+        return f"error: {exc.filename}: {exc.strerror or exc}", int(ExitCode.USAGE)
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if type(exc).__name__ == "OperationalError" and ("no such table" in detail or "does not exist" in detail):
+        return f"error: the database has no tables yet ({detail}): run `jit migrate`", int(ExitCode.ERROR)
+    return (f"error: unexpected {type(exc).__name__}{': ' + detail if detail else ''} "
+            "(`jit --traceback ...` shows where)", int(ExitCode.ERROR))
+
+
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    args.fn(args)
+    try:
+        args.fn(args)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - every failure is one line with its exit code
+        if args.traceback:
+            raise
+        message, code = error_line(exc)
+        print(message, file=sys.stderr)
+        sys.exit(code)
 
 
 if __name__ == "__main__":

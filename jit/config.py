@@ -40,7 +40,10 @@ class Settings(BaseSettings):
     approval_reminder_before_seconds: int = 3600
 
     min_duration_seconds: int = 15 * 60
-    max_targets: int = 20
+    # Targets per ticket (an OU counts its accounts). A ticket's targets are revoked
+    # together: 100 is about 18 s of the cluster's AWS budget (~5.6 revokes/s, see
+    # docs/performance.md, "The physical limit"), well inside revoke_plan_horizon_seconds.
+    max_targets: int = 100
     sync_interval: int = 3600
 
     # Polling an assignment request: the worker learns how long AWS takes to settle one
@@ -276,3 +279,37 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides: object) -> Settings:
     return Settings(**overrides)
+
+
+# JIT_ variables that are not settings: the client's (jit/client/config.py), what `jit
+# request --exec` sets for its command, the log level, `make cluster`'s, and the tests'.
+OTHER_VARIABLES = frozenset({
+    "JIT_SERVER", "JIT_TOKEN", "JIT_CONFIG_DIR", "JIT_CLIENT_RETRY_DELAYS",
+    "JIT_TICKET_ID", "JIT_TICKET_END_AT", "JIT_ACCOUNT_ID", "JIT_ACCOUNT_NAME", "JIT_PERMISSION_SET",
+    "JIT_LOG_LEVEL", "JIT_CLUSTER_PG_ADMIN_URL", "JIT_CLUSTER_DATABASE", "JIT_CLUSTER_PORT", "JIT_LIVE_LOG_DIR",
+})
+OTHER_PREFIXES = ("JIT_TEST_",)
+
+
+def known_variables() -> frozenset[str]:
+    return frozenset("JIT_" + name.upper() for name in Settings.model_fields) | OTHER_VARIABLES
+
+
+def unknown_variables(environ: dict[str, str]) -> list[tuple[str, str | None]]:
+    """Each JIT_ variable that no setting reads, with the nearest known one (a misspelling
+    such as JIT_DRIFT_AUTOREMOVE is otherwise ignored without a word)."""
+    import difflib
+
+    known = known_variables()
+    out = []
+    for name in sorted(environ):
+        if not name.startswith("JIT_") or name in known or name.startswith(OTHER_PREFIXES):
+            continue
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+        out.append((name, close[0] if close else None))
+    return out
+
+
+def unknown_variable_warnings(environ: dict[str, str]) -> list[str]:
+    return [f"warning: {name} is not a JIT setting and is ignored" + (f"; did you mean {near}?" if near else "")
+            for name, near in unknown_variables(environ)]

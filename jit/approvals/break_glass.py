@@ -14,7 +14,7 @@ from jit.errors import NotAllowed, ValidationFailed, WrongState
 from jit.events.bus import TicketEvent
 from jit.runtime import Runtime
 from jit.tickets.models import Ticket, TicketStatus
-from jit.tickets.service import get_readable_ticket, schedule_grant, ticket_parties
+from jit.tickets.service import approved_window, get_readable_ticket, schedule_grant, ticket_parties
 from jit.tickets.state import transition
 
 S = TicketStatus
@@ -52,7 +52,7 @@ async def break_glass(rt: Runtime, actor: User, ticket_id: str, reason: str) -> 
         await transition(
             ticket, S.SCHEDULED, clock=rt.clock, effects=effects, actor_id=actor.id,
             detail={"reason": f"break-glass: {reason}", "break_glass": True},
-            break_glass=True, break_glass_reason=reason,
+            break_glass=True, break_glass_reason=reason, **approved_window(ticket, now),
         )
         schedule_grant(effects, ticket, rt.settings.assignment_first_poll)
     return ticket

@@ -12,7 +12,9 @@ from jit.directory.models import User
 from jit.errors import NotAllowed, NotFound, ValidationFailed, WrongState
 from jit.runtime import Runtime
 from jit.tickets.models import Ticket, TicketStatus
-from jit.tickets.service import get_readable_ticket, schedule_grant, ticket_parties
+from jit.tickets.service import (
+    approved_window, decision_deadline, get_readable_ticket, schedule_grant, ticket_parties,
+)
 from jit.tickets.state import transition
 
 S = TicketStatus
@@ -29,6 +31,21 @@ async def counted_people(ticket_id) -> set[str]:
     return {on_behalf or decider for decider, on_behalf in rows}
 
 
+async def refuse_if_past_deadline(rt: Runtime, ticket: Ticket) -> None:
+    """A pending ticket whose window (or approval window) has passed is expired now, not
+    approved into a grant that could only fail; the decision is a WrongState."""
+    from jit.approvals.window import expire
+
+    deadline = decision_deadline(ticket)
+    if ticket.status != S.PENDING_APPROVAL or deadline is None or rt.clock.now() < deadline:
+        return
+    await expire(rt, str(ticket.id))
+    fresh = await Ticket.get(id=ticket.id)
+    why = ("its window has passed" if not ticket.starts_on_approval and deadline == ticket.end_at
+           else "its approval window has closed")
+    raise WrongState(f"this ticket can no longer be decided: {why}", current=fresh.status.value, field="ticketId")
+
+
 async def decide(rt: Runtime, actor: User, ticket_id: str, outcome: Outcome, comment: str = "") -> Ticket:
     """Record one person's decision on the ticket's current step.
 
@@ -37,6 +54,7 @@ async def decide(rt: Runtime, actor: User, ticket_id: str, outcome: Outcome, com
     so exactly one of them sees the quorum complete and schedules exactly one grant."""
     ticket = await get_readable_ticket(rt, actor.id, ticket_id)
     credential = require_own_credential("decide a ticket")
+    await refuse_if_past_deadline(rt, ticket)
     comment = (comment or "").strip()
     if len(comment) > 4000:
         raise ValidationFailed("comment is longer than 4000 characters", field="comment")
@@ -50,8 +68,11 @@ async def decide(rt: Runtime, actor: User, ticket_id: str, outcome: Outcome, com
                 f"only a ticket awaiting approval can be decided; this one is {ticket.status.value}",
                 current=ticket.status.value, field="ticketId",
             )
-        if ticket.approval_expires_at is not None and rt.clock.now() >= ticket.approval_expires_at:
-            raise WrongState("the approval window of this ticket has closed", current=ticket.status.value,
+        deadline = decision_deadline(ticket)
+        if deadline is not None and rt.clock.now() >= deadline:
+            why = ("its window has passed" if not ticket.starts_on_approval and deadline == ticket.end_at
+                   else "its approval window has closed")
+            raise WrongState(f"this ticket can no longer be decided: {why}", current=ticket.status.value,
                              field="ticketId")
         who = await ticket_parties(ticket)
         if actor.id in (who.requester_id, who.principal_id):
@@ -98,7 +119,7 @@ async def decide(rt: Runtime, actor: User, ticket_id: str, outcome: Outcome, com
             if await current_step(ticket.id) is None:
                 await transition(
                     ticket, S.SCHEDULED, clock=rt.clock, effects=effects, actor_id=actor.id,
-                    detail={"reason": "all approval steps complete"},
+                    detail={"reason": "all approval steps complete"}, **approved_window(ticket, now),
                 )
                 schedule_grant(effects, ticket, rt.settings.assignment_first_poll)
     return ticket

@@ -15,6 +15,7 @@ from jit.errors import WrongState
 from jit.events.bus import TicketEvent
 from jit.runtime import Runtime
 from jit.tickets.models import Ticket, TicketStatus
+from jit.tickets.service import decision_deadline
 from jit.tickets.state import transition
 
 S = TicketStatus
@@ -30,16 +31,17 @@ async def expire(rt: Runtime, ticket_id: str) -> WindowOutcome:
     ticket = await Ticket.get_or_none(id=ticket_id)
     if ticket is None:
         return WindowOutcome("missing")
-    if ticket.status != S.PENDING_APPROVAL or ticket.approval_expires_at is None:
+    deadline = decision_deadline(ticket)
+    if ticket.status != S.PENDING_APPROVAL or deadline is None:
         return WindowOutcome("done", ticket.status.value)
-    if rt.clock.now() < ticket.approval_expires_at:
-        return WindowOutcome("early", ticket.approval_expires_at.isoformat())
+    if rt.clock.now() < deadline:
+        return WindowOutcome("early", deadline.isoformat())
+    passed = "window passed" if not ticket.starts_on_approval and deadline == ticket.end_at else "approval window passed"
     try:
         async with rt.unit_of_work() as effects:
             await transition(
                 ticket, S.EXPIRED, clock=rt.clock, effects=effects, actor_id=None,
-                detail={"reason": "approval window passed",
-                        "approval_expires_at": ticket.approval_expires_at.isoformat()},
+                detail={"reason": f"{passed} before it was approved", "approval_expires_at": deadline.isoformat()},
             )
     except WrongState:
         # A decision landed at the same moment; the next run (or the reconciler) re-reads.
@@ -78,9 +80,13 @@ async def remind(rt: Runtime, ticket_id: str) -> WindowOutcome:
 
 
 async def expire_due(rt: Runtime) -> int:
-    """For the reconciler: expire every overdue ticket whose job was lost."""
+    """For the cron: expire every overdue ticket whose job was lost, and every pending
+    ticket whose own window has passed (deadlines before issue 17 could lie past it)."""
+    from tortoise.expressions import Q
+
+    now = rt.clock.now()
     due = await Ticket.filter(
-        status=S.PENDING_APPROVAL, approval_expires_at__lte=rt.clock.now()
+        Q(approval_expires_at__lte=now) | Q(starts_on_approval=False, end_at__lte=now), status=S.PENDING_APPROVAL,
     ).values_list("id", flat=True)
     count = 0
     for ticket_id in due:

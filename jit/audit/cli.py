@@ -71,15 +71,12 @@ async def _prune(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> None:
-    from jit.errors import DomainError
+    from jit.cli import _settings
 
-    settings = Settings()
+    settings = _settings()
     run = {"verify": lambda: _verify(settings), "export": lambda: _export(settings, args),
            "prune": lambda: _prune(settings, args)}[args.audit_command]
-    try:
-        sys.exit(asyncio.run(run()))
-    except DomainError as exc:
-        sys.exit(f"error: {exc.message}")
+    sys.exit(asyncio.run(run()))
 
 
 def add_audit_commands(sub: argparse._SubParsersAction) -> None:

@@ -26,10 +26,10 @@ class ExitCode(IntEnum):
 EXIT_CODES_HELP = """exit codes:
    0  success (with --wait: the ticket is ACTIVE)
    1  unexpected error
-   2  usage: bad arguments
+   2  usage: bad arguments, or a file named on the command line that cannot be read
    3  not logged in, or the token was refused
    4  server unreachable (queries are retried first; mutations only if never sent)
-   5  invalid input: ValidationError, unknown or ambiguous name
+   5  invalid input: ValidationError, an invalid rules file, unknown or ambiguous name
    6  not allowed: NotAllowedError
    7  not found: NotFoundError or unknown ticket
    8  wrong state: WrongStateError (e.g. deciding a ticket that is no longer pending)

@@ -81,6 +81,22 @@ def print_tickets(tickets: list[dict]) -> None:
     out.print(tickets_table(tickets))
 
 
+def stack_table(t: dict) -> Table:
+    """The resource stack: each account assignment the grant recorded, in the order it was
+    made (revocation unwinds it last first), with how the grant and the unwind went."""
+    accounts = {x["accountId"]: (x.get("account") or {}).get("name") for x in t.get("targets", [])}
+    sets = {x["permissionSetArn"]: (x.get("permissionSet") or {}).get("name") for x in t.get("targets", [])}
+    table = Table(title="resource stack", title_justify="left", box=None, header_style="bold", pad_edge=False)
+    for name in ("#", "ACCOUNT", "PERMISSION SET", "GRANT", "UNWIND", "FAILURE"):
+        table.add_column(name)
+    for e in t["resourceStack"]:
+        account = f"{accounts.get(e['accountId']) or e['accountId']} ({e['accountId']})"
+        permission_set = sets.get(e["permissionSetArn"]) or e["permissionSetArn"].rsplit("/", 1)[-1]
+        table.add_row(str(e["position"]), account, permission_set, e["status"], e.get("unwindStatus") or "-",
+                      e.get("failureReason") or "")
+    return table
+
+
 def print_ticket(t: dict) -> None:
     """The one-ticket view of `jit show` (and of a mutation's result)."""
     out = console()
@@ -116,6 +132,9 @@ def print_ticket(t: dict) -> None:
             decisions.add_row(when(d["createdAt"]), _user(d.get("decider")), d["outcome"], d["comment"])
         out.print()
         out.print(decisions)
+    if t.get("resourceStack"):
+        out.print()
+        out.print(stack_table(t))
     if t.get("history"):
         history = Table(title="history", title_justify="left", box=None, header_style="bold", pad_edge=False)
         for name in ("AT", "ACTION", "CHANGE", "BY"):

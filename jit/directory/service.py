@@ -82,6 +82,27 @@ class SyncReport:
     def changed(self) -> int:
         return sum(table.changed for table in self.tables.values())
 
+    def summary(self) -> dict[str, Any]:
+        """For scripts (`jit sync --output json`): the same words as the table."""
+        return {
+            "tables": {name: {"seen": t.seen, "added": t.created, "changed": t.updated, "removed": t.removed}
+                       for name, t in self.tables.items()},
+            "aws_seconds": round(self.aws_seconds, 3), "database_seconds": round(self.database_seconds, 3),
+            "elapsed_seconds": round(self.elapsed_seconds, 3),
+        }
+
+    def table_text(self) -> str:
+        """For people: one row per table, then the time taken."""
+        rows = [("", "SEEN", "ADDED", "CHANGED", "REMOVED")]
+        rows += [(name.replace("_", " "), str(t.seen), str(t.created), str(t.updated), str(t.removed))
+                 for name, t in self.tables.items()]
+        widths = [max(len(r[i]) for r in rows) for i in range(5)]
+        lines = ["  ".join([r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:])]).rstrip()
+                 for r in rows]
+        lines.append(f"synced in {self.elapsed_seconds:.1f} s (AWS {self.aws_seconds:.1f} s, "
+                     f"database {self.database_seconds:.1f} s)")
+        return "\n".join(lines)
+
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 

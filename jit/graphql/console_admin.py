@@ -17,6 +17,8 @@ from jit.graphql.context import Context
 from jit.graphql.directory import User
 from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, WrongStateError, to_error
 from jit.ids import is_digits
+from jit.rules.models import PermissionSetGroup as PermissionSetGroupRow
+from jit.rules.models import allows_alone
 
 
 @strawberry.type
@@ -51,6 +53,11 @@ class PreviewRule:
     max_duration_seconds: int
     requesters: list[User]
     steps: list[PreviewStep]
+    via_permission_set_groups: list[str] = strawberry.field(description=(
+        "The rule's permission set groups that contain this permission set (empty: the rule names it itself)."))
+    requestable_alone: bool = strawberry.field(description=(
+        "Whether it may be requested by itself under this rule; false when the rule covers it only through "
+        "bundle-only permission set groups (then only the whole group is requestable)."))
 
 
 @strawberry.type(description="Who may request a target for themself and who approves it, rule by rule, strictest first.")
@@ -84,8 +91,12 @@ async def _preview(info: Info[Context, None], account_id: str, permission_set: s
     if ps is None:
         raise errors.NotFound(f"no live permission set {permission_set!r}", field="permissionSet")
     rules = []
+    bundles = dict(await PermissionSetGroupRow.all().values_list("name", "permission_sets"))
     for rule, requesters, steps in await rt.authz.preview(account, ps.arn):
+        via = [] if ps.name in rule.permission_sets else [
+            g for g in rule.permission_set_groups or [] if ps.name in bundles.get(g, [])]
         rules.append(PreviewRule(
+            via_permission_set_groups=via, requestable_alone=allows_alone(rule, ps.name, None),
             name=rule.name, auto_approved=not rule.steps, max_duration_seconds=rule.max_duration_seconds,
             requesters=await _users(info, requesters),
             steps=[PreviewStep(name=spec.get("name", f"Step {i + 1}"), required=int(spec.get("required", 1)),

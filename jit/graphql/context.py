@@ -18,6 +18,28 @@ def _loader(model: type, key: str) -> DataLoader:
     return DataLoader(load_fn=load)
 
 
+def _directory_loader() -> DataLoader:
+    """The synced directory as rules name it, read once per request (jit.authz.service)."""
+    async def load(keys: list[str]) -> list[Any]:
+        from jit.authz.service import load_directory
+
+        directory = await load_directory()
+        return [directory for _ in keys]
+
+    return DataLoader(load_fn=load)
+
+
+def _ou_name_path_loader() -> DataLoader:
+    """OU id -> name path ("/Workloads/Prod"); one query for every OU a response names."""
+    async def load(keys: list[str]) -> list[str | None]:
+        from jit.rules.service import ou_name_paths
+
+        paths = dict(await ou_name_paths(include_removed=True))
+        return [paths.get(k) for k in keys]
+
+    return DataLoader(load_fn=load)
+
+
 @dataclass
 class Context:
     runtime: Runtime
@@ -31,6 +53,8 @@ class Context:
     accounts: DataLoader = field(default_factory=lambda: _loader(Account, "id"))
     permission_sets: DataLoader = field(default_factory=lambda: _loader(PermissionSet, "arn"))
     groups: DataLoader = field(default_factory=lambda: _loader(Group, "id"))
+    ou_name_paths: DataLoader = field(default_factory=_ou_name_path_loader)
+    directory: DataLoader = field(default_factory=_directory_loader)
 
     @property
     def actor(self) -> User:

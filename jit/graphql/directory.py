@@ -58,6 +58,11 @@ class Account:
     tags: list[Tag]
     removed_at: datetime | None
 
+    @strawberry.field(description="The account's OU by name from the root, as rules and targets name it: "
+                                  "/Workloads/Prod (the root is /).")
+    async def organizational_unit_name_path(self, info: Info[Context, None]) -> str | None:
+        return await info.context.ou_name_paths.load(self.parent_id)
+
     @classmethod
     def of(cls, row: models.Account) -> Account:
         return cls(
@@ -72,8 +77,12 @@ class OrganizationalUnit:
     id: strawberry.ID
     name: str
     parent_id: str | None
-    path: str
+    path: str = strawberry.field(description="OU ids from the root: /r-xxxx/ou-a/ou-b/")
     removed_at: datetime | None
+
+    @strawberry.field(description="Names from the root, as rules and targets name OUs: /Workloads/Prod (the root is /).")
+    async def name_path(self, info: Info[Context, None]) -> str:
+        return await info.context.ou_name_paths.load(str(self.id)) or self.name
 
     @classmethod
     def of(cls, row: models.OrganizationalUnit) -> OrganizationalUnit:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.types import Info
 
 from jit import errors
@@ -53,8 +54,9 @@ class RequestableAccountConnection:
 class EligibilityQuery:
     @strawberry.field(description=(
         "Accounts where the caller may request at least one target, by name. `search` matches a "
-        "name (any part, any case) or the start of an account id; `ouId` keeps accounts under that OU, "
-        f"nested OUs included. At most {eligibility.MAX_PAGE} per page."
+        "name (any part, any case) or the start of an account id; `ouId` (an OU id or a name path such as "
+        "/Workloads/Prod) keeps accounts under that OU, nested OUs included; an unknown OU is an error with "
+        f"extensions.code NOT_FOUND and field ouId. At most {eligibility.MAX_PAGE} per page."
     ))
     async def requestable_accounts(
         self, info: Info[Context, None], search: str | None = None, ou_id: strawberry.ID | None = None,
@@ -65,6 +67,8 @@ class EligibilityQuery:
                 info.context.runtime.authz, info.context.actor.id, search=search,
                 ou_id=str(ou_id) if ou_id else None, first=first, after=after,
             )
+        except errors.NotFound as exc:
+            raise GraphQLError(exc.message, extensions={"code": "NOT_FOUND", "field": exc.field}) from None
         except errors.ValidationFailed as exc:
             raise ValueError(exc.message) from None
         edges = [RequestableAccountEdge(cursor=eligibility.cursor_of(a), node=Account.of(a)) for a in page.accounts]

@@ -9,7 +9,7 @@ from strawberry.types import Info
 
 from jit import errors
 from jit.graphql.context import Context
-from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, WrongStateError, to_error
+from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, WrongStateError, to_input_error
 from jit.rules import groups as service
 from jit.rules.models import PermissionSetGroup as GroupRow
 from jit.tickets.service import parse_uuid
@@ -84,7 +84,7 @@ class GroupsMutation:
             await _require_admin(info)
             return PermissionSetGroup.of(await _service(info).create(_spec(input), info.context.actor.id))
         except errors.DomainError as exc:
-            return to_error(exc)
+            return to_input_error(exc)
 
     @strawberry.mutation(description="Admins only. Replaces the whole group.")
     async def update_permission_set_group(
@@ -95,7 +95,7 @@ class GroupsMutation:
             group_id: uuid.UUID = parse_uuid(id, "id")
             return PermissionSetGroup.of(await _service(info).update(group_id, _spec(input), info.context.actor.id))
         except errors.DomainError as exc:
-            return to_error(exc)
+            return to_input_error(exc)
 
     @strawberry.mutation(description="Admins only. A group a rule is scoped by cannot be deleted.")
     async def delete_permission_set_group(
@@ -106,4 +106,4 @@ class GroupsMutation:
             await _service(info).delete(parse_uuid(id, "id"), info.context.actor.id)
             return DeletedPermissionSetGroup(id=id)
         except errors.DomainError as exc:
-            return to_error(exc)
+            return to_input_error(exc)

@@ -10,10 +10,11 @@ from strawberry.types import Info
 
 from jit import errors
 from jit.graphql.context import Context
-from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, WrongStateError, to_error
+from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, WrongStateError, to_input_error
 from jit.graphql.directory import User
 from jit.rules import changes, service
 from jit.rules.models import ApprovalRule as RuleRow
+from jit.rules.plan import step_warnings
 from jit.rules.schemas import parse_rule
 from jit.tickets.service import parse_uuid
 
@@ -71,6 +72,17 @@ class ApprovalRule:
     approval_window_seconds: int
     extension: ExtensionPolicy | None = strawberry.field(description="Null: tickets under this rule cannot be extended.")
     permission_set_groups: list[str]
+    permission_set_groups_bundle_only: bool = strawberry.field(
+        default=False, description="The groups' permission sets are requestable only as the whole group.")
+
+    @strawberry.field(description=(
+        "Problems that do not stop the rule from being saved: each step that needs more approvals than its "
+        "groups and users hold people, counting the directory as synced. Requests such a step would govern "
+        "are refused."))
+    async def warnings(self, info: Info[Context, None]) -> list[str]:
+        directory = await info.context.directory.load("directory")
+        return step_warnings(self.name, [{"name": s.name, "users": s.users, "groups": s.groups,
+                                          "required": s.required} for s in self.steps], directory)
 
     @classmethod
     def of(cls, row: RuleRow) -> ApprovalRule:
@@ -92,6 +104,7 @@ class ApprovalRule:
                 max_extensions=row.extension.get("max_extensions", 1),
             ) if row.extension else None,
             permission_set_groups=list(row.permission_set_groups or []),
+            permission_set_groups_bundle_only=row.permission_set_groups_bundle_only,
         )
 
 
@@ -108,7 +121,11 @@ class RuleScopeInput:
         default_factory=list, description="OU ids, or name paths from the root such as /Workloads/Prod"
     )
     permission_sets: list[str] = strawberry.field(default_factory=list, description="Permission set names")
-    permission_set_groups: list[str] = strawberry.field(default_factory=list, description="Permission set group names")
+    permission_set_groups: list[str] = strawberry.field(
+        default_factory=list, description="Permission set group names. Each group is requestable as one target, and "
+                                          "each of its permission sets alone too unless permissionSetGroupsBundleOnly.")
+    permission_set_groups_bundle_only: bool = strawberry.field(
+        default=False, description="The groups' permission sets are requestable only as the whole group.")
 
 
 @strawberry.input
@@ -158,7 +175,8 @@ def _spec(data: ApprovalRuleInput):
         "requesters": {"users": data.requesters.users, "groups": data.requesters.groups},
         "scope": {"accounts": data.scope.accounts, "organizational_units": data.scope.organizational_units,
                   "permission_sets": data.scope.permission_sets,
-                  "permission_set_groups": data.scope.permission_set_groups},
+                  "permission_set_groups": data.scope.permission_set_groups,
+                  "permission_set_groups_bundle_only": data.scope.permission_set_groups_bundle_only},
         "max_duration_seconds": data.max_duration_seconds,
         "justification_required": data.justification_required,
         "steps": [{"name": s.name, "users": s.users, "groups": s.groups, "required": s.required} for s in data.steps],
@@ -259,7 +277,7 @@ class RulesMutation:
             await _require_admin(info)
             return PendingRuleChange.of(await _rules(info).decide(id, info.context.actor.id, True, comment))
         except errors.DomainError as exc:
-            return to_error(exc)
+            return to_input_error(exc)
 
     @strawberry.mutation(description="Admins only. Discards the change.")
     async def reject_rule_change(self, info: Info[Context, None], id: strawberry.ID, comment: str = "") -> RuleChangeResult:
@@ -267,7 +285,7 @@ class RulesMutation:
             await _require_admin(info)
             return PendingRuleChange.of(await _rules(info).decide(id, info.context.actor.id, False, comment))
         except errors.DomainError as exc:
-            return to_error(exc)
+            return to_input_error(exc)
 
     @strawberry.mutation(description="Admins only.")
     async def create_approval_rule(self, info: Info[Context, None], input: ApprovalRuleInput) -> ApprovalRuleResult:
@@ -275,7 +293,7 @@ class RulesMutation:
             await _require_admin(info)
             return _rule_or_change(await _rules(info).create(_spec(input), info.context.actor.id))
         except errors.DomainError as exc:
-            return to_error(exc)
+            return to_input_error(exc)
 
     @strawberry.mutation(description="Admins only. Replaces the whole rule.")
     async def update_approval_rule(
@@ -286,7 +304,7 @@ class RulesMutation:
             rule_id: uuid.UUID = parse_uuid(id, "id")
             return _rule_or_change(await _rules(info).update(rule_id, _spec(input), info.context.actor.id))
         except errors.DomainError as exc:
-            return to_error(exc)
+            return to_input_error(exc)
 
     @strawberry.mutation(description="Admins only. Tickets already requested keep their copied steps.")
     async def delete_approval_rule(self, info: Info[Context, None], id: strawberry.ID) -> DeleteApprovalRuleResult:
@@ -295,4 +313,4 @@ class RulesMutation:
             proposed = await _rules(info).delete(parse_uuid(id, "id"), info.context.actor.id)
             return PendingRuleChange.of(proposed.change) if proposed else DeletedApprovalRule(id=id)
         except errors.DomainError as exc:
-            return to_error(exc)
+            return to_input_error(exc)

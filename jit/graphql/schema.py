@@ -80,6 +80,23 @@ class QuietExecutionContext(SharedEventExecutionContext):
         return super().build(*args, **kwargs)
 
 
+def expected_code(error: GraphQLError) -> str | None:
+    """The code of an expected failure (the caller's own mistake or a refusal), or None for
+    the unexpected. Parse and validation errors, guards' refusals (scopes, limits, rate),
+    domain errors and the resolvers' safe messages are expected."""
+    from jit.errors import DomainError
+
+    original = error.original_error
+    code = (error.extensions or {}).get("code")
+    if original is None or isinstance(original, GraphQLError):
+        return code or "GRAPHQL_VALIDATION_FAILED"
+    if isinstance(original, DomainError):
+        return type(original).__name__
+    if isinstance(original, ValueError) and not type(original).__module__.startswith(("tortoise", "asyncpg", "redis")):
+        return code or "BAD_USER_INPUT"
+    return None
+
+
 class TimedSchema(strawberry.Schema):
     """Stops a query that runs longer than JIT_GRAPHQL_TIMEOUT_SECONDS, over HTTP and
     websockets alike (both execute through _execute_operation). Mutations are left to
@@ -90,6 +107,19 @@ class TimedSchema(strawberry.Schema):
     def __init__(self, *args: Any, timeout: float | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.timeout = timeout
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        """Expected failures are one INFO line with their code; the unexpected keep ERROR
+        and their traceback."""
+        operation = (execution_context.operation_name if execution_context else None) or "anonymous"
+        for error in errors:
+            code = expected_code(error)
+            if code is None:
+                super().process_errors([error], execution_context)
+                continue
+            path = ".".join(str(p) for p in error.path or ()) or "-"
+            message = " ".join(error.message.split())
+            log.info("graphql: %s in %s at %s: %s", code, operation, path, message)
 
     async def _execute_operation(self, execution_context: ExecutionContext, *args: Any, **kwargs: Any) -> Any:
         if self.timeout is None or execution_context.operation_type is not OperationType.QUERY:

@@ -155,8 +155,11 @@ class Ticket:
     requester_id: strawberry.Private[str]
     principal_id: strawberry.Private[str]
     approval_expires_at: datetime | None = strawberry.field(
-        default=None, description="A ticket still awaiting approval then becomes EXPIRED."
+        default=None, description="A ticket still awaiting approval then becomes EXPIRED (never after endAt)."
     )
+    starts_when_approved: bool = strawberry.field(
+        default=False, description="Its window starts at the final approval; until then startAt and endAt are "
+                                   "provisional.")
     break_glass: bool = strawberry.field(default=False, description="The requester approved it themself (break-glass).")
     break_glass_reason: str | None = None
     break_glass_review: BreakGlassReview | None = strawberry.field(
@@ -239,7 +242,7 @@ class Ticket:
             justification=row.justification, external_ref=row.external_ref, created_at=row.created_at,
             updated_at=row.updated_at, version=row.version, requester_id=row.requester_id,
             principal_id=row.principal_id, approval_expires_at=row.approval_expires_at,
-            break_glass=row.break_glass, break_glass_reason=row.break_glass_reason,
+            starts_when_approved=row.starts_on_approval, break_glass=row.break_glass, break_glass_reason=row.break_glass_reason,
             break_glass_review=BreakGlassReview(
                 reviewed_at=row.break_glass_reviewed_at, comment=row.break_glass_review_comment or "",
                 reviewer_id=row.break_glass_reviewed_by,
@@ -302,6 +305,9 @@ class RequestTicketInput:
     principal_id: strawberry.ID | None = strawberry.field(default=None, description="Defaults to the caller.")
     start_at: datetime | None = strawberry.field(default=None, description="Defaults to now.")
     external_ref: str | None = strawberry.field(default=None, description="A change number or similar.")
+    start_when_approved: bool = strawberry.field(
+        default=False, description="The window of durationSeconds starts at the final approval rather than at "
+                                   "startAt, so waiting for approvers does not eat it. Not with startAt.")
 
 
 TicketResult = Annotated[
@@ -375,6 +381,7 @@ class TicketMutation:
                                            t.organizational_unit_id) for t in input.targets],
             duration_seconds=input.duration_seconds, justification=input.justification,
             principal_id=input.principal_id, start_at=input.start_at, external_ref=input.external_ref,
+            start_when_approved=input.start_when_approved,
         )
         return await _ticket_result(tickets.request_ticket)(info.context.runtime, info.context.actor, req)
 

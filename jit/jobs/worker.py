@@ -108,8 +108,9 @@ async def expire_approval(ctx: dict, ticket_id: str) -> str:
     rt: Runtime = ctx["runtime"]
     outcome = await window.expire(rt, ticket_id)
     if outcome.result == "early":
-        ticket = await Ticket.get(id=ticket_id)
-        raise Retry(defer=max((ticket.approval_expires_at - rt.clock.now()).total_seconds(), 1))
+        from datetime import datetime
+
+        raise Retry(defer=max((datetime.fromisoformat(outcome.detail) - rt.clock.now()).total_seconds(), 1))
     if outcome.result == "raced":
         raise Retry(defer=1)
     return outcome.result

@@ -18,7 +18,7 @@ from tortoise.expressions import Q
 from jit.authz.service import Authorizer, strictness
 from jit.directory.models import Account, PermissionSet
 from jit.errors import ValidationFailed
-from jit.rules.models import ApprovalRule, PermissionSetGroup
+from jit.rules.models import ApprovalRule, PermissionSetGroup, allows_alone
 
 MAX_PAGE = 200
 MAX_ACCOUNTS = 100
@@ -79,12 +79,15 @@ class Eligibility:
             terms.append(Q(id__in=account_ids))
         return Q(*terms, join_type=Q.OR)
 
-    def _best(self, account: Account) -> dict[str, ApprovalRule]:
-        """Permission set arn -> the strictest rule that lets the person request it on `account`."""
+    def _best(self, account: Account, alone: bool = False) -> dict[str, ApprovalRule]:
+        """Permission set arn -> the strictest rule that lets the person request it on `account`
+        (with `alone`, by itself rather than as part of a group)."""
         scopes = [account.id, *(seg for seg in account.ou_path.split("/") if seg)]
         best: dict[str, ApprovalRule] = {}
         for scope in scopes:
             for rule, arn in self.by_scope.get(scope, ()):
+                if alone and not allows_alone(rule, self.sets[arn].name, None):
+                    continue
                 if arn not in best or strictness(rule) > strictness(best[arn]):
                     best[arn] = rule
         return best
@@ -95,7 +98,7 @@ class Eligibility:
         grouped: list[Choice] = []
         for account in accounts:
             best = self._best(account)
-            for arn, rule in best.items():
+            for arn, rule in self._best(account, alone=True).items():
                 singles.append(Choice(
                     account, self.sets[arn], None, rule, rule.max_duration_seconds,
                     rule.justification_required, not rule.steps,
@@ -144,7 +147,9 @@ async def requestable_accounts(
         text = search.strip()
         query = query.filter(Q(name__icontains=text) | Q(id__startswith=text))
     if ou_id:
-        query = query.filter(ou_path__contains=f"/{ou_id}/")
+        from jit.rules.service import resolve_ou
+
+        query = query.filter(ou_path__contains=f"/{await resolve_ou(ou_id, 'ouId')}/")
     total = await query.count()
     if position:
         name, account_id = position

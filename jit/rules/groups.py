@@ -25,10 +25,12 @@ from jit.rules.schemas import Name, RuleSpec, parse_spec
 
 
 class GroupSpec(BaseModel):
+    """A permission set group: a named bundle requested as one target, one assignment per permission set."""
+
     model_config = ConfigDict(extra="forbid")
-    name: Name = Field(min_length=1, max_length=128)
-    description: str = ""
-    permission_sets: list[str] = Field(min_length=1)
+    name: Name = Field(min_length=1, max_length=128, description="Unique; rules and requests name the group by it.")
+    description: str = Field(default="", description="For people choosing it.")
+    permission_sets: list[str] = Field(min_length=1, description="Permission set names, each once.")
 
 
 

@@ -24,6 +24,9 @@ class ApprovalRule(Model):
     steps = fields.JSONField(default=list)
     # Permission set group names in scope; each expands to its permission sets.
     permission_set_groups = fields.JSONField(default=list)
+    # True: the groups' permission sets are requestable only as the whole group, never
+    # one by one (unless permission_sets names them too).
+    permission_set_groups_bundle_only = fields.BooleanField(default=False)
     # [{"requesters": {"users": [...], "groups": [...]}, "principals": {"users": [...], "groups": [...]}}]
     on_behalf = fields.JSONField(default=list)
     break_glass = fields.BooleanField(default=False)
@@ -73,3 +76,12 @@ class RuleChange(Model):
 
     class Meta:
         table = "rule_change"
+
+
+def allows_alone(rule: ApprovalRule, permission_set: str, group: str | None) -> bool:
+    """Whether `rule` lets this permission set (a name) be requested as asked: alone
+    (group None) or as part of `group`. A rule scoped by a permission set group lets each
+    of its permission sets be requested alone too, unless it is bundle-only."""
+    if not getattr(rule, "permission_set_groups_bundle_only", False) or permission_set in rule.permission_sets:
+        return True
+    return group is not None and group in (rule.permission_set_groups or [])

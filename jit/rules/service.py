@@ -76,9 +76,10 @@ async def _check_references(spec: RuleSpec) -> None:
         raise ValidationFailed("a rule must name who may request", field="requesters")
 
 
-async def ou_name_paths() -> list[tuple[str, str]]:
+async def ou_name_paths(include_removed: bool = False) -> list[tuple[str, str]]:
     """(ou id, name path) pairs: the root is "/", a child of it "/Sandbox"."""
-    units = await OrganizationalUnit.filter(removed_at=None).values("id", "name", "parent_id")
+    qs = OrganizationalUnit.all() if include_removed else OrganizationalUnit.filter(removed_at=None)
+    units = await qs.values("id", "name", "parent_id")
     by_id = {u["id"]: u for u in units}
     result = []
     for unit in units:
@@ -88,6 +89,18 @@ async def ou_name_paths() -> list[tuple[str, str]]:
             cursor = by_id.get(cursor["parent_id"])
         result.append((unit["id"], "/" + "/".join(reversed(names))))
     return result
+
+
+async def resolve_ou(ref: str, field: str) -> str:
+    """An OU id from an id or a name path ("/Workloads/Prod", a trailing slash allowed);
+    an unknown one is NotFound naming `field`."""
+    text = ref.strip()
+    wanted = text.rstrip("/") or "/"
+    for unit_id, path in await ou_name_paths():
+        if text == unit_id or wanted == path:
+            return unit_id
+    raise NotFound(f"unknown organizational unit {ref!r}: give an OU id or a name path such as /Workloads/Prod",
+                   field=field)
 
 
 def _apply_spec(rule: ApprovalRule, spec: RuleSpec) -> None:
@@ -102,6 +115,7 @@ def _apply_spec(rule: ApprovalRule, spec: RuleSpec) -> None:
     rule.justification_required = spec.justification_required
     rule.steps = [step.model_dump() for step in spec.steps]
     rule.permission_set_groups = spec.scope.permission_set_groups
+    rule.permission_set_groups_bundle_only = spec.scope.permission_set_groups_bundle_only
     rule.on_behalf = [entry.model_dump() for entry in spec.on_behalf]
     rule.break_glass = spec.break_glass
     rule.approval_window_seconds = spec.approval_window_seconds
@@ -119,6 +133,7 @@ def rule_to_spec(rule: ApprovalRule) -> RuleSpec:
                 "organizational_units": rule.organizational_units,
                 "permission_sets": rule.permission_sets,
                 "permission_set_groups": rule.permission_set_groups or [],
+                "permission_set_groups_bundle_only": rule.permission_set_groups_bundle_only,
             },
             "max_duration_seconds": rule.max_duration_seconds,
             "justification_required": rule.justification_required,

@@ -64,7 +64,7 @@ async def expand_targets(targets: list, max_targets: int) -> list[PlainTarget]:
             if expanded > max_targets:
                 raise ValidationFailed(
                     f"organizational unit {ou_ref!r} expands to {len(accounts) * len(permission_sets)} targets; "
-                    f"a ticket may have at most {max_targets}",
+                    f"a ticket may have at most {max_targets} (JIT_MAX_TARGETS)",
                     field=f"{where}.organizationalUnitId",
                 )
             account_ids = [a.id for a in accounts]
@@ -74,5 +74,5 @@ async def expand_targets(targets: list, max_targets: int) -> list[PlainTarget]:
             for ps in permission_sets:
                 result.append(PlainTarget(account_id, ps, where, group_name))
         if len(result) > max_targets:
-            raise ValidationFailed(f"at most {max_targets} targets per ticket", field="targets")
+            raise ValidationFailed(f"at most {max_targets} targets per ticket (JIT_MAX_TARGETS)", field="targets")
     return result

@@ -37,8 +37,12 @@ class Ticket(Model):
     updated_at = fields.DatetimeField()
     # Bumped by every write; the row lock that serializes concurrent decisions.
     version = fields.IntField(default=0)
-    # Past this moment a ticket still awaiting approval becomes EXPIRED.
+    # Past this moment a ticket still awaiting approval becomes EXPIRED. It is never later
+    # than end_at: a window that has passed cannot be granted any more.
     approval_expires_at = fields.DatetimeField(null=True)
+    # "Start when approved": the window (end_at - start_at long) begins at the final
+    # approval, so time spent waiting for approvers does not eat it.
+    starts_on_approval = fields.BooleanField(default=False)
     # When the worker starts this ticket's revoke: early enough that AWS has settled the
     # delete by end_at, earlier still when a burst of ends needs more of the AWS budget
     # than there is (jit.tickets.plan). Null until the ticket is ACTIVE.

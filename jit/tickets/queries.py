@@ -93,7 +93,8 @@ async def awaiting_decision(qs: QuerySet[Ticket], rt: Runtime, actor_id: str) ->
         f' AND ({" OR ".join(ways)}))'
     )
     return qs.filter(
-        Q(approval_expires_at__isnull=True) | Q(approval_expires_at__gt=now), status=TicketStatus.PENDING_APPROVAL,
+        Q(approval_expires_at__isnull=True) | Q(approval_expires_at__gt=now),
+        Q(starts_on_approval=True) | Q(end_at__gt=now), status=TicketStatus.PENDING_APPROVAL,
     ).exclude(requester_id=actor_id).exclude(principal_id=actor_id).exclude(
         id__in=Subquery(Decision.filter(Q(decider_id=actor_id) | Q(on_behalf_of_id=actor_id)).values("ticket_id"))
     ).annotate(current_step_decidable=current_step_decidable).filter(current_step_decidable=True)

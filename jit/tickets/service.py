@@ -13,7 +13,8 @@ from jit.audit.service import record
 from jit.authz.service import TicketParties, parties, strictness
 from jit.directory.models import Account, PermissionSet, User
 from jit.errors import NotAllowed, NotFound, ValidationFailed, WrongState
-from jit.rules.models import ApprovalRule
+from jit.rules.models import ApprovalRule, allows_alone
+from jit.rules.plan import refuse_unmeetable
 from jit.runtime import Effects, Runtime
 from jit.tickets.models import EndReason, Target, Ticket, TicketStatus
 from jit.tickets.expand import expand_targets
@@ -42,6 +43,8 @@ class TicketRequest:
     principal_id: str | None = None
     start_at: datetime | None = None
     external_ref: str | None = None
+    # The window starts at the final approval instead of start_at.
+    start_when_approved: bool = False
 
 
 @dataclass
@@ -75,10 +78,30 @@ def schedule_grant(effects: Effects, ticket: Ticket, lead_seconds: float = 0.0) 
                     defer_until=ticket.start_at - timedelta(seconds=lead_seconds))
 
 
-def approval_deadline(now: datetime, rules: list[ApprovalRule]) -> datetime:
-    """The tightest approval window of the governing rules."""
+def approval_deadline(now: datetime, rules: list[ApprovalRule], end_at: datetime | None = None) -> datetime:
+    """The tightest approval window of the governing rules, and never past the ticket's
+    own end (None for a ticket that starts when approved): approval after that could
+    only fail to grant."""
     seconds = min((getattr(r, "approval_window_seconds", None) or 86400 for r in rules), default=86400)
-    return now + timedelta(seconds=seconds)
+    deadline = now + timedelta(seconds=seconds)
+    return min(deadline, end_at) if end_at is not None else deadline
+
+
+def decision_deadline(ticket: Ticket) -> datetime | None:
+    """When a pending ticket stops being decidable: its approval deadline, or its end for
+    a ticket requested before deadlines stopped at the end."""
+    bounds = [ticket.approval_expires_at] if ticket.approval_expires_at else []
+    if not ticket.starts_on_approval:
+        bounds.append(ticket.end_at)
+    return min(bounds) if bounds else None
+
+
+def approved_window(ticket: Ticket, now: datetime) -> dict[str, datetime]:
+    """The window changes of the final approval: a ticket that starts when approved gets
+    its full duration from now."""
+    if not ticket.starts_on_approval:
+        return {}
+    return {"start_at": now, "end_at": now + (ticket.end_at - ticket.start_at)}
 
 
 def schedule_approval_window(effects: Effects, ticket: Ticket, settings) -> None:
@@ -122,7 +145,8 @@ async def _resolve_targets(rt: Runtime, actor: User, principal: User, req: Ticke
     if not req.targets:
         raise ValidationFailed("at least one target is required", field="targets")
     if len(req.targets) > rt.settings.max_targets:
-        raise ValidationFailed(f"at most {rt.settings.max_targets} targets per ticket", field="targets")
+        raise ValidationFailed(f"at most {rt.settings.max_targets} targets per ticket (JIT_MAX_TARGETS)",
+                               field="targets")
     plain = await expand_targets(req.targets, rt.settings.max_targets)
     # Only ids that could be accounts reach the query: the ORM refuses values longer than
     # the column, which would surface as an unexpected error instead of "unknown account".
@@ -147,7 +171,8 @@ async def _resolve_targets(rt: Runtime, actor: User, principal: User, req: Ticke
         if (account.id, ps.arn) in seen:
             raise ValidationFailed("the same target is listed twice", field=where)
         seen.add((account.id, ps.arn))
-        covering = await rt.authz.may_request(actor.id, principal.id, account, ps.arn)
+        covering = [r for r in await rt.authz.may_request(actor.id, principal.id, account, ps.arn)
+                    if allows_alone(r, ps.name, target.permission_set_group)]
         if not covering:
             raise NotAllowed(
                 f"no approval rule lets you request {ps.name} on {account.name} ({account.id})"
@@ -173,6 +198,8 @@ def _check_window(rt: Runtime, req: TicketRequest, resolved: list[_Resolved]) ->
                 f"{item.rule.name!r} for {item.permission_set.name} on {item.account.name}",
                 field="durationSeconds",
             )
+    if req.start_when_approved and req.start_at is not None:
+        raise ValidationFailed("give a start time or start when approved, not both", field="startAt")
     start = req.start_at or now
     if start.tzinfo is None:
         raise ValidationFailed("start must include a time zone", field="startAt")
@@ -212,13 +239,17 @@ async def request_ticket(rt: Runtime, actor: User, req: TicketRequest) -> Ticket
     for item in sorted(resolved, key=lambda r: strictness(r.rule), reverse=True):
         governing.setdefault(str(item.rule.id), item.rule)
 
+    await refuse_unmeetable(list(governing.values()), {actor.id, principal.id})
+
     now = rt.clock.now()
     async with rt.unit_of_work() as effects:
         ticket = await Ticket.create(
             id=uuid.uuid4(), requester_id=actor.id, principal_id=principal.id,
             status=S.PENDING_APPROVAL, start_at=start, end_at=end, justification=justification,
             external_ref=req.external_ref, created_at=now, updated_at=now, version=0,
-            approval_expires_at=approval_deadline(now, list(governing.values())),
+            approval_expires_at=approval_deadline(now, list(governing.values()),
+                                                  None if req.start_when_approved else end),
+            starts_on_approval=req.start_when_approved,
         )
         set_ticket(ticket.id)
         await Target.bulk_create([
@@ -255,6 +286,7 @@ async def request_ticket(rt: Runtime, actor: User, req: TicketRequest) -> Ticket
             await transition(
                 ticket, S.SCHEDULED, clock=rt.clock, effects=effects, actor_id=None,
                 detail={"reason": "auto-approved by " + ", ".join(repr(r.name) for r in governing.values())},
+                **approved_window(ticket, now),
             )
             schedule_grant(effects, ticket, rt.settings.assignment_first_poll)
     return ticket

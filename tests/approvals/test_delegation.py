@@ -57,7 +57,8 @@ async def test_delegation_is_not_transitive(demo):
 
 async def test_validity_is_checked_when_deciding(demo):
     clock = demo.rt.clock
-    ticket = await demo.request("alice", [("payments-prod", "ReadOnlyAccess")])
+    # It starts later: a ticket whose window passed unapproved can no longer be decided.
+    ticket = await demo.request("alice", [("payments-prod", "ReadOnlyAccess")], start_at=clock.now() + timedelta(hours=2))
     erin = await demo.user("erin")
     await delegate(demo, "bob", "erin", start=clock.now() + timedelta(hours=1), hours=1)
     with pytest.raises(NotFound):  # not started: she cannot even read it

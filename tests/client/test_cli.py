@@ -108,6 +108,8 @@ def test_request_wait_returns_when_the_worker_grants(jit, live):
 
     table = jit("show", ticket)
     assert table.code == 0 and "sandbox-alice" in table.out and "history" in table.out
+    stack = table.out.split("resource stack")[1].split("history")[0]
+    assert "ReadOnlyAccess" in stack and "SUCCEEDED" in stack and f"sandbox-alice ({live.accounts['sandbox-alice']})" in stack
 
     revoked = jit("revoke", ticket, "--reason", "done")
     assert revoked.code == 0, revoked

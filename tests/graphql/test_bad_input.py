@@ -75,6 +75,28 @@ async def test_request_ticket_rejects_bad_input(api, demo, name, user, build, ty
     assert await _counts() == before
 
 
+@pytest.mark.parametrize("build,field,setting", [
+    # Issue 16's maximum lead time (JIT_TICKET_MAX_LEAD_DAYS, default 30) refuses a start in 2099.
+    (lambda w: {"targets": [_t(w.account("sandbox-alice"), "ReadOnlyAccess")], "durationSeconds": 60,
+                "startAt": "2099-01-01T00:00:00+00:00"}, "startAt", "JIT_TICKET_MAX_LEAD_DAYS"),
+    (lambda w: {"targets": [_t(w.account(a), "ReadOnlyAccess") for a in
+                            ["sandbox-alice", "sandbox-erin", "sandbox-shared", "sandbox-ml", "sandbox-training",
+                             "payments-dev"]], "durationSeconds": 60}, "targets", "JIT_MAX_TARGETS"),
+], ids=["start in 2099", "too many targets"])
+async def test_a_limit_names_the_setting_that_changes_it(api, demo, build, field, setting):
+    await api.token(demo.rt, "alice")
+    result = (await api.as_(demo.rt, "alice", REQUEST, input=build(demo)))["requestTicket"]
+    assert (result["__typename"], result["field"]) == ("ValidationError", field)
+    assert setting in result["message"]
+
+
+def test_the_default_target_limit_covers_a_large_ou():
+    from jit.config import Settings
+
+    # The test organization's largest OU has 24 accounts; the budget revokes ~5.6 a second.
+    assert Settings(_env_file=None).max_targets == 100
+
+
 @pytest.mark.parametrize("ticket_id", ["not-a-uuid", "123", "'; drop table ticket; --"])
 async def test_malformed_id_is_a_typed_error(api, demo, ticket_id):
     await api.token(demo.rt, "bob")  # minting the caller's token is itself audited

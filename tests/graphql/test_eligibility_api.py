@@ -68,3 +68,33 @@ async def test_bad_paging_input_is_a_clear_error(api, demo):
     too_many = (await api.raw(TARGETS, {"accountIds": [str(n).zfill(12) for n in range(101)]}, await api.token(demo.rt, "alice"))).json()
     assert too_many["errors"][0]["message"] == "at most 100 accounts at a time"
 
+
+
+async def test_an_ou_is_taken_by_its_name_path_and_an_unknown_one_is_an_error(api, demo):
+    by_path = (await api.as_(demo.rt, "alice", ACCOUNTS, first=50, ouId="/Workloads/Prod"))["requestableAccounts"]
+    names = {e["node"]["name"] for e in by_path["edges"]}
+    assert names == {"payments-prod", "checkout-prod", "search-prod", "data-platform-prod", "identity-prod"}
+    assert by_path["totalCount"] == 5
+    nested = (await api.as_(demo.rt, "alice", ACCOUNTS, first=50, ouId="/Workloads/"))["requestableAccounts"]
+    assert names < {e["node"]["name"] for e in nested["edges"]}
+    by_id = (await api.as_(demo.rt, "alice", ACCOUNTS, first=50,
+                           ouId=demo.org.organizational_units["/Workloads/Prod"]))["requestableAccounts"]
+    assert by_id["totalCount"] == 5
+    token = await api.token(demo.rt, "alice")
+    for ref in ("nonsense", "/Workloads/Nope"):
+        body = (await api.raw(ACCOUNTS, {"first": 5, "ouId": ref}, token)).json()
+        assert body["data"] is None
+        error = body["errors"][0]
+        assert error["extensions"] == {"code": "NOT_FOUND", "field": "ouId"}
+        assert ref in error["message"]
+
+
+async def test_accounts_and_ous_show_their_name_paths(api, demo):
+    data = await api.as_(demo.rt, "alice", """{
+      accounts { name organizationalUnitNamePath }
+      organizationalUnits { id name namePath }
+    }""")
+    accounts = {a["name"]: a["organizationalUnitNamePath"] for a in data["accounts"]}
+    assert accounts["payments-prod"] == "/Workloads/Prod" and accounts["sandbox-alice"] == "/Sandbox"
+    paths = {o["namePath"] for o in data["organizationalUnits"]}
+    assert {"/", "/Workloads", "/Workloads/Prod", "/Sandbox"} <= paths

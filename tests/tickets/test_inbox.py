@@ -49,7 +49,8 @@ async def test_the_requester_and_the_principal_never_see_their_own_ticket(demo):
 
 
 async def test_a_closed_approval_window_leaves_the_inbox(demo):
-    ticket = await demo.request("alice", [("payments-prod", "PowerUserAccess")])  # 4 h window
+    ticket = await demo.request("alice", [("payments-prod", "PowerUserAccess")],  # 4 h window
+                                start_at=demo.rt.clock.now() + timedelta(hours=5))
     demo.rt.clock.advance(seconds=14399)
     assert ticket.id in await inbox(demo, "bob")
     demo.rt.clock.advance(seconds=1)

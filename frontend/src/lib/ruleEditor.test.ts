@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { NEW_RULE_YAML, ruleToYaml, yamlToRuleInput } from "./ruleEditor";
+import { NEW_RULE_YAML, previewThrough, ruleToYaml, yamlField, yamlToRuleInput } from "./ruleEditor";
 
 const RULE = {
   name: "prod-change",
@@ -27,7 +27,7 @@ describe("rule editor YAML", () => {
         name: "prod-change",
         description: "Two leads then security",
         requesters: { users: ["alice"], groups: ["engineers"] },
-        scope: { accounts: ["payments-prod"], organizationalUnits: ["/Workloads/Prod"], permissionSets: ["AdministratorAccess"], permissionSetGroups: ["DBA"] },
+        scope: { accounts: ["payments-prod"], organizationalUnits: ["/Workloads/Prod"], permissionSets: ["AdministratorAccess"], permissionSetGroups: ["DBA"], permissionSetGroupsBundleOnly: false },
         maxDurationSeconds: 3600,
         justificationRequired: true,
         steps: RULE.steps,
@@ -54,5 +54,26 @@ describe("rule editor YAML", () => {
     expect(yamlToRuleInput("name: x\nmax_duration_seconds: 60\nsteps:\n  - users: [a]")).toEqual({ error: "steps[0] needs a name" });
     expect(yamlToRuleInput("name: x\nmax_duration_seconds: 60\nscope: {accounts: a}")).toEqual({ error: "scope.accounts must be a list of names" });
     expect(yamlToRuleInput("rules: [{name: a}, {name: b}]")).toEqual({ error: "Edit one rule at a time." });
+  });
+});
+
+describe("issue 17 in the rule editor", () => {
+  it("keeps bundle-only through the YAML", () => {
+    const out = yamlToRuleInput(ruleToYaml({ ...RULE, permissionSetGroupsBundleOnly: true }));
+    expect("input" in out && out.input.scope.permissionSetGroupsBundleOnly).toBe(true);
+    const plain = yamlToRuleInput(ruleToYaml(RULE));
+    expect("input" in plain && plain.input.scope.permissionSetGroupsBundleOnly).toBe(false);
+  });
+
+  it("names the API's fields in the YAML's words", () => {
+    expect(yamlField("scope.organizationalUnits[0]")).toBe("scope.organizational_units[0]");
+    expect(yamlField("steps[1].required")).toBe("steps[1].required");
+    expect(yamlField("onBehalf[0].requesters.users[2]")).toBe("on_behalf[0].requesters.users[2]");
+  });
+
+  it("says how the preview's rule covers the permission set", () => {
+    expect(previewThrough({ viaPermissionSetGroups: [], requestableAlone: true })).toBe("Named by the rule");
+    expect(previewThrough({ viaPermissionSetGroups: ["DBA"], requestableAlone: true })).toContain("also requestable alone");
+    expect(previewThrough({ viaPermissionSetGroups: ["DBA"], requestableAlone: false })).toContain("not requestable alone");
   });
 });

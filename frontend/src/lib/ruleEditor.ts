@@ -8,6 +8,7 @@ export interface EditableRule {
   requesters: { users: string[]; groups: string[] };
   scope: { accounts: string[]; organizationalUnits: string[]; permissionSets: string[] };
   permissionSetGroups?: string[];
+  permissionSetGroupsBundleOnly?: boolean;
   maxDurationSeconds: number;
   justificationRequired: boolean;
   steps: { name: string; users: string[]; groups: string[]; required: number }[];
@@ -28,6 +29,7 @@ export function ruleToYaml(r: EditableRule): string {
       organizational_units: r.scope.organizationalUnits,
       permission_sets: r.scope.permissionSets,
       permission_set_groups: r.permissionSetGroups ?? [],
+      permission_set_groups_bundle_only: r.permissionSetGroupsBundleOnly ?? false,
     },
     max_duration_seconds: r.maxDurationSeconds,
     justification_required: r.justificationRequired,
@@ -114,6 +116,7 @@ export function yamlToRuleInput(text: string): { input: ApprovalRuleInput } | { 
           organizationalUnits: strings(scope.organizational_units, "scope.organizational_units"),
           permissionSets: strings(scope.permission_sets, "scope.permission_sets"),
           permissionSetGroups: strings(scope.permission_set_groups, "scope.permission_set_groups"),
+          permissionSetGroupsBundleOnly: scope.permission_set_groups_bundle_only === true,
         },
         maxDurationSeconds: int(doc.max_duration_seconds, "max_duration_seconds"),
         justificationRequired: doc.justification_required === undefined ? true : doc.justification_required === true,
@@ -145,4 +148,24 @@ export function yamlToRuleInput(text: string): { input: ApprovalRuleInput } | { 
   } catch (e) {
     return { error: (e as Error).message };
   }
+}
+
+/**
+ * A field path of the API's answer (the input's camelCase: `scope.organizationalUnits[0]`)
+ * in the YAML's own words (`scope.organizational_units[0]`), for an error shown beside the YAML.
+ */
+export function yamlField(path: string): string {
+  return path.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/**
+ * How a rule covers the previewed permission set: named by the rule itself, or through its
+ * permission set groups, in which case it is also requestable alone unless the rule is bundle-only.
+ */
+export function previewThrough(r: { viaPermissionSetGroups: string[]; requestableAlone: boolean }): string {
+  if (!r.viaPermissionSetGroups.length) return "Named by the rule";
+  const groups = r.viaPermissionSetGroups.join(", ");
+  return r.requestableAlone
+    ? `Group ${groups}; also requestable alone`
+    : `Group ${groups} only (bundle-only: not requestable alone)`;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatDuration, localDateTimeToIso, remainingText, toSeconds } from "./time";
+import { formatDuration, localDateTimeToIso, remainingText, startInput, toSeconds } from "./time";
 
 describe("formatDuration", () => {
   it("shows the two largest non-zero units", () => {
@@ -45,5 +45,16 @@ describe("wizard time inputs", () => {
     expect(localDateTimeToIso("2026-12-01", "")).toBeNull();
     expect(localDateTimeToIso("", "13:05")).toBeNull();
     expect(localDateTimeToIso("tomorrow", "13:05")).toBeNull();
+  });
+});
+
+describe("startInput", () => {
+  it("asks for the window to start at the approval, now, or at the time given", () => {
+    expect(startInput("approved", null)).toEqual({ startAt: null, startWhenApproved: true });
+    expect(startInput("now", "2030-01-01T00:00:00.000Z")).toEqual({ startAt: null, startWhenApproved: false });
+    expect(startInput("later", "2030-01-01T00:00:00.000Z")).toEqual({
+      startAt: "2030-01-01T00:00:00.000Z",
+      startWhenApproved: false,
+    });
   });
 });

@@ -62,3 +62,10 @@ export function localDateTimeToIso(date: string, time: string): string | null {
   const value = new Date(y, mo - 1, d, h, mi, s || 0);
   return Number.isNaN(value.getTime()) ? null : value.toISOString();
 }
+
+/** The wizard's start choice as the request's input: now, when approved, or at a time. */
+export type StartMode = "now" | "approved" | "later";
+
+export function startInput(mode: StartMode, laterIso: string | null): { startAt: string | null; startWhenApproved: boolean } {
+  return { startAt: mode === "later" ? laterIso : null, startWhenApproved: mode === "approved" };
+}

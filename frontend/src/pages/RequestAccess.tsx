@@ -34,7 +34,7 @@ import { useMe } from "../app/me";
 import { useNotifications } from "../app/notifications";
 import { choiceName, filterIndexed, indexTargets, keepOnAccounts, maxDurationFor, targetInput, targetKey, type TargetFilter } from "../lib/targets";
 import { AccountPicker } from "./request/AccountPicker";
-import { formatDuration, localDateTimeToIso, toSeconds, type DurationUnit } from "../lib/time";
+import { formatDuration, localDateTimeToIso, startInput, toSeconds, type DurationUnit, type StartMode } from "../lib/time";
 import { isResultError, REQUEST_FIELD_STEP, toFieldErrors } from "../lib/errors";
 
 type Requestable = RequestableTargetsQuery["requestableTargets"][number];
@@ -66,7 +66,7 @@ export function RequestAccessPage() {
   const [step, setStep] = useState(0);
   const [selected, setSelected] = useState<Requestable[]>([]);
   const [filter, setFilter] = useState<TargetFilter>({ text: "", ouId: null, tags: [], permissionSets: [] });
-  const [startMode, setStartMode] = useState<"now" | "later">("now");
+  const [startMode, setStartMode] = useState<StartMode>("now");
   const [startDate, setStartDate] = useState("");
   const [startTime, setStartTime] = useState("");
   const [amount, setAmount] = useState("1");
@@ -123,7 +123,7 @@ export function RequestAccessPage() {
   // Offered only when every governing rule allows it and some step would otherwise ask someone; the server checks again.
   const breakGlassAllowed = rules.length > 0 && rules.every((r) => r.breakGlass) && rules.some((r) => r.steps.length > 0);
   const useBreakGlass = breakGlass && breakGlassAllowed;
-  const startIso = startMode === "now" ? null : localDateTimeToIso(startDate, startTime);
+  const startIso = startMode === "later" ? localDateTimeToIso(startDate, startTime) : null;
 
   /** Client-side checks for one step; the server checks everything again. */
   const validate = (index: number): Record<string, string> => {
@@ -159,7 +159,7 @@ export function RequestAccessPage() {
         durationSeconds,
         justification,
         externalRef: externalRef || null,
-        startAt: startIso,
+        ...startInput(startMode, startIso),
       },
     });
     setSubmitting(false);
@@ -337,10 +337,19 @@ export function RequestAccessPage() {
                   <SpaceBetween size="s">
                     <RadioGroup
                       value={startMode}
-                      onChange={(e) => setStartMode(e.detail.value as "now" | "later")}
+                      onChange={(e) => setStartMode(e.detail.value as StartMode)}
                       ariaLabel="Start"
                       items={[
-                        { value: "now", label: "Now", description: "As soon as the ticket is approved." },
+                        {
+                          value: "now",
+                          label: "Now",
+                          description: "The window starts at the request; time spent waiting for approval comes out of it.",
+                        },
+                        {
+                          value: "approved",
+                          label: "When approved",
+                          description: "The whole duration counts from the final approval.",
+                        },
                         { value: "later", label: "At a date and time" },
                       ]}
                     />
@@ -429,7 +438,15 @@ export function RequestAccessPage() {
                   </div>
                   <div>
                     <Box variant="awsui-key-label">Start</Box>
-                    <div>{startMode === "now" ? "Now" : startIso ? new Date(startIso).toLocaleString() : "-"}</div>
+                    <div>
+                      {startMode === "now"
+                        ? "Now"
+                        : startMode === "approved"
+                          ? "When approved"
+                          : startIso
+                            ? new Date(startIso).toLocaleString()
+                            : "-"}
+                    </div>
                   </div>
                   <div>
                     <Box variant="awsui-key-label">Duration</Box>

@@ -60,17 +60,40 @@ def _exec(command: str, ticket: dict[str, Any], access: list[dict[str, str]]) ->
     return subprocess.run(command, shell=True, env=env).returncode
 
 
+def _check_targets(args: argparse.Namespace) -> None:
+    if not (args.account or args.ou):
+        raise ClientError("name at least one --account or --ou", ExitCode.USAGE)
+    if not (args.permission_set or args.permission_set_group):
+        raise ClientError("name at least one --permission-set or --permission-set-group", ExitCode.USAGE)
+    if args.start_when_approved and args.start and args.start.strip().lower() != "now":
+        raise ClientError("--start and --start-when-approved: give one", ExitCode.USAGE)
+
+
+def _targets(client, args: argparse.Namespace) -> list[dict[str, str]]:
+    """Every account and OU with every permission set and permission set group named: the
+    same target twice is named once."""
+    places = [("accountId", resolve_account(client, a)["id"]) for a in args.account or []]
+    places += [("organizationalUnitId", ou.strip()) for ou in args.ou or []]
+    what = [("permissionSet", p) for p in args.permission_set or []]
+    what += [("permissionSetGroup", g) for g in args.permission_set_group or []]
+    out: list[dict[str, str]] = []
+    for place in dict.fromkeys(places):
+        for kind in dict.fromkeys(what):
+            out.append(dict([place, kind]))
+    return out
+
+
 def _input(client, args: argparse.Namespace) -> dict[str, Any]:
     duration = parse_duration(args.duration)
-    account = resolve_account(client, args.account)
     value: dict[str, Any] = {
-        "targets": [{"accountId": account["id"], "permissionSet": args.permission_set}],
-        "durationSeconds": duration, "justification": args.reason or "",
+        "targets": _targets(client, args), "durationSeconds": duration, "justification": args.reason or "",
     }
-    if args.start and args.start.strip().lower() != "now":
+    if args.start_when_approved:
+        value["startWhenApproved"] = True
+    elif args.start and args.start.strip().lower() != "now":
         value["startAt"] = parse_time(args.start, datetime.now(timezone.utc)).isoformat()
     if args.for_user:
-        value["principalId"] = resolve_user(client, args.for_user, "--for")["id"]
+        value["principalId"] = resolve_user(client, args.for_user, "--principal (--for)")["id"]
     if args.ref:
         value["externalRef"] = args.ref
     return value
@@ -80,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
     wait = args.wait or bool(args.exec)
     timeout = parse_duration(args.timeout, "--timeout") if args.timeout else None
     parse_duration(args.duration)  # a typo should fail before anything is looked up
+    _check_targets(args)
     try:
         args.profile_format.format(account_id="1", account_name="a", permission_set="p")
     except (KeyError, IndexError, ValueError):
@@ -127,18 +151,29 @@ def run(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
-        "request", parents=parents, help="ask for access to an account with a permission set",
+        "request", parents=parents, help="ask for access to accounts or OUs with permission sets or groups",
         description="Request a ticket. With --wait, block until it is ACTIVE (exit 0) or rejected, failed, "
                     "expired or ended (exits 10-13). With --exec CMD, then run CMD with AWS_PROFILE, "
                     "JIT_TICKET_ID, JIT_TICKET_END_AT, JIT_ACCOUNT_ID, JIT_ACCOUNT_NAME and "
                     "JIT_PERMISSION_SET set, and exit with its exit code.",
     )
-    p.add_argument("--account", required=True, metavar="ID|NAME", help="account id, or its name if unique")
-    p.add_argument("--permission-set", required=True, metavar="NAME", help="permission set name (or ARN)")
+    where = p.add_argument_group("targets (every account and OU named, with every permission set and group named)")
+    where.add_argument("--account", action="append", metavar="ID|NAME",
+                       help="account id, or its name if unique (repeat for several)")
+    where.add_argument("--ou", action="append", metavar="PATH|ID",
+                       help="an organizational unit by name path (/Workloads/NonProd) or id: its accounts now, "
+                            "nested OUs included (repeatable)")
+    where.add_argument("--permission-set", action="append", metavar="NAME",
+                       help="permission set name (or ARN) (repeatable)")
+    where.add_argument("--permission-set-group", action="append", metavar="NAME",
+                       help="a permission set group: one target per permission set in it (repeatable)")
     p.add_argument("--duration", required=True, metavar="DURATION", help="how long: 90m, 2h, 1d, 1h30m")
     p.add_argument("--reason", default="", help="the justification (required by most rules)")
-    p.add_argument("--for", dest="for_user", metavar="USER", help="request for someone else (user name or id)")
+    p.add_argument("--principal", "--for", dest="for_user", metavar="USER",
+                   help="who receives the access, if not you (user name or id)")
     p.add_argument("--start", metavar="WHEN", help="now (default), +30m, or an ISO 8601 time")
+    p.add_argument("--start-when-approved", action="store_true",
+                   help="the window starts at the final approval, so waiting for approvers does not shorten it")
     p.add_argument("--ref", metavar="REF", help="a change or incident number to record")
     p.add_argument("--wait", action="store_true", help="block until the ticket is ACTIVE; the exit code says otherwise")
     p.add_argument("--timeout", metavar="DURATION", help="with --wait: give up after this long (exit 14)")

@@ -18,10 +18,12 @@ def line(update: dict) -> str:
     extra = []
     if update["ticket"].get("endReason") and update["status"] == "ENDED":
         extra.append(update["ticket"]["endReason"].lower())
-    if update.get("reason"):
+    # The reason often repeats the end reason ("expired"): say it once.
+    if update.get("reason") and update["reason"].lower() not in (e.lower() for e in extra):
         extra.append(update["reason"])
-    if update["status"] == "FAILED" and update["ticket"].get("failureReason"):
-        extra.append(update["ticket"]["failureReason"])
+    failure = update["ticket"].get("failureReason")
+    if update["status"] == "FAILED" and failure and failure.lower() not in (e.lower() for e in extra):
+        extra.append(failure)
     return f"{when(update['at'])}  {change}" + (f"  ({'; '.join(extra)})" if extra else "")
 
 

@@ -20,7 +20,7 @@ import {
 } from "../../graphql/generated/graphql";
 import { useNotifications } from "../../app/notifications";
 import { isResultError } from "../../lib/errors";
-import { yamlToRuleInput } from "../../lib/ruleEditor";
+import { previewThrough, yamlField, yamlToRuleInput } from "../../lib/ruleEditor";
 import { formatDuration } from "../../lib/time";
 
 /** Edit one rule as YAML; saving sends the whole rule. A rule over a guarded OU becomes a pending change. */
@@ -42,12 +42,14 @@ export function RuleYamlEditor({ ruleId, initial }: { ruleId: string | null; ini
     setBusy(false);
     const out = res.data ? ("updateApprovalRule" in res.data ? res.data.updateApprovalRule : res.data.createApprovalRule) : null;
     if (res.error || !out) return setError(res.error?.message ?? "The request failed.");
-    if (isResultError(out)) return setError(out.field ? `${out.field}: ${out.message}` : out.message);
+    if (isResultError(out)) return setError(out.field ? `${yamlField(out.field)}: ${out.message}` : out.message);
     if (out.__typename === "PendingRuleChange") {
       notify({ type: "info", content: `The change to ${out.ruleName} governs a guarded OU: it waits for a second admin.` });
       navigate("/admin/rule-changes");
     } else if (out.__typename === "ApprovalRule") {
       notify({ type: "success", content: `Rule ${out.name} saved.` });
+      // Saved, but a step that can never be met refuses every request it would govern.
+      for (const warning of out.warnings) notify({ type: "warning", content: warning });
       navigate(`/admin/rules/${encodeURIComponent(out.name)}`);
     }
   };
@@ -123,6 +125,7 @@ export function RulePreview() {
             empty={<Box>No rule covers this target: nobody can request it.</Box>}
             columnDefinitions={[
               { id: "rule", header: "Rule", cell: (r) => r.name },
+              { id: "through", header: "Through", cell: (r) => previewThrough(r) },
               { id: "requesters", header: "Who can request", cell: (r) => users(r.requesters) },
               {
                 id: "approvers",

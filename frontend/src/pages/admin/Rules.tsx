@@ -2,6 +2,7 @@ import { useState } from "react";
 import { useParams } from "react-router-dom";
 import { useQuery } from "urql";
 import { useCollection } from "@cloudscape-design/collection-hooks";
+import Alert from "@cloudscape-design/components/alert";
 import Box from "@cloudscape-design/components/box";
 import ColumnLayout from "@cloudscape-design/components/column-layout";
 import Container from "@cloudscape-design/components/container";
@@ -125,6 +126,11 @@ export function RuleDetailPage() {
             label: "Details",
             content: (
               <SpaceBetween size="l">
+                {rule.warnings.map((w) => (
+                  <Alert key={w} type="warning" header="A step that can never be met">
+                    {w}. Requests this step would govern are refused until the directory or the rule changes.
+                  </Alert>
+                ))}
                 <Container header={<Header variant="h2">Rule</Header>}>
                   <ColumnLayout columns={3} variant="text-grid">
                     <div><Box variant="awsui-key-label">Requester users</Box>{list(rule.requesters.users)}</div>
@@ -133,6 +139,12 @@ export function RuleDetailPage() {
                     <div><Box variant="awsui-key-label">Accounts</Box>{list(rule.scope.accounts)}</div>
                     <div><Box variant="awsui-key-label">Organizational units</Box>{list(rule.scope.organizationalUnits)}</div>
                     <div><Box variant="awsui-key-label">Permission sets</Box>{list(rule.scope.permissionSets)}</div>
+                    <div>
+                      <Box variant="awsui-key-label">Permission set groups</Box>
+                      {list(rule.permissionSetGroups)}
+                      {rule.permissionSetGroups.length > 0 &&
+                        (rule.permissionSetGroupsBundleOnly ? " (only as whole groups)" : " (each permission set also alone)")}
+                    </div>
                     <div><Box variant="awsui-key-label">Justification</Box>{rule.justificationRequired ? "Required" : "Optional"}</div>
                     <div><Box variant="awsui-key-label">Updated</Box>{formatDateTime(rule.updatedAt)}</div>
                   </ColumnLayout>
