@@ -1,7 +1,6 @@
 import { useEffect, useState } from "react";
 import { useQuery } from "urql";
 import Alert from "@cloudscape-design/components/alert";
-import Box from "@cloudscape-design/components/box";
 import Button from "@cloudscape-design/components/button";
 import Container from "@cloudscape-design/components/container";
 import Header from "@cloudscape-design/components/header";
@@ -15,19 +14,9 @@ import { TicketSessionActivityDocument, TicketSessionTimelineDocument } from "..
 import { activityEmptyState, perMinuteSeries, sourceNotice } from "../lib/activity";
 import { isResultError } from "../lib/errors";
 import { formatDateTime } from "../lib/time";
+import { EmptyState } from "./EmptyState";
 
 const PAGE_SIZE = 25;
-
-function EmptyState({ header, text }: { header: string; text: string }) {
-  return (
-    <Box textAlign="center" color="inherit" padding="m">
-      <b>{header}</b>
-      <Box variant="p" color="inherit">
-        {text}
-      </Box>
-    </Box>
-  );
-}
 
 function timeTick(d: Date): string {
   return d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });

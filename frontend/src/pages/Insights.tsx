@@ -15,17 +15,7 @@ import Table from "@cloudscape-design/components/table";
 import { InsightsDocument } from "../graphql/generated/graphql";
 import { isResultError } from "../lib/errors";
 import { approvalSeries, budgetPercent, hasTickets, latenessText } from "../lib/insights";
-
-function Empty({ header, text }: { header: string; text: string }) {
-  return (
-    <Box textAlign="center" color="inherit" padding="m">
-      <b>{header}</b>
-      <Box variant="p" color="inherit">
-        {text}
-      </Box>
-    </Box>
-  );
-}
+import { EmptyState as Empty } from "../components/EmptyState";
 
 function dayTick(d: Date): string {
   return d.toLocaleDateString(undefined, { month: "short", day: "numeric", timeZone: "UTC" });

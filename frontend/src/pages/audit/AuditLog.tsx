@@ -25,19 +25,9 @@ import { AUDIT_KINDS, auditErrorField, auditFilter, exportPath, verificationSumm
 import { isResultError } from "../../lib/errors";
 import type { TimeRange } from "../../lib/ticketFilter";
 import { formatDateTime } from "../../lib/time";
+import { EmptyState as Empty } from "../../components/EmptyState";
 
 const PAGE_SIZE = 50;
-
-function Empty({ header, text }: { header: string; text: string }) {
-  return (
-    <Box textAlign="center" color="inherit" padding="m">
-      <b>{header}</b>
-      <Box variant="p" color="inherit">
-        {text}
-      </Box>
-    </Box>
-  );
-}
 
 export function AuditLogPage() {
   const me = useMe();
