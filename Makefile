@@ -4,12 +4,12 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo cluster test test-cluster test-notify test-all test-browser test-fuzz test-faults frontend frontend-test console-if-node chromium bench schema check-schema migrate clean
+.PHONY: lint lint-py install demo cluster test test-cluster test-notify test-all test-browser test-fuzz test-faults frontend frontend-test console-if-node chromium bench schema check-schema migrate clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "JIT needs Python 3.11 or newer"'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -c requirements.lock -e '.[demo,test]'
+	$(BIN)/pip install -q --disable-pip-version-check -c requirements.lock -e '.[demo,test,lint]'
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -38,6 +38,13 @@ test-all: install frontend-test chromium
 ## The console in a real browser (Playwright + Debian chromium) against jit serve + worker + moto.
 test-browser: install frontend chromium
 	$(BIN)/python -m pytest -m browser tests/e2e/test_console_browser.py -p no:randomly -s
+
+## ruff (lint + import order) and mypy (strict on jit/) on the Python; eslint on the console.
+lint: lint-py
+
+lint-py: install
+	$(BIN)/ruff check jit tests bench
+	$(BIN)/mypy
 
 # --- the console (frontend/) ---------------------------------------------------------
 FRONTEND      := frontend
