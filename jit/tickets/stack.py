@@ -17,8 +17,10 @@ from jit.audit.service import record
 from jit.aws.assignments import AssignmentKey, Assignments
 from jit.aws.budget import Priority
 from jit.aws.errors import explain
-from jit.directory.models import Account, User
+from jit.aws.session_kill import SessionKill, session_seconds
+from jit.directory.models import Account, PermissionSet, User
 from jit.ops import metrics
+from jit.reconcile import counters
 from jit.reconcile.lease import assignment_lease
 from jit.runtime import Runtime
 from jit.tickets import plan
@@ -303,10 +305,6 @@ async def _kill_sessions(rt: Runtime, ticket: Ticket) -> None:
     """Denies sessions issued before now for each permission set this revocation removed
     (docs/reliability.md). A failure is audited and does not hold up the revocation: the
     assignments are already gone; only open sessions would live on."""
-    from jit.aws.session_kill import SessionKill, session_seconds
-    from jit.directory.models import PermissionSet
-    from jit.reconcile import counters
-
     ic = await rt.identity_center()
     killer = SessionKill(rt.aws)
     removed = await StackEntry.filter(ticket_id=ticket.id, unwind_status=UnwindStatus.DELETED).values_list(
