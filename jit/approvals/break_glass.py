@@ -4,18 +4,15 @@ approver of one of its rules reviews it."""
 
 from __future__ import annotations
 
-from tortoise.expressions import F
-
-from jit.approvals.models import StepStatus, TicketStep
-from jit.audit.service import record
+from jit.approvals import quorum
 from jit.auth.acting import require_own_credential
 from jit.directory.models import User
 from jit.errors import NotAllowed, ValidationFailed, WrongState
-from jit.events.bus import TicketEvent
 from jit.runtime import Runtime
+from jit.tickets.approval import approve_by_break_glass, mark_break_glass_reviewed
+from jit.tickets.locks import lock_ticket
 from jit.tickets.models import Ticket, TicketStatus
-from jit.tickets.service import approved_window, get_readable_ticket, schedule_grant, ticket_parties
-from jit.tickets.state import transition
+from jit.tickets.service import get_readable_ticket, ticket_parties
 
 S = TicketStatus
 MAX_REASON = 4000
@@ -36,25 +33,13 @@ async def break_glass(rt: Runtime, actor: User, ticket_id: str, reason: str) -> 
     if len(reason) > MAX_REASON:
         raise ValidationFailed(f"reason is longer than {MAX_REASON} characters", field="reason")
     async with rt.unit_of_work() as effects:
-        await Ticket.filter(id=ticket.id).update(version=F("version") + 1)
-        ticket = await Ticket.get(id=ticket.id)
+        ticket = await lock_ticket(ticket.id)
         if ticket.status != S.PENDING_APPROVAL:
             raise WrongState(
                 f"only a ticket awaiting approval can be approved by break-glass; this one is {ticket.status.value}",
                 current=ticket.status.value, field="ticketId",
             )
-        now = rt.clock.now()
-        await TicketStep.filter(ticket_id=ticket.id, status=StepStatus.PENDING).update(
-            status=StepStatus.APPROVED, completed_at=now
-        )
-        await record(now, actor.id, "ticket.break_glass", ticket_id=ticket.id,
-                     detail={"reason": reason, "break_glass": True})
-        await transition(
-            ticket, S.SCHEDULED, clock=rt.clock, effects=effects, actor_id=actor.id,
-            detail={"reason": f"break-glass: {reason}", "break_glass": True},
-            break_glass=True, break_glass_reason=reason, **approved_window(ticket, now),
-        )
-        schedule_grant(effects, ticket, rt.settings.assignment_first_poll)
+        await approve_by_break_glass(rt, effects, ticket, actor.id, rt.clock.now(), reason)
     return ticket
 
 
@@ -63,24 +48,10 @@ async def review_break_glass(rt: Runtime, actor: User, ticket_id: str, comment: 
     require_own_credential("review a break-glass ticket")
     if not await rt.authz.may_review(actor.id, await ticket_parties(ticket)):
         raise NotAllowed("only an approver of the ticket's rules may review a break-glass ticket", field="ticketId")
-    comment = (comment or "").strip()
-    if len(comment) > 4000:
-        raise ValidationFailed("comment is longer than 4000 characters", field="comment")
+    comment = quorum.checked_comment(comment)
     if not ticket.break_glass:
         raise WrongState("this ticket was not approved by break-glass", current=ticket.status.value, field="ticketId")
     now = rt.clock.now()
     async with rt.unit_of_work() as effects:
-        # Not a status change, so the version (the jobs' optimistic lock) is left alone.
-        updated = await Ticket.filter(id=ticket.id, break_glass=True, break_glass_reviewed_at=None).update(
-            break_glass_reviewed_at=now, break_glass_reviewed_by=actor.id, break_glass_review_comment=comment,
-        )
-        if updated != 1:
-            raise WrongState("this break-glass ticket has already been reviewed", current=ticket.status.value,
-                             field="ticketId")
-        await record(now, actor.id, "ticket.break_glass_reviewed", ticket_id=ticket.id,
-                     detail={"comment": comment, "break_glass": True})
-        effects.publish(TicketEvent(
-            ticket_id=str(ticket.id), previous_status=ticket.status.value, status=ticket.status.value,
-            version=ticket.version, at=now.isoformat(), actor_id=actor.id, reason="break-glass reviewed",
-        ))
+        await mark_break_glass_reviewed(effects, ticket, actor.id, now, comment)
     return await Ticket.get(id=ticket.id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
@@ -42,7 +43,7 @@ def _parse_rule_id(value: str, index: int) -> str:
         raise ValidationFailed(f"{value!r} is not a valid rule id", field=f"ruleIds[{index}]") from None
 
 
-def snapshot(row: Delegation) -> dict:
+def snapshot(row: Delegation) -> dict[str, Any]:
     return {
         "id": str(row.id), "delegator": row.delegator_id, "delegate": row.delegate_id,
         "starts_at": row.starts_at.isoformat(), "ends_at": row.ends_at.isoformat(),
@@ -105,9 +106,10 @@ async def revoke_delegation(rt: Runtime, actor: User, delegation_id: str) -> Del
         raise ValidationFailed(f"{delegation_id!r} is not a valid id", field="id") from None
     row = await Delegation.get_or_none(id=key)
     is_admin = await rt.authz.is_admin(actor.id)
-    if row is None or (actor.id not in (row.delegator_id, row.delegate_id) and not await rt.authz.reads_everything(actor.id)):
+    party = row is not None and actor.id in (row.delegator_id, row.delegate_id)
+    if row is None or (not party and not await rt.authz.reads_everything(actor.id)):
         raise NotFound(f"delegation {delegation_id} not found", field="id")
-    if actor.id not in (row.delegator_id, row.delegate_id) and not is_admin:
+    if not party and not is_admin:
         raise NotAllowed("only the delegator, the delegate or an admin may revoke a delegation", field="id")
     if row.revoked_at is not None:
         raise WrongState("this delegation is already revoked", current="REVOKED", field="id")

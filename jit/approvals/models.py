@@ -1,13 +1,23 @@
+"""Decisions and delegations: the approvals domain's tables (jit.approvals.quorum writes
+decisions, jit.approvals.delegations delegations). Steps belong to the ticket."""
+
+from __future__ import annotations
+
+import uuid
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.models import Model
 
+# Re-exported for the readers in other domains that still import them from here; new code
+# imports them from jit.tickets.models, which owns ticket steps.
+from jit.tickets.models import StepStatus as StepStatus
+from jit.tickets.models import TicketStep as TicketStep
 
-class StepStatus(str, Enum):
-    PENDING = "PENDING"
-    APPROVED = "APPROVED"
-    REJECTED = "REJECTED"
+if TYPE_CHECKING:
+    from jit.directory.models import User
+    from jit.tickets.models import Extension, Ticket
 
 
 class Outcome(str, Enum):
@@ -15,32 +25,16 @@ class Outcome(str, Enum):
     REJECTED = "REJECTED"
 
 
-class TicketStep(Model):
-    """An approval step a ticket must pass, copied from its rule at request time."""
-
-    id = fields.IntField(primary_key=True)
-    ticket = fields.ForeignKeyField("models.Ticket", related_name="steps", on_delete=fields.CASCADE)
-    position = fields.IntField()
-    rule_id = fields.UUIDField()
-    rule_name = fields.CharField(max_length=128)
-    step_index = fields.IntField()  # index of the step within its rule
-    name = fields.CharField(max_length=128)
-    required = fields.IntField()
-    approver_users = fields.JSONField(default=list)
-    approver_groups = fields.JSONField(default=list)
-    status = fields.CharEnumField(StepStatus, max_length=16, default=StepStatus.PENDING)
-    completed_at = fields.DatetimeField(null=True)
-
-    class Meta:
-        table = "ticket_step"
-        unique_together = (("ticket", "position"),)
-
-
 class Decision(Model):
     id = fields.IntField(primary_key=True)
-    ticket = fields.ForeignKeyField("models.Ticket", related_name="decisions", on_delete=fields.CASCADE)
-    step = fields.ForeignKeyField("models.TicketStep", related_name="decisions", on_delete=fields.CASCADE)
-    decider = fields.ForeignKeyField("models.User", related_name="decisions")
+    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
+        "models.Ticket", related_name="decisions", on_delete=fields.CASCADE)
+    ticket_id: uuid.UUID
+    step: fields.ForeignKeyRelation[TicketStep] = fields.ForeignKeyField(
+        "models.TicketStep", related_name="decisions", on_delete=fields.CASCADE)
+    step_id: int
+    decider: fields.ForeignKeyRelation[User] = fields.ForeignKeyField("models.User", related_name="decisions")
+    decider_id: str
     # Set when the decider acted through a delegation: the decision counts as this person's.
     on_behalf_of_id = fields.CharField(max_length=64, null=True)
     outcome = fields.CharEnumField(Outcome, max_length=16)
@@ -62,12 +56,16 @@ class Delegation(Model):
     with rights the delegator holds through another delegation."""
 
     id = fields.UUIDField(primary_key=True)
-    delegator = fields.ForeignKeyField("models.User", related_name="delegations_given")
-    delegate = fields.ForeignKeyField("models.User", related_name="delegations_received")
+    delegator: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="delegations_given")
+    delegator_id: str
+    delegate: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="delegations_received")
+    delegate_id: str
     starts_at = fields.DatetimeField()
     ends_at = fields.DatetimeField()
     # Approval rule ids; empty means every rule the delegator approves for.
-    rule_ids = fields.JSONField(default=list)
+    rule_ids: fields.Field[list[str]] = fields.JSONField(default=list)
     reason = fields.TextField(default="")
     created_by = fields.CharField(max_length=64)
     created_at = fields.DatetimeField()
@@ -83,9 +81,13 @@ class ExtensionDecision(Model):
     of its ticket."""
 
     id = fields.IntField(primary_key=True)
-    extension = fields.ForeignKeyField("models.Extension", related_name="decisions", on_delete=fields.CASCADE)
+    extension: fields.ForeignKeyRelation[Extension] = fields.ForeignKeyField(
+        "models.Extension", related_name="decisions", on_delete=fields.CASCADE)
+    extension_id: uuid.UUID
     step_position = fields.IntField()
-    decider = fields.ForeignKeyField("models.User", related_name="extension_decisions")
+    decider: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="extension_decisions")
+    decider_id: str
     on_behalf_of_id = fields.CharField(max_length=64, null=True)
     outcome = fields.CharEnumField(Outcome, max_length=16)
     comment = fields.TextField(default="")

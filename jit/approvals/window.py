@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jit.approvals.models import Decision, StepStatus, TicketStep
+from tortoise.expressions import Q
+
+from jit.approvals.models import Decision
 from jit.audit.service import record
 from jit.errors import WrongState
 from jit.events.bus import TicketEvent
 from jit.runtime import Runtime
+from jit.tickets.approval import current_step, decision_deadline, expire_unapproved
 from jit.tickets.models import Ticket, TicketStatus
-from jit.tickets.service import decision_deadline
-from jit.tickets.state import transition
 
 S = TicketStatus
 
@@ -36,13 +37,13 @@ async def expire(rt: Runtime, ticket_id: str) -> WindowOutcome:
         return WindowOutcome("done", ticket.status.value)
     if rt.clock.now() < deadline:
         return WindowOutcome("early", deadline.isoformat())
-    passed = "window passed" if not ticket.starts_on_approval and deadline == ticket.end_at else "approval window passed"
+    passed = ("window passed" if not ticket.starts_on_approval and deadline == ticket.end_at
+              else "approval window passed")
     try:
         async with rt.unit_of_work() as effects:
-            await transition(
-                ticket, S.EXPIRED, clock=rt.clock, effects=effects, actor_id=None,
-                detail={"reason": f"{passed} before it was approved", "approval_expires_at": deadline.isoformat()},
-            )
+            await expire_unapproved(rt, effects, ticket, {
+                "reason": f"{passed} before it was approved", "approval_expires_at": deadline.isoformat(),
+            })
     except WrongState:
         # A decision landed at the same moment; the next run (or the reconciler) re-reads.
         return WindowOutcome("raced")
@@ -58,7 +59,7 @@ async def remind(rt: Runtime, ticket_id: str) -> WindowOutcome:
         return WindowOutcome("missing")
     if ticket.status != S.PENDING_APPROVAL:
         return WindowOutcome("done", ticket.status.value)
-    step = await TicketStep.filter(ticket_id=ticket.id, status=StepStatus.PENDING).order_by("position").first()
+    step = await current_step(ticket.id)
     if step is None:
         return WindowOutcome("done", "no pending step")
     approvals = await Decision.filter(step_id=step.id).count()
@@ -82,8 +83,6 @@ async def remind(rt: Runtime, ticket_id: str) -> WindowOutcome:
 async def expire_due(rt: Runtime) -> int:
     """For the cron: expire every overdue ticket whose job was lost, and every pending
     ticket whose own window has passed (deadlines before issue 17 could lie past it)."""
-    from tortoise.expressions import Q
-
     now = rt.clock.now()
     due = await Ticket.filter(
         Q(approval_expires_at__lte=now) | Q(starts_on_approval=False, end_at__lte=now), status=S.PENDING_APPROVAL,

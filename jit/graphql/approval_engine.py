@@ -13,7 +13,6 @@ from strawberry.types import Info
 from jit import errors
 from jit.approvals import break_glass as break_glass_service
 from jit.approvals import delegations as delegation_service
-from jit.approvals.extensions import decide_extension
 from jit.approvals.models import Delegation as DelegationRow
 from jit.approvals.models import Outcome
 from jit.graphql.context import Context
@@ -22,7 +21,7 @@ from jit.graphql.engine_types import Extension, load_user
 from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, WrongStateError, to_error
 from jit.graphql.tickets import Ticket, TicketResult
 from jit.rules.models import ApprovalRule as RuleRow
-from jit.tickets.extensions import request_extension
+from jit.tickets.extensions import decide_extension, request_extension
 
 
 @strawberry.enum

@@ -15,7 +15,7 @@ from jit.graphql.directory import User
 from jit.rules import changes, service
 from jit.rules.models import ApprovalRule as RuleRow
 from jit.rules.plan import step_warnings
-from jit.rules.schemas import parse_rule
+from jit.rules.schemas import StepSpec, parse_rule
 from jit.tickets.service import parse_uuid
 
 
@@ -81,8 +81,8 @@ class ApprovalRule:
         "are refused."))
     async def warnings(self, info: Info[Context, None]) -> list[str]:
         directory = await info.context.directory.load("directory")
-        return step_warnings(self.name, [{"name": s.name, "users": s.users, "groups": s.groups,
-                                          "required": s.required} for s in self.steps], directory)
+        return step_warnings(self.name, [StepSpec(name=s.name, users=s.users, groups=s.groups,
+                                                  required=s.required) for s in self.steps], directory)
 
     @classmethod
     def of(cls, row: RuleRow) -> ApprovalRule:

@@ -10,15 +10,21 @@ import asyncio
 import functools
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from datetime import datetime
 from typing import Any
 
 from arq import Retry, cron
 from arq.connections import RedisSettings
-from arq.worker import func
+from arq.worker import Function, Worker, func
+from prometheus_client import start_http_server
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from tortoise import Tortoise
 
+from jit.approvals import window
 from jit.audit import verifications
+from jit.audit.retention import prune_by_retention
 from jit.authz.service import Authorizer
 from jit.aws.assignments import AssignmentTimeout
 from jit.aws.clients import AwsClients
@@ -27,20 +33,26 @@ from jit.config import Settings
 from jit.db import close_db, init_db
 from jit.directory.offboarding import offboard
 from jit.directory.service import sync_directory
+from jit.notify import delivery
+from jit.notify import service as notify
 from jit.ops import deployment, logs, metrics
-from jit.runtime import Runtime
-from jit.tickets import plan, stack
 from jit.reconcile import drift_scans, retries
 from jit.reconcile import service as reconcile_service
 from jit.reconcile.lease import LeaseBusy, LeaseLost, ticket_lease
+from jit.runtime import Runtime
+from jit.tickets import extensions, plan, stack
 from jit.tickets.models import Ticket, TicketStatus
 
 log = logging.getLogger(__name__)
 S = TicketStatus
+# What arq passes every job: the shared clients ("runtime", "redis") and the job's own keys.
+Ctx = dict[str, Any]
+Job = Callable[..., Coroutine[Any, Any, Any]]
 
 
-def _retry_delay(ctx: dict) -> int:
-    return min(5 * 2 ** max(ctx.get("job_try", 1) - 1, 0), 300)
+def _retry_delay(ctx: Ctx) -> int:
+    delay: int = 5 * 2 ** max(int(ctx.get("job_try", 1)) - 1, 0)
+    return min(delay, 300)
 
 
 def _busy_delay(rt: Runtime) -> float:
@@ -48,7 +60,7 @@ def _busy_delay(rt: Runtime) -> float:
     return max(min(rt.settings.job_lease_seconds, 5.0), 0.5)
 
 
-async def grant_ticket(ctx: dict, ticket_id: str) -> str:
+async def grant_ticket(ctx: Ctx, ticket_id: str) -> str:
     rt: Runtime = ctx["runtime"]
     try:
         async with ticket_lease(rt, ticket_id):
@@ -63,7 +75,7 @@ async def grant_ticket(ctx: dict, ticket_id: str) -> str:
     return outcome.result
 
 
-async def revoke_ticket(ctx: dict, ticket_id: str) -> str:
+async def revoke_ticket(ctx: Ctx, ticket_id: str) -> str:
     rt: Runtime = ctx["runtime"]
     try:
         async with ticket_lease(rt, ticket_id):
@@ -86,7 +98,7 @@ async def revoke_ticket(ctx: dict, ticket_id: str) -> str:
     return outcome.result
 
 
-async def unwind_ticket(ctx: dict, ticket_id: str) -> str:
+async def unwind_ticket(ctx: Ctx, ticket_id: str) -> str:
     """Finishes unwinding a FAILED ticket's stack (see jit.reconcile.service)."""
     rt: Runtime = ctx["runtime"]
     try:
@@ -102,40 +114,30 @@ async def unwind_ticket(ctx: dict, ticket_id: str) -> str:
     return outcome.result
 
 
-async def expire_approval(ctx: dict, ticket_id: str) -> str:
-    from jit.approvals import window
-
+async def expire_approval(ctx: Ctx, ticket_id: str) -> str:
     rt: Runtime = ctx["runtime"]
     outcome = await window.expire(rt, ticket_id)
     if outcome.result == "early":
-        from datetime import datetime
-
         raise Retry(defer=max((datetime.fromisoformat(outcome.detail) - rt.clock.now()).total_seconds(), 1))
     if outcome.result == "raced":
         raise Retry(defer=1)
     return outcome.result
 
 
-async def remind_approvers(ctx: dict, ticket_id: str) -> str:
-    from jit.approvals import window
-
+async def remind_approvers(ctx: Ctx, ticket_id: str) -> str:
     return (await window.remind(ctx["runtime"], ticket_id)).result
 
 
-async def expire_extension(ctx: dict, extension_id: str) -> str:
-    from jit.tickets.extensions import expire_extension as expire
-
-    return await expire(ctx["runtime"], extension_id)
+async def expire_extension(ctx: Ctx, extension_id: str) -> str:
+    return await extensions.expire_extension(ctx["runtime"], extension_id)
 
 
-async def expire_due_approvals(ctx: dict) -> int:
+async def expire_due_approvals(ctx: Ctx) -> int:
     """Reconciler for the approval window: tickets whose expiry job was lost."""
-    from jit.approvals import window
-
     return await window.expire_due(ctx["runtime"])
 
 
-async def sync(ctx: dict) -> dict[str, Any]:
+async def sync(ctx: Ctx) -> dict[str, Any]:
     rt: Runtime = ctx["runtime"]
     report = await sync_directory(rt.settings, rt.aws, rt.clock)
     # What people may no longer hold goes now, not at its end time (jit.directory.offboarding).
@@ -143,7 +145,7 @@ async def sync(ctx: dict) -> dict[str, Any]:
     return {**(report.__dict__ if hasattr(report, "__dict__") else {}), "offboarded": offboarded.__dict__}
 
 
-async def sync_if_due(ctx: dict) -> str:
+async def sync_if_due(ctx: Ctx) -> str:
     rt: Runtime = ctx["runtime"]
     key = "jit:directory:last-sync"
     now = rt.clock.now().timestamp()
@@ -155,7 +157,7 @@ async def sync_if_due(ctx: dict) -> str:
     return "synced"
 
 
-async def reconcile(ctx: dict) -> dict[str, Any]:
+async def reconcile(ctx: Ctx) -> dict[str, Any]:
     """The reconciler cron (jit.reconcile.service). One run at a time across workers; the
     lock only saves work, since two concurrent runs enqueue the same job ids."""
     rt: Runtime = ctx["runtime"]
@@ -182,15 +184,15 @@ async def reconcile(ctx: dict) -> dict[str, Any]:
             pass
 
 
-async def scan_drift(ctx: dict, scan_id: int) -> dict[str, Any]:
+async def scan_drift(ctx: Ctx, scan_id: int) -> dict[str, Any]:
     return await drift_scans.run(ctx["runtime"], scan_id)
 
 
-async def verify_audit(ctx: dict, run_id: int) -> dict[str, Any]:
+async def verify_audit(ctx: Ctx, run_id: int) -> dict[str, Any]:
     return await verifications.run(ctx["runtime"], run_id)
 
 
-async def plan_revokes(ctx: dict) -> int:
+async def plan_revokes(ctx: Ctx) -> int:
     """Moves revokes earlier where a burst of end times needs more of the AWS budget than
     there is before them (jit.tickets.plan). One planner at a time across workers."""
     rt: Runtime = ctx["runtime"]
@@ -206,23 +208,17 @@ async def plan_revokes(ctx: dict) -> int:
             pass
 
 
-async def deliver_notifications(ctx: dict) -> dict[str, int]:
-    from jit.notify import delivery
-
+async def deliver_notifications(ctx: Ctx) -> dict[str, int]:
     return (await delivery.deliver_due(ctx["runtime"])).summary()
 
 
-async def notify_expiring_soon(ctx: dict) -> int:
-    from jit.notify import service as notify
-
+async def notify_expiring_soon(ctx: Ctx) -> int:
     return await notify.notify_expiring_soon(ctx["runtime"])
 
 
-async def prune_audit(ctx: dict) -> dict[str, Any]:
+async def prune_audit(ctx: Ctx) -> dict[str, Any]:
     """Daily: prune audit events past JIT_AUDIT_RETENTION_DAYS behind a checkpoint. Two
     workers running it at once take turns at the chain head; the second prunes nothing."""
-    from jit.audit.retention import prune_by_retention
-
     rt: Runtime = ctx["runtime"]
     result = await prune_by_retention(rt.settings.audit_retention_days, rt.clock)
     return {"pruned": result.count, "checkpoint_seq": result.checkpoint_seq} if result else {"pruned": 0}
@@ -233,7 +229,7 @@ def _reconcile_seconds(interval: int) -> set[int]:
     return set(range(0, 60, step))
 
 
-async def startup(ctx: dict) -> None:
+async def startup(ctx: Ctx) -> None:
     settings: Settings = ctx.get("settings") or Settings()
     # run_worker starts arq again after losing Redis; the database stays initialized.
     if not Tortoise.is_inited():
@@ -249,19 +245,19 @@ async def startup(ctx: dict) -> None:
     )
 
 
-async def shutdown(ctx: dict) -> None:
+async def shutdown(ctx: Ctx) -> None:
     if "runtime" in ctx:
         await ctx["runtime"].aws.close()
     if not ctx.get("keep_db"):
         await close_db()
 
 
-def _observed(name: str, fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+def _observed(name: str, fn: Job) -> Job:
     """The job under its name, with the job and ticket ids on every log line it writes, and
     one line (and a counter) saying how it ended and which worker process ran it."""
 
     @functools.wraps(fn)
-    async def job(ctx: dict, *args: Any) -> Any:
+    async def job(ctx: Ctx, *args: Any) -> Any:
         logs.job_id.set(ctx.get("job_id"))
         if name.startswith("tickets.") and args:
             logs.set_ticket(args[0])
@@ -292,7 +288,7 @@ def _observed(name: str, fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awa
     return job
 
 
-def _job(name: str, fn: Callable[..., Awaitable[Any]], **options: Any):
+def _job(name: str, fn: Job, **options: Any) -> Function:
     return func(_observed(name, fn), name=name, **options)
 
 
@@ -343,15 +339,7 @@ def run_worker(settings: Settings) -> None:
     """Runs the arq worker. arq exits when Redis goes away mid-poll; losing Redis loses no
     work here (the reconciler rebuilds the queue), so start again in the same process
     instead of leaving the revokes to wait for a supervisor to restart it."""
-    import time
-
-    from arq.worker import Worker
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import TimeoutError as RedisTimeoutError
-
     if settings.worker_metrics_port:
-        from prometheus_client import start_http_server
-
         start_http_server(settings.worker_metrics_port, addr=settings.worker_metrics_host, registry=metrics.REGISTRY)
     while True:
         try:

@@ -18,7 +18,7 @@ from jit.directory.models import Account, OrganizationalUnit
 from jit.errors import NotAllowed, NotFound, ValidationFailed, WrongState
 from jit.rules.models import ApprovalRule, RuleChange
 from jit.rules.schemas import RuleSpec
-from jit.rules.service import RuleService, get_rule, ou_name_paths, rule_to_spec
+from jit.rules.service import RuleService, get_rule, ou_name_paths
 
 
 async def _guarded_ou_ids(settings: Settings) -> set[str]:
@@ -57,6 +57,24 @@ class Proposed:
     change: RuleChange
 
 
+def _name(rule: ApprovalRule | None) -> str:
+    if rule is None:  # pragma: no cover - a change names a spec, a rule, or both
+        raise ValueError("a rule change needs a rule or a spec")
+    return rule.name
+
+
+def _proposed(change: RuleChange) -> RuleSpec:
+    if change.after is None:  # pragma: no cover - creates and updates store what they propose
+        raise WrongState(f"this {change.action} stored no rule", field="id")
+    return RuleSpec.model_validate(change.after)
+
+
+def _rule_id(change: RuleChange) -> uuid.UUID:
+    if change.rule_id is None:  # pragma: no cover - updates and deletes name their rule
+        raise WrongState(f"this {change.action} names no rule", field="id")
+    return change.rule_id
+
+
 class RuleChangeService:
     def __init__(self, settings: Settings, clock: Clock) -> None:
         self.settings = settings
@@ -66,18 +84,17 @@ class RuleChangeService:
     async def _propose(self, action: str, rule: ApprovalRule | None, spec: RuleSpec | None,
                        actor_id: str | None) -> RuleChange:
         now = self.clock.now()
-        before = rule_to_spec(rule).model_dump() if rule else None
+        before = rule.spec.model_dump() if rule else None
         async with in_transaction():
             change = await RuleChange.create(
                 id=uuid.uuid4(), action=action, rule_id=rule.id if rule else None,
-                rule_name=spec.name if spec else rule.name, before=before,
+                rule_name=spec.name if spec else _name(rule), before=before,
                 after=spec.model_dump() if spec else None, proposed_by=actor_id, proposed_at=now,
                 proposed_credential=credential_ref(),
             )
-            await record(now, actor_id, "rule.change_proposed", subject_type="rule_change", subject_id=change.id, detail={
-                "change": str(change.id), "action": action, "rule": change.rule_name,
-                "before": before, "after": change.after,
-            })
+            await record(now, actor_id, "rule.change_proposed", subject_type="rule_change", subject_id=change.id,
+                         detail={"change": str(change.id), "action": action, "rule": change.rule_name,
+                                 "before": before, "after": change.after})
         return change
 
     async def create(self, spec: RuleSpec, actor_id: str | None) -> ApprovalRule | Proposed:
@@ -88,14 +105,14 @@ class RuleChangeService:
 
     async def update(self, rule_id: uuid.UUID, spec: RuleSpec, actor_id: str | None) -> ApprovalRule | Proposed:
         rule = await get_rule(rule_id)
-        if await is_guarded(self.settings, rule_to_spec(rule)) or await is_guarded(self.settings, spec):
+        if await is_guarded(self.settings, rule.spec) or await is_guarded(self.settings, spec):
             await self.rules._validate(spec, rule_id)
             return Proposed(await self._propose("update", rule, spec, actor_id))
         return await self.rules.update(rule_id, spec, actor_id)
 
     async def delete(self, rule_id: uuid.UUID, actor_id: str | None) -> Proposed | None:
         rule = await get_rule(rule_id)
-        if await is_guarded(self.settings, rule_to_spec(rule)):
+        if await is_guarded(self.settings, rule.spec):
             return Proposed(await self._propose("delete", rule, None, actor_id))
         await self.rules.delete(rule_id, actor_id)
         return None
@@ -122,14 +139,13 @@ class RuleChangeService:
             if claimed != 1:
                 raise WrongState("this change was decided by someone else", field="id")
             if approve:
-                spec = RuleSpec.model_validate(change.after) if change.after else None
                 # The rule may have changed since; re-validate against what is there now.
                 if change.action == "create":
-                    await self.rules.create(spec, actor_id)
+                    await self.rules.create(_proposed(change), actor_id)
                 elif change.action == "update":
-                    await self.rules.update(change.rule_id, spec, actor_id)
+                    await self.rules.update(_rule_id(change), _proposed(change), actor_id)
                 else:
-                    await self.rules.delete(change.rule_id, actor_id)
+                    await self.rules.delete(_rule_id(change), actor_id)
             await record(now, actor_id, "rule.change_approved" if approve else "rule.change_rejected",
                          subject_type="rule_change", subject_id=change.id, detail={
                 "change": str(change.id), "action": change.action, "rule": change.rule_name,

@@ -14,11 +14,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 
 from jit.authz.service import Authorizer, strictness
 from jit.directory.models import Account, PermissionSet
 from jit.errors import ValidationFailed
 from jit.rules.models import ApprovalRule, PermissionSetGroup, allows_alone
+from jit.rules.service import resolve_ou
 
 MAX_PAGE = 200
 MAX_ACCOUNTS = 100
@@ -63,7 +65,7 @@ class Eligibility:
         sets = {p.arn: p for p in await PermissionSet.filter(arn__in=arns, removed_at=None)} if arns else {}
         return cls(grants, sets)
 
-    def accounts(self):
+    def accounts(self) -> QuerySet[Account] | None:
         """Live accounts at least one grant reaches, as a query; None when there are none."""
         covered = self.covered()
         return None if covered is None else Account.filter(covered, removed_at=None)
@@ -106,15 +108,16 @@ class Eligibility:
             # A group is one choice on an account where every one of its permission sets is.
             for group in groups:
                 arns = [by_name.get(n) for n in group.permission_sets]
-                if not arns or any(a not in best for a in arns):
+                present = [a for a in arns if a is not None and a in best]
+                if not arns or len(present) != len(arns):
                     continue
-                rules = [best[a] for a in arns]
+                rules = [best[a] for a in present]
                 grouped.append(Choice(
                     account, None, group, max(rules, key=strictness),
                     min(r.max_duration_seconds for r in rules),
                     any(r.justification_required for r in rules), all(not r.steps for r in rules),
                 ))
-        singles.sort(key=lambda c: (c.account.name, c.account.id, c.permission_set.name))
+        singles.sort(key=lambda c: (c.account.name, c.account.id, c.permission_set.name if c.permission_set else ""))
         return singles + grouped
 
 
@@ -147,8 +150,6 @@ async def requestable_accounts(
         text = search.strip()
         query = query.filter(Q(name__icontains=text) | Q(id__startswith=text))
     if ou_id:
-        from jit.rules.service import resolve_ou
-
         query = query.filter(ou_path__contains=f"/{await resolve_ou(ou_id, 'ouId')}/")
     total = await query.count()
     if position:

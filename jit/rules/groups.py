@@ -11,7 +11,6 @@ import uuid
 from dataclasses import dataclass, field
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
 from tortoise.transactions import in_transaction
 
 from jit.audit.service import record
@@ -21,21 +20,10 @@ from jit.config import Settings
 from jit.directory.models import PermissionSet
 from jit.errors import NotFound, ValidationFailed
 from jit.rules.models import ApprovalRule, PermissionSetGroup
-from jit.rules.schemas import Name, RuleSpec, parse_spec
-
-
-class GroupSpec(BaseModel):
-    """A permission set group: a named bundle requested as one target, one assignment per permission set."""
-
-    model_config = ConfigDict(extra="forbid")
-    name: Name = Field(min_length=1, max_length=128, description="Unique; rules and requests name the group by it.")
-    description: str = Field(default="", description="For people choosing it.")
-    permission_sets: list[str] = Field(min_length=1, description="Permission set names, each once.")
-
-
-
-def parse_group(data: object) -> GroupSpec:
-    return parse_spec(GroupSpec, data, "group")
+from jit.rules.schemas import GroupSpec as GroupSpec
+from jit.rules.schemas import RuleSpec
+from jit.rules.schemas import parse_group as parse_group
+from jit.rules.service import ApplyReport, RuleService, column_values, load_rules_yaml
 
 
 def group_to_spec(row: PermissionSetGroup) -> GroupSpec:
@@ -72,8 +60,8 @@ class GroupService:
             clash = clash.exclude(id=group_id)
         if await clash.exists():
             raise ValidationFailed(f"a permission set group named {spec.name!r} already exists", field="name")
-        known = set(await PermissionSet.filter(removed_at=None).values_list("name", flat=True))
-        seen = set()
+        known = await column_values(PermissionSet.filter(removed_at=None), "name")
+        seen: set[str] = set()
         for i, name in enumerate(spec.permission_sets):
             if name not in known:
                 raise ValidationFailed(f"unknown permission set {name!r}", field=f"permission_sets[{i}]")
@@ -202,15 +190,13 @@ def dump_groups_yaml(groups: list[PermissionSetGroup]) -> str:
 @dataclass
 class FileReport:
     groups: GroupReport
-    rules: object  # jit.rules.service.ApplyReport
+    rules: ApplyReport
 
 
 async def apply_rules_file(settings: Settings, clock: Clock, text: str, actor_id: str | None,
                            prune: bool = False) -> FileReport:
     """Groups first, so rules in the same file may be scoped by them. Groups a remaining
     rule still uses are never pruned."""
-    from jit.rules.service import RuleService, load_rules_yaml
-
     group_specs = load_groups_yaml(text)
     rule_specs: list[RuleSpec] = load_rules_yaml(text)
     # One transaction for the whole file: a bad rule also undoes the file's groups.

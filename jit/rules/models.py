@@ -1,5 +1,9 @@
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
+
+from jit.rules.schemas import RuleSpec
 
 
 class ApprovalRule(Model):
@@ -13,32 +17,58 @@ class ApprovalRule(Model):
     id = fields.UUIDField(primary_key=True)
     name = fields.CharField(max_length=128, unique=True)
     description = fields.TextField(default="")
-    requester_users = fields.JSONField(default=list)
-    requester_groups = fields.JSONField(default=list)
-    accounts = fields.JSONField(default=list)
-    organizational_units = fields.JSONField(default=list)
-    permission_sets = fields.JSONField(default=list)
+    requester_users: fields.Field[list[str]] = fields.JSONField(default=list)
+    requester_groups: fields.Field[list[str]] = fields.JSONField(default=list)
+    accounts: fields.Field[list[str]] = fields.JSONField(default=list)
+    organizational_units: fields.Field[list[str]] = fields.JSONField(default=list)
+    permission_sets: fields.Field[list[str]] = fields.JSONField(default=list)
     max_duration_seconds = fields.IntField()
     justification_required = fields.BooleanField(default=True)
-    # [{"name": str, "users": [user_name], "groups": [display_name], "required": int}]
-    steps = fields.JSONField(default=list)
+    # [{"name": str, "users": [user_name], "groups": [display_name], "required": int}]; read
+    # them typed, defaults filled in, as `spec.steps`.
+    steps: fields.Field[list[dict[str, Any]]] = fields.JSONField(default=list)
     # Permission set group names in scope; each expands to its permission sets.
-    permission_set_groups = fields.JSONField(default=list)
+    permission_set_groups: fields.Field[list[str]] = fields.JSONField(default=list)
     # True: the groups' permission sets are requestable only as the whole group, never
     # one by one (unless permission_sets names them too).
     permission_set_groups_bundle_only = fields.BooleanField(default=False)
     # [{"requesters": {"users": [...], "groups": [...]}, "principals": {"users": [...], "groups": [...]}}]
-    on_behalf = fields.JSONField(default=list)
+    on_behalf: fields.Field[list[dict[str, Any]]] = fields.JSONField(default=list)
     break_glass = fields.BooleanField(default=False)
     approval_window_seconds = fields.IntField(default=86400)
     # {"requires_approval": bool, "steps": int | None, "max_total_duration_seconds": int,
-    #  "max_extensions": int}; null means tickets under this rule cannot be extended.
-    extension = fields.JSONField(null=True)
+    #  "max_extensions": int}; null means tickets under this rule cannot be extended. Read it
+    # typed, defaults filled in, as `spec.extension`.
+    extension: fields.Field[dict[str, Any] | None] = fields.JSONField(null=True)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
 
     class Meta:
         table = "approval_rule"
+
+    @property
+    def spec(self) -> RuleSpec:
+        """The rule as written, validated, with every default filled in: read steps and the
+        extension policy from here, never from the stored dicts."""
+        return RuleSpec.model_validate({
+            "name": self.name,
+            "description": self.description,
+            "requesters": {"users": self.requester_users, "groups": self.requester_groups},
+            "scope": {
+                "accounts": self.accounts,
+                "organizational_units": self.organizational_units,
+                "permission_sets": self.permission_sets,
+                "permission_set_groups": self.permission_set_groups or [],
+                "permission_set_groups_bundle_only": self.permission_set_groups_bundle_only,
+            },
+            "max_duration_seconds": self.max_duration_seconds,
+            "justification_required": self.justification_required,
+            "steps": self.steps,
+            "on_behalf": self.on_behalf or [],
+            "break_glass": self.break_glass,
+            "approval_window_seconds": self.approval_window_seconds,
+            "extension": self.extension,
+        })
 
 
 class PermissionSetGroup(Model):
@@ -47,7 +77,7 @@ class PermissionSetGroup(Model):
     id = fields.UUIDField(primary_key=True)
     name = fields.CharField(max_length=128, unique=True)
     description = fields.TextField(default="")
-    permission_sets = fields.JSONField(default=list)  # permission set names
+    permission_sets: fields.Field[list[str]] = fields.JSONField(default=list)  # permission set names
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
 
@@ -62,8 +92,8 @@ class RuleChange(Model):
     action = fields.CharField(max_length=16)  # create | update | delete
     rule_id = fields.UUIDField(null=True)
     rule_name = fields.CharField(max_length=128)
-    before = fields.JSONField(null=True)
-    after = fields.JSONField(null=True)
+    before: fields.Field[dict[str, Any] | None] = fields.JSONField(null=True)
+    after: fields.Field[dict[str, Any] | None] = fields.JSONField(null=True)
     status = fields.CharField(max_length=16, default="PENDING", db_index=True)  # PENDING | APPLIED | REJECTED
     proposed_by = fields.CharField(max_length=64, null=True)
     proposed_at = fields.DatetimeField()

@@ -9,7 +9,9 @@ Who may request what is read from the rules and the synced directory before and 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
@@ -17,70 +19,71 @@ from jit.authz.compiler import Directory
 from jit.authz.service import load_directory
 from jit.clock import Clock
 from jit.config import Settings
-from jit.directory.models import Account
+from jit.directory.models import Account, GroupMembership, User
+from jit.errors import NotAllowed
+from jit.rules.groups import apply_rules_file
 from jit.rules.models import ApprovalRule
+from jit.rules.schemas import StepSpec
+from jit.rules.service import column_values, load_rules_yaml
 
 # (user name, account name, permission set name)
 Right = tuple[str, str, str]
 
 
-def step_approvers(step: dict, directory: Directory) -> set[str]:
+def step_approvers(step: StepSpec, directory: Directory) -> set[str]:
     """The distinct people (user ids) a step's users and groups name, as last synced."""
-    people = {directory.user_ids[u] for u in step.get("users", []) if u in directory.user_ids}
-    groups = {directory.group_ids[g] for g in step.get("groups", []) if g in directory.group_ids}
+    people = {directory.user_ids[u] for u in step.users if u in directory.user_ids}
+    groups = {directory.group_ids[g] for g in step.groups if g in directory.group_ids}
     people |= {user for user, group in directory.memberships if group in groups}
     return people
 
 
-def step_warnings(name: str, steps: list[dict], directory: Directory) -> list[str]:
+def step_warnings(name: str, steps: Sequence[StepSpec], directory: Directory) -> list[str]:
     """One line per step that needs more approvals than its groups and users hold people."""
     out = []
     for index, step in enumerate(steps):
-        required = int(step.get("required", 1))
+        required = step.required
         people = len(step_approvers(step, directory))
         if required > people:
-            out.append(f"rule {name!r} step {index + 1} ({step.get('name', '')!r}) needs {required} approvals but "
+            out.append(f"rule {name!r} step {index + 1} ({step.name!r}) needs {required} approvals but "
                        f"its groups and users hold {people} {'person' if people == 1 else 'people'} as synced: "
                        "no ticket under it can be approved")
     return out
 
 
-def unmeetable(steps: list[dict], directory: Directory, excluded: set[str]) -> tuple[int, dict, int] | None:
+def unmeetable(steps: Sequence[StepSpec], directory: Directory,
+               excluded: set[str]) -> tuple[int, StepSpec, int] | None:
     """The first step fewer people can approve than it requires, leaving out `excluded`
     (the requester and the principal, who never decide their own ticket)."""
     for index, step in enumerate(steps):
         people = len(step_approvers(step, directory) - excluded)
-        if int(step.get("required", 1)) > people:
+        if step.required > people:
             return index, step, people
     return None
 
 
-async def step_people(step: dict) -> set[str]:
+async def step_people(step: StepSpec) -> set[str]:
     """step_approvers from the database, for one step (two small queries, not the directory)."""
-    from jit.directory.models import GroupMembership, User
-
-    people = set(await User.filter(user_name__in=step.get("users", []), removed_at=None).values_list("id", flat=True))
-    if step.get("groups"):
-        people |= set(await GroupMembership.filter(
-            group__display_name__in=step["groups"], group__removed_at=None, user__removed_at=None,
-        ).values_list("user_id", flat=True))
+    people = await column_values(User.filter(user_name__in=step.users, removed_at=None), "id")
+    if step.groups:
+        people |= await column_values(GroupMembership.filter(
+            group__display_name__in=step.groups, group__removed_at=None, user__removed_at=None,
+        ), "user_id")
     return people
 
 
 async def refuse_unmeetable(rules: list[ApprovalRule], excluded: set[str]) -> None:
     """A ticket one of whose steps fewer people can approve than it requires could never be
     approved: refuse it now, saying which step, rather than leave it to expire."""
-    from jit.errors import NotAllowed
-
     for rule in rules:
         if rule.break_glass:
             continue  # the requester may approve it themself
-        for index, step in enumerate(rule.steps):
-            required = int(step.get("required", 1))
+        for index, step in enumerate(rule.spec.steps):
+            required = step.required
             people = len(await step_people(step) - excluded)
             if required > people:
                 raise NotAllowed(
-                    f"rule {rule.name!r} step {index + 1} ({step.get('name', '')!r}) needs {required} approvals but "
+                    f"rule {rule.name!r} step {index + 1} ({step.name!r}) needs {required} approvals but "
                     f"only {people} {'person' if people == 1 else 'people'} other than the requester and the "
                     "principal can give them: this ticket could never be approved; ask an admin to fix the rule",
                     field="targets",
@@ -129,7 +132,7 @@ class RulesPlan:
     losses: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"permission_set_groups": self.groups, "rules": self.rules, "gains": self.gains,
                 "losses": self.losses, "warnings": self.warnings}
 
@@ -140,8 +143,6 @@ class _Rollback(Exception):
 
 async def plan_rules_file(settings: Settings, clock: Clock, text: str, prune: bool = False) -> RulesPlan:
     """What `apply_rules_file(text, prune)` would do, with nothing written."""
-    from jit.rules.groups import apply_rules_file
-
     plan: RulesPlan | None = None
     try:
         async with in_transaction():
@@ -150,7 +151,7 @@ async def plan_rules_file(settings: Settings, clock: Clock, text: str, prune: bo
             after = await requestable_rights()
             directory = await load_directory()
             warnings = [w for rule in await ApprovalRule.all().order_by("name")
-                        for w in step_warnings(rule.name, rule.steps, directory)]
+                        for w in step_warnings(rule.name, rule.spec.steps, directory)]
             g, r = result.groups, result.rules
             plan = RulesPlan(
                 groups={"create": g.created, "update": g.updated, "delete": g.deleted},
@@ -166,8 +167,5 @@ async def plan_rules_file(settings: Settings, clock: Clock, text: str, prune: bo
 
 async def file_warnings(text: str) -> list[str]:
     """The unmeetable steps of the rules in a file, against the directory as synced."""
-    from jit.rules.service import load_rules_yaml
-
     directory = await load_directory()
-    return [w for spec in load_rules_yaml(text)
-            for w in step_warnings(spec.name, [s.model_dump() for s in spec.steps], directory)]
+    return [w for spec in load_rules_yaml(text) for w in step_warnings(spec.name, spec.steps, directory)]

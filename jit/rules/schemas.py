@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from jit.errors import ValidationFailed
 
@@ -113,17 +113,25 @@ class RuleSpec(BaseModel):
     extension: ExtensionSpec | None = Field(default=None, description="null: tickets cannot be extended.")
 
 
+class GroupSpec(BaseModel):
+    """A permission set group: a named bundle requested as one target, one assignment per permission set."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Name = Field(min_length=1, max_length=128, description="Unique; rules and requests name the group by it.")
+    description: str = Field(default="", description="For people choosing it.")
+    permission_sets: list[str] = Field(min_length=1, description="Permission set names, each once.")
+
 
 def parse_rule(data: object) -> RuleSpec:
     return parse_spec(RuleSpec, data, "rule")
 
 
-def rules_file_schema() -> dict:
+def parse_group(data: object) -> GroupSpec:
+    return parse_spec(GroupSpec, data, "group")
+
+
+def rules_file_schema() -> dict[str, Any]:
     """The JSON Schema of a rules file (docs/rules.schema.json), from the models themselves."""
-    from pydantic import create_model
-
-    from jit.rules.groups import GroupSpec
-
     model = create_model(
         "RulesFile",
         __config__=ConfigDict(extra="forbid", title="JIT rules file"),

@@ -5,8 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import yaml
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from jit.audit.service import record
@@ -30,6 +32,11 @@ async def get_rule(rule_id: uuid.UUID) -> ApprovalRule:
     return rule
 
 
+async def column_values(query: QuerySet[Any], column: str) -> set[str]:
+    """The distinct values of one text column of a query's rows."""
+    return {str(row[column]) for row in await query.values(column)}
+
+
 async def _check_references(spec: RuleSpec) -> None:
     """Every name in a rule must exist in the synced directory, so typos fail loudly."""
 
@@ -38,8 +45,8 @@ async def _check_references(spec: RuleSpec) -> None:
             if value not in known:
                 raise ValidationFailed(f"unknown {what} {value!r}", field=f"{field}[{i}]")
 
-    user_names = set(await User.filter(removed_at=None).values_list("user_name", flat=True))
-    group_names = set(await Group.filter(removed_at=None).values_list("display_name", flat=True))
+    user_names = await column_values(User.filter(removed_at=None), "user_name")
+    group_names = await column_values(Group.filter(removed_at=None), "display_name")
     group_names_dir = group_names
     await check(spec.requesters.users, user_names, "requesters.users", "user")
     await check(spec.requesters.groups, group_names, "requesters.groups", "group")
@@ -51,20 +58,21 @@ async def _check_references(spec: RuleSpec) -> None:
 
     accounts = await Account.filter(removed_at=None).values_list("id", "name")
     await check(spec.scope.accounts, {a for pair in accounts for a in pair}, "scope.accounts", "account")
-    ou_refs = set()
+    ou_refs: set[str] = set()
     for ou_id, path in await ou_name_paths():
         ou_refs.update((ou_id, path))
     await check(spec.scope.organizational_units, ou_refs, "scope.organizational_units", "organizational unit")
-    ps_names = set(await PermissionSet.filter(removed_at=None).values_list("name", flat=True))
+    ps_names = await column_values(PermissionSet.filter(removed_at=None), "name")
     await check(spec.scope.permission_sets, ps_names, "scope.permission_sets", "permission set")
-    ps_group_names = set(await PermissionSetGroup.all().values_list("name", flat=True))
+    ps_group_names = await column_values(PermissionSetGroup.all(), "name")
     await check(spec.scope.permission_set_groups, ps_group_names, "scope.permission_set_groups", "permission set group")
     for n, entry in enumerate(spec.on_behalf):
         await check(entry.requesters.users, user_names, f"on_behalf[{n}].requesters.users", "user")
         await check(entry.requesters.groups, group_names_dir, f"on_behalf[{n}].requesters.groups", "group")
         await check(entry.principals.users, user_names, f"on_behalf[{n}].principals.users", "user")
         await check(entry.principals.groups, group_names_dir, f"on_behalf[{n}].principals.groups", "group")
-        if not (entry.requesters.users or entry.requesters.groups) or not (entry.principals.users or entry.principals.groups):
+        if (not (entry.requesters.users or entry.requesters.groups)
+                or not (entry.principals.users or entry.principals.groups)):
             raise ValidationFailed("an on-behalf entry names requesters and principals", field=f"on_behalf[{n}]")
     if spec.extension is not None and spec.extension.steps is not None and spec.extension.steps > len(spec.steps):
         raise ValidationFailed("an extension cannot need more steps than the rule has", field="extension.steps")
@@ -83,7 +91,8 @@ async def ou_name_paths(include_removed: bool = False) -> list[tuple[str, str]]:
     by_id = {u["id"]: u for u in units}
     result = []
     for unit in units:
-        names, cursor = [], unit
+        names: list[str] = []
+        cursor: dict[str, Any] | None = unit
         while cursor is not None and cursor["parent_id"] is not None:
             names.append(cursor["name"])
             cursor = by_id.get(cursor["parent_id"])
@@ -123,27 +132,8 @@ def _apply_spec(rule: ApprovalRule, spec: RuleSpec) -> None:
 
 
 def rule_to_spec(rule: ApprovalRule) -> RuleSpec:
-    return RuleSpec.model_validate(
-        {
-            "name": rule.name,
-            "description": rule.description,
-            "requesters": {"users": rule.requester_users, "groups": rule.requester_groups},
-            "scope": {
-                "accounts": rule.accounts,
-                "organizational_units": rule.organizational_units,
-                "permission_sets": rule.permission_sets,
-                "permission_set_groups": rule.permission_set_groups or [],
-                "permission_set_groups_bundle_only": rule.permission_set_groups_bundle_only,
-            },
-            "max_duration_seconds": rule.max_duration_seconds,
-            "justification_required": rule.justification_required,
-            "steps": rule.steps,
-            "on_behalf": rule.on_behalf or [],
-            "break_glass": rule.break_glass,
-            "approval_window_seconds": rule.approval_window_seconds,
-            "extension": rule.extension,
-        }
-    )
+    """The same as `rule.spec`, for callers that map over rules."""
+    return rule.spec
 
 
 @dataclass
@@ -181,13 +171,14 @@ class RuleService:
         async with in_transaction():
             await rule.save()
             await bump_policy_version()
-            await record(now, actor_id, "rule.created", subject_id=rule.id, detail={"rule": rule.name, "after": spec.model_dump()})
+            await record(now, actor_id, "rule.created", subject_id=rule.id,
+                         detail={"rule": rule.name, "after": spec.model_dump()})
         return rule
 
     async def update(self, rule_id: uuid.UUID, spec: RuleSpec, actor_id: str | None) -> ApprovalRule:
         rule = await get_rule(rule_id)
         await self._validate(spec, rule_id)
-        before = rule_to_spec(rule).model_dump()
+        before = rule.spec.model_dump()
         _apply_spec(rule, spec)
         rule.updated_at = self.clock.now()
         async with in_transaction():
@@ -205,7 +196,7 @@ class RuleService:
             await rule.delete()
             await bump_policy_version()
             await record(self.clock.now(), actor_id, "rule.deleted", subject_id=rule.id,
-                         detail={"rule": rule.name, "before": rule_to_spec(rule).model_dump()})
+                         detail={"rule": rule.name, "before": rule.spec.model_dump()})
 
     async def apply(self, specs: list[RuleSpec], actor_id: str | None, prune: bool = False) -> ApplyReport:
         """Make the database match a rules file: create and update by name, and with
@@ -219,7 +210,8 @@ class RuleService:
             try:
                 await self._validate(spec, existing[spec.name].id if spec.name in existing else None)
             except ValidationFailed as exc:
-                raise ValidationFailed(f"rules[{i}] ({spec.name}): {exc.message}", field=f"rules[{i}].{exc.field}") from None
+                raise ValidationFailed(f"rules[{i}] ({spec.name}): {exc.message}",
+                                       field=f"rules[{i}].{exc.field}") from None
         report = ApplyReport()
         now = self.clock.now()
         async with in_transaction():
@@ -232,8 +224,8 @@ class RuleService:
                     report.created.append(spec.name)
                     await record(now, actor_id, "rule.created", subject_id=rule.id,
                                  detail={"rule": spec.name, "after": spec.model_dump()})
-                elif rule_to_spec(rule) != spec:
-                    before = rule_to_spec(rule).model_dump()
+                elif rule.spec != spec:
+                    before = rule.spec.model_dump()
                     _apply_spec(rule, spec)
                     rule.updated_at = now
                     await rule.save()
@@ -250,7 +242,7 @@ class RuleService:
                         await rule.delete()
                         report.deleted.append(name)
                         await record(now, actor_id, "rule.deleted", subject_id=rule.id,
-                                     detail={"rule": name, "before": rule_to_spec(rule).model_dump()})
+                                     detail={"rule": name, "before": rule.spec.model_dump()})
             await bump_policy_version()
         return report
 
@@ -273,5 +265,5 @@ def load_rules_yaml(text: str) -> list[RuleSpec]:
 
 def dump_rules_yaml(rules: list[ApprovalRule]) -> str:
     return yaml.safe_dump(
-        {"rules": [rule_to_spec(r).model_dump() for r in rules]}, sort_keys=False, default_flow_style=False
+        {"rules": [r.spec.model_dump() for r in rules]}, sort_keys=False, default_flow_style=False
     )

@@ -11,7 +11,6 @@ from collections.abc import Awaitable, Callable
 from slack_sdk.errors import SlackApiError
 
 from jit.approvals import break_glass as break_glass_service
-from jit.approvals.extensions import decide_extension
 from jit.approvals.models import Outcome
 from jit.approvals.service import decide
 from jit.auth.acting import acting_as
@@ -23,6 +22,7 @@ from jit.slack import blocks as b
 from jit.slack import commands
 from jit.slack.replies import identity, refused, tell, unmapped_text
 from jit.slack.users import jit_user
+from jit.tickets.extensions import decide_extension
 
 
 async def handle(rt: Runtime, payload: dict) -> dict | None:

@@ -1,5 +1,9 @@
-"""Extensions: moving a SCHEDULED or ACTIVE ticket's end later. The only code that writes
-extensions and a ticket's end after the request.
+"""Extensions: moving a SCHEDULED or ACTIVE ticket's end later, in one place: the policy
+its rules set, the request, the decisions, and the move of the end. The only code that
+writes extensions and a ticket's end after the request.
+
+An extension passes the first `steps_required` steps of its ticket, with the same
+approvers and quorum rules as the ticket itself (jit.approvals.quorum).
 
 An approved extension changes `end_at` in place and queues a revoke job for the new end;
 the job queued for the old end finds the ticket not yet due and does nothing. Access is
@@ -14,17 +18,18 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from tortoise.expressions import F
-
-from jit.approvals.models import TicketStep
+from jit.approvals import quorum
+from jit.approvals.models import Outcome
 from jit.audit.service import record
+from jit.auth.acting import require_own_credential
 from jit.directory.models import User
 from jit.errors import NotAllowed, NotFound, ValidationFailed, WrongState
 from jit.rules.models import ApprovalRule
 from jit.runtime import Effects, Runtime
-from jit.tickets.models import Extension, ExtensionStatus, Target, Ticket, TicketStatus
 from jit.tickets import plan
-from jit.tickets.service import get_readable_ticket, ticket_parties
+from jit.tickets.locks import lock_extension, lock_ticket
+from jit.tickets.models import Extension, ExtensionStatus, Ticket, TicketStatus, TicketStep
+from jit.tickets.service import get_readable_ticket, governing_rule_ids, ticket_parties
 
 S = TicketStatus
 E = ExtensionStatus
@@ -42,9 +47,7 @@ class ExtensionPolicy:
 
 
 async def governing_rules(ticket: Ticket) -> list[ApprovalRule]:
-    rule_ids = set(await Target.filter(ticket_id=ticket.id).values_list("rule_id", flat=True))
-    rule_ids |= set(await TicketStep.filter(ticket_id=ticket.id).values_list("rule_id", flat=True))
-    return await ApprovalRule.filter(id__in=list(rule_ids))
+    return await ApprovalRule.filter(id__in=list(await governing_rule_ids(ticket.id)))
 
 
 async def extension_policy(ticket: Ticket) -> ExtensionPolicy:
@@ -54,22 +57,23 @@ async def extension_policy(ticket: Ticket) -> ExtensionPolicy:
         raise NotAllowed("the rules that governed this ticket no longer exist, so it cannot be extended",
                          field="ticketId")
     needed = 0
+    policies = []
     for rule in rules:
-        ext = rule.extension
-        if not ext:
+        ext = rule.spec.extension
+        if ext is None:
             raise NotAllowed(f"rule {rule.name!r} does not allow extensions", field="ticketId")
-        if ext.get("requires_approval", True):
+        policies.append(ext)
+        if ext.requires_approval:
             own = sum(1 for s in steps if str(s["rule_id"]) == str(rule.id))
-            wanted = own if ext.get("steps") is None else min(int(ext["steps"]), own)
+            wanted = own if ext.steps is None else min(ext.steps, own)
             # Positions are strictest rule first, so a prefix long enough for this rule's
             # share covers it.
             last = [i for i, s in enumerate(steps) if str(s["rule_id"]) == str(rule.id)][:wanted]
             needed = max(needed, (last[-1] + 1) if last else 0)
     return ExtensionPolicy(
         steps_required=needed,
-        max_total_duration_seconds=min(int(r.extension.get("max_total_duration_seconds", r.max_duration_seconds))
-                                       for r in rules),
-        max_extensions=min(int(r.extension.get("max_extensions", 1)) for r in rules),
+        max_total_duration_seconds=min(p.max_total_duration_seconds for p in policies),
+        max_extensions=min(p.max_extensions for p in policies),
     )
 
 
@@ -103,9 +107,8 @@ async def request_extension(
         raise ValidationFailed("the additional duration must be positive", field="additionalDurationSeconds")
     now = rt.clock.now()
     async with rt.unit_of_work() as effects:
-        # Lock the ticket row so two extension requests cannot both pass the checks.
-        await Ticket.filter(id=ticket.id).update(end_at=F("end_at"))
-        ticket = await Ticket.get(id=ticket.id)
+        # Under the ticket's lock two extension requests cannot both pass the checks.
+        ticket = await lock_ticket(ticket.id, bump_version=False)
         if ticket.status not in EXTENDABLE or now >= ticket.end_at:
             raise WrongState(
                 f"only a scheduled or active ticket can be extended; this one is {ticket.status.value}",
@@ -126,9 +129,7 @@ async def request_extension(
                 f"{policy.max_total_duration_seconds} in total",
                 field="additionalDurationSeconds",
             )
-        window = min(
-            (r.approval_window_seconds or 86400 for r in await governing_rules(ticket)), default=86400
-        )
+        window = min((r.spec.approval_window_seconds for r in await governing_rules(ticket)), default=86400)
         extension = await Extension.create(
             id=uuid.uuid4(), ticket_id=ticket.id, requester_id=actor.id, additional_seconds=additional_seconds,
             reason=reason, status=E.PENDING, steps_required=policy.steps_required,
@@ -145,6 +146,55 @@ async def request_extension(
         else:
             effects.enqueue("extensions.expire", str(extension.id), job_id=expire_job_id(extension),
                             defer_until=extension.expires_at)
+    return extension
+
+
+async def current_extension_step(extension: Extension) -> TicketStep | None:
+    """The first of its steps whose quorum the extension has not met yet."""
+    steps = await TicketStep.filter(ticket_id=extension.ticket_id, position__lt=extension.steps_required).order_by(
+        "position"
+    )
+    for step in steps:
+        if not quorum.step_passed(step, await quorum.extension_casts(extension.id, step.position)):
+            return step
+    return None
+
+
+async def decide_extension(rt: Runtime, actor: User, extension_id: str, outcome: Outcome,
+                           comment: str = "") -> Extension:
+    """Record one person's decision on the extension's current step; the last approval
+    moves the ticket's end, a rejection closes the extension."""
+    extension = await get_extension(extension_id)
+    ticket = await get_readable_ticket(rt, actor.id, str(extension.ticket_id))
+    credential = require_own_credential("decide an extension", field="extensionId")
+    comment = quorum.checked_comment(comment)
+    who = await ticket_parties(ticket)
+    quorum.refuse_own_ticket(actor.id, who, quorum.EXTENSION)
+    async with rt.unit_of_work() as effects:
+        extension = await lock_extension(extension.id)
+        now = rt.clock.now()
+        if extension.status != E.PENDING:
+            raise WrongState(f"this extension is {extension.status.value}", current=extension.status.value,
+                             field="extensionId")
+        if now >= extension.expires_at:
+            raise WrongState("this extension was not approved in time", current=extension.status.value,
+                             field="extensionId")
+        step = await current_extension_step(extension)
+        if step is None:  # pragma: no cover - a pending extension always has a step to pass
+            raise WrongState("the extension has no step awaiting a decision", current=extension.status.value)
+        on_behalf_of = await quorum.counts_for(rt, actor.id, who, step, now,
+                                               await quorum.extension_casts(extension.id), quorum.EXTENSION)
+        await quorum.record_extension_decision(extension.id, step, actor.id, on_behalf_of, outcome, comment, now,
+                                               credential)
+        await record(
+            now, actor.id, f"extension.decision.{outcome.value.lower()}", ticket_id=extension.ticket_id,
+            detail={"extension": str(extension.id), "step": step.name, "comment": comment,
+                    **({"on_behalf_of": on_behalf_of} if on_behalf_of else {})},
+        )
+        if outcome == Outcome.REJECTED:
+            await close_extension(rt, extension, E.REJECTED, actor.id, comment or f"rejected at step {step.name!r}")
+        elif await current_extension_step(extension) is None:
+            await apply_extension(rt, effects, extension, actor.id, "all extension steps approved")
     return extension
 
 

@@ -1,7 +1,14 @@
+from __future__ import annotations
+
+import uuid
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from jit.directory.models import User
 
 
 class TicketStatus(str, Enum):
@@ -24,8 +31,11 @@ class EndReason(str, Enum):
 
 class Ticket(Model):
     id = fields.UUIDField(primary_key=True)
-    requester = fields.ForeignKeyField("models.User", related_name="requested_tickets")
-    principal = fields.ForeignKeyField("models.User", related_name="tickets")
+    requester: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="requested_tickets")
+    requester_id: str
+    principal: fields.ForeignKeyRelation[User] = fields.ForeignKeyField("models.User", related_name="tickets")
+    principal_id: str
     status = fields.CharEnumField(TicketStatus, max_length=32, db_index=True)
     end_reason = fields.CharEnumField(EndReason, max_length=16, null=True)
     failure_reason = fields.TextField(null=True)
@@ -62,7 +72,9 @@ class Ticket(Model):
 
 class Target(Model):
     id = fields.IntField(primary_key=True)
-    ticket = fields.ForeignKeyField("models.Ticket", related_name="targets", on_delete=fields.CASCADE)
+    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
+        "models.Ticket", related_name="targets", on_delete=fields.CASCADE)
+    ticket_id: uuid.UUID
     account_id = fields.CharField(max_length=12, db_index=True)
     permission_set_arn = fields.CharField(max_length=255)
     # The strictest rule covering this target when the ticket was requested.
@@ -74,6 +86,36 @@ class Target(Model):
     class Meta:
         table = "ticket_target"
         unique_together = (("ticket", "account_id", "permission_set_arn"),)
+
+
+class StepStatus(str, Enum):
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+
+
+class TicketStep(Model):
+    """An approval step a ticket must pass, copied from its rule at request time. Part of the
+    ticket: jit.tickets.approval completes it when jit.approvals counts a quorum."""
+
+    id = fields.IntField(primary_key=True)
+    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
+        "models.Ticket", related_name="steps", on_delete=fields.CASCADE)
+    ticket_id: uuid.UUID
+    position = fields.IntField()
+    rule_id = fields.UUIDField()
+    rule_name = fields.CharField(max_length=128)
+    step_index = fields.IntField()  # index of the step within its rule
+    name = fields.CharField(max_length=128)
+    required = fields.IntField()
+    approver_users: fields.Field[list[str]] = fields.JSONField(default=list)
+    approver_groups: fields.Field[list[str]] = fields.JSONField(default=list)
+    status = fields.CharEnumField(StepStatus, max_length=16, default=StepStatus.PENDING)
+    completed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "ticket_step"
+        unique_together = (("ticket", "position"),)
 
 
 class EntryStatus(str, Enum):
@@ -102,9 +144,10 @@ class StackEntry(Model):
     """One account assignment on a ticket's resource stack."""
 
     id = fields.IntField(primary_key=True)
-    ticket = fields.ForeignKeyField(
+    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
         "models.Ticket", related_name="stack_entries", on_delete=fields.CASCADE
     )
+    ticket_id: uuid.UUID
     position = fields.IntField()
     account_id = fields.CharField(max_length=12)
     permission_set_arn = fields.CharField(max_length=255)
@@ -114,10 +157,10 @@ class StackEntry(Model):
     pre_existing = fields.BooleanField(default=False)
     origin = fields.CharEnumField(EntryOrigin, max_length=16, null=True)
     status = fields.CharEnumField(EntryStatus, max_length=16)
-    request_id = fields.CharField(max_length=64, null=True)
+    request_id: fields.Field[str | None] = fields.CharField(max_length=64, null=True)
     failure_reason = fields.TextField(null=True)
     unwind_status = fields.CharEnumField(UnwindStatus, max_length=16, null=True)
-    unwind_request_id = fields.CharField(max_length=64, null=True)
+    unwind_request_id: fields.Field[str | None] = fields.CharField(max_length=64, null=True)
     unwind_reason = fields.TextField(null=True)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
@@ -138,8 +181,11 @@ class Extension(Model):
     """A request to move the end of a SCHEDULED or ACTIVE ticket later."""
 
     id = fields.UUIDField(primary_key=True)
-    ticket = fields.ForeignKeyField("models.Ticket", related_name="extensions", on_delete=fields.CASCADE)
-    requester = fields.ForeignKeyField("models.User", related_name="extensions")
+    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
+        "models.Ticket", related_name="extensions", on_delete=fields.CASCADE)
+    ticket_id: uuid.UUID
+    requester: fields.ForeignKeyRelation[User] = fields.ForeignKeyField("models.User", related_name="extensions")
+    requester_id: str
     additional_seconds = fields.IntField()
     reason = fields.TextField()
     status = fields.CharEnumField(ExtensionStatus, max_length=16, db_index=True)

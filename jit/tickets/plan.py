@@ -199,9 +199,9 @@ async def plan_revokes(rt: Runtime) -> int:
         unplanned = item.end_at - lead
         if was is not None and was <= now:
             continue  # due already: its job is starting it
-        start: datetime | None = max(item.start_at, now)
-        if start >= unplanned - half_second:
-            start = None  # the lead alone is enough
+        earliest = max(item.start_at, now)
+        # None: the lead alone is enough.
+        start: datetime | None = None if earliest >= unplanned - half_second else earliest
         if (start or unplanned) - half_second < (was or unplanned) < (start or unplanned) + half_second:
             continue
         # Only while it is still ACTIVE with the plan read above: an extension or a revoke

@@ -121,7 +121,7 @@ async def list_tickets(
     if not await rt.authz.reads_everything(actor_id):
         rule_ids = list(await rt.authz.readable_rule_ids(actor_id))
         # A delegate sees what their delegators may read under the delegated rules.
-        for delegator, steps in (await rt.authz.delegated_steps(actor_id, rt.clock.now())).items():
+        for steps in (await rt.authz.delegated_steps(actor_id, rt.clock.now())).values():
             rule_ids.extend({rid for rid, _ in steps})
         visible = Q(requester_id=actor_id) | Q(principal_id=actor_id)
         if rule_ids:

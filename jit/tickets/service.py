@@ -1,5 +1,6 @@
-"""Requesting, cancelling and revoking tickets: the only code that creates tickets and
-their targets. Approval lives in jit.approvals, granting and revoking in jit.tickets.stack.
+"""Requesting, cancelling and revoking tickets: the only code that creates tickets, their
+targets and their steps. What approval does to a ticket is jit.tickets.approval (called by
+jit.approvals), extensions jit.tickets.extensions, granting and revoking jit.tickets.stack.
 """
 
 from __future__ import annotations
@@ -8,18 +9,19 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from jit.approvals.models import TicketStep
 from jit.audit.service import record
 from jit.authz.service import TicketParties, parties, strictness
+from jit.config import Settings
 from jit.directory.models import Account, PermissionSet, User
 from jit.errors import NotAllowed, NotFound, ValidationFailed, WrongState
+from jit.ops.logs import set_ticket
 from jit.rules.models import ApprovalRule, allows_alone
 from jit.rules.plan import refuse_unmeetable
 from jit.runtime import Effects, Runtime
-from jit.tickets.models import EndReason, Target, Ticket, TicketStatus
+from jit.tickets.approval import schedule_approved
 from jit.tickets.expand import expand_targets
+from jit.tickets.models import EndReason, Target, Ticket, TicketStatus, TicketStep
 from jit.tickets.state import transition
-from jit.ops.logs import set_ticket
 
 S = TicketStatus
 # Clocks drift; a start a few seconds in the past still means "now".
@@ -63,19 +65,8 @@ def parse_uuid(value: str, field_name: str = "id") -> uuid.UUID:
         raise ValidationFailed(f"{value!r} is not a valid id", field=field_name) from None
 
 
-def grant_job_id(ticket: Ticket) -> str:
-    return f"tickets.grant:{ticket.id}:{int(ticket.start_at.timestamp())}"
-
-
 def revoke_job_id(ticket: Ticket, cause: str) -> str:
     return f"tickets.revoke:{ticket.id}:{cause}"
-
-
-def schedule_grant(effects: Effects, ticket: Ticket, lead_seconds: float = 0.0) -> None:
-    """The grant job, `lead_seconds` (about what AWS takes to settle a create) before the
-    start time, so access is there at the start (jit.tickets.plan.grant_starts)."""
-    effects.enqueue("tickets.grant", str(ticket.id), job_id=grant_job_id(ticket),
-                    defer_until=ticket.start_at - timedelta(seconds=lead_seconds))
 
 
 def approval_deadline(now: datetime, rules: list[ApprovalRule], end_at: datetime | None = None) -> datetime:
@@ -87,24 +78,7 @@ def approval_deadline(now: datetime, rules: list[ApprovalRule], end_at: datetime
     return min(deadline, end_at) if end_at is not None else deadline
 
 
-def decision_deadline(ticket: Ticket) -> datetime | None:
-    """When a pending ticket stops being decidable: its approval deadline, or its end for
-    a ticket requested before deadlines stopped at the end."""
-    bounds = [ticket.approval_expires_at] if ticket.approval_expires_at else []
-    if not ticket.starts_on_approval:
-        bounds.append(ticket.end_at)
-    return min(bounds) if bounds else None
-
-
-def approved_window(ticket: Ticket, now: datetime) -> dict[str, datetime]:
-    """The window changes of the final approval: a ticket that starts when approved gets
-    its full duration from now."""
-    if not ticket.starts_on_approval:
-        return {}
-    return {"start_at": now, "end_at": now + (ticket.end_at - ticket.start_at)}
-
-
-def schedule_approval_window(effects: Effects, ticket: Ticket, settings) -> None:
+def schedule_approval_window(effects: Effects, ticket: Ticket, settings: Settings) -> None:
     """The expiry job at the deadline and a reminder before it (jit.approvals.window)."""
     deadline = ticket.approval_expires_at
     if deadline is None:
@@ -112,17 +86,23 @@ def schedule_approval_window(effects: Effects, ticket: Ticket, settings) -> None
     effects.enqueue("approvals.expire", str(ticket.id), job_id=f"approvals.expire:{ticket.id}", defer_until=deadline)
     remind_at = deadline - timedelta(seconds=settings.approval_reminder_before_seconds)
     if remind_at > ticket.created_at:
-        effects.enqueue("approvals.remind", str(ticket.id), job_id=f"approvals.remind:{ticket.id}", defer_until=remind_at)
+        effects.enqueue("approvals.remind", str(ticket.id), job_id=f"approvals.remind:{ticket.id}",
+                        defer_until=remind_at)
 
 
 def schedule_revoke(effects: Effects, ticket: Ticket, at: datetime | None, cause: str) -> None:
     effects.enqueue("tickets.revoke", str(ticket.id), job_id=revoke_job_id(ticket, cause), defer_until=at)
 
 
+async def governing_rule_ids(ticket_id: uuid.UUID) -> set[str]:
+    """The rules of the ticket's targets and steps."""
+    rows = [*await Target.filter(ticket_id=ticket_id).values("rule_id"),
+            *await TicketStep.filter(ticket_id=ticket_id).values("rule_id")]
+    return {str(row["rule_id"]) for row in rows}
+
+
 async def ticket_parties(ticket: Ticket) -> TicketParties:
-    rule_ids = set(await Target.filter(ticket_id=ticket.id).values_list("rule_id", flat=True))
-    rule_ids |= set(await TicketStep.filter(ticket_id=ticket.id).values_list("rule_id", flat=True))
-    return parties(ticket.requester_id, ticket.principal_id, rule_ids)
+    return parties(ticket.requester_id, ticket.principal_id, await governing_rule_ids(ticket.id))
 
 
 async def get_ticket(ticket_id: str) -> Ticket:
@@ -257,13 +237,13 @@ async def request_ticket(rt: Runtime, actor: User, req: TicketRequest) -> Ticket
                    rule_id=item.rule.id, rule_name=item.rule.name, permission_set_group=item.permission_set_group)
             for item in resolved
         ])
-        steps = []
+        steps: list[TicketStep] = []
         for rule in governing.values():
-            for index, step in enumerate(rule.steps):
+            for index, step in enumerate(rule.spec.steps):
                 steps.append(TicketStep(
                     ticket_id=ticket.id, position=len(steps), rule_id=rule.id, rule_name=rule.name,
-                    step_index=index, name=step["name"], required=int(step.get("required", 1)),
-                    approver_users=step.get("users", []), approver_groups=step.get("groups", []),
+                    step_index=index, name=step.name, required=step.required,
+                    approver_users=step.users, approver_groups=step.groups,
                 ))
         if steps:
             await TicketStep.bulk_create(steps)
@@ -272,7 +252,8 @@ async def request_ticket(rt: Runtime, actor: User, req: TicketRequest) -> Ticket
             on_behalf_of=principal.id if actor.id != principal.id else None,
             detail={
                 "principal": principal.user_name,
-                **({"on_behalf_of": principal.user_name, "requester": actor.user_name} if actor.id != principal.id else {}),
+                **({"on_behalf_of": principal.user_name, "requester": actor.user_name}
+                   if actor.id != principal.id else {}),
                 "targets": [
                     {"account": i.account.id, "permission_set": i.permission_set.name, "rule": i.rule.name}
                     for i in resolved
@@ -283,12 +264,10 @@ async def request_ticket(rt: Runtime, actor: User, req: TicketRequest) -> Ticket
         if steps:
             schedule_approval_window(effects, ticket, rt.settings)
         else:
-            await transition(
-                ticket, S.SCHEDULED, clock=rt.clock, effects=effects, actor_id=None,
-                detail={"reason": "auto-approved by " + ", ".join(repr(r.name) for r in governing.values())},
-                **approved_window(ticket, now),
+            await schedule_approved(
+                rt, effects, ticket, None, now,
+                {"reason": "auto-approved by " + ", ".join(repr(r.name) for r in governing.values())},
             )
-            schedule_grant(effects, ticket, rt.settings.assignment_first_poll)
     return ticket
 
 

@@ -17,10 +17,13 @@ from jit.audit.service import record
 from jit.aws.assignments import AssignmentKey, Assignments
 from jit.aws.budget import Priority
 from jit.aws.errors import explain
-from jit.directory.models import Account, User
+from jit.aws.session_kill import SessionKill, session_seconds
+from jit.directory.models import Account, PermissionSet, User
 from jit.ops import metrics
+from jit.reconcile import counters
 from jit.reconcile.lease import assignment_lease
 from jit.runtime import Runtime
+from jit.tickets import plan
 from jit.tickets.models import (
     EndReason,
     EntryOrigin,
@@ -31,7 +34,6 @@ from jit.tickets.models import (
     TicketStatus,
     UnwindStatus,
 )
-from jit.tickets import plan
 from jit.tickets.state import LIVE, transition
 
 S = TicketStatus
@@ -165,13 +167,12 @@ async def _grant_one(
             account_id=key.account_id, permission_set_arn=key.permission_set_arn,
             principal_id=key.principal_id, status=EntryStatus.SUCCEEDED, unwind_status=None,
         ).exclude(ticket_id=ticket.id).exists()
-        origin = None
+        origin: EntryOrigin | None = None
         if holder:
-            pre_existing, origin = True, EntryOrigin.SHARED
-        else:
-            pre_existing = await aws.exists(key, Priority.GRANT)
-            if pre_existing:
-                origin = EntryOrigin.STANDING
+            origin = EntryOrigin.SHARED
+        elif await aws.exists(key, Priority.GRANT):
+            origin = EntryOrigin.STANDING
+        pre_existing = origin is not None
         entry = await StackEntry.create(
             ticket_id=ticket.id, position=position, account_id=key.account_id,
             permission_set_arn=key.permission_set_arn, principal_id=key.principal_id,
@@ -179,7 +180,7 @@ async def _grant_one(
             status=EntryStatus.SUCCEEDED if pre_existing else EntryStatus.INTENDED,
             created_at=now, updated_at=now,
         )
-        if pre_existing:
+        if origin is not None:
             await _audit(rt, entry, "found", origin=origin.value)
             return entry
     if entry.status in (EntryStatus.SUCCEEDED, EntryStatus.FAILED):
@@ -198,15 +199,15 @@ async def _grant_one(
         entry.request_id = started.request_id
         entry.origin = EntryOrigin.CREATED
         entry.status = EntryStatus.FAILED if started.status == "FAILED" else EntryStatus.IN_PROGRESS
-        entry.failure_reason = started.failure_reason
+        entry.failure_reason = started.failure_reason  # type: ignore[assignment]  # nullable TextField typed str
         entry.updated_at = rt.clock.now()
         await entry.save()
         await _audit(rt, entry, "requested", request_id=entry.request_id)
     if entry.status == EntryStatus.IN_PROGRESS:
         ic = await rt.identity_center()
-        settled = await aws.wait_created(ic.instance_arn, entry.request_id)
+        settled = await aws.wait_created(ic.instance_arn, _request_id(entry.request_id))
         entry.status = EntryStatus.SUCCEEDED if settled.status == "SUCCEEDED" else EntryStatus.FAILED
-        entry.failure_reason = settled.failure_reason
+        entry.failure_reason = settled.failure_reason  # type: ignore[assignment]  # nullable TextField typed str
         entry.updated_at = rt.clock.now()
         await entry.save()
         await _audit(rt, entry, entry.status.value.lower(), request_id=entry.request_id, reason=entry.failure_reason)
@@ -235,6 +236,13 @@ async def unwind(rt: Runtime, ticket: Ticket) -> bool:
     return complete
 
 
+def _request_id(value: str | None) -> str:
+    """The AWS request id of an IN_PROGRESS call, which is recorded with the status."""
+    if value is None:  # pragma: no cover - IN_PROGRESS is written with the request id
+        raise RuntimeError("an assignment call in progress has no request id")
+    return value
+
+
 async def _audit(rt: Runtime, entry: StackEntry, action: str, **detail: object) -> None:
     await record(
         rt.clock.now(), None, f"assignment.{action}", ticket_id=entry.ticket_id,
@@ -244,7 +252,8 @@ async def _audit(rt: Runtime, entry: StackEntry, action: str, **detail: object) 
 
 
 async def _finish(rt: Runtime, entry: StackEntry, status: UnwindStatus, reason: str | None) -> None:
-    entry.unwind_status, entry.unwind_reason = status, reason
+    # Tortoise types a nullable TextField as str.
+    entry.unwind_status, entry.unwind_reason = status, reason  # type: ignore[assignment]
     entry.updated_at = rt.clock.now()
     await entry.save()
     if status != UnwindStatus.INTENDED:
@@ -277,7 +286,7 @@ async def _unwind_one(rt: Runtime, aws: Assignments, key: AssignmentKey, entry: 
             return await _delete_failed(rt, aws, key, entry, started.failure_reason)
         await _finish(rt, entry, UnwindStatus.IN_PROGRESS, started.failure_reason)
     if entry.unwind_status == UnwindStatus.IN_PROGRESS:
-        settled = await aws.wait_deleted(key.instance_arn, entry.unwind_request_id)
+        settled = await aws.wait_deleted(key.instance_arn, _request_id(entry.unwind_request_id))
         if settled.status != "SUCCEEDED":
             return await _delete_failed(rt, aws, key, entry, settled.failure_reason)
         await _finish(rt, entry, UnwindStatus.DELETED, None)
@@ -296,10 +305,6 @@ async def _kill_sessions(rt: Runtime, ticket: Ticket) -> None:
     """Denies sessions issued before now for each permission set this revocation removed
     (docs/reliability.md). A failure is audited and does not hold up the revocation: the
     assignments are already gone; only open sessions would live on."""
-    from jit.aws.session_kill import SessionKill, session_seconds
-    from jit.directory.models import PermissionSet
-    from jit.reconcile import counters
-
     ic = await rt.identity_center()
     killer = SessionKill(rt.aws)
     removed = await StackEntry.filter(ticket_id=ticket.id, unwind_status=UnwindStatus.DELETED).values_list(

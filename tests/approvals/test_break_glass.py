@@ -7,7 +7,8 @@ import pytest
 from jit.approvals.break_glass import break_glass, review_break_glass
 from jit.audit.models import AuditEvent
 from jit.errors import NotAllowed, ValidationFailed, WrongState
-from jit.tickets.models import Ticket, TicketStatus as S
+from jit.tickets.models import Ticket
+from jit.tickets.models import TicketStatus as S
 
 
 async def test_break_glass_grants_at_once_and_stays_flagged_until_reviewed(demo):

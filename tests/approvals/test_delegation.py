@@ -11,7 +11,8 @@ from jit.approvals.models import Decision, Delegation, Outcome
 from jit.approvals.service import decide
 from jit.audit.models import AuditEvent
 from jit.errors import NotAllowed, NotFound, ValidationFailed
-from jit.tickets.models import Ticket, TicketStatus as S
+from jit.tickets.models import Ticket
+from jit.tickets.models import TicketStatus as S
 from jit.tickets.queries import TicketFilter, list_tickets
 
 
@@ -58,7 +59,8 @@ async def test_delegation_is_not_transitive(demo):
 async def test_validity_is_checked_when_deciding(demo):
     clock = demo.rt.clock
     # It starts later: a ticket whose window passed unapproved can no longer be decided.
-    ticket = await demo.request("alice", [("payments-prod", "ReadOnlyAccess")], start_at=clock.now() + timedelta(hours=2))
+    ticket = await demo.request("alice", [("payments-prod", "ReadOnlyAccess")],
+                                start_at=clock.now() + timedelta(hours=2))
     erin = await demo.user("erin")
     await delegate(demo, "bob", "erin", start=clock.now() + timedelta(hours=1), hours=1)
     with pytest.raises(NotFound):  # not started: she cannot even read it

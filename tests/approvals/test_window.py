@@ -10,9 +10,9 @@ from jit.approvals import window
 from jit.approvals.models import Outcome
 from jit.approvals.service import decide
 from jit.audit.models import AuditEvent
-from jit.errors import WrongState
-from jit.errors import ValidationFailed
-from jit.tickets.models import Ticket, TicketStatus as S
+from jit.errors import ValidationFailed, WrongState
+from jit.tickets.models import Ticket
+from jit.tickets.models import TicketStatus as S
 from tests.tickets.test_inbox import inbox
 
 

@@ -35,7 +35,8 @@ async def test_a_bad_file_changes_nothing(demo):
     bad = specs[1].model_copy(update={"permission_sets": ["Typo"]})
     bad = bad.model_copy(update={"scope": bad.scope.model_copy(update={"permission_sets": ["Typo"]})})
     with pytest.raises(ValidationFailed) as err:
-        await RuleService(demo.rt.settings, demo.rt.clock).apply([specs[0].model_copy(update={"description": "new"}), bad], None)
+        changed = specs[0].model_copy(update={"description": "new"})
+        await RuleService(demo.rt.settings, demo.rt.clock).apply([changed, bad], None)
     assert err.value.field == "rules[1].scope.permission_sets[0]"
     assert dump_rules_yaml(await list_rules()) == before
 

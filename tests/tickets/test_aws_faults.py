@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from jit.aws.clients import AwsClients
 from jit.tickets import stack
-from jit.tickets.models import EntryStatus, StackEntry, Ticket, TicketStatus as S, UnwindStatus
+from jit.tickets.models import EntryStatus, StackEntry, Ticket, UnwindStatus
+from jit.tickets.models import TicketStatus as S
 from tests.support.fault_proxy import FaultProxy
 
 
@@ -30,7 +30,8 @@ def faulty(demo, proxy):
 
 async def test_failed_assignment_fails_the_ticket_and_unwinds_what_was_made(faulty, proxy):
     ticket = await faulty.request(
-        "alice", [("sandbox-alice", "ReadOnlyAccess"), ("sandbox-shared", "ReadOnlyAccess")], duration=60, justification=""
+        "alice", [("sandbox-alice", "ReadOnlyAccess"), ("sandbox-shared", "ReadOnlyAccess")], duration=60,
+        justification="",
     )
     proxy.faults.fail_accounts = {faulty.account("sandbox-shared")}
     outcome = await stack.grant(faulty.rt, str(ticket.id))

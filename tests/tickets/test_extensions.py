@@ -7,14 +7,15 @@ from datetime import timedelta
 
 import pytest
 
-from jit.approvals.extensions import decide_extension
 from jit.approvals.models import Outcome
 from jit.approvals.service import decide
 from jit.audit.models import AuditEvent
 from jit.errors import NotAllowed, ValidationFailed, WrongState
 from jit.tickets import plan, stack
-from jit.tickets.extensions import expire_extension, request_extension
-from jit.tickets.models import Extension, ExtensionStatus as E, Ticket, TicketStatus as S
+from jit.tickets.extensions import decide_extension, expire_extension, request_extension
+from jit.tickets.models import Extension, Ticket
+from jit.tickets.models import ExtensionStatus as E
+from jit.tickets.models import TicketStatus as S
 
 
 async def _active_prod_read(demo, duration=3600):

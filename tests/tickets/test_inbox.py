@@ -29,7 +29,8 @@ async def delegate(w, delegator: str, to: str, hours: int = 8) -> None:
 
 
 async def test_only_the_current_step_is_in_the_inbox(demo):
-    ticket = await demo.request("alice", [("payments-prod", "PowerUserAccess")])  # prod-change: team leads, then security
+    # prod-change: team leads, then security
+    ticket = await demo.request("alice", [("payments-prod", "PowerUserAccess")])
     assert ticket.id in await inbox(demo, "bob")
     assert ticket.id not in await inbox(demo, "dave")  # security is the second step
     await approve(demo, "bob", ticket)

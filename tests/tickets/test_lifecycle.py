@@ -7,7 +7,8 @@ from jit.approvals.models import Outcome
 from jit.approvals.service import decide
 from jit.audit.models import AuditEvent
 from jit.tickets import stack
-from jit.tickets.models import EndReason, StackEntry, Ticket, TicketStatus as S, UnwindStatus
+from jit.tickets.models import EndReason, StackEntry, Ticket, UnwindStatus
+from jit.tickets.models import TicketStatus as S
 
 
 async def test_auto_approved_ticket_is_granted_and_revoked_at_its_end(demo):
@@ -32,7 +33,8 @@ async def test_auto_approved_ticket_is_granted_and_revoked_at_its_end(demo):
     entry = await StackEntry.get(ticket_id=ticket.id)
     assert entry.unwind_status == UnwindStatus.DELETED and entry.unwind_request_id
 
-    history = [e.action for e in await AuditEvent.filter(ticket_id=ticket.id).exclude(action__startswith="assignment.").order_by("id")]
+    events = AuditEvent.filter(ticket_id=ticket.id).exclude(action__startswith="assignment.").order_by("id")
+    history = [e.action for e in await events]
     assert history == [
         "ticket.requested", "ticket.scheduled", "ticket.granting", "ticket.active", "ticket.revoking", "ticket.ended",
     ]
@@ -86,7 +88,8 @@ async def test_cancel_before_grant_means_the_grant_job_does_nothing(demo):
 
 
 async def test_multi_target_ticket_grants_every_target_and_unwinds_in_reverse(demo):
-    targets = [("sandbox-alice", "ReadOnlyAccess"), ("sandbox-shared", "ReadOnlyAccess"), ("sandbox-ml", "PowerUserAccess")]
+    targets = [("sandbox-alice", "ReadOnlyAccess"), ("sandbox-shared", "ReadOnlyAccess"),
+               ("sandbox-ml", "PowerUserAccess")]
     ticket = await demo.request("alice", targets, duration=60, justification="")
     await stack.grant(demo.rt, str(ticket.id))
     for account, ps in targets:

@@ -4,7 +4,7 @@ the delete by the end time, earlier still in a burst, and how early recorded."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,10 +12,11 @@ from jit.audit.models import AuditEvent
 from jit.aws.budget import AwsBudget, BudgetLimits
 from jit.aws.clients import AwsClients
 from jit.tickets import plan, stack
-from jit.tickets.models import Ticket, TicketStatus as S
+from jit.tickets.models import Ticket
+from jit.tickets.models import TicketStatus as S
 from tests.support.fault_proxy import FaultProxy
 
-T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def set_clock(world, at: datetime) -> None:
@@ -46,7 +47,7 @@ def test_a_burst_is_started_earlier_in_deadline_order():
     # (one revoke at 2 a second) before the next: none late, the first 8.5 s early.
     assert starts[-1] == T0 - timedelta(seconds=4)
     assert starts[0] == T0 - timedelta(seconds=8.5)
-    assert all(b - a == timedelta(seconds=0.5) for a, b in zip(starts, starts[1:]))
+    assert all(b - a == timedelta(seconds=0.5) for a, b in zip(starts, starts[1:], strict=False))
 
 
 def test_a_ticket_with_more_deletes_takes_more_of_the_budget():
@@ -98,7 +99,8 @@ async def test_a_burst_of_ends_moves_revokes_earlier_and_an_extension_plans_afre
     first = [t for t in moved if (await Ticket.get(id=t.id)).revoke_at == starts[0]][0]
     set_clock(demo, starts[0])
     assert (await stack.revoke(demo.rt, str(first.id))).result == "revoked"
-    assert (await Ticket.get(id=first.id)).revoke_started_early == pytest.approx((end - starts[0]).total_seconds(), abs=0.001)
+    early = (await Ticket.get(id=first.id)).revoke_started_early
+    assert early == pytest.approx((end - starts[0]).total_seconds(), abs=0.001)
 
     # An extension of a planned ticket sets its plan afresh from the new end.
     second = [t for t in moved if t.id != first.id][0]

@@ -9,7 +9,8 @@ from jit.approvals.service import decide
 from jit.audit.models import AuditEvent
 from jit.errors import NotAllowed, ValidationFailed
 from jit.tickets import service as tickets
-from jit.tickets.models import Target, Ticket, TicketStatus as S
+from jit.tickets.models import Target, Ticket
+from jit.tickets.models import TicketStatus as S
 
 
 async def test_a_manager_requests_for_an_engineer_who_sees_cancels_and_is_self(demo):
@@ -78,9 +79,12 @@ async def test_an_ou_beyond_the_limit_is_a_typed_error_and_writes_nothing(demo):
 async def test_unknown_group_and_ou_are_typed_errors(demo):
     alice = await demo.user("alice")
     for target, field in (
-        (tickets.TargetRequest(demo.account("payments-dev"), None, permission_set_group="Nope"), "targets[0].permissionSetGroup"),
-        (tickets.TargetRequest(None, "ReadOnlyAccess", organizational_unit="/Nowhere"), "targets[0].organizationalUnitId"),
-        (tickets.TargetRequest(demo.account("payments-dev"), "ReadOnlyAccess", permission_set_group="DBA"), "targets[0]"),
+        (tickets.TargetRequest(demo.account("payments-dev"), None, permission_set_group="Nope"),
+         "targets[0].permissionSetGroup"),
+        (tickets.TargetRequest(None, "ReadOnlyAccess", organizational_unit="/Nowhere"),
+         "targets[0].organizationalUnitId"),
+        (tickets.TargetRequest(demo.account("payments-dev"), "ReadOnlyAccess", permission_set_group="DBA"),
+         "targets[0]"),
     ):
         with pytest.raises(ValidationFailed) as info:
             await tickets.request_ticket(demo.rt, alice, tickets.TicketRequest([target], 3600, "x"))

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from jit.tickets import stack
-from jit.tickets.models import EntryOrigin, EntryStatus, StackEntry, Ticket, TicketStatus as S, UnwindStatus
+from jit.tickets.models import EntryOrigin, EntryStatus, StackEntry, Ticket, UnwindStatus
+from jit.tickets.models import TicketStatus as S
 
 
 @pytest.mark.parametrize("runs", [1, 2, 3])
@@ -57,7 +58,8 @@ async def _active(demo, user, account, ps, duration):
 
 # (second ticket: user, account, permission set, its status when the first ends) -> first's entry kept?
 OVERLAP = [
-    ("same principal, account and set, other ticket ACTIVE", ("alice", "sandbox-alice", "ReadOnlyAccess", S.ACTIVE), True),
+    ("same principal, account and set, other ticket ACTIVE",
+     ("alice", "sandbox-alice", "ReadOnlyAccess", S.ACTIVE), True),
     ("same assignment, other ticket already ENDED", ("alice", "sandbox-alice", "ReadOnlyAccess", S.ENDED), False),
     ("same assignment, other ticket only SCHEDULED", ("alice", "sandbox-alice", "ReadOnlyAccess", S.SCHEDULED), False),
     ("other permission set", ("alice", "sandbox-alice", "PowerUserAccess", S.ACTIVE), False),

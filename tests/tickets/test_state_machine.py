@@ -11,7 +11,8 @@ from jit.audit.models import AuditEvent
 from jit.directory.models import User
 from jit.errors import WrongState
 from jit.runtime import Effects
-from jit.tickets.models import Ticket, TicketStatus as S
+from jit.tickets.models import Ticket
+from jit.tickets.models import TicketStatus as S
 from jit.tickets.state import TRANSITIONS, transition
 
 ALLOWED = {
