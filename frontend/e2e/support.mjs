@@ -28,7 +28,6 @@ export async function shot(page, name) {
 export async function axe(page) {
   await page.evaluate(axeSource);
   return page.evaluate(async () => {
-    // eslint-disable-next-line no-undef
     const result = await axe.run(document, { resultTypes: ["violations"] });
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 5) }));
   });

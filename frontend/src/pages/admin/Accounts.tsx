@@ -34,7 +34,7 @@ export function ouTree(ous: DirectoryQuery["organizationalUnits"]): Ou[] {
 
 export function AccountsPage() {
   const [{ data, fetching, error }] = useQuery({ query: DirectoryDocument });
-  const ous = data?.organizationalUnits ?? [];
+  const ous = useMemo(() => data?.organizationalUnits ?? [], [data]);
   const tree = useMemo(() => ouTree(ous), [ous]);
   const [expanded, setExpanded] = useState<Ou[] | null>(null);
   const [selectedOu, setSelectedOu] = useState<Ou[]>([]);

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useEffectEvent, useRef, useState } from "react";
 import { useMutation, useQuery } from "urql";
 import Box from "@cloudscape-design/components/box";
 import Button from "@cloudscape-design/components/button";
@@ -38,19 +38,21 @@ export function DriftPage() {
   // A scan runs as a job for up to minutes: poll it while it is queued or running, and
   // reload the findings once it is done.
   const wasActive = useRef(false);
+  const active = view?.active;
+  const poll = useEffectEvent(() => refetchScan({ requestPolicy: "network-only" }));
+  const reloadFindings = useEffectEvent(() => reload());
   useEffect(() => {
-    if (view?.active) {
+    if (active) {
       wasActive.current = true;
-      const id = window.setInterval(() => refetchScan({ requestPolicy: "network-only" }), POLL_MS);
+      const id = window.setInterval(() => poll(), POLL_MS);
       return () => window.clearInterval(id);
     }
     if (wasActive.current) {
       wasActive.current = false;
-      reload();
+      reloadFindings();
     }
     return undefined;
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [view?.active, current?.id]);
+  }, [active, current?.id]);
 
   const onScan = async () => {
     const res = await scan({});
