@@ -30,7 +30,15 @@ export function App() {
   const [session, setSession] = useState(0);
   const [reason, setReason] = useState<string | undefined>();
   if (!isSignedIn()) {
-    return <SignInPage reason={reason} onSignedIn={() => { setReason(undefined); setSession((s) => s + 1); }} />;
+    return (
+      <SignInPage
+        reason={reason}
+        onSignedIn={() => {
+          setReason(undefined);
+          setSession((s) => s + 1);
+        }}
+      />
+    );
   }
   return (
     <Session
@@ -62,8 +70,15 @@ function SignedIn({ onSignOut }: { onSignOut: () => void }) {
   const [{ data, error }] = useQuery({ query: MeDocument });
   const location = useLocation();
   if (error && !data) return <Box padding="xxl">Cannot load your profile: {error.message}</Box>;
-  if (!data) return <Box padding="xxl"><Spinner size="large" /></Box>;
-  const leaf = location.pathname.startsWith("/tickets/") ? `Ticket ${location.pathname.split("/")[2]?.slice(0, 8)}` : undefined;
+  if (!data)
+    return (
+      <Box padding="xxl">
+        <Spinner size="large" />
+      </Box>
+    );
+  const leaf = location.pathname.startsWith("/tickets/")
+    ? `Ticket ${location.pathname.split("/")[2]?.slice(0, 8)}`
+    : undefined;
   return (
     <MeContext.Provider value={data.me}>
       <Shell onSignOut={onSignOut} leaf={leaf}>

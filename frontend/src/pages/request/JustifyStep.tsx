@@ -15,7 +15,9 @@ export function JustifyStep({ form }: { form: RequestForm }) {
       <SpaceBetween size="l">
         <FormField
           label="Justification"
-          description={facts.justificationRequired ? "Required by the approval rule." : "Optional for the chosen targets."}
+          description={
+            facts.justificationRequired ? "Required by the approval rule." : "Optional for the chosen targets."
+          }
           errorText={errors.justification}
           stretch
         >

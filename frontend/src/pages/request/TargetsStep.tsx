@@ -86,7 +86,11 @@ export function TargetsStep({ form, catalog }: { form: RequestForm; catalog: Tar
         pagination={
           <Pagination
             {...catalog.paginationProps}
-            ariaLabels={{ nextPageLabel: "Next page", previousPageLabel: "Previous page", pageLabel: (n) => `Page ${n}` }}
+            ariaLabels={{
+              nextPageLabel: "Next page",
+              previousPageLabel: "Previous page",
+              pageLabel: (n) => `Page ${n}`,
+            }}
           />
         }
         empty={

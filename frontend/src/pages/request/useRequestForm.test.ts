@@ -75,9 +75,9 @@ describe("request form facts", () => {
     expect(allowed([rule("prod", glass), rule("ops", glass), rule("other")]).breakGlassAllowed).toBe(true);
     expect(allowed([rule("prod", glass), rule("ops", glass)]).rules.map((r) => r.name)).toEqual(["prod", "ops"]);
     expect(allowed([rule("prod", glass), rule("ops")]).breakGlassAllowed).toBe(false);
-    expect(allowed([rule("prod", { ...glass, steps: [] }), rule("ops", { ...glass, steps: [] })]).breakGlassAllowed).toBe(
-      false,
-    );
+    expect(
+      allowed([rule("prod", { ...glass, steps: [] }), rule("ops", { ...glass, steps: [] })]).breakGlassAllowed,
+    ).toBe(false);
     expect(allowed([]).breakGlassAllowed).toBe(false);
     // Ticked, but not allowed: not used.
     expect(allowed([rule("prod", glass), rule("ops")]).useBreakGlass).toBe(false);
@@ -251,7 +251,9 @@ describe("useRequestForm", () => {
     expect(result.current.errors).toEqual({ durationSeconds: "Too long." });
     expect(result.current.formError).toBeNull();
 
-    act(() => result.current.refuse({ __typename: "ValidationError", message: "Bad target.", field: "targets[1].accountId" }));
+    act(() =>
+      result.current.refuse({ __typename: "ValidationError", message: "Bad target.", field: "targets[1].accountId" }),
+    );
     expect(result.current.step).toBe(0);
     expect(result.current.errors).toEqual({ targets: "Bad target." });
 

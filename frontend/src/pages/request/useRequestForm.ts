@@ -70,7 +70,8 @@ export function requestFacts(values: RequestValues, approvalRules: readonly Appr
   const ruleNames = [...new Set(selected.map((t) => t.ruleName))];
   const rules = approvalRules.filter((r) => ruleNames.includes(r.name));
   // Offered only when every governing rule allows it and some step would otherwise ask someone; the server checks again.
-  const breakGlassAllowed = rules.length > 0 && rules.every((r) => r.breakGlass) && rules.some((r) => r.steps.length > 0);
+  const breakGlassAllowed =
+    rules.length > 0 && rules.every((r) => r.breakGlass) && rules.some((r) => r.steps.length > 0);
   return {
     cap: maxDurationFor(selected),
     durationSeconds: toSeconds(Number(values.amount), values.unit),
