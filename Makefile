@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: lint lint-py install demo cluster test test-cluster test-notify test-all test-browser test-fuzz test-faults frontend frontend-test console-if-node chromium bench schema check-schema migrate clean
+.PHONY: lint lint-py lint-console install demo cluster test test-cluster test-notify test-all test-browser test-fuzz test-faults frontend frontend-test console-if-node chromium bench schema check-schema migrate clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "JIT needs Python 3.11 or newer"'
@@ -40,7 +40,7 @@ test-browser: install frontend chromium
 	$(BIN)/python -m pytest -m browser tests/e2e/test_console_browser.py -p no:randomly -s
 
 ## ruff (lint + import order) and mypy (strict on jit/) on the Python; eslint on the console.
-lint: lint-py
+lint: lint-py lint-console
 
 lint-py: install
 	$(BIN)/ruff check jit tests bench
@@ -69,6 +69,10 @@ frontend: $(CONSOLE_INDEX)
 
 frontend-test: frontend
 	cd $(FRONTEND) && npx vitest run
+
+## eslint (typescript-eslint, react-hooks) and prettier --check on the console.
+lint-console: $(NODE_STAMP)
+	cd $(FRONTEND) && npm run lint
 
 console-if-node:
 	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory frontend; \

@@ -40,9 +40,13 @@ async function audit(page, name) {
   // evaluate, not a script tag: the console's CSP (rightly) refuses inline scripts.
   await page.evaluate(axeSource);
   const violations = await page.evaluate(async () => {
-    // eslint-disable-next-line no-undef
     const result = await axe.run(document, { resultTypes: ["violations"] });
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 5) }));
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 5),
+    }));
   });
   const serious = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
   axeReport.push({ page: name, violations: violations.length, serious: serious.length, details: violations });
@@ -79,7 +83,8 @@ async function signInPage(context, token, name, where) {
   if (name === "alice" && where === "/") await visit(page, "00-sign-in");
   await page.locator('input[type="password"]').fill(token);
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
-  const landed = where === "/" ? page.getByRole("heading", { name: "My access", level: 1 }) : page.locator("main h1, h1").first();
+  const landed =
+    where === "/" ? page.getByRole("heading", { name: "My access", level: 1 }) : page.locator("main h1, h1").first();
   await landed.waitFor().catch(async (e) => {
     await shot(page, `failed-sign-in-${name}`);
     throw e;
@@ -112,7 +117,15 @@ test("request, approve in a second browser, watch it go ACTIVE and ENDED live", 
     executablePath,
     headless: true,
     // Playwright gives every launch a fresh temporary profile (the user-data-dir).
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
   t.after(() => browser.close());
   const alice = await signIn(browser, config.tokens.alice, "alice");
@@ -158,7 +171,10 @@ test("request, approve in a second browser, watch it go ACTIVE and ENDED live", 
     await a.locator('input[aria-label="Duration amount"]').fill("10");
     await a.getByRole("button", { name: "Next", exact: true }).click();
     await visit(a, "03-request-time-window-error");
-    await a.getByText(/At most 4h/).first().waitFor();
+    await a
+      .getByText(/At most 4h/)
+      .first()
+      .waitFor();
     await a.locator('input[aria-label="Duration amount"]').fill("1");
     await a.getByRole("button", { name: "Next", exact: true }).click();
     await a.locator('textarea[aria-label="Justification"]').fill("e2e: incident 42");
@@ -201,7 +217,10 @@ test("request, approve in a second browser, watch it go ACTIVE and ENDED live", 
   await step(t, "alice's page turns ACTIVE without a reload, and AWS has the assignment", async () => {
     await statusIn(a, "ACTIVE").first().waitFor({ timeout: LIVE_TIMEOUT });
     assert.equal(await a.evaluate(() => window.__jitNoReload), true, "the page was reloaded");
-    await a.getByText(/\d+m( \d+s)? left/).first().waitFor();
+    await a
+      .getByText(/\d+m( \d+s)? left/)
+      .first()
+      .waitFor();
     await visit(a, "08-my-access-active");
     assert.equal(checkAws("present"), "present");
   });
@@ -225,7 +244,10 @@ test("request, approve in a second browser, watch it go ACTIVE and ENDED live", 
     await dialog.locator('textarea[aria-label="Reason"]').fill("the fix takes longer");
     await shot(a, "10a-extend-dialog");
     await dialog.getByRole("button", { name: "Request extension" }).click();
-    await a.getByText(/waits for approval/).first().waitFor();
+    await a
+      .getByText(/waits for approval/)
+      .first()
+      .waitFor();
 
     const bob = await signIn(browser, config.tokens.bob, "bob");
     const b = bob.page;
@@ -297,7 +319,10 @@ test("request, approve in a second browser, watch it go ACTIVE and ENDED live", 
     await a.getByRole("table", { name: "My API tokens" }).getByText("browser-e2e").first().waitFor();
     await visit(a, "17c-settings");
     await a.goto(config.baseUrl + "/tickets");
-    await a.getByRole("button", { name: /Time range/ }).first().click();
+    await a
+      .getByRole("button", { name: /Time range/ })
+      .first()
+      .click();
     await a.getByText("Last 7 days").first().click();
     await a.getByRole("button", { name: "Apply" }).click();
     await a.getByRole("link", { name: ticketId.slice(0, 8) }).waitFor();
@@ -321,7 +346,10 @@ test("request, approve in a second browser, watch it go ACTIVE and ENDED live", 
     const dialog = b.getByRole("dialog");
     await dialog.getByRole("button", { name: "Create", exact: true }).click();
     await dialog.getByText("Choose who may decide in your name.").waitFor();
-    await dialog.getByRole("button", { name: /Delegate/ }).first().click();
+    await dialog
+      .getByRole("button", { name: /Delegate/ })
+      .first()
+      .click();
     await b.getByRole("option", { name: /erin/ }).first().click();
     // Within JIT_DELEGATION_MAX_DAYS (90) of today.
     const end = new Date(Date.now() + 30 * 86400_000);
@@ -330,7 +358,10 @@ test("request, approve in a second browser, watch it go ACTIVE and ENDED live", 
     await dialog.locator('textarea[aria-label="Reason"]').fill("holiday");
     await shot(b, "19a-delegation-dialog");
     await dialog.getByRole("button", { name: "Create", exact: true }).click();
-    await b.getByText(/erin may now decide in your name/).first().waitFor();
+    await b
+      .getByText(/erin may now decide in your name/)
+      .first()
+      .waitFor();
     const given = b.getByRole("table", { name: "Given by me" });
     await given.getByText("Active").first().waitFor();
     await visit(b, "19b-delegations-given");
@@ -343,9 +374,15 @@ test("request, approve in a second browser, watch it go ACTIVE and ENDED live", 
     const admin = await signIn(browser, config.tokens.admin, "admin");
     const m = admin.page;
     await m.goto(config.baseUrl + "/admin/accounts");
-    await m.getByTestId("last-sync").getByText(/Last sync: \w/).waitFor();
+    await m
+      .getByTestId("last-sync")
+      .getByText(/Last sync: \w/)
+      .waitFor();
     await m.getByRole("button", { name: "Sync now" }).click();
-    await m.getByText(/Directory sync queued|already started/).first().waitFor();
+    await m
+      .getByText(/Directory sync queued|already started/)
+      .first()
+      .waitFor();
     await visit(m, "20-accounts-sync");
     await m.goto(config.baseUrl + "/admin/rule-changes");
     await m.getByRole("heading", { name: "Pending rule changes", level: 1 }).waitFor();
@@ -355,11 +392,24 @@ test("request, approve in a second browser, watch it go ACTIVE and ENDED live", 
     await visit(m, "22-drift");
     await m.goto(config.baseUrl + "/admin/rules");
     await m.getByRole("button", { name: "Preview" }).click();
-    await m.getByRole("button", { name: /Preview account/ }).first().click();
-    await m.getByRole("option", { name: new RegExp(config.account.name) }).first().click();
-    await m.getByRole("button", { name: /Preview permission set/ }).first().click();
+    await m
+      .getByRole("button", { name: /Preview account/ })
+      .first()
+      .click();
+    await m
+      .getByRole("option", { name: new RegExp(config.account.name) })
+      .first()
+      .click();
+    await m
+      .getByRole("button", { name: /Preview permission set/ })
+      .first()
+      .click();
     await m.getByRole("option", { name: config.permissionSet, exact: true }).first().click();
-    await m.getByRole("table", { name: "Who can request and who approves" }).getByText("prod-read-only").first().waitFor();
+    await m
+      .getByRole("table", { name: "Who can request and who approves" })
+      .getByText("prod-read-only")
+      .first()
+      .waitFor();
     await visit(m, "23-rules-preview");
     await m.goto(config.baseUrl + "/admin/rules/prod-read-only");
     await m.getByRole("tab", { name: "Edit" }).click();
@@ -378,6 +428,7 @@ test("request, approve in a second browser, watch it go ACTIVE and ENDED live", 
 
   writeFileSync(path.join(artifacts, "axe-report.json"), JSON.stringify(axeReport, null, 2));
   console.log("axe-core: page, violations (any impact), serious+critical");
-  for (const r of axeReport) console.log(`  ${r.page.padEnd(32)} ${String(r.violations).padStart(3)} ${String(r.serious).padStart(3)}`);
+  for (const r of axeReport)
+    console.log(`  ${r.page.padEnd(32)} ${String(r.violations).padStart(3)} ${String(r.serious).padStart(3)}`);
   assert.deepEqual(cspViolations, [], "the console broke the server's Content Security Policy");
 });

@@ -18,22 +18,37 @@ test("sign in through the identity provider, use the console on the cookie, sign
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
     headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
   t.after(() => browser.close());
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   const page = await context.newPage();
   const cspViolations = [];
   page.on("console", (m) => {
-    if (m.type() === "error" && page.url().startsWith(config.baseUrl) && m.text().includes("Content Security Policy")) cspViolations.push(m.text());
+    if (m.type() === "error" && page.url().startsWith(config.baseUrl) && m.text().includes("Content Security Policy"))
+      cspViolations.push(m.text());
   });
   const acks = [];
-  page.on("websocket", (ws) => ws.on("framereceived", (f) => String(f.payload).includes("connection_ack") && acks.push(ws.url())));
+  page.on("websocket", (ws) =>
+    ws.on("framereceived", (f) => String(f.payload).includes("connection_ack") && acks.push(ws.url())),
+  );
   const shot = (name) => page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
 
   try {
     await page.goto(`${config.baseUrl}/tickets/${config.ticketId}`);
-    await page.getByRole("link", { name: "Sign in with single sign-on" }).or(page.getByRole("button", { name: "Sign in with single sign-on" })).first().click();
+    await page
+      .getByRole("link", { name: "Sign in with single sign-on" })
+      .or(page.getByRole("button", { name: "Sign in with single sign-on" }))
+      .first()
+      .click();
 
     // oidc-provider's development login and consent pages.
     await page.waitForURL((url) => !url.href.startsWith(config.baseUrl));
@@ -68,7 +83,10 @@ test("sign in through the identity provider, use the console on the cookie, sign
     await shot("32-oidc-settings-token");
 
     // Sign out ends the session on the server.
-    await page.getByRole("button", { name: /Alice|alice/ }).first().click();
+    await page
+      .getByRole("button", { name: /Alice|alice/ })
+      .first()
+      .click();
     await page.getByRole("menuitem", { name: "Sign out" }).click();
     await page.getByRole("heading", { name: "Sign in to JIT", level: 1 }).waitFor();
     const after = await page.evaluate(async () => (await fetch("/auth/session")).status);

@@ -25,9 +25,15 @@ test("session activity, audit log, insights, notification preferences, approvals
     const table = a.getByRole("table", { name: "Session activity" });
     await table.getByText("GetObject").first().waitFor({ timeout: 60_000 });
     await a.getByText("The source has not caught up yet").first().waitFor();
-    await a.getByText(/Last read at/).first().waitFor();
+    await a
+      .getByText(/Last read at/)
+      .first()
+      .waitFor();
     // The chart drew its series and marks the ticket's start and end.
-    const chart = a.getByRole("group", { name: /Calls per minute/ }).or(a.locator('[aria-label^="Calls per minute"]')).first();
+    const chart = a
+      .getByRole("group", { name: /Calls per minute/ })
+      .or(a.locator('[aria-label^="Calls per minute"]'))
+      .first();
     await chart.waitFor();
     assert.ok((await a.locator("svg path").count()) > 3, "the chart drew nothing");
     await a.getByText("Ticket starts").first().waitFor();
@@ -35,10 +41,17 @@ test("session activity, audit log, insights, notification preferences, approvals
     const rows = await table.locator("tbody tr").count();
     assert.equal(rows, Math.min(config.events.all, 25));
     await visit(a, "30-session-activity", report);
-    await a.getByRole("switch", { name: "Write calls only" }).or(a.locator('input[aria-label="Write calls only"]')).first().check();
+    await a
+      .getByRole("switch", { name: "Write calls only" })
+      .or(a.locator('input[aria-label="Write calls only"]'))
+      .first()
+      .check();
     await table.getByText("PutObject").first().waitFor();
     await a.waitForFunction(
-      (n) => document.querySelectorAll('table[aria-label="Session activity"] tbody tr, [aria-label="Session activity"] table tbody tr').length === n,
+      (n) =>
+        document.querySelectorAll(
+          'table[aria-label="Session activity"] tbody tr, [aria-label="Session activity"] table tbody tr',
+        ).length === n,
       config.events.writes,
     );
     assert.equal(await table.getByText("GetObject").count(), 0, "a read call is shown with Write calls only");
@@ -83,10 +96,20 @@ test("session activity, audit log, insights, notification preferences, approvals
     const b = bob.page;
     await b.goto(`${config.baseUrl}/approvals`);
     const table = b.getByRole("table", { name: "Tickets awaiting my decision" });
-    await table.getByText(/more approvals? from/).first().waitFor();
-    await table.getByText(/left \(/).first().waitFor();
+    await table
+      .getByText(/more approvals? from/)
+      .first()
+      .waitFor();
+    await table
+      .getByText(/left \(/)
+      .first()
+      .waitFor();
     const ids = await table.locator("tbody tr td a").allTextContents();
-    assert.deepEqual(ids.slice(0, config.inboxOrder.length), config.inboxOrder.map((id) => id.slice(0, 8)), "not sorted by deadline");
+    assert.deepEqual(
+      ids.slice(0, config.inboxOrder.length),
+      config.inboxOrder.map((id) => id.slice(0, 8)),
+      "not sorted by deadline",
+    );
     // Every table on the page answers, none with a refusal in place of its rows.
     await b.getByText("No extension is waiting.").waitFor();
     await b.getByText("No break-glass ticket is waiting for review.").waitFor();
@@ -109,18 +132,32 @@ test("session activity, audit log, insights, notification preferences, approvals
     assert.ok(links.length > 0 && links.every((l) => l === short), `events of another ticket: ${links}`);
     await visit(m, "37-audit-log-ticket", report);
 
-    const [download] = await Promise.all([m.waitForEvent("download"), m.getByRole("button", { name: "Export CSV" }).click()]);
-    const csv = readFileSync(await download.path(), "utf8").trim().split("\n");
+    const [download] = await Promise.all([
+      m.waitForEvent("download"),
+      m.getByRole("button", { name: "Export CSV" }).click(),
+    ]);
+    const csv = readFileSync(await download.path(), "utf8")
+      .trim()
+      .split("\n");
     assert.ok(csv[0].startsWith("seq,at,action,actor_id"), csv[0]);
-    assert.ok(csv.length > 2 && csv.slice(1).every((line) => line.includes(config.ticketId)), "the export is not the filtered set");
-    const [json] = await Promise.all([m.waitForEvent("download"), m.getByRole("button", { name: "Export JSON" }).click()]);
+    assert.ok(
+      csv.length > 2 && csv.slice(1).every((line) => line.includes(config.ticketId)),
+      "the export is not the filtered set",
+    );
+    const [json] = await Promise.all([
+      m.waitForEvent("download"),
+      m.getByRole("button", { name: "Export JSON" }).click(),
+    ]);
     const events = JSON.parse(readFileSync(await json.path(), "utf8"));
     assert.equal(events.length, csv.length - 1);
 
     await m.getByRole("button", { name: "Verify now" }).click();
     await m.getByText(/Intact: \d+ events verified/).waitFor({ timeout: 60_000 });
     await visit(m, "38-audit-log-verified", report);
-    await table.getByRole("link", { name: `Ticket ${config.ticketId}` }).first().click();
+    await table
+      .getByRole("link", { name: `Ticket ${config.ticketId}` })
+      .first()
+      .click();
     await m.waitForURL(new RegExp(`/tickets/${config.ticketId}$`));
 
     await m.goto(`${config.baseUrl}/insights`);

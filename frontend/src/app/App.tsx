@@ -1,4 +1,4 @@
-import { useMemo, useState } from "react";
+import { useState } from "react";
 import { Navigate, Route, Routes, useLocation } from "react-router-dom";
 import { Provider, useQuery } from "urql";
 import Spinner from "@cloudscape-design/components/spinner";
@@ -29,26 +29,38 @@ export function App() {
   // Bumped on sign-in and sign-out so the client, and its websocket, start afresh.
   const [session, setSession] = useState(0);
   const [reason, setReason] = useState<string | undefined>();
-  const client = useMemo(
-    () =>
-      makeClient(() => {
+  if (!isSignedIn()) {
+    return (
+      <SignInPage
+        reason={reason}
+        onSignedIn={() => {
+          setReason(undefined);
+          setSession((s) => s + 1);
+        }}
+      />
+    );
+  }
+  return (
+    <Session
+      key={session}
+      onExpired={() => {
         setReason("Your session has ended. Sign in again.");
         setSession((s) => s + 1);
-      }),
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-    [session],
+      }}
+      onSignOut={() => {
+        signOut().finally(() => setSession((s) => s + 1));
+      }}
+    />
   );
-  if (!isSignedIn()) {
-    return <SignInPage reason={reason} onSignedIn={() => { setReason(undefined); setSession((s) => s + 1); }} />;
-  }
+}
+
+/** One sign-in: its own client (keyed by the session counter, so a new sign-in gets a new one). */
+function Session({ onExpired, onSignOut }: { onExpired: () => void; onSignOut: () => void }) {
+  const [client] = useState(() => makeClient(onExpired));
   return (
     <Provider value={client}>
       <NotificationsProvider>
-        <SignedIn
-          onSignOut={() => {
-            signOut().finally(() => setSession((s) => s + 1));
-          }}
-        />
+        <SignedIn onSignOut={onSignOut} />
       </NotificationsProvider>
     </Provider>
   );
@@ -58,8 +70,15 @@ function SignedIn({ onSignOut }: { onSignOut: () => void }) {
   const [{ data, error }] = useQuery({ query: MeDocument });
   const location = useLocation();
   if (error && !data) return <Box padding="xxl">Cannot load your profile: {error.message}</Box>;
-  if (!data) return <Box padding="xxl"><Spinner size="large" /></Box>;
-  const leaf = location.pathname.startsWith("/tickets/") ? `Ticket ${location.pathname.split("/")[2]?.slice(0, 8)}` : undefined;
+  if (!data)
+    return (
+      <Box padding="xxl">
+        <Spinner size="large" />
+      </Box>
+    );
+  const leaf = location.pathname.startsWith("/tickets/")
+    ? `Ticket ${location.pathname.split("/")[2]?.slice(0, 8)}`
+    : undefined;
   return (
     <MeContext.Provider value={data.me}>
       <Shell onSignOut={onSignOut} leaf={leaf}>

@@ -96,7 +96,12 @@ export function Shell({ children, onSignOut, leaf }: { children: ReactNode; onSi
         notifications={<Flashbar items={items} stackItems={items.length > 2} />}
         toolsHide
         content={children}
-        ariaLabels={{ navigation: "Navigation", navigationClose: "Close navigation", navigationToggle: "Open navigation", notifications: "Notifications" }}
+        ariaLabels={{
+          navigation: "Navigation",
+          navigationClose: "Close navigation",
+          navigationToggle: "Open navigation",
+          notifications: "Notifications",
+        }}
       />
     </>
   );

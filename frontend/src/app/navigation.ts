@@ -57,7 +57,10 @@ export function breadcrumbsFor(pathname: string, leaf?: string): { text: string;
   parts.forEach((part, i) => {
     href += `/${part}`;
     const last = i === parts.length - 1;
-    crumbs.push({ text: last && leaf ? leaf : names[part] ?? decodeURIComponent(part), href: part === "admin" ? "/admin/rules" : href });
+    crumbs.push({
+      text: last && leaf ? leaf : (names[part] ?? decodeURIComponent(part)),
+      href: part === "admin" ? "/admin/rules" : href,
+    });
   });
   return crumbs;
 }

@@ -78,7 +78,13 @@ function DemoPicker({ users, onSignedIn }: { users: DemoUser[]; onSignedIn: () =
     else onSignedIn();
   };
   return (
-    <Container header={<Header variant="h2" description="Demo mode: sign in as any demo user, without a password.">Demo users</Header>}>
+    <Container
+      header={
+        <Header variant="h2" description="Demo mode: sign in as any demo user, without a password.">
+          Demo users
+        </Header>
+      }
+    >
       <form
         onSubmit={(e) => {
           e.preventDefault();
@@ -154,7 +160,13 @@ function TokenForm({ onSignedIn }: { onSignedIn: () => void }) {
           errorText={error || undefined}
           stretch
         >
-          <Input type="password" value={token} onChange={(e) => setToken(e.detail.value)} ariaLabel="API token" placeholder="jit_..." />
+          <Input
+            type="password"
+            value={token}
+            onChange={(e) => setToken(e.detail.value)}
+            ariaLabel="API token"
+            placeholder="jit_..."
+          />
         </FormField>
         <Button variant="primary" loading={busy} formAction="submit">
           Sign in

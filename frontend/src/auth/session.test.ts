@@ -7,7 +7,8 @@ function setCookie(value: string) {
 
 afterEach(() => {
   sessionStorage.clear();
-  for (const name of ["jit_csrf", "__Host-jit_csrf"]) document.cookie = `${name}=; expires=Thu, 01 Jan 1970 00:00:00 GMT`;
+  for (const name of ["jit_csrf", "__Host-jit_csrf"])
+    document.cookie = `${name}=; expires=Thu, 01 Jan 1970 00:00:00 GMT`;
 });
 
 describe("session", () => {

@@ -24,15 +24,22 @@ export function DecisionButtons({ tickets, onDone }: { tickets: { id: string }[]
     setBusy(true);
     const failures: string[] = [];
     for (const t of tickets) {
-      const res = open === "approve" ? await approve({ ticketId: t.id, comment }) : await reject({ ticketId: t.id, comment });
+      const res =
+        open === "approve" ? await approve({ ticketId: t.id, comment }) : await reject({ ticketId: t.id, comment });
       const data = res.data ? ("approveTicket" in res.data ? res.data.approveTicket : res.data.rejectTicket) : null;
       if (res.error || !data) failures.push(`${t.id.slice(0, 8)}: ${res.error?.message ?? "failed"}`);
-      else if (data.__typename !== "Ticket") failures.push(`${t.id.slice(0, 8)}: ${(data as { message?: string }).message ?? "not allowed"}`);
+      else if (data.__typename !== "Ticket")
+        failures.push(`${t.id.slice(0, 8)}: ${(data as { message?: string }).message ?? "not allowed"}`);
     }
     setBusy(false);
     const done = n - failures.length;
-    if (done) notify({ type: "success", content: `${open === "approve" ? "Approved" : "Rejected"} ${done === 1 ? "1 ticket" : `${done} tickets`}.` });
-    if (failures.length) notify({ type: "error", header: `${failures.length} could not be decided`, content: failures.join("; ") });
+    if (done)
+      notify({
+        type: "success",
+        content: `${open === "approve" ? "Approved" : "Rejected"} ${done === 1 ? "1 ticket" : `${done} tickets`}.`,
+      });
+    if (failures.length)
+      notify({ type: "error", header: `${failures.length} could not be decided`, content: failures.join("; ") });
     setOpen(null);
     setComment("");
     onDone?.();

@@ -24,7 +24,15 @@ const UNITS = [
 ];
 
 /** Ask to move a SCHEDULED or ACTIVE ticket's end later. */
-export function ExtendButton({ id, status, variant = "normal" }: { id: string; status: TicketStatus; variant?: "normal" | "inline-link" }) {
+export function ExtendButton({
+  id,
+  status,
+  variant = "normal",
+}: {
+  id: string;
+  status: TicketStatus;
+  variant?: "normal" | "inline-link";
+}) {
   const [, request] = useMutation(RequestExtensionDocument);
   const { notify } = useNotifications();
   const [amount, setAmount] = useState("1");
@@ -47,7 +55,13 @@ export function ExtendButton({ id, status, variant = "normal" }: { id: string; s
       fields={
         <FormField label="Additional time" description="Added to the ticket's current end.">
           <SpaceBetween direction="horizontal" size="xs">
-            <Input type="number" inputMode="numeric" value={amount} onChange={(e) => setAmount(e.detail.value)} ariaLabel="Additional time amount" />
+            <Input
+              type="number"
+              inputMode="numeric"
+              value={amount}
+              onChange={(e) => setAmount(e.detail.value)}
+              ariaLabel="Additional time amount"
+            />
             <Select
               selectedOption={UNITS.find((u) => u.value === unit)!}
               onChange={(e) => setUnit(e.detail.selectedOption.value as DurationUnit)}

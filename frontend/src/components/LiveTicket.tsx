@@ -1,4 +1,4 @@
-import { useEffect } from "react";
+import { useEffect, useEffectEvent } from "react";
 import { useSubscription } from "urql";
 import { TicketUpdatedDocument, type TicketDetailFragment } from "../graphql/generated/graphql";
 
@@ -9,10 +9,11 @@ import { TicketUpdatedDocument, type TicketDetailFragment } from "../graphql/gen
 export function LiveTicket({ id, onUpdate }: { id: string; onUpdate: (ticket: TicketDetailFragment) => void }) {
   const [result] = useSubscription({ query: TicketUpdatedDocument, variables: { id } });
   const ticket = result.data?.ticketUpdated.ticket;
-  useEffect(() => {
+  const deliver = useEffectEvent(() => {
     if (ticket) onUpdate(ticket);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [ticket?.version, ticket?.status]);
+  });
+  // Once per new version or status, not per render.
+  useEffect(() => deliver(), [ticket?.version, ticket?.status]);
   return null;
 }
 

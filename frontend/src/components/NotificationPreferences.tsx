@@ -66,7 +66,14 @@ export function NotificationPreferences() {
       errorText={formError}
       actions={
         <SpaceBetween direction="horizontal" size="xs">
-          <Button variant="link" disabled={!pending.length} onClick={() => { setMatrix(original); setRowErrors({}); }}>
+          <Button
+            variant="link"
+            disabled={!pending.length}
+            onClick={() => {
+              setMatrix(original);
+              setRowErrors({});
+            }}
+          >
             Discard changes
           </Button>
           <Button variant="primary" loading={busy} disabled={!pending.length || !channels.length} onClick={submit}>
@@ -95,7 +102,9 @@ export function NotificationPreferences() {
           <Box textAlign="center" color="inherit" padding="m">
             <b>{error ? "Preferences could not be read" : "No personal channel is configured"}</b>
             <Box variant="p" color="inherit">
-              {error ? error.message : "An admin configures email (JIT_SMTP_HOST) or Slack (JIT_SLACK_TOKEN) first; see docs/notifications.md."}
+              {error
+                ? error.message
+                : "An admin configures email (JIT_SMTP_HOST) or Slack (JIT_SLACK_TOKEN) first; see docs/notifications.md."}
             </Box>
           </Box>
         }
@@ -107,7 +116,9 @@ export function NotificationPreferences() {
               <SpaceBetween size="xxxs">
                 <span>{kindLabel(p.kind)}</span>
                 {defaults.has(p.kind) && !pending.some((c) => c.kind === p.kind) && (
-                  <Box variant="small" color="text-status-inactive">default</Box>
+                  <Box variant="small" color="text-status-inactive">
+                    default
+                  </Box>
                 )}
                 {rowErrors[p.kind] && <StatusIndicator type="error">{rowErrors[p.kind]}</StatusIndicator>}
               </SpaceBetween>

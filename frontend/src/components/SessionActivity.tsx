@@ -32,7 +32,11 @@ export function SessionActivity({ ticketId, startAt, endAt }: { ticketId: string
   const filter = { writeOnly, errorsOnly };
   const filterKey = JSON.stringify(filter);
   // Cursors belong to one filter: another filter starts again at page 1.
-  const [paging, setPaging] = useState<{ key: string; cursors: (string | null)[]; page: number }>({ key: filterKey, cursors: [null], page: 1 });
+  const [paging, setPaging] = useState<{ key: string; cursors: (string | null)[]; page: number }>({
+    key: filterKey,
+    cursors: [null],
+    page: 1,
+  });
   const current = paging.key === filterKey ? paging : { key: filterKey, cursors: [null], page: 1 };
   const { cursors, page } = current;
   const setPage = (n: number) => setPaging({ ...current, page: n });
@@ -41,7 +45,10 @@ export function SessionActivity({ ticketId, startAt, endAt }: { ticketId: string
     query: TicketSessionActivityDocument,
     variables: { ticketId, first: PAGE_SIZE, after: cursors[page - 1] ?? null, filter },
   });
-  const [timeline, refetchTimeline] = useQuery({ query: TicketSessionTimelineDocument, variables: { ticketId, filter } });
+  const [timeline, refetchTimeline] = useQuery({
+    query: TicketSessionTimelineDocument,
+    variables: { ticketId, filter },
+  });
   const result = data?.ticketSessionActivity;
   const pageData = result?.__typename === "SessionActivityPage" ? result : null;
   useEffect(() => {
@@ -76,7 +83,9 @@ export function SessionActivity({ ticketId, startAt, endAt }: { ticketId: string
   );
 
   if (typedError || (error && !data)) {
-    const state = typedError ? activityEmptyState(typedError) : { header: "Session activity could not be read", text: error!.message };
+    const state = typedError
+      ? activityEmptyState(typedError)
+      : { header: "Session activity could not be read", text: error!.message };
     return (
       <Container header={header}>
         <EmptyState {...state} />
@@ -92,7 +101,10 @@ export function SessionActivity({ ticketId, startAt, endAt }: { ticketId: string
   // To the ticket's end, or further while sessions it issued may still be running (up to
   // the window's end, never past the moment the source was read).
   const xEnd = new Date(
-    Math.max(new Date(endAt).getTime(), window ? Math.min(new Date(window.end).getTime(), new Date(window.readAt).getTime()) : 0),
+    Math.max(
+      new Date(endAt).getTime(),
+      window ? Math.min(new Date(window.end).getTime(), new Date(window.readAt).getTime()) : 0,
+    ),
   );
   const per = series && series.bucketMinutes > 1 ? `${series.bucketMinutes} minutes` : "minute";
   const events = pageData?.events ?? [];
@@ -131,7 +143,9 @@ export function SessionActivity({ ticketId, startAt, endAt }: { ticketId: string
           ariaLabel={`Calls per ${per}`}
           ariaDescription="API calls made with the ticket's sessions over its window; the ticket's start and end are marked."
           i18nStrings={{ xTickFormatter: timeTick, yTickFormatter: (y: number) => String(y) }}
-          empty={<EmptyState header="No calls" text="No API call was made with this ticket's sessions in its window." />}
+          empty={
+            <EmptyState header="No calls" text="No API call was made with this ticket's sessions in its window." />
+          }
           noMatch={<EmptyState header="No calls" text="Nothing matches." />}
         />
         <Table
@@ -151,9 +165,20 @@ export function SessionActivity({ ticketId, startAt, endAt }: { ticketId: string
             {
               id: "kind",
               header: "Read or write",
-              cell: (e) => (e.readOnly === false ? <StatusIndicator type="warning">write</StatusIndicator> : e.readOnly ? "read" : "-"),
+              cell: (e) =>
+                e.readOnly === false ? (
+                  <StatusIndicator type="warning">write</StatusIndicator>
+                ) : e.readOnly ? (
+                  "read"
+                ) : (
+                  "-"
+                ),
             },
-            { id: "error", header: "Error code", cell: (e) => (e.errorCode ? <StatusIndicator type="error">{e.errorCode}</StatusIndicator> : "-") },
+            {
+              id: "error",
+              header: "Error code",
+              cell: (e) => (e.errorCode ? <StatusIndicator type="error">{e.errorCode}</StatusIndicator> : "-"),
+            },
             { id: "ip", header: "Source IP", cell: (e) => e.sourceIp ?? "-" },
           ]}
           pagination={
@@ -162,13 +187,21 @@ export function SessionActivity({ ticketId, startAt, endAt }: { ticketId: string
               pagesCount={cursors.length}
               openEnd={!!pageData?.hasNextPage}
               onChange={(e) => setPage(e.detail.currentPageIndex)}
-              ariaLabels={{ nextPageLabel: "Next page of activity", previousPageLabel: "Previous page of activity", pageLabel: (n) => `Activity page ${n}` }}
+              ariaLabels={{
+                nextPageLabel: "Next page of activity",
+                previousPageLabel: "Previous page of activity",
+                pageLabel: (n) => `Activity page ${n}`,
+              }}
             />
           }
           empty={
             <EmptyState
               header="No calls"
-              text={writeOnly || errorsOnly ? "No call matches these filters." : "No API call was made with this ticket's sessions yet."}
+              text={
+                writeOnly || errorsOnly
+                  ? "No call matches these filters."
+                  : "No API call was made with this ticket's sessions yet."
+              }
             />
           }
         />

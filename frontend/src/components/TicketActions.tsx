@@ -2,11 +2,7 @@ import { useState } from "react";
 import { useMutation } from "urql";
 import Button from "@cloudscape-design/components/button";
 import SpaceBetween from "@cloudscape-design/components/space-between";
-import {
-  CancelTicketDocument,
-  RevokeTicketDocument,
-  type TicketStatus,
-} from "../graphql/generated/graphql";
+import { CancelTicketDocument, RevokeTicketDocument, type TicketStatus } from "../graphql/generated/graphql";
 import { useNotifications } from "../app/notifications";
 import { ConfirmWithText } from "./ConfirmWithText";
 import { canCancel, canRevoke } from "../lib/status";
@@ -14,7 +10,15 @@ import { canCancel, canRevoke } from "../lib/status";
 type Kind = "revoke" | "cancel";
 
 /** Revoke and Cancel, each behind a confirmation that asks for a reason. The server decides who may. */
-export function TicketActions({ id, status, variant = "normal" }: { id: string; status: TicketStatus; variant?: "normal" | "inline-link" }) {
+export function TicketActions({
+  id,
+  status,
+  variant = "normal",
+}: {
+  id: string;
+  status: TicketStatus;
+  variant?: "normal" | "inline-link";
+}) {
   const [open, setOpen] = useState<Kind | null>(null);
   const [reason, setReason] = useState("");
   const [, revoke] = useMutation(RevokeTicketDocument);
@@ -32,9 +36,16 @@ export function TicketActions({ id, status, variant = "normal" }: { id: string; 
     if (res.error || !data) {
       notify({ type: "error", content: res.error?.message ?? "The request failed." });
     } else if (data.__typename !== "Ticket") {
-      notify({ type: "error", header: `Could not ${open} the ticket`, content: (data as { message?: string }).message });
+      notify({
+        type: "error",
+        header: `Could not ${open} the ticket`,
+        content: (data as { message?: string }).message,
+      });
     } else {
-      notify({ type: "success", content: open === "revoke" ? "Revoking the ticket: its access is being removed." : "Ticket cancelled." });
+      notify({
+        type: "success",
+        content: open === "revoke" ? "Revoking the ticket: its access is being removed." : "Ticket cancelled.",
+      });
     }
     setOpen(null);
     setReason("");

@@ -15,7 +15,16 @@ describe("ConfirmWithText", () => {
     const onConfirm = vi.fn();
     const onChange = vi.fn();
     render(
-      <ConfirmWithText visible header="Revoke access" label="Reason" confirmText="Revoke" value="" onChange={onChange} onConfirm={onConfirm} onDismiss={() => {}} />,
+      <ConfirmWithText
+        visible
+        header="Revoke access"
+        label="Reason"
+        confirmText="Revoke"
+        value=""
+        onChange={onChange}
+        onConfirm={onConfirm}
+        onDismiss={() => {}}
+      />,
     );
     fireEvent.change(textarea("Reason"), { target: { value: "done" } });
     expect(onChange).toHaveBeenCalledWith("done");

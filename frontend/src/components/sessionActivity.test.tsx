@@ -8,7 +8,8 @@ afterEach(cleanup);
 
 /** A client that answers every query with the same typed error, as the server would. */
 function answering(error: { __typename: string; message: string; field: string | null }): Client {
-  const data = (query: string) => (query.includes("ticketSessionTimeline") ? { ticketSessionTimeline: error } : { ticketSessionActivity: error });
+  const data = (query: string) =>
+    query.includes("ticketSessionTimeline") ? { ticketSessionTimeline: error } : { ticketSessionActivity: error };
   return {
     executeQuery: (op: { query: { loc?: { source: { body: string } } } }) =>
       fromValue({ operation: op, data: data(op.query.loc?.source.body ?? ""), stale: false, hasNext: false }),
@@ -25,7 +26,13 @@ function renderWith(client: Client) {
 
 describe("SessionActivity empty states", () => {
   it("says the source is not configured, not an error dump", () => {
-    renderWith(answering({ __typename: "ValidationError", field: "source", message: "session activity is not configured: the logs_insights source needs JIT_ACTIVITY_LOG_GROUP" }));
+    renderWith(
+      answering({
+        __typename: "ValidationError",
+        field: "source",
+        message: "session activity is not configured: the logs_insights source needs JIT_ACTIVITY_LOG_GROUP",
+      }),
+    );
     expect(screen.getByText("Session activity is not configured")).toBeTruthy();
     expect(screen.getByText(/JIT_ACTIVITY_LOG_GROUP/)).toBeTruthy();
     expect(screen.queryByRole("table")).toBeNull();

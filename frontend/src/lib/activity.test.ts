@@ -25,7 +25,10 @@ describe("perMinuteSeries", () => {
 
   it("buckets a long window so the chart stays readable", () => {
     const s = perMinuteSeries(
-      [{ minute: "2026-01-01T10:00:00Z", calls: 1, writes: 0, errors: 0 }, { minute: "2026-01-01T10:01:00Z", calls: 1, writes: 0, errors: 0 }],
+      [
+        { minute: "2026-01-01T10:00:00Z", calls: 1, writes: 0, errors: 0 },
+        { minute: "2026-01-01T10:01:00Z", calls: 1, writes: 0, errors: 0 },
+      ],
       "2026-01-01T10:00:00Z",
       "2026-01-02T10:00:00Z",
     );
@@ -36,13 +39,22 @@ describe("perMinuteSeries", () => {
   });
 
   it("ignores minutes outside the window", () => {
-    const s = perMinuteSeries([{ minute: "2026-01-01T09:00:00Z", calls: 9, writes: 0, errors: 0 }], "2026-01-01T10:00:00Z", "2026-01-01T10:01:00Z");
+    const s = perMinuteSeries(
+      [{ minute: "2026-01-01T09:00:00Z", calls: 9, writes: 0, errors: 0 }],
+      "2026-01-01T10:00:00Z",
+      "2026-01-01T10:01:00Z",
+    );
     expect(s.calls.map((p) => p.y)).toEqual([0, 0]);
   });
 });
 
 describe("sourceNotice", () => {
-  const w = { start: "2026-01-01T10:00:00Z", end: "2026-01-01T12:00:00Z", readAt: "2026-01-01T11:00:00Z", deliveryDelaySeconds: 900 };
+  const w = {
+    start: "2026-01-01T10:00:00Z",
+    end: "2026-01-01T12:00:00Z",
+    readAt: "2026-01-01T11:00:00Z",
+    deliveryDelaySeconds: 900,
+  };
   it("says plainly that the source has not caught up, and when it was read", () => {
     const n = sourceNotice({ ...w, caughtUp: false });
     expect(n.type).toBe("warning");
@@ -57,8 +69,14 @@ describe("sourceNotice", () => {
 
 describe("activityEmptyState", () => {
   it("tells a missing configuration from a refusal", () => {
-    expect(activityEmptyState({ __typename: "ValidationError", field: "source", message: "x" }).header).toBe("Session activity is not configured");
-    expect(activityEmptyState({ __typename: "NotFoundError", message: "no" }).header).toBe("You may not see this session activity");
-    expect(activityEmptyState({ __typename: "ValidationError", field: "after", message: "bad" }).header).toBe("Session activity could not be read");
+    expect(activityEmptyState({ __typename: "ValidationError", field: "source", message: "x" }).header).toBe(
+      "Session activity is not configured",
+    );
+    expect(activityEmptyState({ __typename: "NotFoundError", message: "no" }).header).toBe(
+      "You may not see this session activity",
+    );
+    expect(activityEmptyState({ __typename: "ValidationError", field: "after", message: "bad" }).header).toBe(
+      "Session activity could not be read",
+    );
   });
 });

@@ -97,7 +97,10 @@ export function activityEmptyState(error: { __typename: string; message: string;
   text: string;
 } {
   if (error.__typename === "ValidationError" && error.field === "source") {
-    return { header: "Session activity is not configured", text: `${error.message}. An admin can set it up (docs/audit.md).` };
+    return {
+      header: "Session activity is not configured",
+      text: `${error.message}. An admin can set it up (docs/audit.md).`,
+    };
   }
   if (error.__typename === "NotFoundError" || error.__typename === "NotAllowedError") {
     return { header: "You may not see this session activity", text: error.message };

@@ -6,7 +6,12 @@ const now = new Date("2026-03-01T12:00:00Z");
 describe("auditFilter", () => {
   it("maps actor, ticket, kinds and a relative range", () => {
     const { filter, errors } = auditFilter(
-      { actorId: "u1", ticketId: " 3F2A8C1E-5B7D-4E9A-8C6F-1A2B3C4D5E6F ", kinds: ["ticket.active"], range: { type: "relative", amount: 1, unit: "day" } },
+      {
+        actorId: "u1",
+        ticketId: " 3F2A8C1E-5B7D-4E9A-8C6F-1A2B3C4D5E6F ",
+        kinds: ["ticket.active"],
+        range: { type: "relative", amount: 1, unit: "day" },
+      },
       now,
     );
     expect(errors).toEqual({});
@@ -32,7 +37,12 @@ describe("exportPath", () => {
     const path = exportPath({ actorId: "u 1", types: ["a.b", "c.d"], since: "2026-01-01T00:00:00.000Z" }, "json");
     const url = new URL(path, "http://x");
     expect(url.pathname).toBe("/audit/export");
-    expect(Object.fromEntries(url.searchParams)).toEqual({ format: "json", actorId: "u 1", types: "a.b,c.d", since: "2026-01-01T00:00:00.000Z" });
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      format: "json",
+      actorId: "u 1",
+      types: "a.b,c.d",
+      since: "2026-01-01T00:00:00.000Z",
+    });
   });
 });
 
@@ -47,8 +57,18 @@ describe("auditErrorField", () => {
 describe("verificationSummary", () => {
   const base = { checked: 10, firstSeq: 0, headSeq: 10, reason: "", trigger: "MANUAL" };
   it("says intact, broken, unfinished or never", () => {
-    expect(verificationSummary({ ...base, status: "OK" })).toEqual({ type: "success", text: "Intact: 10 events verified from the first event to seq 10 (Verify now)." });
-    const broken = verificationSummary({ ...base, status: "BROKEN", brokenSeq: 4, checked: 3, reason: "its contents do not match its hash (the row was edited)", trigger: "CLI" });
+    expect(verificationSummary({ ...base, status: "OK" })).toEqual({
+      type: "success",
+      text: "Intact: 10 events verified from the first event to seq 10 (Verify now).",
+    });
+    const broken = verificationSummary({
+      ...base,
+      status: "BROKEN",
+      brokenSeq: 4,
+      checked: 3,
+      reason: "its contents do not match its hash (the row was edited)",
+      trigger: "CLI",
+    });
     expect(broken.type).toBe("error");
     expect(broken.text).toContain("Broken at seq 4");
     expect(broken.text).toContain("jit audit verify");

@@ -4,15 +4,54 @@ import { rangeToFilter, type TimeRange } from "./ticketFilter";
 
 /** The actions JIT records (docs/audit.md), offered as kinds to filter on. */
 export const AUDIT_KINDS = [
-  "ticket.requested", "ticket.scheduled", "ticket.granting", "ticket.active", "ticket.revoking", "ticket.ended",
-  "ticket.rejected", "ticket.cancelled", "ticket.expired", "ticket.failed", "ticket.extended", "ticket.break_glass",
-  "ticket.break_glass_reviewed", "decision.approved", "decision.rejected", "extension.requested", "extension.approved",
-  "extension.rejected", "assignment.requested", "assignment.succeeded", "assignment.found", "session_kill.applied",
-  "session_kill.failed", "approval.reminder", "revoke.retry_scheduled", "revoke.alert", "delegation.created",
-  "delegation.revoked", "rule.created", "rule.updated", "rule.deleted", "rule.change_proposed", "rule.change_approved",
-  "rule.change_rejected", "permission_set_group.created", "permission_set_group.updated", "permission_set_group.deleted",
-  "token.created", "token.revoked", "user.signed_in", "user.signed_out", "user.session_ended", "sync.completed", "drift.detected",
-  "drift.resolved", "drift.removed", "audit.pruned", "audit.verification_requested",
+  "ticket.requested",
+  "ticket.scheduled",
+  "ticket.granting",
+  "ticket.active",
+  "ticket.revoking",
+  "ticket.ended",
+  "ticket.rejected",
+  "ticket.cancelled",
+  "ticket.expired",
+  "ticket.failed",
+  "ticket.extended",
+  "ticket.break_glass",
+  "ticket.break_glass_reviewed",
+  "decision.approved",
+  "decision.rejected",
+  "extension.requested",
+  "extension.approved",
+  "extension.rejected",
+  "assignment.requested",
+  "assignment.succeeded",
+  "assignment.found",
+  "session_kill.applied",
+  "session_kill.failed",
+  "approval.reminder",
+  "revoke.retry_scheduled",
+  "revoke.alert",
+  "delegation.created",
+  "delegation.revoked",
+  "rule.created",
+  "rule.updated",
+  "rule.deleted",
+  "rule.change_proposed",
+  "rule.change_approved",
+  "rule.change_rejected",
+  "permission_set_group.created",
+  "permission_set_group.updated",
+  "permission_set_group.deleted",
+  "token.created",
+  "token.revoked",
+  "user.signed_in",
+  "user.signed_out",
+  "user.session_ended",
+  "sync.completed",
+  "drift.detected",
+  "drift.resolved",
+  "drift.removed",
+  "audit.pruned",
+  "audit.verification_requested",
 ];
 
 export interface AuditForm {
@@ -74,11 +113,15 @@ export interface Verification {
 }
 
 /** The chain's status for a StatusIndicator, in words. */
-export function verificationSummary(v: Verification | null | undefined): { type: "success" | "error" | "warning" | "info"; text: string } {
+export function verificationSummary(v: Verification | null | undefined): {
+  type: "success" | "error" | "warning" | "info";
+  text: string;
+} {
   if (!v) return { type: "info", text: "Never verified. An admin can verify it now, or run jit audit verify." };
   const from = v.firstSeq ? `from the pruning checkpoint (seq ${v.firstSeq})` : "from the first event";
   const by = v.trigger === "CLI" ? "jit audit verify" : "Verify now";
-  if (v.status === "OK") return { type: "success", text: `Intact: ${v.checked} events verified ${from} to seq ${v.headSeq} (${by}).` };
+  if (v.status === "OK")
+    return { type: "success", text: `Intact: ${v.checked} events verified ${from} to seq ${v.headSeq} (${by}).` };
   if (v.status === "BROKEN") {
     const at = v.brokenSeq != null ? `at seq ${v.brokenSeq}` : "at the end";
     return { type: "error", text: `Broken ${at}: ${v.reason} (${v.checked} events verified before it; ${by}).` };

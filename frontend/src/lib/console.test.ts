@@ -19,13 +19,33 @@ describe("delegations", () => {
   });
 
   it("checks the create form", () => {
-    const empty = checkDelegationForm({ delegateId: null, endDate: "", endTime: "", reason: " " }, "me", NOW, localDateTimeToIso);
+    const empty = checkDelegationForm(
+      { delegateId: null, endDate: "", endTime: "", reason: " " },
+      "me",
+      NOW,
+      localDateTimeToIso,
+    );
     expect(Object.keys(empty.errors).sort()).toEqual(["delegateId", "endsAt", "reason"]);
-    const self = checkDelegationForm({ delegateId: "me", endDate: "2030-01-01", endTime: "10:00", reason: "x" }, "me", NOW, localDateTimeToIso);
+    const self = checkDelegationForm(
+      { delegateId: "me", endDate: "2030-01-01", endTime: "10:00", reason: "x" },
+      "me",
+      NOW,
+      localDateTimeToIso,
+    );
     expect(self.errors).toEqual({ delegateId: "You cannot delegate to yourself." });
-    const past = checkDelegationForm({ delegateId: "bob", endDate: "2020-01-01", endTime: "10:00", reason: "x" }, "me", NOW, localDateTimeToIso);
+    const past = checkDelegationForm(
+      { delegateId: "bob", endDate: "2020-01-01", endTime: "10:00", reason: "x" },
+      "me",
+      NOW,
+      localDateTimeToIso,
+    );
     expect(past.errors.endsAt).toMatch(/future/);
-    const ok = checkDelegationForm({ delegateId: "bob", endDate: "2030-01-01", endTime: "", reason: "leave" }, "me", NOW, localDateTimeToIso);
+    const ok = checkDelegationForm(
+      { delegateId: "bob", endDate: "2030-01-01", endTime: "", reason: "leave" },
+      "me",
+      NOW,
+      localDateTimeToIso,
+    );
     expect(ok.errors).toEqual({});
     expect(ok.endsAt).toBe(new Date(2030, 0, 1, 23, 59).toISOString());
   });
@@ -40,7 +60,11 @@ describe("API tokens", () => {
   });
 
   it("checks the create form and computes the expiry", () => {
-    expect(Object.keys(checkTokenForm({ name: "", scopes: [], days: "0" }, NOW).errors).sort()).toEqual(["expiresAt", "name", "scopes"]);
+    expect(Object.keys(checkTokenForm({ name: "", scopes: [], days: "0" }, NOW).errors).sort()).toEqual([
+      "expiresAt",
+      "name",
+      "scopes",
+    ]);
     expect(checkTokenForm({ name: "ci", scopes: ["READ"], days: "1.5" }, NOW).errors.expiresAt).toBeTruthy();
     const ok = checkTokenForm({ name: "ci", scopes: ["READ"], days: "30" }, NOW);
     expect(ok.errors).toEqual({});
@@ -70,7 +94,13 @@ describe("ticket time filter", () => {
       createdAfter: "2026-11-17T12:00:00.000Z",
       createdBefore: "2026-11-24T12:00:00.000Z",
     });
-    expect(rangeToFilter("start", { type: "absolute", startDate: "2026-11-01T00:00:00Z", endDate: "2026-11-02T00:00:00Z" }, NOW)).toEqual({
+    expect(
+      rangeToFilter(
+        "start",
+        { type: "absolute", startDate: "2026-11-01T00:00:00Z", endDate: "2026-11-02T00:00:00Z" },
+        NOW,
+      ),
+    ).toEqual({
       startAfter: "2026-11-01T00:00:00.000Z",
       startBefore: "2026-11-02T00:00:00.000Z",
     });
@@ -85,7 +115,10 @@ describe("wizard paging", () => {
     expect(withNextCursor([null], 1, { hasNextPage: true, endCursor: "c1" })).toEqual([null, "c1"]);
     expect(withNextCursor([null, "c1"], 1, { hasNextPage: true, endCursor: "c1" })).toEqual([null, "c1"]);
     expect(withNextCursor([null], 1, { hasNextPage: false, endCursor: "c1" })).toEqual([null]);
-    const t = (id: string) => ({ account: { id, name: id, organizationalUnitPath: "/r/", tags: [] }, permissionSet: { arn: "a", name: "p" } });
+    const t = (id: string) => ({
+      account: { id, name: id, organizationalUnitPath: "/r/", tags: [] },
+      permissionSet: { arn: "a", name: "p" },
+    });
     expect(keepOnAccounts([t("1"), t("2")], ["2"]).map((x) => x.account.id)).toEqual(["2"]);
   });
 });

@@ -16,11 +16,18 @@ describe("offering Approve and Reject", () => {
   it("follows the first pending step's approvers", () => {
     expect(mayDecide(ticket, bob)).toBe(false);
     expect(mayDecide(ticket, { user: { id: "u-dave", userName: "dave" }, groups: [] })).toBe(true);
-    expect(mayDecide({ ...ticket, steps: [ticket.steps[1], ticket.steps[0]] }, { ...bob, groups: [{ displayName: "security-approvers" }] })).toBe(true);
+    expect(
+      mayDecide(
+        { ...ticket, steps: [ticket.steps[1], ticket.steps[0]] },
+        { ...bob, groups: [{ displayName: "security-approvers" }] },
+      ),
+    ).toBe(true);
   });
   it("never to the requester or the principal, nor after the decision", () => {
     const alice = { user: { id: "u-alice", userName: "alice" }, groups: [{ displayName: "security-approvers" }] };
     expect(mayDecide(ticket, alice)).toBe(false);
-    expect(mayDecide({ ...ticket, status: "SCHEDULED" }, { user: { id: "u-dave", userName: "dave" }, groups: [] })).toBe(false);
+    expect(
+      mayDecide({ ...ticket, status: "SCHEDULED" }, { user: { id: "u-dave", userName: "dave" }, groups: [] }),
+    ).toBe(false);
   });
 });

@@ -28,7 +28,13 @@ export function scanView(scan: ScanLike): ScanView {
   const calls = `${scan.calls} AWS call${scan.calls === 1 ? "" : "s"}`;
   switch (scan.status) {
     case "QUEUED":
-      return { value: 0, label: `${who} queued`, description: "Waiting for a worker.", status: "in-progress", active: true };
+      return {
+        value: 0,
+        label: `${who} queued`,
+        description: "Waiting for a worker.",
+        status: "in-progress",
+        active: true,
+      };
     case "RUNNING":
       return {
         value: Math.round(scan.progress * 100),
@@ -48,7 +54,13 @@ export function scanView(scan: ScanLike): ScanView {
         active: false,
       };
     default:
-      return { value: Math.round(scan.progress * 100), label: `${who} failed`, description: scan.error || "The scan failed.", status: "error", active: false };
+      return {
+        value: Math.round(scan.progress * 100),
+        label: `${who} failed`,
+        description: scan.error || "The scan failed.",
+        status: "error",
+        active: false,
+      };
   }
 }
 

@@ -17,11 +17,20 @@ describe("typed errors to form fields", () => {
   it("shows target errors on the target table", () => {
     expect(fieldKey("targets[2].accountId")).toBe("targets");
     expect(fieldKey("targets[0]")).toBe("targets");
-    const out = toFieldErrors({ __typename: "NotAllowedError", message: "not yours", field: "targets[1].permissionSet" }, FIELDS);
+    const out = toFieldErrors(
+      { __typename: "NotAllowedError", message: "not yours", field: "targets[1].permissionSet" },
+      FIELDS,
+    );
     expect(out.fields).toEqual({ targets: "not yours" });
   });
   it("keeps errors that name no known field for the form", () => {
-    expect(toFieldErrors({ __typename: "NotAllowedError", message: "no", field: null }, FIELDS)).toEqual({ fields: {}, form: "no" });
-    expect(toFieldErrors({ __typename: "ValidationError", message: "odd", field: "somethingElse" }, FIELDS)).toEqual({ fields: {}, form: "odd" });
+    expect(toFieldErrors({ __typename: "NotAllowedError", message: "no", field: null }, FIELDS)).toEqual({
+      fields: {},
+      form: "no",
+    });
+    expect(toFieldErrors({ __typename: "ValidationError", message: "odd", field: "somethingElse" }, FIELDS)).toEqual({
+      fields: {},
+      form: "odd",
+    });
   });
 });

@@ -3,8 +3,15 @@ import { byDeadline, deadlineState, stepNeeds, waitedText } from "./inbox";
 
 const now = new Date("2026-03-01T12:00:00Z");
 const step = (over: Partial<Parameters<typeof stepNeeds>[0][number]>) => ({
-  position: 0, name: "team leads", ruleName: "prod-change", required: 2, approvals: 0, status: "PENDING",
-  approverUsers: ["bob", "carol"], approverGroups: [], ...over,
+  position: 0,
+  name: "team leads",
+  ruleName: "prod-change",
+  required: 2,
+  approvals: 0,
+  status: "PENDING",
+  approverUsers: ["bob", "carol"],
+  approverGroups: [],
+  ...over,
 });
 
 describe("stepNeeds", () => {

@@ -37,7 +37,10 @@ export function stepNeeds(steps: InboxStep[]): string[] {
 export type DeadlineLevel = "error" | "warning" | "pending" | "info";
 
 /** The approval deadline in words, and how urgent it is (under an hour, under a day). */
-export function deadlineState(approvalExpiresAt: string | null | undefined, now: Date): { level: DeadlineLevel; text: string } {
+export function deadlineState(
+  approvalExpiresAt: string | null | undefined,
+  now: Date,
+): { level: DeadlineLevel; text: string } {
   if (!approvalExpiresAt) return { level: "info", text: "no deadline" };
   const left = secondsBetween(now, new Date(approvalExpiresAt));
   if (left <= 0) return { level: "error", text: "expired" };

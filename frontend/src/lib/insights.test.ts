@@ -18,7 +18,9 @@ describe("latenessText", () => {
     });
     const late = latenessText({ revokes: 2, late: 1, worstLateSeconds: 90, averageEarlySeconds: -30 });
     expect(late.type).toBe("warning");
-    expect(late.text).toBe("1 of 2 revokes started after the ticket's end, the latest by 1m 30s; on average 30s after the end.");
+    expect(late.text).toBe(
+      "1 of 2 revokes started after the ticket's end, the latest by 1m 30s; on average 30s after the end.",
+    );
   });
 });
 

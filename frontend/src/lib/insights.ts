@@ -9,7 +9,10 @@ export interface RuleTime {
 }
 
 /** Two bar series (p50, p95) over the rules, in minutes so the axis reads naturally. */
-export function approvalSeries(rules: RuleTime[]): { p50: { x: string; y: number }[]; p95: { x: string; y: number }[] } {
+export function approvalSeries(rules: RuleTime[]): {
+  p50: { x: string; y: number }[];
+  p95: { x: string; y: number }[];
+} {
   const minutes = (s: number) => Math.round((s / 60) * 10) / 10;
   return {
     p50: rules.map((r) => ({ x: r.ruleName, y: minutes(r.p50Seconds) })),
@@ -53,6 +56,10 @@ export function budgetPercent(b: Budget): number {
 }
 
 /** Whether the range has anything to chart at all. */
-export function hasTickets(i: { activeGrants: { count: number }[]; topAccounts: unknown[]; approvalTimes: unknown[] }): boolean {
+export function hasTickets(i: {
+  activeGrants: { count: number }[];
+  topAccounts: unknown[];
+  approvalTimes: unknown[];
+}): boolean {
   return i.topAccounts.length > 0 || i.approvalTimes.length > 0 || i.activeGrants.some((d) => d.count > 0);
 }

@@ -46,6 +46,11 @@ describe("breadcrumbs", () => {
   it("name the section and the leaf", () => {
     expect(breadcrumbsFor("/").map((c) => c.text)).toEqual(["JIT", "My access"]);
     expect(breadcrumbsFor("/tickets/abc", "Ticket abc").map((c) => c.text)).toEqual(["JIT", "Tickets", "Ticket abc"]);
-    expect(breadcrumbsFor("/admin/rules/prod-change").map((c) => c.text)).toEqual(["JIT", "Organization", "Approval rules", "prod-change"]);
+    expect(breadcrumbsFor("/admin/rules/prod-change").map((c) => c.text)).toEqual([
+      "JIT",
+      "Organization",
+      "Approval rules",
+      "prod-change",
+    ]);
   });
 });

@@ -36,14 +36,20 @@ export function toMatrix(prefs: Preference[]): Matrix {
 
 export function toggle(matrix: Matrix, kind: string, channel: string, on: boolean): Matrix {
   const current = matrix[kind] ?? [];
-  const next = on ? (current.includes(channel) ? current : [...current, channel]) : current.filter((c) => c !== channel);
+  const next = on
+    ? current.includes(channel)
+      ? current
+      : [...current, channel]
+    : current.filter((c) => c !== channel);
   return { ...matrix, [kind]: next };
 }
 
 /** Only the kinds whose channels changed, in the order of `kinds`: what to send. */
 export function changes(original: Matrix, current: Matrix, kinds: string[]): { kind: string; channels: string[] }[] {
   const same = (a: string[] = [], b: string[] = []) => a.length === b.length && a.every((c) => b.includes(c));
-  return kinds.filter((k) => !same(original[k], current[k])).map((k) => ({ kind: k, channels: [...(current[k] ?? [])] }));
+  return kinds
+    .filter((k) => !same(original[k], current[k]))
+    .map((k) => ({ kind: k, channels: [...(current[k] ?? [])] }));
 }
 
 /**

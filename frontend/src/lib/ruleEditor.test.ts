@@ -5,7 +5,11 @@ const RULE = {
   name: "prod-change",
   description: "Two leads then security",
   requesters: { users: ["alice"], groups: ["engineers"] },
-  scope: { accounts: ["payments-prod"], organizationalUnits: ["/Workloads/Prod"], permissionSets: ["AdministratorAccess"] },
+  scope: {
+    accounts: ["payments-prod"],
+    organizationalUnits: ["/Workloads/Prod"],
+    permissionSets: ["AdministratorAccess"],
+  },
   permissionSetGroups: ["DBA"],
   maxDurationSeconds: 3600,
   justificationRequired: true,
@@ -27,7 +31,13 @@ describe("rule editor YAML", () => {
         name: "prod-change",
         description: "Two leads then security",
         requesters: { users: ["alice"], groups: ["engineers"] },
-        scope: { accounts: ["payments-prod"], organizationalUnits: ["/Workloads/Prod"], permissionSets: ["AdministratorAccess"], permissionSetGroups: ["DBA"], permissionSetGroupsBundleOnly: false },
+        scope: {
+          accounts: ["payments-prod"],
+          organizationalUnits: ["/Workloads/Prod"],
+          permissionSets: ["AdministratorAccess"],
+          permissionSetGroups: ["DBA"],
+          permissionSetGroupsBundleOnly: false,
+        },
         maxDurationSeconds: 3600,
         justificationRequired: true,
         steps: RULE.steps,
@@ -49,10 +59,16 @@ describe("rule editor YAML", () => {
 
   it("names what is wrong", () => {
     expect(yamlToRuleInput("name: [")).toHaveProperty("error");
-    expect(yamlToRuleInput("- a\n- b")).toEqual({ error: "The YAML must be one rule (a mapping with name, scope, steps...)." });
+    expect(yamlToRuleInput("- a\n- b")).toEqual({
+      error: "The YAML must be one rule (a mapping with name, scope, steps...).",
+    });
     expect(yamlToRuleInput("name: x")).toEqual({ error: "max_duration_seconds must be a whole number" });
-    expect(yamlToRuleInput("name: x\nmax_duration_seconds: 60\nsteps:\n  - users: [a]")).toEqual({ error: "steps[0] needs a name" });
-    expect(yamlToRuleInput("name: x\nmax_duration_seconds: 60\nscope: {accounts: a}")).toEqual({ error: "scope.accounts must be a list of names" });
+    expect(yamlToRuleInput("name: x\nmax_duration_seconds: 60\nsteps:\n  - users: [a]")).toEqual({
+      error: "steps[0] needs a name",
+    });
+    expect(yamlToRuleInput("name: x\nmax_duration_seconds: 60\nscope: {accounts: a}")).toEqual({
+      error: "scope.accounts must be a list of names",
+    });
     expect(yamlToRuleInput("rules: [{name: a}, {name: b}]")).toEqual({ error: "Edit one rule at a time." });
   });
 });
@@ -73,7 +89,11 @@ describe("issue 17 in the rule editor", () => {
 
   it("says how the preview's rule covers the permission set", () => {
     expect(previewThrough({ viaPermissionSetGroups: [], requestableAlone: true })).toBe("Named by the rule");
-    expect(previewThrough({ viaPermissionSetGroups: ["DBA"], requestableAlone: true })).toContain("also requestable alone");
-    expect(previewThrough({ viaPermissionSetGroups: ["DBA"], requestableAlone: false })).toContain("not requestable alone");
+    expect(previewThrough({ viaPermissionSetGroups: ["DBA"], requestableAlone: true })).toContain(
+      "also requestable alone",
+    );
+    expect(previewThrough({ viaPermissionSetGroups: ["DBA"], requestableAlone: false })).toContain(
+      "not requestable alone",
+    );
   });
 });

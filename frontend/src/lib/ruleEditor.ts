@@ -15,7 +15,12 @@ export interface EditableRule {
   onBehalf?: { requesters: { users: string[]; groups: string[] }; principals: { users: string[]; groups: string[] } }[];
   breakGlass?: boolean;
   approvalWindowSeconds?: number;
-  extension?: { requiresApproval: boolean; steps?: number | null; maxTotalDurationSeconds: number; maxExtensions: number } | null;
+  extension?: {
+    requiresApproval: boolean;
+    steps?: number | null;
+    maxTotalDurationSeconds: number;
+    maxExtensions: number;
+  } | null;
 }
 
 /** One rule in the rules.yaml format (`jit rules apply`), every field spelled out so a save replaces nothing by accident. */
@@ -131,10 +136,16 @@ export function yamlToRuleInput(text: string): { input: ApprovalRuleInput } | { 
         }),
         onBehalf: onBehalf.map((o, i) => {
           if (!isObj(o)) throw new Error(`on_behalf[${i}] needs requesters and principals`);
-          return { requesters: principals(o.requesters, `on_behalf[${i}].requesters`), principals: principals(o.principals, `on_behalf[${i}].principals`) };
+          return {
+            requesters: principals(o.requesters, `on_behalf[${i}].requesters`),
+            principals: principals(o.principals, `on_behalf[${i}].principals`),
+          };
         }),
         breakGlass: doc.break_glass === true,
-        approvalWindowSeconds: doc.approval_window_seconds === undefined ? 86400 : int(doc.approval_window_seconds, "approval_window_seconds"),
+        approvalWindowSeconds:
+          doc.approval_window_seconds === undefined
+            ? 86400
+            : int(doc.approval_window_seconds, "approval_window_seconds"),
         extension: isObj(ext)
           ? {
               requiresApproval: ext.requires_approval !== false,

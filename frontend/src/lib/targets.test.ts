@@ -8,7 +8,10 @@ function target(i: number, ps: string): TargetLike {
       id: String(100000000000 + i),
       name: `acct-${i}`,
       organizationalUnitPath: `/r-root/ou-workloads/${ou}/`,
-      tags: [{ key: "env", value: i % 2 ? "prod" : "dev" }, ...(i % 10 === 0 ? [{ key: "team", value: "payments" }] : [])],
+      tags: [
+        { key: "env", value: i % 2 ? "prod" : "dev" },
+        ...(i % 10 === 0 ? [{ key: "team", value: "payments" }] : []),
+      ],
     },
     permissionSet: { arn: `arn:ps/${ps}`, name: ps },
   };
@@ -22,13 +25,23 @@ describe("requestable target filtering", () => {
     expect(filterTargets(all, none)).toBe(all);
   });
   it("filters by OU, nested OUs included", () => {
-    expect(filterTargets(all, { ...none, ouId: "ou-prod" }).map((t) => t.account.name)).toEqual(
-      ["acct-1", "acct-1", "acct-3", "acct-3", "acct-11", "acct-11"],
-    );
+    expect(filterTargets(all, { ...none, ouId: "ou-prod" }).map((t) => t.account.name)).toEqual([
+      "acct-1",
+      "acct-1",
+      "acct-3",
+      "acct-3",
+      "acct-11",
+      "acct-11",
+    ]);
     expect(filterTargets(all, { ...none, ouId: "ou-workloads" })).toHaveLength(all.length);
   });
   it("needs every chosen tag", () => {
-    expect(filterTargets(all, { ...none, tags: ["env=dev", "team=payments"] }).map((t) => t.account.name)).toEqual(["acct-0", "acct-0", "acct-10", "acct-10"]);
+    expect(filterTargets(all, { ...none, tags: ["env=dev", "team=payments"] }).map((t) => t.account.name)).toEqual([
+      "acct-0",
+      "acct-0",
+      "acct-10",
+      "acct-10",
+    ]);
   });
   it("matches text on account name, id and permission set, ignoring case", () => {
     expect(filterTargets(all, { ...none, text: "ACCT-11" })).toHaveLength(2);
@@ -36,7 +49,11 @@ describe("requestable target filtering", () => {
     expect(filterTargets(all, { ...none, text: "readonly" })).toHaveLength(6);
   });
   it("filters by permission set", () => {
-    expect(filterTargets(all, { ...none, permissionSets: ["AdministratorAccess"] }).every((t) => t.permissionSet?.name === "AdministratorAccess")).toBe(true);
+    expect(
+      filterTargets(all, { ...none, permissionSets: ["AdministratorAccess"] }).every(
+        (t) => t.permissionSet?.name === "AdministratorAccess",
+      ),
+    ).toBe(true);
   });
   it("keys a target by account and permission set", () => {
     expect(targetKey(all[0])).toBe("100000000000|arn:ps/ReadOnlyAccess");

@@ -134,7 +134,11 @@ export function keepOnAccounts<T extends TargetLike>(targets: T[], accountIds: s
  * Pagination over a forward-only connection: the cursor of every page seen so far.
  * Page n (1-based) starts after cursors[n - 1]; a next page exists once its cursor is known.
  */
-export function withNextCursor(cursors: (string | null)[], page: number, next: { hasNextPage: boolean; endCursor?: string | null } | undefined): (string | null)[] {
+export function withNextCursor(
+  cursors: (string | null)[],
+  page: number,
+  next: { hasNextPage: boolean; endCursor?: string | null } | undefined,
+): (string | null)[] {
   if (!next?.hasNextPage || !next.endCursor || cursors.length !== page) return cursors;
   return [...cursors, next.endCursor];
 }

@@ -24,11 +24,17 @@ describe("tickets property filter to the server's TicketFilter", () => {
     });
   });
   it("takes a raw account id", () => {
-    expect(tokensToFilter([{ propertyKey: "account", operator: "=", value: "222222222222" }], lookup).filter).toEqual({ accountId: "222222222222" });
+    expect(tokensToFilter([{ propertyKey: "account", operator: "=", value: "222222222222" }], lookup).filter).toEqual({
+      accountId: "222222222222",
+    });
   });
   it("reports unknown values and free text instead of matching everything", () => {
-    expect(tokensToFilter([{ propertyKey: "status", operator: "=", value: "DONE" }], lookup).error).toMatch(/Unknown status/);
-    expect(tokensToFilter([{ propertyKey: "principal", operator: "=", value: "mallory" }], lookup).error).toMatch(/Unknown user/);
+    expect(tokensToFilter([{ propertyKey: "status", operator: "=", value: "DONE" }], lookup).error).toMatch(
+      /Unknown status/,
+    );
+    expect(tokensToFilter([{ propertyKey: "principal", operator: "=", value: "mallory" }], lookup).error).toMatch(
+      /Unknown user/,
+    );
     expect(tokensToFilter([{ operator: ":", value: "alice" }], lookup).error).toMatch(/Choose a property/);
   });
 });

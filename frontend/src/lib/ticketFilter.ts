@@ -60,7 +60,15 @@ export type TimeRange =
   | { type: "absolute"; startDate: string; endDate: string }
   | { type: "relative"; amount: number; unit: "second" | "minute" | "hour" | "day" | "week" | "month" | "year" };
 
-const UNIT_MS = { second: 1e3, minute: 6e4, hour: 36e5, day: 864e5, week: 6048e5, month: 30 * 864e5, year: 365 * 864e5 };
+const UNIT_MS = {
+  second: 1e3,
+  minute: 6e4,
+  hour: 36e5,
+  day: 864e5,
+  week: 6048e5,
+  month: 30 * 864e5,
+  year: 365 * 864e5,
+};
 
 /**
  * A date range picker's value as TicketFilter bounds on created or start time. A

@@ -66,6 +66,9 @@ export function localDateTimeToIso(date: string, time: string): string | null {
 /** The wizard's start choice as the request's input: now, when approved, or at a time. */
 export type StartMode = "now" | "approved" | "later";
 
-export function startInput(mode: StartMode, laterIso: string | null): { startAt: string | null; startWhenApproved: boolean } {
+export function startInput(
+  mode: StartMode,
+  laterIso: string | null,
+): { startAt: string | null; startWhenApproved: boolean } {
   return { startAt: mode === "later" ? laterIso : null, startWhenApproved: mode === "approved" };
 }

@@ -52,12 +52,18 @@ export function DelegationsPage() {
     const res = await revoke({ id: d.id });
     const out = res.data?.revokeDelegation;
     if (res.error || !out) notify({ type: "error", content: res.error?.message ?? "The request failed." });
-    else if (isResultError(out)) notify({ type: "error", header: "Could not revoke the delegation", content: out.message });
+    else if (isResultError(out))
+      notify({ type: "error", header: "Could not revoke the delegation", content: out.message });
     else notify({ type: "success", content: `Delegation to ${userText(out.delegate)} revoked.` });
     reload();
   };
 
-  const table = (title: string, items: DelegationFieldsFragment[], other: "delegate" | "delegator", actions?: ReactNode) => (
+  const table = (
+    title: string,
+    items: DelegationFieldsFragment[],
+    other: "delegate" | "delegator",
+    actions?: ReactNode,
+  ) => (
     <Table
       variant="container"
       items={items}
@@ -78,7 +84,11 @@ export function DelegationsPage() {
       }
       columnDefinitions={[
         { id: "who", header: other === "delegate" ? "Delegate" : "Delegator", cell: (d) => userText(d[other]) },
-        { id: "state", header: "State", cell: (d) => <StatusIndicator type={STATE[d.state].type}>{STATE[d.state].text}</StatusIndicator> },
+        {
+          id: "state",
+          header: "State",
+          cell: (d) => <StatusIndicator type={STATE[d.state].type}>{STATE[d.state].text}</StatusIndicator>,
+        },
         { id: "starts", header: "Starts", cell: (d) => formatDateTime(d.startsAt) },
         { id: "ends", header: "Ends", cell: (d) => formatDateTime(d.endsAt) },
         { id: "rules", header: "Rules", cell: (d) => (d.ruleNames.length ? d.ruleNames.join(", ") : "All my rules") },
@@ -88,7 +98,11 @@ export function DelegationsPage() {
           header: "Actions",
           cell: (d) =>
             d.state === "ACTIVE" || d.state === "NOT_STARTED" ? (
-              <Button variant="inline-link" ariaLabel={`Revoke delegation ${other === "delegate" ? "to" : "from"} ${userText(d[other])}`} onClick={() => onRevoke(d)}>
+              <Button
+                variant="inline-link"
+                ariaLabel={`Revoke delegation ${other === "delegate" ? "to" : "from"} ${userText(d[other])}`}
+                onClick={() => onRevoke(d)}
+              >
                 Revoke
               </Button>
             ) : (
@@ -105,17 +119,35 @@ export function DelegationsPage() {
         <Header
           variant="h1"
           description="Let someone decide tickets in your name for a while, for example during a holiday. Delegations are not passed on."
-          actions={<Toggle checked={includeInactive} onChange={(e) => setIncludeInactive(e.detail.checked)}>Show ended</Toggle>}
+          actions={
+            <Toggle checked={includeInactive} onChange={(e) => setIncludeInactive(e.detail.checked)}>
+              Show ended
+            </Toggle>
+          }
         >
           Delegations
         </Header>
       }
     >
       <SpaceBetween size="l">
-        {table("Given by me", given, "delegate", <Button variant="primary" onClick={() => setCreating(true)}>Create delegation</Button>)}
+        {table(
+          "Given by me",
+          given,
+          "delegate",
+          <Button variant="primary" onClick={() => setCreating(true)}>
+            Create delegation
+          </Button>,
+        )}
         {table("Given to me", received, "delegator")}
       </SpaceBetween>
-      {creating && <CreateDelegationModal onClose={() => { setCreating(false); reload(); }} />}
+      {creating && (
+        <CreateDelegationModal
+          onClose={() => {
+            setCreating(false);
+            reload();
+          }}
+        />
+      )}
     </ContentLayout>
   );
 }
@@ -135,16 +167,25 @@ function CreateDelegationModal({ onClose }: { onClose: () => void }) {
   const [formError, setFormError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
-  const userOptions = (users?.users ?? []).filter((u) => u.id !== me.user.id).map((u) => ({ value: u.id, label: u.userName, description: u.displayName }));
+  const userOptions = (users?.users ?? [])
+    .filter((u) => u.id !== me.user.id)
+    .map((u) => ({ value: u.id, label: u.userName, description: u.displayName }));
   const ruleOptions = (rules?.approvalRules ?? []).map((r) => ({ value: r.id, label: r.name }));
 
   const submit = async () => {
-    const checked = checkDelegationForm({ delegateId, endDate, endTime, reason }, me.user.id, new Date(), localDateTimeToIso);
+    const checked = checkDelegationForm(
+      { delegateId, endDate, endTime, reason },
+      me.user.id,
+      new Date(),
+      localDateTimeToIso,
+    );
     setErrors(checked.errors);
     setFormError(null);
     if (Object.keys(checked.errors).length || !checked.endsAt || !delegateId) return;
     setBusy(true);
-    const res = await create({ input: { delegateId, endsAt: checked.endsAt, reason: reason.trim(), ruleIds: ruleIds.length ? ruleIds : null } });
+    const res = await create({
+      input: { delegateId, endsAt: checked.endsAt, reason: reason.trim(), ruleIds: ruleIds.length ? ruleIds : null },
+    });
     setBusy(false);
     const out = res.data?.createDelegation;
     if (res.error || !out) return setFormError(res.error?.message ?? "The request failed.");
@@ -154,7 +195,10 @@ function CreateDelegationModal({ onClose }: { onClose: () => void }) {
       else setFormError(out.message);
       return;
     }
-    notify({ type: "success", content: `${userText(out.delegate)} may now decide in your name until ${formatDateTime(out.endsAt)}.` });
+    notify({
+      type: "success",
+      content: `${userText(out.delegate)} may now decide in your name until ${formatDateTime(out.endsAt)}.`,
+    });
     onClose();
   };
 
@@ -164,8 +208,12 @@ function CreateDelegationModal({ onClose }: { onClose: () => void }) {
         errorText={formError}
         actions={
           <SpaceBetween direction="horizontal" size="xs">
-            <Button variant="link" onClick={onClose}>Back</Button>
-            <Button variant="primary" loading={busy} onClick={submit}>Create</Button>
+            <Button variant="link" onClick={onClose}>
+              Back
+            </Button>
+            <Button variant="primary" loading={busy} onClick={submit}>
+              Create
+            </Button>
           </SpaceBetween>
         }
       >
@@ -182,8 +230,20 @@ function CreateDelegationModal({ onClose }: { onClose: () => void }) {
           </FormField>
           <FormField label="Ends" description="Starts now; ends at this local date and time." errorText={errors.endsAt}>
             <SpaceBetween direction="horizontal" size="xs">
-              <DatePicker value={endDate} onChange={(e) => setEndDate(e.detail.value)} placeholder="YYYY/MM/DD" ariaLabel="End date" openCalendarAriaLabel={(d) => `Choose end date${d ? `, selected ${d}` : ""}`} />
-              <TimeInput value={endTime} onChange={(e) => setEndTime(e.detail.value)} format="hh:mm" placeholder="hh:mm" ariaLabel="End time" />
+              <DatePicker
+                value={endDate}
+                onChange={(e) => setEndDate(e.detail.value)}
+                placeholder="YYYY/MM/DD"
+                ariaLabel="End date"
+                openCalendarAriaLabel={(d) => `Choose end date${d ? `, selected ${d}` : ""}`}
+              />
+              <TimeInput
+                value={endTime}
+                onChange={(e) => setEndTime(e.detail.value)}
+                format="hh:mm"
+                placeholder="hh:mm"
+                ariaLabel="End time"
+              />
             </SpaceBetween>
           </FormField>
           <FormField label="Rules" description="Leave empty for every rule you approve for.">

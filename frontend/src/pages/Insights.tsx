@@ -48,7 +48,9 @@ export function InsightsPage() {
     <Header
       variant="h1"
       description={
-        insights && !insights.everyone ? "Your own tickets (admins and auditors see everyone's)." : "Every ticket, aggregated on the server."
+        insights && !insights.everyone
+          ? "Your own tickets (admins and auditors see everyone's)."
+          : "Every ticket, aggregated on the server."
       }
       actions={
         <SegmentedControl
@@ -73,7 +75,10 @@ export function InsightsPage() {
           {fetching ? (
             <StatusIndicator type="loading">Loading</StatusIndicator>
           ) : (
-            <Empty header="Insights could not be read" text={typed?.message ?? error?.message ?? "No answer from the server."} />
+            <Empty
+              header="Insights could not be read"
+              text={typed?.message ?? error?.message ?? "No answer from the server."}
+            />
           )}
         </Container>
       </ContentLayout>
@@ -92,9 +97,21 @@ export function InsightsPage() {
             <Empty header="No tickets in this range" text="Once access is requested, its numbers show here." />
           </Container>
         )}
-        <Container header={<Header variant="h2" description="Granted tickets whose window overlaps each day (UTC).">Active grants</Header>}>
+        <Container
+          header={
+            <Header variant="h2" description="Granted tickets whose window overlaps each day (UTC).">
+              Active grants
+            </Header>
+          }
+        >
           <LineChart
-            series={[{ title: "Active grants", type: "line", data: insights.activeGrants.map((d) => ({ x: new Date(d.day), y: d.count })) }]}
+            series={[
+              {
+                title: "Active grants",
+                type: "line",
+                data: insights.activeGrants.map((d) => ({ x: new Date(d.day), y: d.count })),
+              },
+            ]}
             xScaleType="time"
             xTitle="Day"
             yTitle="Tickets"
@@ -106,7 +123,16 @@ export function InsightsPage() {
             noMatch={<Empty header="No grants" text="Nothing matches." />}
           />
         </Container>
-        <Container header={<Header variant="h2" description="From the request to the rule's last approval; auto-approved rules have none.">Approval time per rule</Header>}>
+        <Container
+          header={
+            <Header
+              variant="h2"
+              description="From the request to the rule's last approval; auto-approved rules have none."
+            >
+              Approval time per rule
+            </Header>
+          }
+        >
           <BarChart
             series={[
               { title: "p50 (minutes)", type: "bar", data: approvals.p50 },
@@ -133,7 +159,8 @@ export function InsightsPage() {
               <Box variant="awsui-key-label">Break-glass</Box>
               <div>{insights.breakGlass.used} used in this range</div>
               <StatusIndicator type={insights.breakGlass.reviewsOutstanding ? "warning" : "success"}>
-                {insights.breakGlass.reviewsOutstanding} review{insights.breakGlass.reviewsOutstanding === 1 ? "" : "s"} outstanding
+                {insights.breakGlass.reviewsOutstanding} review{insights.breakGlass.reviewsOutstanding === 1 ? "" : "s"}{" "}
+                outstanding
               </StatusIndicator>
             </div>
             <div>

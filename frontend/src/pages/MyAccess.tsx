@@ -29,23 +29,26 @@ export function MyAccessPage() {
   // Versions pushed over the websocket win over what the list query returned.
   const [live, setLive] = useState<Record<string, TicketDetailFragment>>({});
   const onUpdate = useCallback((t: TicketDetailFragment) => setLive((known) => newer(known, t)), []);
-  const rows: TicketSummaryFragment[] = useMemo(
-    () => {
-      const listed = (data?.tickets.edges ?? []).map((e) => {
-        const l = live[e.node.id];
-        return l && l.version >= e.node.version ? l : e.node;
-      });
-      // A ticket that ended while this page was open stays in view until reload, so
-      // its owner sees it end rather than vanish.
-      const ids = new Set(listed.map((t) => t.id));
-      const endedHere = Object.values(live).filter((t) => !ids.has(t.id));
-      return [...listed, ...endedHere];
-    },
-    [data, live],
-  );
+  const rows: TicketSummaryFragment[] = useMemo(() => {
+    const listed = (data?.tickets.edges ?? []).map((e) => {
+      const l = live[e.node.id];
+      return l && l.version >= e.node.version ? l : e.node;
+    });
+    // A ticket that ended while this page was open stays in view until reload, so
+    // its owner sees it end rather than vanish.
+    const ids = new Set(listed.map((t) => t.id));
+    const endedHere = Object.values(live).filter((t) => !ids.has(t.id));
+    return [...listed, ...endedHere];
+  }, [data, live]);
 
   return (
-    <ContentLayout header={<Header variant="h1" description="Your live and scheduled access. Statuses update as they change.">My access</Header>}>
+    <ContentLayout
+      header={
+        <Header variant="h1" description="Your live and scheduled access. Statuses update as they change.">
+          My access
+        </Header>
+      }
+    >
       {rows.map((t) => (
         <LiveTicket key={t.id} id={t.id} onUpdate={onUpdate} />
       ))}
@@ -63,7 +66,11 @@ export function MyAccessPage() {
             counter={`(${rows.length})`}
             actions={
               <SpaceBetween direction="horizontal" size="xs">
-                <Button iconName="refresh" ariaLabel="Refresh" onClick={() => refetch({ requestPolicy: "network-only" })} />
+                <Button
+                  iconName="refresh"
+                  ariaLabel="Refresh"
+                  onClick={() => refetch({ requestPolicy: "network-only" })}
+                />
                 <Button variant="primary" onClick={() => navigate("/request")}>
                   Request access
                 </Button>
@@ -84,7 +91,12 @@ export function MyAccessPage() {
         }
         columnDefinitions={[
           { id: "id", header: "Ticket", cell: (t) => <Link href={`/tickets/${t.id}`}>{t.id.slice(0, 8)}</Link> },
-          { id: "status", header: "Status", minWidth: 150, cell: (t) => <TicketStatus status={t.status} endReason={t.endReason} /> },
+          {
+            id: "status",
+            header: "Status",
+            minWidth: 150,
+            cell: (t) => <TicketStatus status={t.status} endReason={t.endReason} />,
+          },
           { id: "targets", header: "Targets", cell: (t) => targetsText(t) },
           { id: "start", header: "Starts", cell: (t) => formatDateTime(t.startAt) },
           { id: "end", header: "Ends", cell: (t) => formatDateTime(t.endAt) },
@@ -93,7 +105,10 @@ export function MyAccessPage() {
             header: "Remaining",
             cell: (t) => (LIVE_STATUSES.includes(t.status) ? <Countdown startAt={t.startAt} endAt={t.endAt} /> : "-"),
           },
-          { id: "actions", header: "Actions", cell: (t) => (
+          {
+            id: "actions",
+            header: "Actions",
+            cell: (t) => (
               <SpaceBetween direction="horizontal" size="xs">
                 <ExtendButton id={t.id} status={t.status} variant="inline-link" />
                 <TicketActions id={t.id} status={t.status} variant="inline-link" />

@@ -16,7 +16,12 @@ import SpaceBetween from "@cloudscape-design/components/space-between";
 import StatusIndicator from "@cloudscape-design/components/status-indicator";
 import Table from "@cloudscape-design/components/table";
 import Toggle from "@cloudscape-design/components/toggle";
-import { ApiTokensDocument, CreateApiTokenDocument, RevokeApiTokenDocument, type ApiTokenScope } from "../graphql/generated/graphql";
+import {
+  ApiTokensDocument,
+  CreateApiTokenDocument,
+  RevokeApiTokenDocument,
+  type ApiTokenScope,
+} from "../graphql/generated/graphql";
 import { usePreferences } from "../app/preferences";
 import { NotificationPreferences } from "../components/NotificationPreferences";
 import { useNotifications } from "../app/notifications";
@@ -27,17 +32,31 @@ import { checkTokenForm, TOKEN_SCOPES, tokenState } from "../lib/tokens";
 export function SettingsPage() {
   const [prefs, setPrefs] = usePreferences();
   return (
-    <ContentLayout header={<Header variant="h1" description="Appearance is kept in this browser; notifications and tokens on the server.">Settings</Header>}>
+    <ContentLayout
+      header={
+        <Header variant="h1" description="Appearance is kept in this browser; notifications and tokens on the server.">
+          Settings
+        </Header>
+      }
+    >
       <SpaceBetween size="l">
         <Container header={<Header variant="h2">Appearance</Header>}>
           <ColumnLayout columns={2}>
             <FormField label="Visual mode" description="Dark mode is easier on the eyes at night.">
-              <Toggle checked={prefs.dark} onChange={(e) => setPrefs({ ...prefs, dark: e.detail.checked })} ariaLabel="Dark mode">
+              <Toggle
+                checked={prefs.dark}
+                onChange={(e) => setPrefs({ ...prefs, dark: e.detail.checked })}
+                ariaLabel="Dark mode"
+              >
                 Dark mode
               </Toggle>
             </FormField>
             <FormField label="Density" description="Compact shows more rows per screen.">
-              <Toggle checked={prefs.compact} onChange={(e) => setPrefs({ ...prefs, compact: e.detail.checked })} ariaLabel="Compact density">
+              <Toggle
+                checked={prefs.compact}
+                onChange={(e) => setPrefs({ ...prefs, compact: e.detail.checked })}
+                ariaLabel="Compact density"
+              >
                 Compact density
               </Toggle>
             </FormField>
@@ -72,12 +91,15 @@ function ApiTokens() {
     setFormError(null);
     if (Object.keys(checked.errors).length) return;
     setBusy(true);
-    const res = await create({ input: { name: name.trim(), scopes: scopes as ApiTokenScope[], expiresAt: checked.expiresAt } });
+    const res = await create({
+      input: { name: name.trim(), scopes: scopes as ApiTokenScope[], expiresAt: checked.expiresAt },
+    });
     setBusy(false);
     const out = res.data?.createApiToken;
     if (res.error || !out) return setFormError(res.error?.message ?? "The request failed.");
     if (isResultError(out)) {
-      if (out.field === "name" || out.field === "scopes" || out.field === "expiresAt") setErrors({ [out.field]: out.message });
+      if (out.field === "name" || out.field === "scopes" || out.field === "expiresAt")
+        setErrors({ [out.field]: out.message });
       else setFormError(out.message);
       return;
     }
@@ -100,7 +122,16 @@ function ApiTokens() {
   const items = data?.apiTokens ?? [];
   return (
     <SpaceBetween size="l">
-      <Container header={<Header variant="h2" description="For scripts and the CLI. A token never does more than you may, only within its scopes, and ends when your sign-in does. For a longer-lived token, ask an operator (jit token create).">New API token</Header>}>
+      <Container
+        header={
+          <Header
+            variant="h2"
+            description="For scripts and the CLI. A token never does more than you may, only within its scopes, and ends when your sign-in does. For a longer-lived token, ask an operator (jit token create)."
+          >
+            New API token
+          </Header>
+        }
+      >
         <Form
           errorText={formError}
           actions={
@@ -111,16 +142,31 @@ function ApiTokens() {
         >
           <SpaceBetween size="m">
             {secret && (
-              <Alert type="success" header="Copy the token now: it is not shown again" dismissible onDismiss={() => setSecret(null)}>
+              <Alert
+                type="success"
+                header="Copy the token now: it is not shown again"
+                dismissible
+                onDismiss={() => setSecret(null)}
+              >
                 <SpaceBetween direction="horizontal" size="xs">
                   <Box variant="code">{secret}</Box>
-                  <CopyToClipboard textToCopy={secret} copyButtonAriaLabel="Copy token" copySuccessText="Token copied" copyErrorText="Could not copy" />
+                  <CopyToClipboard
+                    textToCopy={secret}
+                    copyButtonAriaLabel="Copy token"
+                    copySuccessText="Token copied"
+                    copyErrorText="Could not copy"
+                  />
                 </SpaceBetween>
               </Alert>
             )}
             <ColumnLayout columns={3}>
               <FormField label="Name" errorText={errors.name}>
-                <Input value={name} onChange={(e) => setName(e.detail.value)} ariaLabel="Token name" placeholder="ci-deploy" />
+                <Input
+                  value={name}
+                  onChange={(e) => setName(e.detail.value)}
+                  ariaLabel="Token name"
+                  placeholder="ci-deploy"
+                />
               </FormField>
               <FormField label="Scopes" errorText={errors.scopes}>
                 <Multiselect
@@ -136,7 +182,14 @@ function ApiTokens() {
                 description="Empty: when your sign-in ends. A token never outlives the sign-in that made it."
                 errorText={errors.expiresAt}
               >
-                <Input type="number" inputMode="numeric" value={days} onChange={(e) => setDays(e.detail.value)} ariaLabel="Expires after days" placeholder="when my sign-in ends" />
+                <Input
+                  type="number"
+                  inputMode="numeric"
+                  value={days}
+                  onChange={(e) => setDays(e.detail.value)}
+                  ariaLabel="Expires after days"
+                  placeholder="when my sign-in ends"
+                />
               </FormField>
             </ColumnLayout>
           </SpaceBetween>
@@ -151,7 +204,11 @@ function ApiTokens() {
         wrapLines
         ariaLabels={{ tableLabel: "My API tokens" }}
         header={<Header counter={`(${items.length})`}>My API tokens</Header>}
-        empty={<Box textAlign="center" color="inherit">{error ? error.message : "You have no API tokens."}</Box>}
+        empty={
+          <Box textAlign="center" color="inherit">
+            {error ? error.message : "You have no API tokens."}
+          </Box>
+        }
         columnDefinitions={[
           { id: "name", header: "Name", cell: (t) => t.name },
           { id: "scopes", header: "Scopes", cell: (t) => t.scopes.map((s) => s.toLowerCase()).join(", ") },

@@ -55,7 +55,11 @@ export function TicketDetailPage() {
     return (
       <ContentLayout header={<Header variant="h1">Ticket {id.slice(0, 8)}</Header>}>
         <Container>
-          {fetching ? <StatusIndicator type="loading">Loading</StatusIndicator> : <Box>{error?.message ?? "No ticket with this id, or you may not read it."}</Box>}
+          {fetching ? (
+            <StatusIndicator type="loading">Loading</StatusIndicator>
+          ) : (
+            <Box>{error?.message ?? "No ticket with this id, or you may not read it."}</Box>
+          )}
         </Container>
         <LiveTicket id={id} onUpdate={onUpdate} />
       </ContentLayout>
@@ -86,7 +90,11 @@ export function TicketDetailPage() {
           <Alert
             type={ticket.needsBreakGlassReview ? "warning" : "info"}
             header={ticket.needsBreakGlassReview ? "Break-glass: not yet reviewed" : "Break-glass: reviewed"}
-            action={ticket.needsBreakGlassReview && ticket.requester?.id !== me.user.id ? <ReviewBreakGlassButton ticketId={ticket.id} /> : undefined}
+            action={
+              ticket.needsBreakGlassReview && ticket.requester?.id !== me.user.id ? (
+                <ReviewBreakGlassButton ticketId={ticket.id} />
+              ) : undefined
+            }
           >
             The requester approved this ticket themself. Reason: {ticket.breakGlassReason || "-"}
             {ticket.breakGlassReview &&
@@ -100,7 +108,11 @@ export function TicketDetailPage() {
               {ticket.failureReason && <Box color="text-status-error">{ticket.failureReason}</Box>}
             </Field>
             <Field label="Remaining">
-              {LIVE_STATUSES.includes(ticket.status) ? <Countdown startAt={ticket.startAt} endAt={ticket.endAt} /> : "-"}
+              {LIVE_STATUSES.includes(ticket.status) ? (
+                <Countdown startAt={ticket.startAt} endAt={ticket.endAt} />
+              ) : (
+                "-"
+              )}
             </Field>
             <Field label="Principal">{userText(ticket.principal)}</Field>
             <Field label="Requester">{userText(ticket.requester)}</Field>
@@ -116,7 +128,11 @@ export function TicketDetailPage() {
         </Container>
 
         <Table
-          header={<Header variant="h2" counter={`(${ticket.targets.length})`}>Targets</Header>}
+          header={
+            <Header variant="h2" counter={`(${ticket.targets.length})`}>
+              Targets
+            </Header>
+          }
           items={ticket.targets}
           ariaLabels={{ tableLabel: "Targets" }}
           columnDefinitions={[
@@ -127,7 +143,15 @@ export function TicketDetailPage() {
         />
 
         <Table
-          header={<Header variant="h2" counter={`(${ticket.steps.length})`} description="Every step must be approved, in order.">Approval steps</Header>}
+          header={
+            <Header
+              variant="h2"
+              counter={`(${ticket.steps.length})`}
+              description="Every step must be approved, in order."
+            >
+              Approval steps
+            </Header>
+          }
           items={ticket.steps}
           ariaLabels={{ tableLabel: "Approval steps" }}
           empty={<Box>Auto-approved: the rule has no approval steps.</Box>}
@@ -145,7 +169,9 @@ export function TicketDetailPage() {
               id: "status",
               header: "Status",
               cell: (s) => (
-                <StatusIndicator type={s.status === "APPROVED" ? "success" : s.status === "REJECTED" ? "error" : "pending"}>
+                <StatusIndicator
+                  type={s.status === "APPROVED" ? "success" : s.status === "REJECTED" ? "error" : "pending"}
+                >
                   {statusLabel(s.status)}
                 </StatusIndicator>
               ),
@@ -154,25 +180,45 @@ export function TicketDetailPage() {
         />
 
         <Table
-          header={<Header variant="h2" counter={`(${ticket.decisions.length})`}>Decisions</Header>}
+          header={
+            <Header variant="h2" counter={`(${ticket.decisions.length})`}>
+              Decisions
+            </Header>
+          }
           items={ticket.decisions}
           ariaLabels={{ tableLabel: "Decisions" }}
           empty={<Box>No decisions yet.</Box>}
           columnDefinitions={[
             { id: "at", header: "When", cell: (d) => formatDateTime(d.createdAt) },
             { id: "who", header: "Decided by", cell: (d) => userText(d.decider) },
-            { id: "step", header: "Step", cell: (d) => ticket.steps.find((s) => s.position === d.stepPosition)?.name ?? d.stepPosition + 1 },
+            {
+              id: "step",
+              header: "Step",
+              cell: (d) => ticket.steps.find((s) => s.position === d.stepPosition)?.name ?? d.stepPosition + 1,
+            },
             {
               id: "outcome",
               header: "Outcome",
-              cell: (d) => <StatusIndicator type={d.outcome === "APPROVED" ? "success" : "error"}>{statusLabel(d.outcome)}</StatusIndicator>,
+              cell: (d) => (
+                <StatusIndicator type={d.outcome === "APPROVED" ? "success" : "error"}>
+                  {statusLabel(d.outcome)}
+                </StatusIndicator>
+              ),
             },
             { id: "comment", header: "Comment", cell: (d) => d.comment || "-" },
           ]}
         />
 
         <Table
-          header={<Header variant="h2" counter={`(${ticket.extensions.length})`} description="Requests to move the end later, oldest first.">Extensions</Header>}
+          header={
+            <Header
+              variant="h2"
+              counter={`(${ticket.extensions.length})`}
+              description="Requests to move the end later, oldest first."
+            >
+              Extensions
+            </Header>
+          }
           items={ticket.extensions}
           ariaLabels={{ tableLabel: "Extensions" }}
           empty={<Box>No extensions requested.</Box>}
@@ -186,29 +232,57 @@ export function TicketDetailPage() {
               id: "status",
               header: "Status",
               cell: (x) => (
-                <StatusIndicator type={x.status === "APPROVED" ? "success" : x.status === "PENDING" ? "pending" : x.status === "REJECTED" ? "error" : "stopped"}>
+                <StatusIndicator
+                  type={
+                    x.status === "APPROVED"
+                      ? "success"
+                      : x.status === "PENDING"
+                        ? "pending"
+                        : x.status === "REJECTED"
+                          ? "error"
+                          : "stopped"
+                  }
+                >
                   {statusLabel(x.status)}
                 </StatusIndicator>
               ),
             },
-            { id: "end", header: "End", cell: (x) => `${formatDateTime(x.previousEndAt)}${x.newEndAt ? ` → ${formatDateTime(x.newEndAt)}` : ""}` },
+            {
+              id: "end",
+              header: "End",
+              cell: (x) => `${formatDateTime(x.previousEndAt)}${x.newEndAt ? ` → ${formatDateTime(x.newEndAt)}` : ""}`,
+            },
             {
               id: "decisions",
               header: "Decisions",
               cell: (x) =>
-                x.decisions.map((d) => `${statusLabel(d.outcome)} by ${userText(d.decider)}${d.onBehalfOf ? ` for ${userText(d.onBehalfOf)}` : ""}${d.comment ? `: ${d.comment}` : ""}`).join("; ") || "-",
+                x.decisions
+                  .map(
+                    (d) =>
+                      `${statusLabel(d.outcome)} by ${userText(d.decider)}${d.onBehalfOf ? ` for ${userText(d.onBehalfOf)}` : ""}${d.comment ? `: ${d.comment}` : ""}`,
+                  )
+                  .join("; ") || "-",
             },
             {
               id: "actions",
               header: "Actions",
-              cell: (x) => (x.status === "PENDING" && x.requester?.id !== me.user.id ? <ExtensionDecision extensionId={x.id} /> : "-"),
+              cell: (x) =>
+                x.status === "PENDING" && x.requester?.id !== me.user.id ? (
+                  <ExtensionDecision extensionId={x.id} />
+                ) : (
+                  "-"
+                ),
             },
           ]}
         />
 
         <Table
           header={
-            <Header variant="h2" counter={`(${ticket.resourceStack.length})`} description="Account assignments in the order they were made; revocation unwinds them last in first out.">
+            <Header
+              variant="h2"
+              counter={`(${ticket.resourceStack.length})`}
+              description="Account assignments in the order they were made; revocation unwinds them last in first out."
+            >
               Resource stack
             </Header>
           }
@@ -219,38 +293,78 @@ export function TicketDetailPage() {
           columnDefinitions={[
             { id: "pos", header: "#", cell: (e) => e.position + 1 },
             { id: "account", header: "Account", cell: (e) => e.accountId },
-            { id: "ps", header: "Permission set", cell: (e) => psName[e.permissionSetArn] ?? e.permissionSetArn.split("/").pop() },
+            {
+              id: "ps",
+              header: "Permission set",
+              cell: (e) => psName[e.permissionSetArn] ?? e.permissionSetArn.split("/").pop(),
+            },
             {
               id: "status",
               header: "Assignment",
               cell: (e) => (
                 <span data-testid="stack-status">
-                  <StatusIndicator type={e.status === "SUCCEEDED" ? "success" : e.status === "FAILED" ? "error" : "in-progress"}>{statusLabel(e.status)}</StatusIndicator>
+                  <StatusIndicator
+                    type={e.status === "SUCCEEDED" ? "success" : e.status === "FAILED" ? "error" : "in-progress"}
+                  >
+                    {statusLabel(e.status)}
+                  </StatusIndicator>
                 </span>
               ),
             },
-            { id: "request", header: "AWS request id", cell: (e) => (e.requestId ? <Box variant="code">{e.requestId}</Box> : "-") },
+            {
+              id: "request",
+              header: "AWS request id",
+              cell: (e) => (e.requestId ? <Box variant="code">{e.requestId}</Box> : "-"),
+            },
             {
               id: "unwind",
               header: "Removal",
               cell: (e) =>
                 e.unwindStatus ? (
-                  <StatusIndicator type={e.unwindStatus === "DELETED" ? "stopped" : e.unwindStatus === "FAILED" ? "error" : e.unwindStatus === "RETAINED" || e.unwindStatus === "SKIPPED" ? "info" : "in-progress"}>
+                  <StatusIndicator
+                    type={
+                      e.unwindStatus === "DELETED"
+                        ? "stopped"
+                        : e.unwindStatus === "FAILED"
+                          ? "error"
+                          : e.unwindStatus === "RETAINED" || e.unwindStatus === "SKIPPED"
+                            ? "info"
+                            : "in-progress"
+                    }
+                  >
                     {statusLabel(e.unwindStatus)}
                   </StatusIndicator>
                 ) : (
                   "-"
                 ),
             },
-            { id: "unwindRequest", header: "Removal request id", cell: (e) => (e.unwindRequestId ? <Box variant="code">{e.unwindRequestId}</Box> : "-") },
-            { id: "note", header: "Note", cell: (e) => e.failureReason || e.unwindReason || (e.preExisting ? "existed before the ticket" : "-") },
+            {
+              id: "unwindRequest",
+              header: "Removal request id",
+              cell: (e) => (e.unwindRequestId ? <Box variant="code">{e.unwindRequestId}</Box> : "-"),
+            },
+            {
+              id: "note",
+              header: "Note",
+              cell: (e) => e.failureReason || e.unwindReason || (e.preExisting ? "existed before the ticket" : "-"),
+            },
           ]}
         />
 
-        {!NEVER_GRANTED.includes(ticket.status) && <SessionActivity ticketId={ticket.id} startAt={ticket.startAt} endAt={ticket.endAt} />}
+        {!NEVER_GRANTED.includes(ticket.status) && (
+          <SessionActivity ticketId={ticket.id} startAt={ticket.startAt} endAt={ticket.endAt} />
+        )}
 
         <Table
-          header={<Header variant="h2" counter={`(${ticket.history.length})`} description="Every event in the ticket's life, oldest first.">Timeline</Header>}
+          header={
+            <Header
+              variant="h2"
+              counter={`(${ticket.history.length})`}
+              description="Every event in the ticket's life, oldest first."
+            >
+              Timeline
+            </Header>
+          }
           items={ticket.history}
           ariaLabels={{ tableLabel: "Timeline" }}
           wrapLines
@@ -260,7 +374,8 @@ export function TicketDetailPage() {
             {
               id: "change",
               header: "Status change",
-              cell: (h) => (h.toStatus ? `${h.fromStatus ? statusLabel(h.fromStatus) + " → " : ""}${statusLabel(h.toStatus)}` : "-"),
+              cell: (h) =>
+                h.toStatus ? `${h.fromStatus ? statusLabel(h.fromStatus) + " → " : ""}${statusLabel(h.toStatus)}` : "-",
             },
             { id: "actor", header: "By", cell: (h) => (h.actor ? h.actor.userName : "system") },
             { id: "detail", header: "Detail", cell: (h) => detailText(h.detail) },

@@ -8,7 +8,13 @@ import Pagination from "@cloudscape-design/components/pagination";
 import PropertyFilter, { type PropertyFilterProps } from "@cloudscape-design/components/property-filter";
 import SpaceBetween from "@cloudscape-design/components/space-between";
 import Table from "@cloudscape-design/components/table";
-import { DirectoryDocument, TicketsDocument, UsersDocument, type TicketFilter, type TicketSummaryFragment } from "../graphql/generated/graphql";
+import {
+  DirectoryDocument,
+  TicketsDocument,
+  UsersDocument,
+  type TicketFilter,
+  type TicketSummaryFragment,
+} from "../graphql/generated/graphql";
 import { Link } from "../components/Link";
 import { TicketStatus } from "../components/TicketStatus";
 import { targetsText, userText } from "../components/targets";
@@ -34,7 +40,11 @@ export const TICKET_CSV_COLUMNS = [
   { header: "end_reason", value: (t: TicketSummaryFragment) => t.endReason ?? "" },
   { header: "requester", value: (t: TicketSummaryFragment) => t.requester?.userName ?? "" },
   { header: "principal", value: (t: TicketSummaryFragment) => t.principal?.userName ?? "" },
-  { header: "targets", value: (t: TicketSummaryFragment) => t.targets.map((x) => `${x.accountId}/${x.permissionSet?.name ?? x.permissionSetArn}`).join(" ") },
+  {
+    header: "targets",
+    value: (t: TicketSummaryFragment) =>
+      t.targets.map((x) => `${x.accountId}/${x.permissionSet?.name ?? x.permissionSetArn}`).join(" "),
+  },
   { header: "rules", value: (t: TicketSummaryFragment) => [...new Set(t.targets.map((x) => x.ruleName))].join(" ") },
   { header: "start_at", value: (t: TicketSummaryFragment) => t.startAt },
   { header: "end_at", value: (t: TicketSummaryFragment) => t.endAt },
@@ -86,7 +96,8 @@ export function TicketsPage() {
   });
   const pageInfo = data?.tickets.pageInfo;
   useEffect(() => {
-    if (pageInfo?.hasNextPage && pageInfo.endCursor && cursors.length === page) setCursors((c) => [...c, pageInfo.endCursor ?? null]);
+    if (pageInfo?.hasNextPage && pageInfo.endCursor && cursors.length === page)
+      setCursors((c) => [...c, pageInfo.endCursor ?? null]);
   }, [pageInfo, page, cursors.length]);
   const items = data?.tickets.edges.map((e) => e.node) ?? [];
 
@@ -96,14 +107,23 @@ export function TicketsPage() {
     let after: string | null = null;
     try {
       for (;;) {
-        const res = await client.query(TicketsDocument, { filter: fullFilter as TicketFilter, first: 100, after }, { requestPolicy: "network-only" }).toPromise();
+        const res = await client
+          .query(
+            TicketsDocument,
+            { filter: fullFilter as TicketFilter, first: 100, after },
+            { requestPolicy: "network-only" },
+          )
+          .toPromise();
         if (res.error || !res.data) throw new Error(res.error?.message ?? "export failed");
         rows.push(...res.data.tickets.edges.map((e) => e.node));
         if (!res.data.tickets.pageInfo.hasNextPage || rows.length >= EXPORT_LIMIT) break;
         after = res.data.tickets.pageInfo.endCursor ?? null;
       }
       downloadText("tickets.csv", toCsv(rows, TICKET_CSV_COLUMNS));
-      notify({ type: "success", content: `Exported ${rows.length} tickets${rows.length >= EXPORT_LIMIT ? " (the first " + EXPORT_LIMIT + ")" : ""}.` });
+      notify({
+        type: "success",
+        content: `Exported ${rows.length} tickets${rows.length >= EXPORT_LIMIT ? " (the first " + EXPORT_LIMIT + ")" : ""}.`,
+      });
     } catch (e) {
       notify({ type: "error", header: "Export failed", content: (e as Error).message });
     } finally {
@@ -119,7 +139,11 @@ export function TicketsPage() {
   ];
   const filteringOptions: PropertyFilterProps.FilteringOption[] = [
     ...TICKET_STATUSES.map((s) => ({ propertyKey: "status", value: s, label: statusLabel(s) })),
-    ...(directory?.accounts ?? []).map((a) => ({ propertyKey: "account", value: a.name, label: `${a.name} (${a.id})` })),
+    ...(directory?.accounts ?? []).map((a) => ({
+      propertyKey: "account",
+      value: a.name,
+      label: `${a.name} (${a.id})`,
+    })),
     ...(users?.users ?? []).flatMap((u) => [
       { propertyKey: "principal", value: u.userName },
       { propertyKey: "requester", value: u.userName },
@@ -127,7 +151,13 @@ export function TicketsPage() {
   ];
 
   return (
-    <ContentLayout header={<Header variant="h1" description="Every ticket you may read, newest first.">Tickets</Header>}>
+    <ContentLayout
+      header={
+        <Header variant="h1" description="Every ticket you may read, newest first.">
+          Tickets
+        </Header>
+      }
+    >
       <Table
         variant="container"
         items={items}
@@ -141,7 +171,11 @@ export function TicketsPage() {
             counter={data ? `(${items.length}${pageInfo?.hasNextPage ? "+" : ""})` : undefined}
             actions={
               <SpaceBetween direction="horizontal" size="xs">
-                <Button iconName="refresh" ariaLabel="Refresh" onClick={() => refetch({ requestPolicy: "network-only" })} />
+                <Button
+                  iconName="refresh"
+                  ariaLabel="Refresh"
+                  onClick={() => refetch({ requestPolicy: "network-only" })}
+                />
                 <Button iconName="download" loading={exporting} onClick={exportCsv} disabled={!!filterError}>
                   Export CSV
                 </Button>
@@ -153,62 +187,62 @@ export function TicketsPage() {
         }
         filter={
           <SpaceBetween size="xs">
-          <PropertyFilter
-            query={query}
-            onChange={(e) => setQuery({ ...e.detail, operation: "and" })}
-            filteringProperties={filteringProperties}
-            filteringOptions={filteringOptions}
-            filteringPlaceholder="Filter tickets by status, account, principal or requester"
-            filteringAriaLabel="Filter tickets"
-            hideOperations
-            countText={filterError ?? `${items.length} on this page`}
-            i18nStrings={{
-              filteringAriaLabel: "Filter tickets",
-              clearFiltersText: "Clear filters",
-              applyActionText: "Apply",
-              cancelActionText: "Cancel",
-              operationAndText: "and",
-              operationOrText: "or",
-              operatorEqualsText: "Equals",
-              groupPropertiesText: "Properties",
-              groupValuesText: "Values",
-              propertyText: "Property",
-              operatorText: "Operator",
-              valueText: "Value",
-              removeTokenButtonAriaLabel: (t) => `Remove filter ${t.propertyKey} ${t.operator} ${t.value}`,
-              tokenLimitShowMore: "Show more",
-              tokenLimitShowFewer: "Show fewer",
-              enteredTextLabel: (v) => `Use: "${v}"`,
-            }}
-          />
-          <SpaceBetween direction="horizontal" size="xs">
-            <Select
-              selectedOption={TIME_FIELDS.find((o) => o.value === timeField)!}
-              onChange={(e) => setTimeField(e.detail.selectedOption.value as TimeField)}
-              options={TIME_FIELDS}
-              ariaLabel="Time to filter on"
-            />
-            <DateRangePicker
-              value={range}
-              onChange={(e) => {
-                setRangeAt(new Date());
-                setRange(e.detail.value);
+            <PropertyFilter
+              query={query}
+              onChange={(e) => setQuery({ ...e.detail, operation: "and" })}
+              filteringProperties={filteringProperties}
+              filteringOptions={filteringOptions}
+              filteringPlaceholder="Filter tickets by status, account, principal or requester"
+              filteringAriaLabel="Filter tickets"
+              hideOperations
+              countText={filterError ?? `${items.length} on this page`}
+              i18nStrings={{
+                filteringAriaLabel: "Filter tickets",
+                clearFiltersText: "Clear filters",
+                applyActionText: "Apply",
+                cancelActionText: "Cancel",
+                operationAndText: "and",
+                operationOrText: "or",
+                operatorEqualsText: "Equals",
+                groupPropertiesText: "Properties",
+                groupValuesText: "Values",
+                propertyText: "Property",
+                operatorText: "Operator",
+                valueText: "Value",
+                removeTokenButtonAriaLabel: (t) => `Remove filter ${t.propertyKey} ${t.operator} ${t.value}`,
+                tokenLimitShowMore: "Show more",
+                tokenLimitShowFewer: "Show fewer",
+                enteredTextLabel: (v) => `Use: "${v}"`,
               }}
-              relativeOptions={[
-                { key: "last-1-day", amount: 1, unit: "day", type: "relative" },
-                { key: "last-7-days", amount: 7, unit: "day", type: "relative" },
-                { key: "last-30-days", amount: 30, unit: "day", type: "relative" },
-              ]}
-              isValidRange={(r) =>
-                r?.type === "absolute" && new Date(r.startDate) > new Date(r.endDate)
-                  ? { valid: false, errorMessage: "Choose a start before the end." }
-                  : { valid: true }
-              }
-              placeholder="Any time"
-              ariaLabel="Time range"
-              i18nStrings={{ ariaLabel: "Time range" }}
             />
-          </SpaceBetween>
+            <SpaceBetween direction="horizontal" size="xs">
+              <Select
+                selectedOption={TIME_FIELDS.find((o) => o.value === timeField)!}
+                onChange={(e) => setTimeField(e.detail.selectedOption.value as TimeField)}
+                options={TIME_FIELDS}
+                ariaLabel="Time to filter on"
+              />
+              <DateRangePicker
+                value={range}
+                onChange={(e) => {
+                  setRangeAt(new Date());
+                  setRange(e.detail.value);
+                }}
+                relativeOptions={[
+                  { key: "last-1-day", amount: 1, unit: "day", type: "relative" },
+                  { key: "last-7-days", amount: 7, unit: "day", type: "relative" },
+                  { key: "last-30-days", amount: 30, unit: "day", type: "relative" },
+                ]}
+                isValidRange={(r) =>
+                  r?.type === "absolute" && new Date(r.startDate) > new Date(r.endDate)
+                    ? { valid: false, errorMessage: "Choose a start before the end." }
+                    : { valid: true }
+                }
+                placeholder="Any time"
+                ariaLabel="Time range"
+                i18nStrings={{ ariaLabel: "Time range" }}
+              />
+            </SpaceBetween>
           </SpaceBetween>
         }
         pagination={
@@ -217,7 +251,11 @@ export function TicketsPage() {
             pagesCount={cursors.length}
             openEnd={!!pageInfo?.hasNextPage}
             onChange={(e) => setPage(e.detail.currentPageIndex)}
-            ariaLabels={{ nextPageLabel: "Next page", previousPageLabel: "Previous page", pageLabel: (n) => `Page ${n}` }}
+            ariaLabels={{
+              nextPageLabel: "Next page",
+              previousPageLabel: "Previous page",
+              pageLabel: (n) => `Page ${n}`,
+            }}
           />
         }
         empty={
@@ -230,7 +268,12 @@ export function TicketsPage() {
         }
         columnDefinitions={[
           { id: "id", header: "Ticket", cell: (t) => <Link href={`/tickets/${t.id}`}>{t.id.slice(0, 8)}</Link> },
-          { id: "status", header: "Status", minWidth: 160, cell: (t) => <TicketStatus status={t.status} endReason={t.endReason} /> },
+          {
+            id: "status",
+            header: "Status",
+            minWidth: 160,
+            cell: (t) => <TicketStatus status={t.status} endReason={t.endReason} />,
+          },
           { id: "principal", header: "Principal", cell: (t) => userText(t.principal) },
           { id: "requester", header: "Requester", cell: (t) => userText(t.requester) },
           { id: "targets", header: "Targets", cell: (t) => targetsText(t) },

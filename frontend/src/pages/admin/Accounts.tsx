@@ -8,7 +8,12 @@ import Header from "@cloudscape-design/components/header";
 import Pagination from "@cloudscape-design/components/pagination";
 import Table from "@cloudscape-design/components/table";
 import TextFilter from "@cloudscape-design/components/text-filter";
-import { DirectoryDocument, DirectorySyncDocument, SyncDirectoryDocument, type DirectoryQuery } from "../../graphql/generated/graphql";
+import {
+  DirectoryDocument,
+  DirectorySyncDocument,
+  SyncDirectoryDocument,
+  type DirectoryQuery,
+} from "../../graphql/generated/graphql";
 import { useMutation } from "urql";
 import Button from "@cloudscape-design/components/button";
 import SpaceBetween from "@cloudscape-design/components/space-between";
@@ -34,7 +39,7 @@ export function ouTree(ous: DirectoryQuery["organizationalUnits"]): Ou[] {
 
 export function AccountsPage() {
   const [{ data, fetching, error }] = useQuery({ query: DirectoryDocument });
-  const ous = data?.organizationalUnits ?? [];
+  const ous = useMemo(() => data?.organizationalUnits ?? [], [data]);
   const tree = useMemo(() => ouTree(ous), [ous]);
   const [expanded, setExpanded] = useState<Ou[] | null>(null);
   const [selectedOu, setSelectedOu] = useState<Ou[]>([]);
@@ -48,18 +53,33 @@ export function AccountsPage() {
     filtering: {
       filteringFunction: (a, text) => {
         const q = text.toLowerCase();
-        return a.name.toLowerCase().includes(q) || a.id.includes(q) || a.tags.some((t) => `${t.key}=${t.value}`.toLowerCase().includes(q));
+        return (
+          a.name.toLowerCase().includes(q) ||
+          a.id.includes(q) ||
+          a.tags.some((t) => `${t.key}=${t.value}`.toLowerCase().includes(q))
+        );
       },
     },
     pagination: { pageSize: 25 },
     sorting: { defaultState: { sortingColumn: { sortingField: "name" } } },
   });
-  const path = (p: string) => "/" + p.split("/").filter(Boolean).slice(1).map((id) => ouName[id] ?? id).join("/");
+  const path = (p: string) =>
+    "/" +
+    p
+      .split("/")
+      .filter(Boolean)
+      .slice(1)
+      .map((id) => ouName[id] ?? id)
+      .join("/");
 
   return (
     <ContentLayout
       header={
-        <Header variant="h1" description="The organization as last synced from AWS Organizations." actions={<SyncNow />}>
+        <Header
+          variant="h1"
+          description="The organization as last synced from AWS Organizations."
+          actions={<SyncNow />}
+        >
           Accounts and OUs
         </Header>
       }
@@ -67,7 +87,11 @@ export function AccountsPage() {
       <Grid gridDefinition={[{ colspan: { default: 12, m: 4 } }, { colspan: { default: 12, m: 8 } }]}>
         <Table
           variant="container"
-          header={<Header counter={`(${ous.length})`} description="Choose one to list its accounts, nested OUs included.">Organizational units</Header>}
+          header={
+            <Header counter={`(${ous.length})`} description="Choose one to list its accounts, nested OUs included.">
+              Organizational units
+            </Header>
+          }
           items={tree}
           loading={fetching}
           loadingText="Loading"
@@ -104,9 +128,27 @@ export function AccountsPage() {
           loading={fetching}
           loadingText="Loading accounts"
           ariaLabels={{ tableLabel: "Accounts" }}
-          header={<Header counter={`(${accounts.length})`}>{chosen ? `Accounts in ${chosen.name}` : "Accounts"}</Header>}
-          filter={<TextFilter {...filterProps} filteringAriaLabel="Find accounts" filteringPlaceholder="Find accounts by name, id or tag" countText={`${filteredItemsCount ?? 0} matches`} />}
-          pagination={<Pagination {...paginationProps} ariaLabels={{ nextPageLabel: "Next page", previousPageLabel: "Previous page", pageLabel: (n) => `Page ${n}` }} />}
+          header={
+            <Header counter={`(${accounts.length})`}>{chosen ? `Accounts in ${chosen.name}` : "Accounts"}</Header>
+          }
+          filter={
+            <TextFilter
+              {...filterProps}
+              filteringAriaLabel="Find accounts"
+              filteringPlaceholder="Find accounts by name, id or tag"
+              countText={`${filteredItemsCount ?? 0} matches`}
+            />
+          }
+          pagination={
+            <Pagination
+              {...paginationProps}
+              ariaLabels={{
+                nextPageLabel: "Next page",
+                previousPageLabel: "Previous page",
+                pageLabel: (n) => `Page ${n}`,
+              }}
+            />
+          }
           empty={<Box textAlign="center">{error?.message ?? "No accounts"}</Box>}
           columnDefinitions={[
             { id: "name", header: "Name", sortingField: "name", cell: (a) => a.name },
@@ -134,7 +176,12 @@ function SyncNow() {
     if (res.error || !out) notify({ type: "error", content: res.error?.message ?? "The request failed." });
     else if (isResultError(out)) notify({ type: "error", header: "Could not start a sync", content: out.message });
     else if (out.__typename === "DirectorySyncRequested")
-      notify({ type: "info", content: out.queued ? "Directory sync queued: the worker runs it now." : "A sync was already started this minute." });
+      notify({
+        type: "info",
+        content: out.queued
+          ? "Directory sync queued: the worker runs it now."
+          : "A sync was already started this minute.",
+      });
     refetch({ requestPolicy: "network-only" });
   };
   return (
@@ -143,7 +190,11 @@ function SyncNow() {
         Last sync: {formatDateTime(status?.lastSyncedAt)}
         {status ? ` (every ${formatDuration(status.intervalSeconds)})` : ""}
       </Box>
-      <Button iconName="refresh" ariaLabel="Refresh last sync time" onClick={() => refetch({ requestPolicy: "network-only" })} />
+      <Button
+        iconName="refresh"
+        ariaLabel="Refresh last sync time"
+        onClick={() => refetch({ requestPolicy: "network-only" })}
+      />
       {admin && (
         <Button loading={state.fetching} onClick={onSync}>
           Sync now

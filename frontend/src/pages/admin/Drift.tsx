@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useEffectEvent, useRef, useState } from "react";
 import { useMutation, useQuery } from "urql";
 import Box from "@cloudscape-design/components/box";
 import Button from "@cloudscape-design/components/button";
@@ -9,7 +9,11 @@ import ProgressBar from "@cloudscape-design/components/progress-bar";
 import SpaceBetween from "@cloudscape-design/components/space-between";
 import Table from "@cloudscape-design/components/table";
 import {
-  DriftDocument, LastDriftScanDocument, RemoveDriftDocument, ScanDriftDocument, type DriftFindingFieldsFragment,
+  DriftDocument,
+  LastDriftScanDocument,
+  RemoveDriftDocument,
+  ScanDriftDocument,
+  type DriftFindingFieldsFragment,
 } from "../../graphql/generated/graphql";
 import { isAdmin, useMe } from "../../app/me";
 import { useNotifications } from "../../app/notifications";
@@ -38,19 +42,21 @@ export function DriftPage() {
   // A scan runs as a job for up to minutes: poll it while it is queued or running, and
   // reload the findings once it is done.
   const wasActive = useRef(false);
+  const active = view?.active;
+  const poll = useEffectEvent(() => refetchScan({ requestPolicy: "network-only" }));
+  const reloadFindings = useEffectEvent(() => reload());
   useEffect(() => {
-    if (view?.active) {
+    if (active) {
       wasActive.current = true;
-      const id = window.setInterval(() => refetchScan({ requestPolicy: "network-only" }), POLL_MS);
+      const id = window.setInterval(() => poll(), POLL_MS);
       return () => window.clearInterval(id);
     }
     if (wasActive.current) {
       wasActive.current = false;
-      reload();
+      reloadFindings();
     }
     return undefined;
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [view?.active, current?.id]);
+  }, [active, current?.id]);
 
   const onScan = async () => {
     const res = await scan({});
@@ -58,7 +64,10 @@ export function DriftPage() {
     if (res.error || !out) notify({ type: "error", content: res.error?.message ?? "The scan could not be started." });
     else if (isResultError(out)) notify({ type: "error", content: out.message });
     else if (out.__typename === "DriftScanRequested") {
-      notify({ type: "info", content: out.queued ? "Scan started." : "A scan is already running; showing its progress." });
+      notify({
+        type: "info",
+        content: out.queued ? "Scan started." : "A scan is already running; showing its progress.",
+      });
     }
     refetchScan({ requestPolicy: "network-only" });
   };
@@ -81,54 +90,87 @@ export function DriftPage() {
   };
 
   return (
-    <ContentLayout header={<Header variant="h1" description="Account assignments in AWS that no live ticket and no declared standing assignment explains.">Drift</Header>}>
+    <ContentLayout
+      header={
+        <Header
+          variant="h1"
+          description="Account assignments in AWS that no live ticket and no declared standing assignment explains."
+        >
+          Drift
+        </Header>
+      }
+    >
       <SpaceBetween size="l">
-      {view && current && (
-        <ProgressBar
-          value={view.value}
-          status={view.status}
-          label={view.label}
-          description={view.description}
-          additionalInfo={`Requested ${formatDateTime(current.requestedAt)}${current.finishedAt ? `, finished ${formatDateTime(current.finishedAt)}` : ""}`}
-          resultText={view.description}
+        {view && current && (
+          <ProgressBar
+            value={view.value}
+            status={view.status}
+            label={view.label}
+            description={view.description}
+            additionalInfo={`Requested ${formatDateTime(current.requestedAt)}${current.finishedAt ? `, finished ${formatDateTime(current.finishedAt)}` : ""}`}
+            resultText={view.description}
+          />
+        )}
+        <Table
+          variant="container"
+          items={items}
+          trackBy="id"
+          loading={fetching && !data}
+          loadingText="Loading drift"
+          wrapLines
+          ariaLabels={{ tableLabel: "Open drift findings" }}
+          header={
+            <Header
+              counter={`(${items.length})`}
+              actions={
+                <SpaceBetween direction="horizontal" size="xs">
+                  <Button iconName="refresh" ariaLabel="Refresh" onClick={reload} />
+                  {admin && (
+                    <Button loading={scanState.fetching || !!view?.active} onClick={onScan}>
+                      Scan now
+                    </Button>
+                  )}
+                  {admin && (
+                    <Button disabled={!items.length} onClick={() => setConfirmAll(true)}>
+                      Remove all
+                    </Button>
+                  )}
+                </SpaceBetween>
+              }
+            >
+              Open findings
+            </Header>
+          }
+          empty={
+            <Box textAlign="center" color="inherit">
+              {error ? error.message : "No drift: AWS matches the tickets."}
+            </Box>
+          }
+          columnDefinitions={[
+            { id: "account", header: "Account", cell: (d) => `${d.account?.name ?? ""} (${d.accountId})` },
+            { id: "ps", header: "Permission set", cell: (d) => d.permissionSet?.name ?? d.permissionSetArn },
+            { id: "principal", header: "Principal", cell: (d) => principalLabel(d) },
+            { id: "first", header: "First seen", cell: (d) => formatDateTime(d.firstSeenAt) },
+            { id: "last", header: "Last seen", cell: (d) => formatDateTime(d.lastSeenAt) },
+            ...(admin
+              ? [
+                  {
+                    id: "actions",
+                    header: "Actions",
+                    cell: (d: DriftFindingFieldsFragment) => (
+                      <Button
+                        variant="inline-link"
+                        ariaLabel={`Remove drift ${d.id.slice(0, 8)} in ${d.accountId}`}
+                        onClick={() => onRemove(d.id)}
+                      >
+                        Remove
+                      </Button>
+                    ),
+                  },
+                ]
+              : []),
+          ]}
         />
-      )}
-      <Table
-        variant="container"
-        items={items}
-        trackBy="id"
-        loading={fetching && !data}
-        loadingText="Loading drift"
-        wrapLines
-        ariaLabels={{ tableLabel: "Open drift findings" }}
-        header={
-          <Header
-            counter={`(${items.length})`}
-            actions={
-              <SpaceBetween direction="horizontal" size="xs">
-                <Button iconName="refresh" ariaLabel="Refresh" onClick={reload} />
-                {admin && <Button loading={scanState.fetching || !!view?.active} onClick={onScan}>Scan now</Button>}
-                {admin && <Button disabled={!items.length} onClick={() => setConfirmAll(true)}>Remove all</Button>}
-              </SpaceBetween>
-            }
-          >
-            Open findings
-          </Header>
-        }
-        empty={<Box textAlign="center" color="inherit">{error ? error.message : "No drift: AWS matches the tickets."}</Box>}
-        columnDefinitions={[
-          { id: "account", header: "Account", cell: (d) => `${d.account?.name ?? ""} (${d.accountId})` },
-          { id: "ps", header: "Permission set", cell: (d) => d.permissionSet?.name ?? d.permissionSetArn },
-          { id: "principal", header: "Principal", cell: (d) => principalLabel(d) },
-          { id: "first", header: "First seen", cell: (d) => formatDateTime(d.firstSeenAt) },
-          { id: "last", header: "Last seen", cell: (d) => formatDateTime(d.lastSeenAt) },
-          ...(admin
-            ? [{ id: "actions", header: "Actions", cell: (d: DriftFindingFieldsFragment) => (
-                <Button variant="inline-link" ariaLabel={`Remove drift ${d.id.slice(0, 8)} in ${d.accountId}`} onClick={() => onRemove(d.id)}>Remove</Button>
-              ) }]
-            : []),
-        ]}
-      />
       </SpaceBetween>
       <Modal
         visible={confirmAll}
@@ -137,13 +179,18 @@ export function DriftPage() {
         footer={
           <Box float="right">
             <SpaceBetween direction="horizontal" size="xs">
-              <Button variant="link" onClick={() => setConfirmAll(false)}>Back</Button>
-              <Button variant="primary" loading={busy} onClick={() => onRemove(null)}>Remove all</Button>
+              <Button variant="link" onClick={() => setConfirmAll(false)}>
+                Back
+              </Button>
+              <Button variant="primary" loading={busy} onClick={() => onRemove(null)}>
+                Remove all
+              </Button>
             </SpaceBetween>
           </Box>
         }
       >
-        Deletes {items.length} account assignment{items.length === 1 ? "" : "s"} from AWS. Findings a live ticket now explains are kept.
+        Deletes {items.length} account assignment{items.length === 1 ? "" : "s"} from AWS. Findings a live ticket now
+        explains are kept.
       </Modal>
     </ContentLayout>
   );

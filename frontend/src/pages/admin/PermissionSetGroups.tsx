@@ -46,7 +46,10 @@ export function PermissionSetGroupsPage() {
   return (
     <ContentLayout
       header={
-        <Header variant="h1" description="Named bundles of permission sets, requested as one choice and granted as one assignment per permission set.">
+        <Header
+          variant="h1"
+          description="Named bundles of permission sets, requested as one choice and granted as one assignment per permission set."
+        >
           Permission set groups
         </Header>
       }
@@ -62,12 +65,22 @@ export function PermissionSetGroupsPage() {
         header={
           <Header
             counter={`(${items.length})`}
-            actions={admin && <Button variant="primary" onClick={() => setEditing({ group: null })}>Create group</Button>}
+            actions={
+              admin && (
+                <Button variant="primary" onClick={() => setEditing({ group: null })}>
+                  Create group
+                </Button>
+              )
+            }
           >
             Groups
           </Header>
         }
-        empty={<Box textAlign="center" color="inherit">{error ? error.message : "No permission set groups."}</Box>}
+        empty={
+          <Box textAlign="center" color="inherit">
+            {error ? error.message : "No permission set groups."}
+          </Box>
+        }
         columnDefinitions={[
           { id: "name", header: "Name", cell: (g) => g.name },
           { id: "description", header: "Description", cell: (g) => g.description || "-" },
@@ -80,8 +93,16 @@ export function PermissionSetGroupsPage() {
                   header: "Actions",
                   cell: (g: PermissionSetGroupFieldsFragment) => (
                     <SpaceBetween direction="horizontal" size="xs">
-                      <Button variant="inline-link" ariaLabel={`Edit group ${g.name}`} onClick={() => setEditing({ group: g })}>Edit</Button>
-                      <Button variant="inline-link" ariaLabel={`Delete group ${g.name}`} onClick={() => onDelete(g)}>Delete</Button>
+                      <Button
+                        variant="inline-link"
+                        ariaLabel={`Edit group ${g.name}`}
+                        onClick={() => setEditing({ group: g })}
+                      >
+                        Edit
+                      </Button>
+                      <Button variant="inline-link" ariaLabel={`Delete group ${g.name}`} onClick={() => onDelete(g)}>
+                        Delete
+                      </Button>
                     </SpaceBetween>
                   ),
                 },
@@ -103,7 +124,15 @@ export function PermissionSetGroupsPage() {
   );
 }
 
-function GroupModal({ group, permissionSets, onClose }: { group: PermissionSetGroupFieldsFragment | null; permissionSets: string[]; onClose: () => void }) {
+function GroupModal({
+  group,
+  permissionSets,
+  onClose,
+}: {
+  group: PermissionSetGroupFieldsFragment | null;
+  permissionSets: string[];
+  onClose: () => void;
+}) {
   const { notify } = useNotifications();
   const [, create] = useMutation(CreatePermissionSetGroupDocument);
   const [, update] = useMutation(UpdatePermissionSetGroupDocument);
@@ -125,7 +154,11 @@ function GroupModal({ group, permissionSets, onClose }: { group: PermissionSetGr
     const input = { name: name.trim(), description, permissionSets: sets };
     const res = group ? await update({ id: group.id, input }) : await create({ input });
     setBusy(false);
-    const out = res.data ? ("updatePermissionSetGroup" in res.data ? res.data.updatePermissionSetGroup : res.data.createPermissionSetGroup) : null;
+    const out = res.data
+      ? "updatePermissionSetGroup" in res.data
+        ? res.data.updatePermissionSetGroup
+        : res.data.createPermissionSetGroup
+      : null;
     if (res.error || !out) return setFormError(res.error?.message ?? "The request failed.");
     if (isResultError(out)) {
       const key = out.field?.split(/[.[]/)[0];
@@ -143,8 +176,12 @@ function GroupModal({ group, permissionSets, onClose }: { group: PermissionSetGr
         errorText={formError}
         actions={
           <SpaceBetween direction="horizontal" size="xs">
-            <Button variant="link" onClick={onClose}>Back</Button>
-            <Button variant="primary" loading={busy} onClick={submit}>Save</Button>
+            <Button variant="link" onClick={onClose}>
+              Back
+            </Button>
+            <Button variant="primary" loading={busy} onClick={submit}>
+              Save
+            </Button>
           </SpaceBetween>
         }
       >

@@ -40,7 +40,11 @@ export function RuleChangesPage() {
     >
       <SpaceBetween size="l">
         {fetching && !data && <Box>Loading</Box>}
-        {!fetching && changes.length === 0 && <Container><Box>{error ? error.message : "No rule change is waiting."}</Box></Container>}
+        {!fetching && changes.length === 0 && (
+          <Container>
+            <Box>{error ? error.message : "No rule change is waiting."}</Box>
+          </Container>
+        )}
         {changes.map((c) => (
           <RuleChange key={c.id} change={c} onDone={reload} />
         ))}
@@ -60,7 +64,10 @@ function RuleChange({ change, onDone }: { change: PendingRuleChangeFieldsFragmen
       ? resultMessage(await approve({ id: change.id, comment }), "approveRuleChange")
       : resultMessage(await reject({ id: change.id, comment }), "rejectRuleChange");
     if (!error) {
-      notify({ type: "success", content: `Change to ${change.ruleName} ${approveIt ? "approved and applied" : "rejected"}.` });
+      notify({
+        type: "success",
+        content: `Change to ${change.ruleName} ${approveIt ? "approved and applied" : "rejected"}.`,
+      });
       onDone();
     }
     return error;
@@ -73,10 +80,25 @@ function RuleChange({ change, onDone }: { change: PendingRuleChangeFieldsFragmen
           description={`Proposed by ${userText(change.proposedBy)} at ${formatDateTime(change.proposedAt)}${own ? " (you: another admin must decide)" : ""}`}
           actions={
             <SpaceBetween direction="horizontal" size="xs">
-              <TextAction disabled={own} ariaLabel={`Reject change to ${change.ruleName}`} header={`Reject change to ${change.ruleName}`} label="Comment" confirmText="Reject" run={decide(false)}>
+              <TextAction
+                disabled={own}
+                ariaLabel={`Reject change to ${change.ruleName}`}
+                header={`Reject change to ${change.ruleName}`}
+                label="Comment"
+                confirmText="Reject"
+                run={decide(false)}
+              >
                 Reject
               </TextAction>
-              <TextAction variant="primary" disabled={own} ariaLabel={`Approve change to ${change.ruleName}`} header={`Approve change to ${change.ruleName}`} label="Comment" confirmText="Approve" run={decide(true)}>
+              <TextAction
+                variant="primary"
+                disabled={own}
+                ariaLabel={`Approve change to ${change.ruleName}`}
+                header={`Approve change to ${change.ruleName}`}
+                label="Comment"
+                confirmText="Approve"
+                run={decide(true)}
+              >
                 Approve
               </TextAction>
             </SpaceBetween>
@@ -89,11 +111,19 @@ function RuleChange({ change, onDone }: { change: PendingRuleChangeFieldsFragmen
       <ColumnLayout columns={2}>
         <div>
           <Box variant="awsui-key-label">Before</Box>
-          <Box variant="code"><pre style={{ margin: 0, whiteSpace: "pre-wrap" }}>{change.before ? stringify(change.before) : "(none)"}</pre></Box>
+          <Box variant="code">
+            <pre style={{ margin: 0, whiteSpace: "pre-wrap" }}>
+              {change.before ? stringify(change.before) : "(none)"}
+            </pre>
+          </Box>
         </div>
         <div>
           <Box variant="awsui-key-label">After</Box>
-          <Box variant="code"><pre style={{ margin: 0, whiteSpace: "pre-wrap" }}>{change.after ? stringify(change.after) : "(deleted)"}</pre></Box>
+          <Box variant="code">
+            <pre style={{ margin: 0, whiteSpace: "pre-wrap" }}>
+              {change.after ? stringify(change.after) : "(deleted)"}
+            </pre>
+          </Box>
         </div>
       </ColumnLayout>
     </Container>

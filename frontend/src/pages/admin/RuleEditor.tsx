@@ -40,11 +40,18 @@ export function RuleYamlEditor({ ruleId, initial }: { ruleId: string | null; ini
     setBusy(true);
     const res = ruleId ? await update({ id: ruleId, input: parsed.input }) : await create({ input: parsed.input });
     setBusy(false);
-    const out = res.data ? ("updateApprovalRule" in res.data ? res.data.updateApprovalRule : res.data.createApprovalRule) : null;
+    const out = res.data
+      ? "updateApprovalRule" in res.data
+        ? res.data.updateApprovalRule
+        : res.data.createApprovalRule
+      : null;
     if (res.error || !out) return setError(res.error?.message ?? "The request failed.");
     if (isResultError(out)) return setError(out.field ? `${yamlField(out.field)}: ${out.message}` : out.message);
     if (out.__typename === "PendingRuleChange") {
-      notify({ type: "info", content: `The change to ${out.ruleName} governs a guarded OU: it waits for a second admin.` });
+      notify({
+        type: "info",
+        content: `The change to ${out.ruleName} governs a guarded OU: it waits for a second admin.`,
+      });
       navigate("/admin/rule-changes");
     } else if (out.__typename === "ApprovalRule") {
       notify({ type: "success", content: `Rule ${out.name} saved.` });
@@ -63,8 +70,18 @@ export function RuleYamlEditor({ ruleId, initial }: { ruleId: string | null; ini
         </Button>
       }
     >
-      <FormField label="Rule as YAML" description="The rules.yaml format of `jit rules apply`. Saving replaces the whole rule." stretch>
-        <Textarea value={text} onChange={(e) => setText(e.detail.value)} rows={24} ariaLabel="Rule as YAML" spellcheck={false} />
+      <FormField
+        label="Rule as YAML"
+        description="The rules.yaml format of `jit rules apply`. Saving replaces the whole rule."
+        stretch
+      >
+        <Textarea
+          value={text}
+          onChange={(e) => setText(e.detail.value)}
+          rows={24}
+          ariaLabel="Rule as YAML"
+          spellcheck={false}
+        />
       </FormField>
     </Form>
   );
@@ -87,7 +104,16 @@ export function RulePreview() {
   const users = (xs: { userName: string }[]) => (xs.length ? xs.map((u) => u.userName).join(", ") : "nobody");
 
   return (
-    <Container header={<Header variant="h2" description="For one account and permission set: who may request it for themself, and who approves, rule by rule.">Preview</Header>}>
+    <Container
+      header={
+        <Header
+          variant="h2"
+          description="For one account and permission set: who may request it for themself, and who approves, rule by rule."
+        >
+          Preview
+        </Header>
+      }
+    >
       <SpaceBetween size="m">
         <SpaceBetween direction="horizontal" size="s">
           <FormField label="Account">
@@ -130,7 +156,10 @@ export function RulePreview() {
               {
                 id: "approvers",
                 header: "Who approves",
-                cell: (r) => (r.autoApproved ? "Auto-approved" : r.steps.map((s, i) => `${i + 1}. ${s.name} (${s.required} of ${users(s.approvers)})`).join("; ")),
+                cell: (r) =>
+                  r.autoApproved
+                    ? "Auto-approved"
+                    : r.steps.map((s, i) => `${i + 1}. ${s.name} (${s.required} of ${users(s.approvers)})`).join("; "),
               },
               { id: "max", header: "Longest", cell: (r) => formatDuration(r.maxDurationSeconds) },
             ]}

@@ -79,14 +79,44 @@ export function RulesPage() {
           ariaLabels={{ tableLabel: "Approval rules" }}
           wrapLines
           header={<Header counter={`(${rules.length})`}>Rules</Header>}
-          filter={<TextFilter {...filterProps} filteringAriaLabel="Find rules" filteringPlaceholder="Find rules" countText={`${filteredItemsCount ?? 0} matches`} />}
+          filter={
+            <TextFilter
+              {...filterProps}
+              filteringAriaLabel="Find rules"
+              filteringPlaceholder="Find rules"
+              countText={`${filteredItemsCount ?? 0} matches`}
+            />
+          }
           empty={<Box textAlign="center">{error?.message ?? "No approval rules"}</Box>}
           columnDefinitions={[
-            { id: "name", header: "Name", sortingField: "name", cell: (r) => <Link href={`/admin/rules/${encodeURIComponent(r.name)}`}>{r.name}</Link> },
-            { id: "requesters", header: "Requesters", cell: (r) => list([...r.requesters.users, ...r.requesters.groups.map((g) => `group ${g}`)]) },
-            { id: "scope", header: "Scope", cell: (r) => list([...r.scope.accounts, ...r.scope.organizationalUnits, ...r.scope.permissionSets]) },
-            { id: "max", header: "Longest", sortingField: "maxDurationSeconds", cell: (r) => formatDuration(r.maxDurationSeconds) },
-            { id: "steps", header: "Approval", cell: (r) => (r.autoApproved ? "Auto-approved" : r.steps.map((s) => `${s.name} (${s.required})`).join(" → ")) },
+            {
+              id: "name",
+              header: "Name",
+              sortingField: "name",
+              cell: (r) => <Link href={`/admin/rules/${encodeURIComponent(r.name)}`}>{r.name}</Link>,
+            },
+            {
+              id: "requesters",
+              header: "Requesters",
+              cell: (r) => list([...r.requesters.users, ...r.requesters.groups.map((g) => `group ${g}`)]),
+            },
+            {
+              id: "scope",
+              header: "Scope",
+              cell: (r) => list([...r.scope.accounts, ...r.scope.organizationalUnits, ...r.scope.permissionSets]),
+            },
+            {
+              id: "max",
+              header: "Longest",
+              sortingField: "maxDurationSeconds",
+              cell: (r) => formatDuration(r.maxDurationSeconds),
+            },
+            {
+              id: "steps",
+              header: "Approval",
+              cell: (r) =>
+                r.autoApproved ? "Auto-approved" : r.steps.map((s) => `${s.name} (${s.required})`).join(" → "),
+            },
           ]}
         />
       )}
@@ -96,7 +126,13 @@ export function RulesPage() {
 
 export function NewRulePage() {
   return (
-    <ContentLayout header={<Header variant="h1" description="Write the rule in the rules.yaml format; the server checks it.">Create approval rule</Header>}>
+    <ContentLayout
+      header={
+        <Header variant="h1" description="Write the rule in the rules.yaml format; the server checks it.">
+          Create approval rule
+        </Header>
+      }
+    >
       <Container>
         <RuleYamlEditor ruleId={null} initial={NEW_RULE_YAML} />
       </Container>
@@ -117,7 +153,13 @@ export function RuleDetailPage() {
     );
   }
   return (
-    <ContentLayout header={<Header variant="h1" description={rule.description}>{rule.name}</Header>}>
+    <ContentLayout
+      header={
+        <Header variant="h1" description={rule.description}>
+          {rule.name}
+        </Header>
+      }
+    >
       <Tabs
         ariaLabel="Rule views"
         tabs={[
@@ -133,24 +175,54 @@ export function RuleDetailPage() {
                 ))}
                 <Container header={<Header variant="h2">Rule</Header>}>
                   <ColumnLayout columns={3} variant="text-grid">
-                    <div><Box variant="awsui-key-label">Requester users</Box>{list(rule.requesters.users)}</div>
-                    <div><Box variant="awsui-key-label">Requester groups</Box>{list(rule.requesters.groups)}</div>
-                    <div><Box variant="awsui-key-label">Longest ticket</Box>{formatDuration(rule.maxDurationSeconds)}</div>
-                    <div><Box variant="awsui-key-label">Accounts</Box>{list(rule.scope.accounts)}</div>
-                    <div><Box variant="awsui-key-label">Organizational units</Box>{list(rule.scope.organizationalUnits)}</div>
-                    <div><Box variant="awsui-key-label">Permission sets</Box>{list(rule.scope.permissionSets)}</div>
+                    <div>
+                      <Box variant="awsui-key-label">Requester users</Box>
+                      {list(rule.requesters.users)}
+                    </div>
+                    <div>
+                      <Box variant="awsui-key-label">Requester groups</Box>
+                      {list(rule.requesters.groups)}
+                    </div>
+                    <div>
+                      <Box variant="awsui-key-label">Longest ticket</Box>
+                      {formatDuration(rule.maxDurationSeconds)}
+                    </div>
+                    <div>
+                      <Box variant="awsui-key-label">Accounts</Box>
+                      {list(rule.scope.accounts)}
+                    </div>
+                    <div>
+                      <Box variant="awsui-key-label">Organizational units</Box>
+                      {list(rule.scope.organizationalUnits)}
+                    </div>
+                    <div>
+                      <Box variant="awsui-key-label">Permission sets</Box>
+                      {list(rule.scope.permissionSets)}
+                    </div>
                     <div>
                       <Box variant="awsui-key-label">Permission set groups</Box>
                       {list(rule.permissionSetGroups)}
                       {rule.permissionSetGroups.length > 0 &&
-                        (rule.permissionSetGroupsBundleOnly ? " (only as whole groups)" : " (each permission set also alone)")}
+                        (rule.permissionSetGroupsBundleOnly
+                          ? " (only as whole groups)"
+                          : " (each permission set also alone)")}
                     </div>
-                    <div><Box variant="awsui-key-label">Justification</Box>{rule.justificationRequired ? "Required" : "Optional"}</div>
-                    <div><Box variant="awsui-key-label">Updated</Box>{formatDateTime(rule.updatedAt)}</div>
+                    <div>
+                      <Box variant="awsui-key-label">Justification</Box>
+                      {rule.justificationRequired ? "Required" : "Optional"}
+                    </div>
+                    <div>
+                      <Box variant="awsui-key-label">Updated</Box>
+                      {formatDateTime(rule.updatedAt)}
+                    </div>
                   </ColumnLayout>
                 </Container>
                 <Table
-                  header={<Header variant="h2" counter={`(${rule.steps.length})`}>Approval steps</Header>}
+                  header={
+                    <Header variant="h2" counter={`(${rule.steps.length})`}>
+                      Approval steps
+                    </Header>
+                  }
                   items={rule.steps}
                   ariaLabels={{ tableLabel: "Approval steps" }}
                   empty={<Box>Auto-approved: no steps.</Box>}

@@ -15,7 +15,12 @@ import Select from "@cloudscape-design/components/select";
 import SpaceBetween from "@cloudscape-design/components/space-between";
 import StatusIndicator from "@cloudscape-design/components/status-indicator";
 import Table from "@cloudscape-design/components/table";
-import { AuditChainStatusDocument, AuditEventsDocument, UsersDocument, VerifyAuditChainDocument } from "../../graphql/generated/graphql";
+import {
+  AuditChainStatusDocument,
+  AuditEventsDocument,
+  UsersDocument,
+  VerifyAuditChainDocument,
+} from "../../graphql/generated/graphql";
 import { authHeaders } from "../../auth/session";
 import { isAdmin, useMe } from "../../app/me";
 import { useNotifications } from "../../app/notifications";
@@ -33,7 +38,13 @@ export function AuditLogPage() {
   const me = useMe();
   const allowed = isAdmin(me) || me.roles.includes("AUDITOR");
   return (
-    <ContentLayout header={<Header variant="h1" description="Every state change JIT made, in the order of its hash chain.">Audit log</Header>}>
+    <ContentLayout
+      header={
+        <Header variant="h1" description="Every state change JIT made, in the order of its hash chain.">
+          Audit log
+        </Header>
+      }
+    >
       {allowed ? (
         <SpaceBetween size="l">
           <ChainStatus admin={isAdmin(me)} />
@@ -66,7 +77,11 @@ function ChainStatus({ admin }: { admin: boolean }) {
     const out = res.data?.verifyAuditChain;
     if (res.error || !out) notify({ type: "error", content: res.error?.message ?? "The request failed." });
     else if (isResultError(out)) notify({ type: "error", header: "Could not verify", content: out.message });
-    else notify({ type: "info", content: out.queued ? "Verification started; it runs in the background." : "A verification is already running." });
+    else
+      notify({
+        type: "info",
+        content: out.queued ? "Verification started; it runs in the background." : "A verification is already running.",
+      });
     refetch({ requestPolicy: "network-only" });
   };
 
@@ -96,7 +111,9 @@ function ChainStatus({ admin }: { admin: boolean }) {
         <ColumnLayout columns={3} variant="text-grid">
           <div>
             <Box variant="awsui-key-label">Status</Box>
-            <StatusIndicator type={error ? "error" : summary.type}>{error ? error.message : summary.text}</StatusIndicator>
+            <StatusIndicator type={error ? "error" : summary.type}>
+              {error ? error.message : summary.text}
+            </StatusIndicator>
           </div>
           <div>
             <Box variant="awsui-key-label">Last verified</Box>
@@ -106,7 +123,9 @@ function ChainStatus({ admin }: { admin: boolean }) {
             <Box variant="awsui-key-label">Now</Box>
             <div>
               {running ? (
-                <StatusIndicator type="in-progress">{running.status === "QUEUED" ? "Queued" : "Verifying"} (asked {formatDateTime(running.requestedAt)})</StatusIndicator>
+                <StatusIndicator type="in-progress">
+                  {running.status === "QUEUED" ? "Queued" : "Verifying"} (asked {formatDateTime(running.requestedAt)})
+                </StatusIndicator>
               ) : (
                 "Idle"
               )}
@@ -149,10 +168,14 @@ function AuditEvents() {
   const conn = result?.__typename === "AuditEventConnection" ? result : null;
   const typed = result && isResultError(result) ? result : null;
   const serverField = typed ? auditErrorField(typed.field) : null;
-  const errors: Record<string, string> = { ...formErrors, ...(serverField && typed ? { [serverField]: typed.message } : {}) };
+  const errors: Record<string, string> = {
+    ...formErrors,
+    ...(serverField && typed ? { [serverField]: typed.message } : {}),
+  };
   const pageInfo = conn?.pageInfo;
   useEffect(() => {
-    if (pageInfo?.hasNextPage && pageInfo.endCursor && cursors.length === page) setCursors((c) => [...c, pageInfo.endCursor ?? null]);
+    if (pageInfo?.hasNextPage && pageInfo.endCursor && cursors.length === page)
+      setCursors((c) => [...c, pageInfo.endCursor ?? null]);
   }, [pageInfo, page, cursors.length]);
   const items = conn?.edges.map((e) => e.node) ?? [];
 
@@ -182,8 +205,14 @@ function AuditEvents() {
     }
   };
 
-  const userOptions = [{ value: "", label: "Anyone" }, ...(users?.users ?? []).map((u) => ({ value: u.id, label: userText(u) }))];
-  const emptyText = typed && !serverField ? typed.message : error?.message ?? (blocked ? "Correct the filter above." : "No event matches the filter.");
+  const userOptions = [
+    { value: "", label: "Anyone" },
+    ...(users?.users ?? []).map((u) => ({ value: u.id, label: userText(u) })),
+  ];
+  const emptyText =
+    typed && !serverField
+      ? typed.message
+      : (error?.message ?? (blocked ? "Correct the filter above." : "No event matches the filter."));
   return (
     <Table
       variant="container"
@@ -199,11 +228,25 @@ function AuditEvents() {
           description="Exports include every event matching the filter, streamed by the server."
           actions={
             <SpaceBetween direction="horizontal" size="xs">
-              <Button iconName="refresh" ariaLabel="Refresh events" onClick={() => refetch({ requestPolicy: "network-only" })} />
-              <Button iconName="download" loading={exporting === "csv"} disabled={blocked} onClick={() => download("csv")}>
+              <Button
+                iconName="refresh"
+                ariaLabel="Refresh events"
+                onClick={() => refetch({ requestPolicy: "network-only" })}
+              />
+              <Button
+                iconName="download"
+                loading={exporting === "csv"}
+                disabled={blocked}
+                onClick={() => download("csv")}
+              >
                 Export CSV
               </Button>
-              <Button iconName="download" loading={exporting === "json"} disabled={blocked} onClick={() => download("json")}>
+              <Button
+                iconName="download"
+                loading={exporting === "json"}
+                disabled={blocked}
+                onClick={() => download("json")}
+              >
                 Export JSON
               </Button>
             </SpaceBetween>
@@ -224,7 +267,12 @@ function AuditEvents() {
             />
           </FormField>
           <FormField label="Ticket" errorText={errors.ticketId}>
-            <Input value={ticketId} onChange={(e) => setTicketId(e.detail.value)} placeholder="ticket id" ariaLabel="Ticket id" />
+            <Input
+              value={ticketId}
+              onChange={(e) => setTicketId(e.detail.value)}
+              placeholder="ticket id"
+              ariaLabel="Ticket id"
+            />
           </FormField>
           <FormField label="Kind" errorText={errors.kinds}>
             <Multiselect
@@ -276,14 +324,30 @@ function AuditEvents() {
         { id: "seq", header: "Seq", cell: (e) => e.seq },
         { id: "at", header: "When", cell: (e) => formatDateTime(e.at) },
         { id: "action", header: "Kind", cell: (e) => <Box variant="code">{e.action}</Box> },
-        { id: "actor", header: "Actor", cell: (e) => (e.actor ? userText(e.actor) : e.actorId ?? "JIT") },
-        { id: "subject", header: "Subject", cell: (e) => [e.subjectType, e.subjectType === "ticket" ? null : e.subjectId].filter(Boolean).join(" ") || "-" },
+        { id: "actor", header: "Actor", cell: (e) => (e.actor ? userText(e.actor) : (e.actorId ?? "JIT")) },
+        {
+          id: "subject",
+          header: "Subject",
+          cell: (e) =>
+            [e.subjectType, e.subjectType === "ticket" ? null : e.subjectId].filter(Boolean).join(" ") || "-",
+        },
         {
           id: "ticket",
           header: "Ticket",
-          cell: (e) => (e.ticketId ? <Link href={`/tickets/${e.ticketId}`} ariaLabel={`Ticket ${e.ticketId}`}>{e.ticketId.slice(0, 8)}</Link> : "-"),
+          cell: (e) =>
+            e.ticketId ? (
+              <Link href={`/tickets/${e.ticketId}`} ariaLabel={`Ticket ${e.ticketId}`}>
+                {e.ticketId.slice(0, 8)}
+              </Link>
+            ) : (
+              "-"
+            ),
         },
-        { id: "status", header: "Status change", cell: (e) => (e.fromStatus || e.toStatus ? `${e.fromStatus ?? "-"} → ${e.toStatus ?? "-"}` : "-") },
+        {
+          id: "status",
+          header: "Status change",
+          cell: (e) => (e.fromStatus || e.toStatus ? `${e.fromStatus ?? "-"} → ${e.toStatus ?? "-"}` : "-"),
+        },
       ]}
     />
   );

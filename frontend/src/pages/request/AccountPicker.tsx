@@ -118,7 +118,11 @@ export function AccountPicker({
           currentPageIndex={page}
           pagesCount={cursors.length}
           onChange={(e) => setPage(e.detail.currentPageIndex)}
-          ariaLabels={{ nextPageLabel: "Next page of accounts", previousPageLabel: "Previous page of accounts", pageLabel: (n) => `Accounts page ${n}` }}
+          ariaLabels={{
+            nextPageLabel: "Next page of accounts",
+            previousPageLabel: "Previous page of accounts",
+            pageLabel: (n) => `Accounts page ${n}`,
+          }}
         />
       }
       empty={<Box textAlign="center">{error ? error.message : "No account you may request on matches."}</Box>}
