@@ -7,15 +7,14 @@ from __future__ import annotations
 from jit.approvals import quorum
 from jit.auth.acting import require_own_credential
 from jit.directory.models import User
-from jit.errors import NotAllowed, ValidationFailed, WrongState
+from jit.errors import NotAllowed, WrongState
 from jit.runtime import Runtime
-from jit.tickets.approval import approve_by_break_glass, mark_break_glass_reviewed
+from jit.tickets.approval import approve_by_break_glass, checked_break_glass_reason, mark_break_glass_reviewed
 from jit.tickets.locks import lock_ticket
 from jit.tickets.models import Ticket, TicketStatus
 from jit.tickets.service import get_readable_ticket, ticket_parties
 
 S = TicketStatus
-MAX_REASON = 4000
 
 
 async def break_glass(rt: Runtime, actor: User, ticket_id: str, reason: str) -> Ticket:
@@ -27,11 +26,7 @@ async def break_glass(rt: Runtime, actor: User, ticket_id: str, reason: str) -> 
             "break-glass is not allowed: only the requester may use it, and only when every rule "
             "governing the ticket allows it", field="ticketId",
         )
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationFailed("break-glass needs a reason", field="reason")
-    if len(reason) > MAX_REASON:
-        raise ValidationFailed(f"reason is longer than {MAX_REASON} characters", field="reason")
+    reason = checked_break_glass_reason(reason)
     async with rt.unit_of_work() as effects:
         ticket = await lock_ticket(ticket.id)
         if ticket.status != S.PENDING_APPROVAL:

@@ -5,6 +5,7 @@ ERROR_FIELDS = "... on Error { __typename message field } ... on WrongStateError
 TICKET_SUMMARY = """
 fragment TicketSummary on Ticket {
   id status endReason failureReason startAt endAt durationSeconds justification externalRef createdAt version
+  breakGlass
   requester { id userName } principal { id userName }
   targets { accountId permissionSetArn ruleName account { name } permissionSet { name } }
 }

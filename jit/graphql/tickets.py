@@ -308,6 +308,11 @@ class RequestTicketInput:
     start_when_approved: bool = strawberry.field(
         default=False, description="The window of durationSeconds starts at the final approval rather than at "
                                    "startAt, so waiting for approvers does not eat it. Not with startAt.")
+    break_glass_reason: str | None = strawberry.field(
+        default=None, description="Approve the ticket at once by break-glass, with this reason, in the same "
+                                  "transaction that creates it: a refusal creates no ticket. Only the requester, "
+                                  "for themself or on behalf, and only when every governing rule allows "
+                                  "break-glass; the ticket stays flagged until an approver reviews it.")
 
 
 TicketResult = Annotated[
@@ -381,7 +386,7 @@ class TicketMutation:
                                            t.organizational_unit_id) for t in input.targets],
             duration_seconds=input.duration_seconds, justification=input.justification,
             principal_id=input.principal_id, start_at=input.start_at, external_ref=input.external_ref,
-            start_when_approved=input.start_when_approved,
+            start_when_approved=input.start_when_approved, break_glass_reason=input.break_glass_reason,
         )
         return await _ticket_result(tickets.request_ticket)(info.context.runtime, info.context.actor, req)
 

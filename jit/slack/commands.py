@@ -8,13 +8,11 @@ the mapped user; the requester's Slack message about the ticket follows it (outb
 
 from __future__ import annotations
 
-import json
 import uuid
 
 from slack_sdk.errors import SlackApiError
 from tortoise.expressions import Q
 
-from jit.approvals.break_glass import break_glass
 from jit.auth.acting import acting_as
 from jit.directory.models import Account, PermissionSet, User
 from jit.errors import DomainError, ValidationFailed
@@ -24,7 +22,7 @@ from jit.notify.models import NotificationKind
 from jit.rules import eligibility
 from jit.runtime import Runtime
 from jit.slack import blocks as b
-from jit.slack.replies import identity, refused, tell, unmapped_text
+from jit.slack.replies import identity, refused, unmapped_text
 from jit.slack.users import jit_user
 from jit.tickets import service as tickets
 from jit.tickets.models import Target, Ticket, TicketStatus
@@ -163,22 +161,12 @@ async def submit_request(rt: Runtime, payload: dict) -> dict | None:
         with acting_as(identity(user, slack_user)):
             ticket = await tickets.request_ticket(rt, user, tickets.TicketRequest(
                 targets=[tickets.TargetRequest(account_id, arn)], duration_seconds=duration,
-                justification=justification))
+                justification=justification, break_glass_reason=justification if use_break_glass else None))
     except DomainError as exc:
         await refused(rt, exc.message, actor_id=user.id, slack_user=slack_user, action=b.REQUEST)
-        return {"response_action": "errors", "errors": {_field_block(exc.field): exc.message[:150]}}
+        field = b.BREAK_GLASS if exc.field in ("breakGlassReason", "reason") else _field_block(exc.field)
+        return {"response_action": "errors", "errors": {field: exc.message[:150]}}
     # The requester's message about this ticket, which the outbox keeps up to date.
     await outbox.write(NotificationKind.REQUEST_RECEIVED, f"slack-request:{ticket.id}", rt.clock.now(),
                        [outbox.user(user.id)], ticket=ticket, actor_id=user.id)
-    if use_break_glass and ticket.status == S.PENDING_APPROVAL:
-        try:
-            with acting_as(identity(user, slack_user)):
-                await break_glass(rt, user, str(ticket.id), justification)
-        except DomainError as exc:
-            await refused(rt, exc.message, actor_id=user.id, slack_user=slack_user, action="break_glass",
-                          subject=str(ticket.id))
-            meta = json.loads(view.get("private_metadata") or "{}")
-            await tell(rt, {"channel_id": meta.get("channel"), "user_id": slack_user},
-                       f"Ticket {str(ticket.id)[:8]} was requested, but break-glass was refused: {exc.message}. "
-                       "It waits for approval.")
     return None

@@ -13,13 +13,23 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from jit.audit.service import record
-from jit.errors import WrongState
+from jit.errors import ValidationFailed, WrongState
 from jit.events.bus import TicketEvent
 from jit.runtime import Effects, Runtime
 from jit.tickets.models import StepStatus, Ticket, TicketStatus, TicketStep
 from jit.tickets.state import transition
 
 S = TicketStatus
+MAX_BREAK_GLASS_REASON = 4000
+
+
+def checked_break_glass_reason(reason: str | None, field: str = "reason") -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("break-glass needs a reason", field=field)
+    if len(reason) > MAX_BREAK_GLASS_REASON:
+        raise ValidationFailed(f"reason is longer than {MAX_BREAK_GLASS_REASON} characters", field=field)
+    return reason
 
 
 def grant_job_id(ticket: Ticket) -> str:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from jit.audit.service import record
+from jit.auth.acting import require_own_credential
 from jit.authz.service import TicketParties, parties, strictness
 from jit.config import Settings
 from jit.directory.models import Account, PermissionSet, User
@@ -18,7 +19,7 @@ from jit.ops.logs import set_ticket
 from jit.rules.models import ApprovalRule, allows_alone
 from jit.rules.plan import refuse_unmeetable
 from jit.runtime import Effects, Runtime
-from jit.tickets.approval import schedule_approved
+from jit.tickets.approval import approve_by_break_glass, checked_break_glass_reason, schedule_approved
 from jit.tickets.expand import expand_targets
 from jit.tickets.models import EndReason, Target, Ticket, TicketStatus, TicketStep
 from jit.tickets.state import transition
@@ -47,6 +48,9 @@ class TicketRequest:
     external_ref: str | None = None
     # The window starts at the final approval instead of start_at.
     start_when_approved: bool = False
+    # Approve it at once by break-glass, in the same transaction that creates it: either
+    # the ticket exists and is approved, or it does not exist.
+    break_glass_reason: str | None = None
 
 
 @dataclass
@@ -219,7 +223,18 @@ async def request_ticket(rt: Runtime, actor: User, req: TicketRequest) -> Ticket
     for item in sorted(resolved, key=lambda r: strictness(r.rule), reverse=True):
         governing.setdefault(str(item.rule.id), item.rule)
 
-    await refuse_unmeetable(list(governing.values()), {actor.id, principal.id})
+    break_glass_reason = None
+    if req.break_glass_reason is not None:
+        break_glass_reason = checked_break_glass_reason(req.break_glass_reason, "breakGlassReason")
+        require_own_credential("approve a ticket by break-glass")
+        rule_ids = set(governing)
+        if not await rt.authz.may_break_glass(actor.id, parties(actor.id, principal.id, rule_ids), rule_ids):
+            raise NotAllowed(
+                "break-glass is not allowed: only the requester may use it, and only when every rule "
+                "governing the ticket allows it", field="breakGlassReason",
+            )
+    else:
+        await refuse_unmeetable(list(governing.values()), {actor.id, principal.id})
 
     now = rt.clock.now()
     async with rt.unit_of_work() as effects:
@@ -261,7 +276,9 @@ async def request_ticket(rt: Runtime, actor: User, req: TicketRequest) -> Ticket
                 "start_at": start.isoformat(), "end_at": end.isoformat(),
             },
         )
-        if steps:
+        if steps and break_glass_reason is not None:
+            await approve_by_break_glass(rt, effects, ticket, actor.id, now, break_glass_reason)
+        elif steps:
             schedule_approval_window(effects, ticket, rt.settings)
         else:
             await schedule_approved(

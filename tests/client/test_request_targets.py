@@ -66,6 +66,19 @@ def test_start_when_approved_starts_the_window_at_the_approval(jit):
                         "--duration", "1h", "--start", "+1h", "--start-when-approved"), ExitCode.USAGE, "--start")
 
 
+def test_break_glass_in_the_request_itself(jit):
+    result = jit("request", "--account", "payments-prod", "--permission-set", "AdministratorAccess", "--duration", "1h",
+                 "--reason", "payments are down", "--start", "+1h", "--break-glass", "INC-7", "--output", "json")
+    assert result.code == 0, result
+    assert (result.json()["status"], result.json()["breakGlass"]) == ("SCHEDULED", True)
+    assert jit("cancel", result.json()["id"]).code == 0
+    # A rule without break-glass refuses it, and no ticket is made.
+    before = len(jit("tickets", "--output", "json").json())
+    _one_line_error(jit("request", "--account", "payments-prod", "--permission-set", "ReadOnlyAccess",
+                        "--duration", "1h", "--reason", "r", "--break-glass", "INC-7"), ExitCode.NOT_ALLOWED, "break-glass")
+    assert len(jit("tickets", "--output", "json").json()) == before
+
+
 def test_a_request_without_a_place_or_a_permission_set_is_a_usage_error(jit):
     _one_line_error(jit("request", "--permission-set", "ReadOnlyAccess", "--duration", "1h"), ExitCode.USAGE,
                     "--account or --ou")

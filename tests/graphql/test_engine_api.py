@@ -58,6 +58,14 @@ async def test_the_listed_bad_inputs(api, demo):
         ("alice", REQUEST, {"i": {"targets": [{"organizationalUnitId": "/Workloads", "permissionSet": "ReadOnlyAccess"}],
                                   "durationSeconds": 600, "justification": "x"}},
          "requestTicket", "ValidationError", "targets[0].organizationalUnitId"),
+        # Break-glass in the request itself: a refusal or a blank reason makes no ticket at all.
+        ("alice", REQUEST, {"i": {"targets": [{"accountId": demo.account("payments-prod"), "permissionSet": "ReadOnlyAccess"}],
+                                  "durationSeconds": 600, "justification": "x", "breakGlassReason": "urgent"}},
+         "requestTicket", "NotAllowedError", "breakGlassReason"),
+        ("alice", REQUEST, {"i": {"targets": [{"accountId": demo.account("payments-prod"),
+                                               "permissionSet": "AdministratorAccess"}],
+                                  "durationSeconds": 600, "justification": "x", "breakGlassReason": "  "}},
+         "requestTicket", "ValidationError", "breakGlassReason"),
     ]
     for user, document, variables, field, typename, bad_field in cases:
         await api.token(rt, user)  # minting the caller's token is itself audited
@@ -88,6 +96,23 @@ async def test_ticket_fields_of_the_engine_read_back(api, demo):
                            id=str(ticket.id))
     assert review["reviewBreakGlass"]["needsBreakGlassReview"] is False
     assert review["reviewBreakGlass"]["breakGlassReview"] == {"comment": "ok", "reviewer": {"userName": "carol"}}
+
+
+async def test_a_request_with_a_break_glass_reason_is_approved_in_the_same_call(api, demo):
+    rt = demo.rt
+    glass = f"""mutation($i: RequestTicketInput!) {{ requestTicket(input: $i) {{ {RESULT}
+        ... on Ticket {{ id status breakGlass breakGlassReason needsBreakGlassReview }} }} }}"""
+    data = await api.as_(rt, "maria", glass, i={
+        "targets": [{"accountId": demo.account("payments-prod"), "permissionSet": "AdministratorAccess"}],
+        "durationSeconds": 600, "justification": "payments are down", "principalId": demo.org.users["alice"],
+        "breakGlassReason": "INC-12"})
+    t = data["requestTicket"]
+    assert (t["status"], t["breakGlass"], t["breakGlassReason"], t["needsBreakGlassReview"]) == (
+        "SCHEDULED", True, "INC-12", True)
+    assert await Ticket.all().count() == 1
+    actions = [e.action for e in await AuditEvent.filter(ticket_id=t["id"]).order_by("id")]
+    assert actions[:2] == ["ticket.requested", "ticket.break_glass"]
+    assert "tickets.grant" in [j.function for j in await rt.redis.queued_jobs()]
 
 
 async def test_delegations_and_inbox_through_the_api(api, demo):

@@ -91,13 +91,13 @@ async def test_break_glass_from_the_modal_where_the_rules_allow_it(world, slack,
     [ticket] = await Ticket.all()
     assert ticket.break_glass and ticket.status == S.SCHEDULED and ticket.break_glass_reason == "payments are down"
 
-    # Where a rule does not allow it, the ticket waits for approval and alice is told why.
+    # Where a rule does not allow it, the modal stays open with the reason on the break-glass
+    # choice, and no ticket is made: the request and the break-glass are one transaction.
     option = await _option(slack, "UALICE", "payments-dev", "payments-dev · PowerUserAccess")
-    await slack.submit("UALICE", view, _values(option, 3600, "hurry", True))
-    other = await Ticket.exclude(id=ticket.id).get()
-    assert not other.break_glass and other.status == S.PENDING_APPROVAL
-    [told] = receiver.slack_ephemerals
-    assert told["user"] == "UALICE" and "break-glass was refused" in told["text"]
+    body = (await slack.submit("UALICE", view, _values(option, 3600, "hurry", True))).json()
+    assert body["response_action"] == "errors" and "break-glass is not allowed" in body["errors"]["break_glass"]
+    assert await Ticket.all().count() == 1
+    assert receiver.slack_ephemerals == []
 
 
 async def test_status_lists_the_persons_tickets_and_revoke_ends_one(world, slack, receiver):

@@ -48,4 +48,5 @@ export const REQUEST_FIELD_STEP: Record<string, number> = {
   durationSeconds: 2,
   justification: 3,
   externalRef: 3,
+  breakGlassReason: 3,
 };

@@ -1,7 +1,7 @@
 import { useNavigate } from "react-router-dom";
 import { useMutation, useQuery } from "urql";
 import Wizard from "@cloudscape-design/components/wizard";
-import { ApprovalRulesDocument, BreakGlassTicketDocument, RequestTicketDocument } from "../graphql/generated/graphql";
+import { ApprovalRulesDocument, RequestTicketDocument } from "../graphql/generated/graphql";
 import { useMe } from "../app/me";
 import { useNotifications } from "../app/notifications";
 import { isResultError } from "../lib/errors";
@@ -20,7 +20,6 @@ export function RequestAccessPage() {
   const { notify } = useNotifications();
   const [{ data: rulesData }] = useQuery({ query: ApprovalRulesDocument });
   const [, requestTicket] = useMutation(RequestTicketDocument);
-  const [, breakGlassTicket] = useMutation(BreakGlassTicketDocument);
   const form = useRequestForm(rulesData?.approvalRules ?? []);
   const catalog = useTargetCatalog(form.accounts, form.filter);
   const { values, facts, errors } = form;
@@ -38,21 +37,11 @@ export function RequestAccessPage() {
       form.refuse(result);
       return;
     }
-    if (result.__typename === "Ticket" && facts.useBreakGlass && result.status === "PENDING_APPROVAL") {
-      const glass = await breakGlassTicket({ ticketId: result.id, reason: values.breakGlassReason.trim() });
-      const out = glass.data?.breakGlassTicket;
-      if (glass.error || !out || isResultError(out)) {
-        notify({
-          type: "warning",
-          header: `Ticket ${result.id.slice(0, 8)} requested, but break-glass was refused`,
-          content: (out && isResultError(out) ? out.message : glass.error?.message) ?? "The request failed.",
-        });
-      } else {
-        notify({
-          type: "warning",
-          content: `Ticket ${result.id.slice(0, 8)} approved by break-glass: access is being granted, and an approver will review it.`,
-        });
-      }
+    if (result.__typename === "Ticket" && result.breakGlass) {
+      notify({
+        type: "warning",
+        content: `Ticket ${result.id.slice(0, 8)} approved by break-glass: access is being granted, and an approver will review it.`,
+      });
       navigate(`/tickets/${result.id}`);
       return;
     }

@@ -96,6 +96,8 @@ def _input(client, args: argparse.Namespace) -> dict[str, Any]:
         value["principalId"] = resolve_user(client, args.for_user, "--principal (--for)")["id"]
     if args.ref:
         value["externalRef"] = args.ref
+    if args.break_glass is not None:
+        value["breakGlassReason"] = args.break_glass
     return value
 
 
@@ -175,6 +177,9 @@ def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPar
     p.add_argument("--start-when-approved", action="store_true",
                    help="the window starts at the final approval, so waiting for approvers does not shorten it")
     p.add_argument("--ref", metavar="REF", help="a change or incident number to record")
+    p.add_argument("--break-glass", metavar="REASON",
+                   help="approve it yourself at once, where every governing rule allows break-glass; an approver "
+                        "reviews it afterwards. Refused means no ticket is made")
     p.add_argument("--wait", action="store_true", help="block until the ticket is ACTIVE; the exit code says otherwise")
     p.add_argument("--timeout", metavar="DURATION", help="with --wait: give up after this long (exit 14)")
     p.add_argument("--exec", metavar="CMD", help="implies --wait; then run CMD (a shell command) with the access")

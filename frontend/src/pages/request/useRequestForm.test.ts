@@ -167,7 +167,11 @@ describe("request form validation", () => {
       externalRef: null,
       startAt: null,
       startWhenApproved: true,
+      breakGlassReason: null,
     });
+    const glass = values({ ...v, breakGlass: true, breakGlassReason: "  INC-4 " });
+    const rules = [{ name: "prod", breakGlass: true, steps: [{ name: "ops" }] }] as unknown as ApprovalRule[];
+    expect(requestInput(glass, requestFacts(glass, rules)).breakGlassReason).toBe("INC-4");
   });
 });
 

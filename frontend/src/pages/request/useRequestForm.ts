@@ -129,6 +129,8 @@ export function requestInput(values: RequestValues, facts: RequestFacts) {
     justification: values.justification,
     externalRef: values.externalRef || null,
     ...startInput(values.startMode, facts.startIso),
+    // Approved by break-glass in the same call: a refusal makes no ticket.
+    breakGlassReason: facts.useBreakGlass ? values.breakGlassReason.trim() : null,
   };
 }
 
