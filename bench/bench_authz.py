@@ -24,6 +24,7 @@ import time
 from types import SimpleNamespace
 
 from common import percentiles, print_table, rss_mb, write_result
+
 from jit.authz.compiler import Directory, compile_policy, target_object, user_subject
 from jit.authz.enforcer import PolicyEnforcer, casbin_enforcer
 from jit.config import Settings
@@ -106,7 +107,7 @@ def main(quick: bool) -> None:
     cold_times, cold_answers = _time(indexed.enforce, requests)
     cold_cpu = list(CPU)
     warm_times, _ = _time(indexed.enforce, requests)
-    mismatches = sum(a != b for a, b in zip(plain_answers, cold_answers))
+    mismatches = sum(a != b for a, b in zip(plain_answers, cold_answers, strict=True))
 
     # rules covering a target: one decision per rule, on a fresh enforcer (cold) then again (warm).
     fresh = PolicyEnforcer(compiled)

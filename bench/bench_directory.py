@@ -42,7 +42,6 @@ from urllib.parse import urlparse
 
 import asyncpg
 import httpx
-
 from common import LiveBench, percentiles, print_table, rss_mb, write_result
 
 TARGET_P95_MS = 50
@@ -79,7 +78,8 @@ SELECT md5('t' || i)::uuid, s.status, CASE WHEN s.status = 'ENDED' THEN 'EXPIRED
 FROM (SELECT i, now() - i * interval '60 seconds' AS at,
              CASE WHEN i % 1000 = 0 THEN 'PENDING_APPROVAL' WHEN i % 200 = 1 THEN 'ACTIVE'
                   WHEN i % 20 = 2 THEN 'REJECTED' WHEN i % 20 = 3 THEN 'CANCELLED' ELSE 'ENDED' END AS status,
-             CASE WHEN i % 100 = 5 THEN $2::text ELSE ($3::text[])[1 + (hashint4(i)::bigint & 2147483647) % array_length($3::text[], 1)] END AS who
+             CASE WHEN i % 100 = 5 THEN $2::text
+                  ELSE ($3::text[])[1 + (hashint4(i)::bigint & 2147483647) % array_length($3::text[], 1)] END AS who
       FROM generate_series(1, $1::int) i) s"""
 
 TARGETS = """
@@ -106,7 +106,7 @@ async def generate(database_url: str, accounts: int, sets: int, users: int, tick
     try:
         for sql, n, name in zip(GENERATE, (accounts - await conn.fetchval("SELECT count(*) FROM account"),
                                           sets - await conn.fetchval("SELECT count(*) FROM permission_set"),
-                                          users), ("accounts", "permission_sets", "users")):
+                                          users), ("accounts", "permission_sets", "users"), strict=True):
             started = time.perf_counter()
             await conn.execute(sql, max(n, 0))
             timings[name] = round(time.perf_counter() - started, 2)
@@ -168,10 +168,10 @@ class ReusedJit:
     url: str = ""
 
     def __enter__(self) -> ReusedJit:
+        import redis
+
         from jit.demo.embedded import free_port
         from tests.support.live import server_env, wait_healthy
-
-        import redis
 
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
@@ -204,7 +204,7 @@ async def reusable_database(tickets: int) -> tuple[str, dict] | None:
     url = urlparse(services.PG_ADMIN_URL)._replace(path=f"/{services.PG_DATABASE}_directory").geturl()
     try:
         conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1), timeout=3)
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError):
+    except (TimeoutError, OSError, asyncpg.PostgresError):
         return None
     try:
         counts = {t: await conn.fetchval(f"SELECT count(*) FROM {t}")

@@ -26,7 +26,6 @@ from datetime import datetime
 import httpx
 import psutil
 import websockets
-
 from common import LiveBench, percentiles, print_table, rss_mb, write_result
 
 TARGET_P99_MS = 200

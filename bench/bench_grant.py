@@ -22,7 +22,6 @@ import time
 
 import boto3
 import httpx
-
 from common import LiveBench, percentiles, print_table, write_result
 
 TARGET_P99_MS = 500
@@ -31,7 +30,8 @@ DEV = ["payments-dev", "checkout-dev", "search-dev", "data-platform-dev", "ident
 REQUEST = """mutation($input: RequestTicketInput!) { requestTicket(input: $input) {
   __typename ... on Ticket { id status } ... on Error { message } } }"""
 APPROVE = """mutation($id: ID!) { approveTicket(ticketId: $id) { __typename ... on Ticket { status } ... on Error { message } } }"""
-REVOKE = """mutation($id: ID!) { revokeTicket(ticketId: $id, reason: "bench") { __typename ... on Ticket { status } ... on Error { message } } }"""
+REVOKE = """mutation($id: ID!) { revokeTicket(ticketId: $id, reason: "bench") {
+  __typename ... on Ticket { status } ... on Error { message } } }"""
 
 
 def revoke(api, user: str, ticket: str, timeout: float = 60) -> None:
@@ -140,7 +140,8 @@ def main(quick: bool, env: dict[str, str]) -> None:
     stats = {"JIT: approval -> assignment visible": percentiles(jit),
              "bare aioboto3: CreateAccountAssignment -> visible": percentiles(bare_visible),
              "bare aioboto3: CreateAccountAssignment call": percentiles(bare_call)}
-    ratio = stats["JIT: approval -> assignment visible"]["p99"] / max(stats["bare aioboto3: CreateAccountAssignment -> visible"]["p99"], 1e-6)
+    bare = stats["bare aioboto3: CreateAccountAssignment -> visible"]["p99"]
+    ratio = stats["JIT: approval -> assignment visible"]["p99"] / max(bare, 1e-6)
     rows = [[k, s["n"], s["p50"], s["p95"], s["p99"], s["max"]] for k, s in stats.items()]
     table = print_table(f"Grant latency (target p99 <= {TARGET_P99_MS} ms); settings {env or 'defaults'}",
                         ["measure", "n", "p50 ms", "p95 ms", "p99 ms", "max ms"], rows)

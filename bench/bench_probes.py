@@ -31,7 +31,6 @@ from jit.graphql.limits import Limits, check
 from jit.graphql.schema import build_schema
 from tests.security.test_probes import ALIASED_PAGES, fan_out  # the probe documents the tests send
 
-
 # Any field names: the depth limit refuses before the standard rules would look them up.
 DEEP = "{ " + "me { " * 25 + "id" + " }" * 25 + " }"
 ALIASES = "{ " + " ".join(f"a{i}: me {{ roles }}" for i in range(100)) + " }"

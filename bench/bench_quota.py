@@ -38,13 +38,12 @@ import subprocess
 import sys
 import time
 import urllib.request
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
 import boto3
 import httpx
-
 from common import percentiles, print_table, write_result
 
 USERS = ["alice", "erin", "maria"]
@@ -86,7 +85,7 @@ class Proxy:
                 return
             except OSError:
                 if time.monotonic() > deadline or self.process.poll() is not None:
-                    raise RuntimeError("the fault proxy did not start")
+                    raise RuntimeError("the fault proxy did not start") from None
                 time.sleep(0.2)
 
     def quota(self, params: dict | None) -> None:
@@ -131,7 +130,7 @@ async def request_all(live, keys, window_start: datetime, window: float) -> list
             user, account, ps = key
             end = window_start + timedelta(seconds=window * i / n)
             async with sem:
-                duration = int(round((end - datetime.now(timezone.utc)).total_seconds()))
+                duration = int(round((end - datetime.now(UTC)).total_seconds()))
                 body = (await client.post("/graphql", json={"query": REQUEST, "variables": {"input": {
                     "targets": [{"accountId": account, "permissionSet": ps}], "durationSeconds": duration,
                     "justification": "bench"}}}, headers={"Authorization": f"Bearer {live.tokens[user]}"})).json()
@@ -231,13 +230,13 @@ def run(mode: str, n: int, window: float, drift: tuple[int, int] | None = None) 
         # Requests take a while here; grants run at most ~6 a second under the quota. The
         # window opens once all could be granted.
         lead = 30 + n * 0.25 + (n / 5 if mode == "quota" else 0)
-        window_start = datetime.now(timezone.utc) + timedelta(seconds=lead)
+        window_start = datetime.now(UTC) + timedelta(seconds=lead)
         started = time.monotonic()
         tickets = asyncio.run(request_all(live, keys, window_start, window))
         requested_in = time.monotonic() - started
         watch = DriftWatch(live) if drift else None
         if watch is not None:
-            while datetime.now(timezone.utc) < window_start - timedelta(seconds=5):
+            while datetime.now(UTC) < window_start - timedelta(seconds=5):
                 time.sleep(0.5)
             started_scan = watch.start()
         # Wait for the window, then for every delete to settle (or a generous timeout).

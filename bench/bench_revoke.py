@@ -23,12 +23,12 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import asyncpg
 import boto3
 import httpx
-
 from common import LiveBench, percentiles, print_table, write_result
 
 TARGET_P99_MS, TARGET_MAX_MS = 1000, 5000
@@ -87,7 +87,7 @@ async def request_all(live, keys, window_start: datetime, window: float) -> list
             user, account, ps = key
             end = window_start + timedelta(seconds=window * i / n)
             async with sem:
-                duration = int((end - datetime.now(timezone.utc)).total_seconds())
+                duration = int((end - datetime.now(UTC)).total_seconds())
                 body = (await client.post("/graphql", json={"query": REQUEST, "variables": {"input": {
                     "targets": [{"accountId": account, "permissionSet": ps}], "durationSeconds": duration,
                     "justification": "bench"}}}, headers={"Authorization": f"Bearer {live.tokens[user]}"})).json()
@@ -118,7 +118,7 @@ def main(quick: bool, workers: int, interval: float) -> None:
 
         # Requests take a while on this machine; the window opens once all could be granted.
         lead = 60 + n * 0.25
-        window_start = datetime.now(timezone.utc) + timedelta(seconds=lead)
+        window_start = datetime.now(UTC) + timedelta(seconds=lead)
         started = time.monotonic()
         ends = asyncio.run(request_all(live, keys, window_start, window))
         requested_in = time.monotonic() - started
@@ -126,8 +126,8 @@ def main(quick: bool, workers: int, interval: float) -> None:
         watcher.start()
         # Everything should be granted before the window opens.
         granted_at_window, cpu_before = None, None
-        while datetime.now(timezone.utc) < window_start + timedelta(seconds=window + 20):
-            if cpu_before is None and datetime.now(timezone.utc) >= window_start:
+        while datetime.now(UTC) < window_start + timedelta(seconds=window + 20):
+            if cpu_before is None and datetime.now(UTC) >= window_start:
                 cpu_before, cpu_at = bench.cpu(), time.monotonic()
             if granted_at_window is None and cpu_before is not None and watcher.taken:
                 granted_at_window = len(watcher.taken[-1][1])
@@ -143,7 +143,7 @@ def main(quick: bool, workers: int, interval: float) -> None:
         cpu_share = {name: round((cpu_after[name] - cpu_before[name]) / cpu_seconds, 2) for name in cpu_after}
 
     lags, missed, never_seen = [], 0, 0
-    intervals = [b[0] - a[0] for a, b in zip(watcher.taken, watcher.taken[1:])]
+    intervals = [b[0] - a[0] for a, b in pairwise(watcher.taken)]
     for key, end in ends:
         end_ts = end.timestamp()
         seen = [t for t, keys_seen in watcher.taken if key in keys_seen]
@@ -157,7 +157,8 @@ def main(quick: bool, workers: int, interval: float) -> None:
             lags.append(gone - end_ts)
     stats = percentiles(lags)
     table = print_table(
-        f"Revoke lag, {n} tickets ending within {window:.0f} s, {workers} worker(s) (target p99 <= {TARGET_P99_MS} ms, max <= {TARGET_MAX_MS} ms)",
+        f"Revoke lag, {n} tickets ending within {window:.0f} s, {workers} worker(s) "
+        f"(target p99 <= {TARGET_P99_MS} ms, max <= {TARGET_MAX_MS} ms)",
         ["tickets", "revoked seen", "missed", "never granted", "p50 ms", "p95 ms", "p99 ms", "max ms",
          "snapshot ms (resolution)"],
         [[n, stats.get("n", 0), missed, never_seen, stats.get("p50"), stats.get("p95"), stats.get("p99"),

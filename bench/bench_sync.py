@@ -210,12 +210,12 @@ def _ratios(results: list[dict[str, Any]]) -> dict[str, Any]:
         if backend not in small["syncs"]:
             continue
         for key in ("first_sync", "unchanged_sync"):
-            s, l = small["syncs"][backend][key], large["syncs"][backend][key]
+            s, big = small["syncs"][backend][key], large["syncs"][backend][key]
             entry = {
-                metric: round(l[metric] / s[metric], 2) if s[metric] else None
+                metric: round(big[metric] / s[metric], 2) if s[metric] else None
                 for metric in ("wall_ms_per_account", "database_ms_per_account")
             }
-            entry["statements"] = f"{s['statements']} -> {l['statements']}"
+            entry["statements"] = f"{s['statements']} -> {big['statements']}"
             ratios[f"{backend} {key}"] = entry
     return ratios
 

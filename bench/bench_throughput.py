@@ -22,7 +22,6 @@ import asyncio
 import time
 
 import httpx
-
 from common import LiveBench, percentiles, print_table, write_result
 
 DEV = ["payments-dev", "checkout-dev", "search-dev", "data-platform-dev", "identity-dev"]

@@ -15,7 +15,7 @@ import statistics
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -83,9 +83,9 @@ def print_table(title: str, columns: list[str], rows: list[list[Any]]) -> str:
 
     body = [[cell(v) for v in row] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in body)) if body else len(c) for i, c in enumerate(columns)]
-    lines = [f"| {' | '.join(c.ljust(w) for c, w in zip(columns, widths))} |",
+    lines = [f"| {' | '.join(c.ljust(w) for c, w in zip(columns, widths, strict=True))} |",
              f"|{'|'.join('-' * (w + 2) for w in widths)}|"]
-    lines += [f"| {' | '.join(v.ljust(w) for v, w in zip(row, widths))} |" for row in body]
+    lines += [f"| {' | '.join(v.ljust(w) for v, w in zip(row, widths, strict=True))} |" for row in body]
     text = "\n".join(lines)
     print(f"\n{title}\n{text}", flush=True)
     return text
@@ -94,7 +94,7 @@ def print_table(title: str, columns: list[str], rows: list[list[Any]]) -> str:
 def write_result(name: str, payload: dict[str, Any]) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
-    payload = {"benchmark": name, "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    payload = {"benchmark": name, "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
                **machine(), **payload}
     path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
     print(f"wrote {path.relative_to(ROOT)}", flush=True)

@@ -19,7 +19,7 @@ import asyncio
 import json
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +55,7 @@ async def _measure(accounts: int, permission_sets: int, pairs: int, workdir: Pat
         settings = Settings(mode="test", database_url=url, redis_url=common.os.environ["JIT_TEST_REDIS_URL"],
                             aws_endpoint_url=moto.url, aws_region="us-east-1")
         redis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
-        clock = FrozenClock(datetime.now(timezone.utc))
+        clock = FrozenClock(datetime.now(UTC))
         rt = Runtime(settings=settings, clock=clock, aws=AwsClients(settings), authz=Authorizer(settings), redis=redis)
         await sync_directory(settings, rt.aws, clock)
         account_ids = list(await Account.filter(removed_at=None).order_by("id").values_list("id", flat=True))

@@ -8,7 +8,7 @@ import asyncio
 import json
 import os
 import sys
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 from jit.config import Settings
@@ -38,7 +38,6 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from jit.app import create_app
     from jit.auth import frames
     from jit.ops import heap
-
     from jit.ops.logs import configure_logging
 
     settings = _settings()
@@ -134,7 +133,7 @@ def cmd_sync(args: argparse.Namespace) -> None:
 
 def _parse_expiry(value: str | None, days: int | None, now):
     """'90d', '12h', an ISO date or datetime, or 'never'; the default is 90 days."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     if days is not None:
         return now + timedelta(days=days)
@@ -148,7 +147,7 @@ def _parse_expiry(value: str | None, days: int | None, now):
         parsed = datetime.fromisoformat(value.upper() if "t" in value else value)
     except ValueError:
         raise SystemExit(f"error: --expires: {value!r} is not like 90d, 12h, 2027-01-31 or never") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 async def _token(settings: Settings, args: argparse.Namespace) -> str:

@@ -231,7 +231,7 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _rate_within_aws(self) -> "Settings":
+    def _rate_within_aws(self) -> Settings:
         # moto and the test proxy can go faster; real AWS cannot.
         if self.mode == "production" and self.aws_rate_limit > 20:
             raise ValueError("JIT_AWS_RATE_LIMIT must be at most 20: IAM Identity Center allows 20 calls per "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 from arq.connections import ArqRedis, RedisSettings, create_pool
@@ -17,8 +18,6 @@ from tortoise.backends.base import executor
 
 from jit.authz.service import Authorizer
 from jit.aws.clients import AwsClients
-from datetime import datetime, timezone
-
 from jit.clock import FrozenClock
 from jit.config import Settings
 from jit.db import close_db, init_db, migrate
@@ -107,7 +106,7 @@ async def runtime(settings, arq_redis, moto_url, database_url) -> AsyncIterator[
     await _truncate(database_url)
     reset_moto(moto_url)
     rt = Runtime(
-        settings=settings, clock=FrozenClock(datetime.now(timezone.utc)), aws=AwsClients(settings), authz=Authorizer(settings), redis=arq_redis
+        settings=settings, clock=FrozenClock(datetime.now(UTC)), aws=AwsClients(settings), authz=Authorizer(settings), redis=arq_redis
     )
     yield rt
     # Tests may swap in clients of their own (a fault proxy's); close whichever is there.

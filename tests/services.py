@@ -60,7 +60,7 @@ async def _prepare_postgres(admin_url: str) -> str:
 async def _answers_postgres(admin_url: str) -> Exception | None:
     try:
         conn = await _connect(admin_url)
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         return exc
     await conn.close()
     return None

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from datetime import timezone
+from datetime import UTC
 from typing import Any
 
 from jit.activity.sources import ActivityPage, SessionQuery, decode_cursor, encode_cursor, from_cloudtrail_record
@@ -37,8 +37,8 @@ def build_sql(store: str, query: SessionQuery) -> str:
     fmt = "%Y-%m-%d %H:%M:%S"
     return (
         f"SELECT {', '.join(COLUMNS)}, userIdentity.arn AS sessionArn FROM {store_id} "
-        f"WHERE eventTime >= '{query.start.astimezone(timezone.utc).strftime(fmt)}' "
-        f"AND eventTime <= '{query.end.astimezone(timezone.utc).strftime(fmt)}' "
+        f"WHERE eventTime >= '{query.start.astimezone(UTC).strftime(fmt)}' "
+        f"AND eventTime <= '{query.end.astimezone(UTC).strftime(fmt)}' "
         f"AND recipientAccountId IN ({accounts}) AND ({roles})"
         + (" AND readOnly = false" if query.write_only else "")
         + (" AND errorCode IS NOT NULL" if query.errors_only else "")

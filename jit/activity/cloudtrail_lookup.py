@@ -13,7 +13,13 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from jit.activity.sources import (
-    ActivityEvent, ActivityPage, SessionQuery, SessionTarget, decode_cursor, encode_cursor, from_cloudtrail_record,
+    ActivityEvent,
+    ActivityPage,
+    SessionQuery,
+    SessionTarget,
+    decode_cursor,
+    encode_cursor,
+    from_cloudtrail_record,
 )
 from jit.aws.clients import AwsClients
 from jit.aws.errors import explain

@@ -9,11 +9,16 @@ import asyncio
 import json
 import re
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from jit.activity.sources import (
-    ActivityEvent, ActivityPage, SessionQuery, decode_cursor, encode_cursor, from_cloudtrail_record,
+    ActivityEvent,
+    ActivityPage,
+    SessionQuery,
+    decode_cursor,
+    encode_cursor,
+    from_cloudtrail_record,
 )
 from jit.aws.clients import AwsClients
 from jit.config import Settings
@@ -108,5 +113,5 @@ def _millis(event_time: Any, timestamp: Any) -> int:
     except ValueError:
         return 0
     if at.tzinfo is None:
-        at = at.replace(tzinfo=timezone.utc)
+        at = at.replace(tzinfo=UTC)
     return int(at.timestamp() * 1000)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 GENESIS = "0" * 64
@@ -38,8 +38,8 @@ def _text(value: Any) -> str:
 
 def timestamp(at: datetime) -> str:
     if at.tzinfo is None:
-        at = at.replace(tzinfo=timezone.utc)
-    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def canonical(fields: dict[str, Any]) -> bytes:
@@ -90,7 +90,8 @@ class Walker:
                 reason = f"seq {row.seq} repeats or goes back (expected {expected}): a forked or inserted event"
             return Break(row.id, row.seq, reason)
         if row.prev_hash != self.hash:
-            return Break(row.id, row.seq, "prev_hash does not match the previous event's hash (the event before it was edited and re-hashed, or replaced)")
+            return Break(row.id, row.seq, "prev_hash does not match the previous event's hash "
+                                          "(the event before it was edited and re-hashed, or replaced)")
         computed = event_hash(fields_of(row))
         if computed != row.hash:
             return Break(row.id, row.seq, "its contents do not match its hash (the row was edited)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from jit.config import Settings
 
@@ -16,12 +16,12 @@ def _when(value: str) -> datetime:
     if text[:-1].isdigit() and text[-1:] in ("d", "h"):
         amount = int(text[:-1])
         delta = timedelta(days=amount) if text[-1] == "d" else timedelta(hours=amount)
-        return datetime.now(timezone.utc) - delta
+        return datetime.now(UTC) - delta
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not like 2026-01-31, 2026-01-31T12:00:00Z, 30d or 12h") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 async def _verify(settings: Settings) -> int:
@@ -63,7 +63,7 @@ async def _prune(settings: Settings, args: argparse.Namespace) -> int:
     if before is None:
         if not settings.audit_retention_days:
             raise SystemExit("error: give --before, or set JIT_AUDIT_RETENTION_DAYS")
-        before = datetime.now(timezone.utc) - timedelta(days=settings.audit_retention_days)
+        before = datetime.now(UTC) - timedelta(days=settings.audit_retention_days)
     async with database(settings.database_url):
         result = await prune(before, SystemClock())
     print(f"pruned {result.count} events before {before.isoformat()}; checkpoint seq {result.checkpoint_seq}")

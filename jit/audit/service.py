@@ -12,8 +12,8 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from jit.audit.chain import GENESIS, event_hash, plain
-from jit.auth.acting import credential_ref
 from jit.audit.models import AuditChain, AuditEvent
+from jit.auth.acting import credential_ref
 from jit.notify import outbox
 
 CHAIN_ROW = 1

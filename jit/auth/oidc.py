@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import json
 import secrets
+import warnings
 from dataclasses import dataclass
 from typing import Any
-
-import warnings
 
 import httpx
 

@@ -237,7 +237,7 @@ class AwsBudget:
                 wait = int(await shared(keys=keys, args=args))
                 self._redis_up()
                 return wait
-            except (RedisError, OSError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, RedisError, OSError) as exc:
                 self._redis_down(exc)
         return local()
 
@@ -303,13 +303,13 @@ class AwsBudget:
         self._local.outstanding.pop(slot, None)
         try:
             await self._redis.zrem(self._outstanding, slot)
-        except (RedisError, OSError, asyncio.TimeoutError):
+        except (TimeoutError, RedisError, OSError):
             pass  # its lease ends it
 
     async def outstanding(self) -> int:
         try:
             return int(await self._redis.zcount(self._outstanding, time.time() * 1000, "+inf"))
-        except (RedisError, OSError, asyncio.TimeoutError):
+        except (TimeoutError, RedisError, OSError):
             return len(self._local.outstanding)
 
     def status(self, redis_answers: bool = True) -> dict[str, Any]:

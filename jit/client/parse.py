@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from jit.client.errors import ClientError, ExitCode
 
@@ -42,7 +42,7 @@ def parse_time(text: str, now: datetime, option: str = "--start") -> datetime:
                           "or a delay such as +30m", ExitCode.USAGE) from None
     if moment.tzinfo is None:
         moment = moment.astimezone()  # the local zone, as the person typing meant
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 def ticket_id(text: str, what: str = "ticket") -> str:

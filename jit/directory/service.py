@@ -97,7 +97,7 @@ class SyncReport:
         rows += [(name.replace("_", " "), str(t.seen), str(t.created), str(t.updated), str(t.removed))
                  for name, t in self.tables.items()]
         widths = [max(len(r[i]) for r in rows) for i in range(5)]
-        lines = ["  ".join([r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:])]).rstrip()
+        lines = ["  ".join([r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:], strict=True)]).rstrip()
                  for r in rows]
         lines.append(f"synced in {self.elapsed_seconds:.1f} s (AWS {self.aws_seconds:.1f} s, "
                      f"database {self.database_seconds:.1f} s)")
@@ -187,7 +187,7 @@ async def _read_organization(
                 )
             )
             next_frontier = []
-            for parent_id, (children, members) in zip(frontier, levels):
+            for parent_id, (children, members) in zip(frontier, levels, strict=True):
                 parent_path = ous[parent_id]["path"]
                 for child in children:
                     ous[child["Id"]] = {"name": child["Name"], "parent_id": parent_id, "path": f"{parent_path}{child['Id']}/"}
@@ -259,7 +259,7 @@ async def _read_identity_store(
     # between a live user and a live group means anything.
     memberships = {
         (group["GroupId"], m["MemberId"]["UserId"])
-        for group, members in zip(raw_groups, per_group)
+        for group, members in zip(raw_groups, per_group, strict=True)
         for m in members
         if m.get("MemberId", {}).get("UserId") in users
     }

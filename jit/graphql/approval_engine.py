@@ -156,7 +156,8 @@ class ApprovalEngineMutation:
         except errors.DomainError as exc:
             return to_error(exc)
 
-    @strawberry.mutation(description="Break-glass: the requester approves their own ticket with a reason, where every governing rule allows it. Granted at once; flagged until reviewed.")
+    @strawberry.mutation(description="Break-glass: the requester approves their own ticket with a reason, where every "
+                                     "governing rule allows it. Granted at once; flagged until reviewed.")
     async def break_glass_ticket(
         self, info: Info[Context, None], ticket_id: strawberry.ID, reason: str
     ) -> TicketResult:

@@ -11,12 +11,12 @@ from strawberry.types import Info
 
 from jit import errors
 from jit.audit import queries, verifications
-from jit.audit.models import AuditVerificationRun as VerificationRow
 from jit.audit.models import AuditEvent as EventRow
+from jit.audit.models import AuditVerificationRun as VerificationRow
 from jit.graphql.context import Context
 from jit.graphql.directory import User
-from jit.graphql.tickets import PageInfo
 from jit.graphql.errors import NotAllowedError, ValidationError, WrongStateError, to_error
+from jit.graphql.tickets import PageInfo
 
 
 @strawberry.type(description="One entry of the append-only, hash-chained audit log.")

@@ -101,7 +101,7 @@ async def _preview(info: Info[Context, None], account_id: str, permission_set: s
             requesters=await _users(info, requesters),
             steps=[PreviewStep(name=spec.get("name", f"Step {i + 1}"), required=int(spec.get("required", 1)),
                                approvers=await _users(info, ids))
-                   for i, (spec, ids) in enumerate(zip(rule.steps, steps))],
+                   for i, (spec, ids) in enumerate(zip(rule.steps, steps, strict=True))],
         ))
     return ApprovalPreview(account_id=account.id, permission_set_arn=ps.arn, rules=rules)
 

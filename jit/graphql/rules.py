@@ -10,8 +10,8 @@ from strawberry.types import Info
 
 from jit import errors
 from jit.graphql.context import Context
-from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, WrongStateError, to_input_error
 from jit.graphql.directory import User
+from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, WrongStateError, to_input_error
 from jit.rules import changes, service
 from jit.rules.models import ApprovalRule as RuleRow
 from jit.rules.plan import step_warnings

@@ -14,22 +14,22 @@ from strawberry.types.graphql import OperationType
 
 from jit.config import Settings
 from jit.graphql.activity import ActivityQuery
+from jit.graphql.approval_engine import ApprovalEngineMutation, ApprovalEngineQuery
 from jit.graphql.audit import AuditMutation, AuditQuery
-from jit.graphql.insights import InsightsQuery
+from jit.graphql.console_admin import ConsoleAdminMutation, ConsoleAdminQuery
 from jit.graphql.context import Context
 from jit.graphql.credentials import ActingCredential
-from jit.graphql.security import build_extensions
-from jit.graphql.sharing import SharedEventExecutionContext
-from jit.graphql.tokens import TokenMutation, TokenQuery
 from jit.graphql.directory import DirectoryQuery, Group, User
 from jit.graphql.eligibility import EligibilityQuery
-from jit.graphql.approval_engine import ApprovalEngineMutation, ApprovalEngineQuery
-from jit.graphql.console_admin import ConsoleAdminMutation, ConsoleAdminQuery
 from jit.graphql.groups import GroupsMutation, GroupsQuery
+from jit.graphql.insights import InsightsQuery
 from jit.graphql.notify import NotifyMutation, NotifyQuery
 from jit.graphql.reliability import ReliabilityMutation, ReliabilityQuery
 from jit.graphql.rules import RuleChangesQuery, RulesMutation, RulesQuery
+from jit.graphql.security import build_extensions
+from jit.graphql.sharing import SharedEventExecutionContext
 from jit.graphql.tickets import TicketMutation, TicketQuery, TicketSubscription
+from jit.graphql.tokens import TokenMutation, TokenQuery
 
 
 @strawberry.type

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from datetime import datetime
-from typing import Annotated
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 from strawberry.scalars import JSON
@@ -12,7 +12,8 @@ from strawberry.types import Info
 from jit import errors
 from jit.approvals import service as approvals
 from jit.approvals.models import Decision as DecisionRow
-from jit.approvals.models import Outcome, TicketStep as StepRow
+from jit.approvals.models import Outcome
+from jit.approvals.models import TicketStep as StepRow
 from jit.audit.service import ticket_history
 from jit.authz.version import current_policy_version
 from jit.graphql.context import Context
@@ -287,7 +288,8 @@ class TicketFilter:
     start_before: datetime | None = strawberry.field(default=None, description="Exclusive.")
 
 
-@strawberry.input(description="An account or an OU (which expands to its accounts now), with a permission set or a permission set group (one target per permission set).")
+@strawberry.input(description="An account or an OU (which expands to its accounts now), with a permission set or a "
+                              "permission set group (one target per permission set).")
 class TargetInput:
     account_id: str | None = None
     permission_set: str | None = strawberry.field(default=None, description="A permission set ARN or name.")
@@ -435,10 +437,10 @@ class TicketSubscription:
                 # Access can change while the socket is open: decided again for every
                 # event, once per reader, with the policy version read for this event.
                 if not await delivery.share(
-                    ("may_read", actor.id), lambda: _may_read(rt, actor.id, parties, policy_version)
+                    ("may_read", actor.id), lambda parties=parties, version=policy_version: _may_read(rt, actor.id, parties, version)
                 ):
                     return
-                yield delivery.once("update", lambda: _update_of(event, row))
+                yield delivery.once("update", lambda event=event, row=row: _update_of(event, row))
                 # Resumed once the message went out on this socket.
                 metrics.observe_live_event((rt.clock.now() - event.at_datetime).total_seconds())
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from tortoise import connections
 from tortoise.expressions import Q
@@ -162,7 +162,7 @@ async def approval_times(s: Scope) -> list[RuleApprovalTime]:
 
 def _aware(value) -> datetime:
     at = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 async def _top(s: Scope, column: str) -> list[tuple[str, int]]:

@@ -16,7 +16,7 @@ import asyncio
 import logging
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
@@ -29,7 +29,12 @@ from jit.notify.channels import email as email_channel
 from jit.notify.channels import slack as slack_channel
 from jit.notify.channels import webhook as webhook_channel
 from jit.notify.models import (
-    Channel, DeliveryStatus, Notification, NotificationDelivery, NotificationKind, NotificationStatus,
+    Channel,
+    DeliveryStatus,
+    Notification,
+    NotificationDelivery,
+    NotificationKind,
+    NotificationStatus,
 )
 from jit.notify.outbox import ROLE_ADMINS, ROLE_AUDITORS
 from jit.notify.preferences import channels_for
@@ -139,7 +144,7 @@ async def claim(rt: Runtime, owner: str, limit: int = BATCH) -> list[Notificatio
 
 async def send(settings: Settings, delivery: NotificationDelivery, now=None) -> None:
     notification = delivery.notification
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     message = templates.render(settings, notification)
     channel = Channel(delivery.channel)
     if channel == Channel.WEBHOOK:

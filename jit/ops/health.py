@@ -67,7 +67,8 @@ def probes(runtime: Callable[[], Runtime], aws_remember_seconds: float):
     async def readyz(request: Request) -> JSONResponse:
         rt = runtime()
         names = list(checks)
-        results = dict(zip(names, await asyncio.gather(*(_run(n, checks[n], rt) for n in names))))
+        outcomes = await asyncio.gather(*(_run(n, checks[n], rt) for n in names))
+        results = dict(zip(names, outcomes, strict=True))
         ready = all(v == "ok" for v in results.values())
         # Not a readiness condition: without Redis the process keeps to its own share of
         # the AWS budget and revokes go on; but an operator should see it.

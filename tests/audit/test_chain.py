@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from itertools import pairwise
 
 from tortoise import connections
 
@@ -33,7 +34,7 @@ async def test_events_form_a_chain_that_verifies(runtime):
     events = await _events(runtime, 5)
     assert [e.seq for e in events] == [1, 2, 3, 4, 5]
     assert events[0].prev_hash == "0" * 64
-    assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:]))
+    assert all(b.prev_hash == a.hash for a, b in pairwise(events))
     ticket = uuid.uuid4()
     transition = await record(runtime.clock.now(), None, "ticket.active", ticket_id=ticket,
                               from_status="GRANTING", to_status="ACTIVE")

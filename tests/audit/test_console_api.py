@@ -113,8 +113,8 @@ async def test_export_is_refused_like_audit_events(api, demo):
     bad = await api.client.get("/audit/export", params={"since": "yesterday"}, headers=headers)
     assert bad.status_code == 400 and bad.json()["errors"][0]["extensions"]["field"] == "since"
     # A token without the read scope may not export either.
-    from jit.auth.service import create_token
     from jit.auth.scopes import Scope
+    from jit.auth.service import create_token
 
     decide_only, _ = await create_token(rt.clock, "audrey", "decide-only", scopes=frozenset({Scope.DECIDE}))
     scoped = await api.client.get("/audit/export", headers={"Authorization": f"Bearer {decide_only}"})

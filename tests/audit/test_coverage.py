@@ -86,8 +86,8 @@ async def test_delegations_and_decisions_on_behalf_are_audited(api, demo):
 
 
 async def test_rule_changes_carry_before_and_after(demo):
-    from jit.rules.service import RuleService, get_rule
     from jit.rules.models import ApprovalRule
+    from jit.rules.service import RuleService, get_rule
 
     rule = await ApprovalRule.all().order_by("name").first()
     service = RuleService(demo.rt.settings, demo.rt.clock)

@@ -17,7 +17,7 @@ async def _run(url: str) -> str:
     )
     try:
         out, err = await asyncio.wait_for(proc.communicate(), 180)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         proc.kill()
         raise
     assert proc.returncode == 0, err.decode()[-3000:]

@@ -8,7 +8,7 @@ import re
 import subprocess
 import sys
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -91,7 +91,7 @@ def test_gql_over_http(live, client):
 
 
 def test_gql_websocket_subscription_follows_the_worker(live, client):
-    start = (datetime.now(timezone.utc) + timedelta(seconds=3)).isoformat()
+    start = (datetime.now(UTC) + timedelta(seconds=3)).isoformat()
     ticket = client.mutate(documents.REQUEST, input={
         "targets": [{"accountId": live.accounts["sandbox-training"], "permissionSet": "ReadOnlyAccess"}],
         "durationSeconds": 600, "startAt": start})["requestTicket"]
@@ -124,7 +124,7 @@ def test_typescript_example_type_checks_and_follows_the_worker(live, client, tmp
                              capture_output=True, text=True, timeout=120)
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
-    start = (datetime.now(timezone.utc) + timedelta(seconds=3)).isoformat()
+    start = (datetime.now(UTC) + timedelta(seconds=3)).isoformat()
     ticket = client.mutate(documents.REQUEST, input={
         "targets": [{"accountId": live.accounts["sandbox-ml"], "permissionSet": "ReadOnlyAccess"}],
         "durationSeconds": 600, "startAt": start})["requestTicket"]

@@ -12,8 +12,8 @@ import uuid
 
 import pytest
 
-from jit.client.config import ClientConfig
 from jit.client.commands.common import require_operation
+from jit.client.config import ClientConfig
 from jit.client.errors import ClientError, ExitCode
 from jit.client.transport import GraphQLClient
 from jit.demo.embedded import free_port

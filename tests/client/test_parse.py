@@ -1,13 +1,13 @@
 """What people type: durations and times."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from jit.client.errors import ClientError, ExitCode
 from jit.client.parse import format_duration, parse_duration, parse_time, ticket_id
 
-NOW = datetime(2030, 1, 31, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2030, 1, 31, 9, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(("text", "seconds"), [
@@ -29,9 +29,9 @@ def test_times():
     assert parse_time("now", NOW) == NOW
     assert parse_time("+30m", NOW) == NOW + timedelta(minutes=30)
     assert parse_time("in 2h", NOW) == NOW + timedelta(hours=2)
-    assert parse_time("2030-02-01T10:00+02:00", NOW) == datetime(2030, 2, 1, 8, 0, tzinfo=timezone.utc)
+    assert parse_time("2030-02-01T10:00+02:00", NOW) == datetime(2030, 2, 1, 8, 0, tzinfo=UTC)
     naive = parse_time("2030-02-01T10:00", NOW)  # local time, whatever the zone here
-    assert naive.tzinfo == timezone.utc and naive == datetime(2030, 2, 1, 10, 0).astimezone()
+    assert naive.tzinfo == UTC and naive == datetime(2030, 2, 1, 10, 0).astimezone()
     with pytest.raises(ClientError) as error:
         parse_time("tomorrow", NOW, "--until")
     assert error.value.code == ExitCode.USAGE and "--until" in error.value.message

@@ -11,7 +11,7 @@ import logging
 import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlparse
 
@@ -114,7 +114,7 @@ async def aws(settings: Settings) -> AsyncIterator[AwsClients]:
 
 @pytest.fixture
 def clock() -> FrozenClock:
-    return FrozenClock(datetime(2025, 3, 1, 9, 0, tzinfo=timezone.utc))
+    return FrozenClock(datetime(2025, 3, 1, 9, 0, tzinfo=UTC))
 
 
 class QueryCounter(logging.Handler):

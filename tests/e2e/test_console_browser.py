@@ -104,7 +104,7 @@ def oidc_stack(demo):
                 break
             except OSError:
                 if time.monotonic() > deadline or serve.poll() is not None:
-                    raise RuntimeError("the API did not start")
+                    raise RuntimeError("the API did not start") from None
                 time.sleep(0.2)
         yield base
     finally:

@@ -20,7 +20,8 @@ import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import boto3
@@ -87,7 +88,7 @@ class Watcher(threading.Thread):
 
     def run(self) -> None:
         while not self._halt.is_set():
-            at = datetime.now(timezone.utc)
+            at = datetime.now(UTC)
             try:
                 self.snapshots.append((at, self.snapshot()))
             except Exception:  # noqa: BLE001 - moto busy; the next round counts
@@ -256,7 +257,7 @@ class Cluster:
                 break
             except OSError:
                 if time.monotonic() > deadline:
-                    raise RuntimeError("the API did not start; see " + str(self.root / "serve.log"))
+                    raise RuntimeError("the API did not start; see " + str(self.root / "serve.log")) from None
                 time.sleep(0.3)
         self._supervise = True
         self._supervisor = threading.Thread(target=self._watch_processes, daemon=True)
@@ -322,12 +323,12 @@ class Cluster:
         gate = asyncio.Semaphore(6)
 
         async def one(client: httpx.AsyncClient, plan: TicketPlan) -> None:
-            start = datetime.now(timezone.utc) + timedelta(seconds=plan.start_in)
+            start = datetime.now(UTC) + timedelta(seconds=plan.start_in)
             variables = {"input": {
                 "targets": [{"accountId": self.org.accounts[plan.account], "permissionSet": plan.permission_set}],
                 "durationSeconds": plan.duration, "justification": "fault suite", "startAt": start.isoformat()}}
             async with gate:
-                for attempt in range(60):  # the API may be restarting with its database
+                for _ in range(60):  # the API may be restarting with its database
                     try:
                         response = await client.post("/graphql", json={"query": REQUEST, "variables": variables},
                                                      headers={"Authorization": f"Bearer {self.tokens[plan.user]}"})
@@ -396,7 +397,7 @@ async def run_scenario(cluster: Cluster, name: str, plans: list[TicketPlan], fau
     keys_in_scope = {r.key for r in requested} | set(out_of_band or [])
     while True:
         await asyncio.sleep(1.0)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         if now > last_end + timedelta(seconds=2) and not stop.is_set():
             stop.set()
         statuses = await cluster.statuses([r.id for r in requested])
@@ -425,7 +426,7 @@ async def run_scenario(cluster: Cluster, name: str, plans: list[TicketPlan], fau
         scans = await cluster.pg.fetch(
             "SELECT id, trigger, status, requested_at, started_at, finished_at, pairs_total, calls, error "
             "FROM drift_scan WHERE updated_at >= $1 ORDER BY id",
-            datetime.now(timezone.utc) - timedelta(seconds=time.monotonic() - started))
+            datetime.now(UTC) - timedelta(seconds=time.monotonic() - started))
         notes.append("drift scans: " + "; ".join(
             f"#{s['id']} {s['status']} req {s['requested_at']:%H:%M:%S.%f} "
             f"start {s['started_at'] and s['started_at'].strftime('%H:%M:%S.%f')} "
@@ -446,7 +447,7 @@ async def run_scenario(cluster: Cluster, name: str, plans: list[TicketPlan], fau
     cluster.stop_app()
     snaps = watcher.snapshots
     if len(snaps) > 1:
-        gap = max((b[0] - a[0]).total_seconds() for a, b in zip(snaps, snaps[1:]))
+        gap = max((b[0] - a[0]).total_seconds() for a, b in pairwise(snaps))
         notes.append(f"{len(snaps)} AWS snapshots, largest gap {gap:.1f} s; "
                      f"statuses {dict(collections.Counter(statuses.values()))}; "
                      f"processes restarted by the supervisor {cluster.restarts - restarts_before}")

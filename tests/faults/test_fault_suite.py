@@ -22,7 +22,15 @@ import pytest
 import redis
 
 from tests.faults.harness import (
-    REQUESTERS, SANDBOX, SETS, Cluster, Result, distinct_plans, overlapping_plans, run_scenario, table,
+    REQUESTERS,
+    SANDBOX,
+    SETS,
+    Cluster,
+    Result,
+    distinct_plans,
+    overlapping_plans,
+    run_scenario,
+    table,
 )
 
 pytestmark = pytest.mark.slow
@@ -63,7 +71,7 @@ async def _until(stop: asyncio.Event, seconds: float) -> bool:
     try:
         await asyncio.wait_for(stop.wait(), seconds)
         return True
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return False
 
 

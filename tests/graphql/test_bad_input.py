@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -38,7 +38,7 @@ CASES = [
      "ValidationError", "durationSeconds"),
     ("start in the past", "alice",
      lambda w: {"targets": [_t(w.account("sandbox-alice"), "ReadOnlyAccess")], "durationSeconds": 60,
-                "startAt": (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()},
+                "startAt": (datetime.now(UTC) - timedelta(hours=1)).isoformat()},
      "ValidationError", "startAt"),
     ("missing justification where required", "alice",
      lambda w: {"targets": [_t(w.account("payments-prod"), "ReadOnlyAccess")], "durationSeconds": 60, "justification": "  "},

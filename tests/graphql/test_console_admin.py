@@ -52,7 +52,8 @@ async def test_preview_names_requesters_and_approvers(api, demo):
 
 async def test_preview_is_for_admins_and_names_the_bad_field(api, demo):
     rt = demo.rt
-    assert (await api.as_(rt, "alice", PREVIEW, a="payments-prod", p="ReadOnlyAccess"))["approvalPreview"]["__typename"] == "NotAllowedError"
+    refused = await api.as_(rt, "alice", PREVIEW, a="payments-prod", p="ReadOnlyAccess")
+    assert refused["approvalPreview"]["__typename"] == "NotAllowedError"
     bad_account = (await api.as_(rt, "admin", PREVIEW, a="no-such-account", p="ReadOnlyAccess"))["approvalPreview"]
     assert (bad_account["__typename"], bad_account["field"]) == ("NotFoundError", "accountId")
     bad_ps = (await api.as_(rt, "admin", PREVIEW, a="payments-prod", p="NoSuchSet"))["approvalPreview"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-
 IDS = "query($f: TicketFilter) { tickets(filter: $f, first: 100) { edges { node { id } } } }"
 EXTEND = """mutation($id: ID!) { requestExtension(ticketId: $id, additionalDurationSeconds: 600, reason: "more") {
   __typename ... on Extension { status } } }"""

@@ -16,7 +16,8 @@ RESULT = "__typename ... on Error { message field }"
 DELEGATE = f"mutation($i: CreateDelegationInput!) {{ createDelegation(input: $i) {{ {RESULT} ... on Delegation {{ id state }} }} }}"
 EXTEND = f"""mutation($id: ID!, $s: Int!, $r: String!) {{
   requestExtension(ticketId: $id, additionalDurationSeconds: $s, reason: $r) {{ {RESULT} ... on Extension {{ id status }} }} }}"""
-BREAK = f"mutation($id: ID!, $r: String!) {{ breakGlassTicket(ticketId: $id, reason: $r) {{ {RESULT} ... on Ticket {{ status breakGlass }} }} }}"
+BREAK = (f"mutation($id: ID!, $r: String!) {{ breakGlassTicket(ticketId: $id, reason: $r) {{ {RESULT} "
+         "... on Ticket { status breakGlass } } }")
 REQUEST = f"mutation($i: RequestTicketInput!) {{ requestTicket(input: $i) {{ {RESULT} ... on Ticket {{ id }} }} }}"
 
 
@@ -127,7 +128,9 @@ async def test_delegations_and_inbox_through_the_api(api, demo):
         rows = await api.as_(rt, user, "{ delegations { delegator { userName } delegate { userName } state } }")
         assert rows["delegations"] == [{"delegator": {"userName": "bob"}, "delegate": {"userName": "erin"}, "state": "ACTIVE"}]
     await api.as_(rt, "erin", "mutation($id: ID!) { approveTicket(ticketId: $id) { __typename } }", id=str(ticket.id))
-    data = await api.as_(rt, "alice", "query($id: ID!) { ticket(id: $id) { status decisions { decider { userName } onBehalfOf { userName } } } }",
+    data = await api.as_(rt, "alice",
+                         "query($id: ID!) { ticket(id: $id) { status decisions { decider { userName } "
+                         "onBehalfOf { userName } } } }",
                          id=str(ticket.id))
     assert data["ticket"]["status"] == "SCHEDULED"
     assert data["ticket"]["decisions"] == [{"decider": {"userName": "erin"}, "onBehalfOf": {"userName": "bob"}}]
@@ -137,7 +140,8 @@ async def test_delegations_and_inbox_through_the_api(api, demo):
 
 
 async def test_requestable_targets_show_a_group_as_one_choice(api, demo):
-    data = await api.as_(demo.rt, "alice", "{ requestableTargets { account { name } permissionSet { name } permissionSetGroup { name permissionSets } ruleName } }")
+    data = await api.as_(demo.rt, "alice", "{ requestableTargets { account { name } permissionSet { name } "
+                                           "permissionSetGroup { name permissionSets } ruleName } }")
     groups = [t for t in data["requestableTargets"] if t["permissionSetGroup"]]
     assert {t["account"]["name"] for t in groups} >= {"payments-dev", "checkout-dev"}
     assert all(t["permissionSet"] is None and t["permissionSetGroup"]["permissionSets"] == ["ReadOnlyAccess", "DatabaseAdmin"]
@@ -146,6 +150,7 @@ async def test_requestable_targets_show_a_group_as_one_choice(api, demo):
 
 @pytest.mark.parametrize("user,allowed", [("admin", True), ("alice", False)])
 async def test_only_admins_manage_permission_set_groups(api, demo, user, allowed):
-    data = await api.as_(demo.rt, user, """mutation { createPermissionSetGroup(input: {name: "Ops", permissionSets: ["ReadOnlyAccess", "PowerUserAccess"]}) {
+    data = await api.as_(demo.rt, user, """mutation {
+      createPermissionSetGroup(input: {name: "Ops", permissionSets: ["ReadOnlyAccess", "PowerUserAccess"]}) {
         __typename ... on PermissionSetGroup { name permissionSets } } }""")
     assert (data["createPermissionSetGroup"]["__typename"] == "PermissionSetGroup") is allowed

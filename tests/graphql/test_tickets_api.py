@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from jit.tickets import stack
-from jit.tickets.models import Ticket, TicketStatus as S
+from jit.tickets.models import Ticket
+from jit.tickets.models import TicketStatus as S
 from tests.graphql.client import APPROVE, CANCEL, REJECT, REQUEST, REVOKE, TICKET
 
 

@@ -3,6 +3,7 @@ import dataclasses
 import pytest
 
 from tests.notify.receivers import HttpReceiver, SmtpServer
+from tests.security.conftest import make_api  # noqa: F401 - the API with settings per test
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ import time
 from jit.approvals.break_glass import break_glass
 from jit.notify import delivery
 from jit.notify.channels import webhook
-from jit.notify.models import Channel, DeliveryStatus, NotificationDelivery, NotificationKind as K
+from jit.notify.models import Channel, DeliveryStatus, NotificationDelivery
+from jit.notify.models import NotificationKind as K
 from jit.tickets.models import Ticket
 
 

@@ -9,13 +9,15 @@ import pytest
 
 from jit.approvals.break_glass import break_glass
 from jit.approvals.delegations import DelegationRequest, create_delegation
-from jit.approvals.service import decide
 from jit.approvals.models import Outcome
+from jit.approvals.service import decide
 from jit.audit.service import record
 from jit.errors import ValidationFailed
 from jit.notify import service as notify_service
-from jit.notify.models import Notification, NotificationKind as K
-from jit.tickets.models import Ticket, TicketStatus as S
+from jit.notify.models import Notification
+from jit.notify.models import NotificationKind as K
+from jit.tickets.models import Ticket
+from jit.tickets.models import TicketStatus as S
 from jit.tickets.state import transition
 
 

@@ -9,7 +9,6 @@ import pytest
 from jit.notify import delivery
 from jit.notify.models import Channel, NotificationDelivery, NotificationPreference
 from tests.graphql.client import Api, in_process_app
-from tests.security.conftest import make_api  # noqa: F401 - settings per test
 
 PREFS = "{ notificationPreferences { preferences { kind channels isDefault } } }"
 SET = """mutation($p: [NotificationPreferenceInput!]!) { setNotificationPreferences(preferences: $p) {

@@ -20,7 +20,7 @@ import collections
 import json
 import signal
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import boto3
@@ -64,7 +64,8 @@ def cluster(tmp_path_factory):
 
     c = LocalCluster(root, front_aws=front_aws, env_overrides={
         "JIT_DATABASE_URL": database_url, "JIT_REDIS_URL": redis_url, "JIT_MODE": "test",
-        "JIT_MIN_DURATION_SECONDS": "1", "JIT_ASSIGNMENT_POLL_INTERVAL": "0.1", "JIT_ASSIGNMENT_FIRST_POLL": "0.1", "JIT_RECONCILE_INTERVAL": "2",
+        "JIT_MIN_DURATION_SECONDS": "1", "JIT_ASSIGNMENT_POLL_INTERVAL": "0.1", "JIT_ASSIGNMENT_FIRST_POLL": "0.1",
+        "JIT_RECONCILE_INTERVAL": "2",
         "JIT_JOB_LEASE_SECONDS": "3", "JIT_JOB_TIMEOUT": "30", "JIT_SHUTDOWN_GRACE_SECONDS": str(GRACE),
         "JIT_DRIFT_INTERVAL": "100000", "JIT_SYNC_INTERVAL": "100000",
     })
@@ -92,7 +93,7 @@ def gql(url: str, token: str, query: str, **variables) -> dict:
 
 
 def request(url: str, token: str, account_id: str, permission_set: str, *, start_in: float, duration: int) -> dict:
-    start = datetime.now(timezone.utc) + timedelta(seconds=start_in)
+    start = datetime.now(UTC) + timedelta(seconds=start_in)
     return gql(url, token, REQUEST, input={
         "targets": [{"accountId": account_id, "permissionSet": permission_set}],
         "durationSeconds": duration, "justification": "cluster test", "startAt": start.isoformat()})["requestTicket"]
@@ -255,7 +256,7 @@ async def test_two_workers_never_both_grant_a_ticket(cluster):
     # Hand each ticket's grant to the queue three more times, under other job ids: both
     # workers now hold grant jobs for the same tickets, due at the same moment.
     pool = await create_pool(RedisSettings.from_dsn(cluster.redis_url))
-    due = datetime.now(timezone.utc) + timedelta(seconds=4)
+    due = datetime.now(UTC) + timedelta(seconds=4)
     for ticket_id in tickets:
         for copy in range(3):
             await pool.enqueue_job("tickets.grant", ticket_id, _job_id=f"dup:{ticket_id}:{copy}", _defer_until=due)
@@ -284,7 +285,7 @@ async def test_two_workers_never_both_grant_a_ticket(cluster):
     grants = sum(metric(httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text,
                         "jit_grant_latency_seconds_count") for port in cluster.metrics_ports)
     assert grants >= len(tickets)
-    for (user, _, _), ticket_id in zip(plans, tickets):
+    for (user, _, _), ticket_id in zip(plans, tickets, strict=True):
         assert gql(cluster.url, cluster.tokens[user], REVOKE, id=ticket_id)["revokeTicket"]["status"] == "REVOKING"
 
 

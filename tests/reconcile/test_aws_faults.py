@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from jit.tickets import stack
-from jit.tickets.models import EntryStatus, StackEntry, Ticket, TicketStatus as S, UnwindStatus
+from jit.tickets.models import EntryStatus, StackEntry, Ticket, UnwindStatus
+from jit.tickets.models import TicketStatus as S
 
 
 async def test_conflicts_and_server_errors_are_retried(faulty, proxy):

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from jit.jobs import worker
 from jit.reconcile.service import reconcile
-from jit.tickets.models import EntryStatus, StackEntry, Ticket, TicketStatus as S, UnwindStatus
+from jit.tickets.models import EntryStatus, StackEntry, Ticket, UnwindStatus
+from jit.tickets.models import TicketStatus as S
 from tests.reconcile.conftest import active_ticket, job_ctx
 
 

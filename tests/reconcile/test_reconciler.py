@@ -14,7 +14,8 @@ from jit.reconcile import counters
 from jit.reconcile.lease import acquire, ticket_key
 from jit.reconcile.models import Lease
 from jit.reconcile.service import reconcile
-from jit.tickets.models import Ticket, TicketStatus as S
+from jit.tickets.models import Ticket
+from jit.tickets.models import TicketStatus as S
 from tests.reconcile.conftest import active_ticket, job_ctx
 
 

@@ -12,7 +12,8 @@ from jit.jobs import worker
 from jit.reconcile import counters, retries
 from jit.reconcile.models import RevokeRetry
 from jit.reconcile.service import reconcile
-from jit.tickets.models import StackEntry, Ticket, TicketStatus as S, UnwindStatus
+from jit.tickets.models import StackEntry, Ticket, UnwindStatus
+from jit.tickets.models import TicketStatus as S
 from tests.reconcile.conftest import active_ticket, job_ctx
 
 

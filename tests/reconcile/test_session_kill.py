@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from jit.audit.models import AuditEvent
 from jit.aws.session_kill import SessionKill, session_seconds
-from jit.tickets import service as tickets, stack
+from jit.tickets import service as tickets
+from jit.tickets import stack
 from jit.tickets.warnings import session_warnings
 from tests.reconcile.conftest import active_ticket
 

@@ -48,7 +48,7 @@ def start_provider(redirect_uri: str = f"{JIT_BASE}/auth/callback") -> Provider:
         except OSError:
             if time.monotonic() > deadline or process.poll() is not None:
                 process.kill()
-                raise RuntimeError("oidc-provider did not start")
+                raise RuntimeError("oidc-provider did not start") from None
             time.sleep(0.2)
 
 

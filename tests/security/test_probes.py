@@ -155,7 +155,8 @@ def test_every_document_the_console_and_the_cli_send_is_within_the_limits():
         if path.name != "fragments.graphql":
             sources.append((path.name, fragments + "\n" + path.read_text()))
     for name, value in vars(documents).items():
-        if name.isupper() and not name.startswith("_") and isinstance(value, str) and re.search(r"\b(query|mutation|subscription)\b", value):
+        if (name.isupper() and not name.startswith("_") and isinstance(value, str)
+                and re.search(r"\b(query|mutation|subscription)\b", value)):
             sources.append((f"jit.client.documents.{name}", value))
     assert len(sources) > 20
     # The largest pages the services allow.

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from jit.audit.models import AuditEvent
 from jit.tickets import stack
-from jit.tickets.models import Ticket, TicketStatus as S
+from jit.tickets.models import Ticket
+from jit.tickets.models import TicketStatus as S
 from tests.slack.driver import text_of
 from tests.slack.helpers import deliver, only_message_to
 

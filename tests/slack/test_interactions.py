@@ -10,7 +10,8 @@ from jit.approvals.break_glass import break_glass
 from jit.approvals.models import Decision, ExtensionDecision
 from jit.audit.models import AuditEvent
 from jit.tickets.extensions import request_extension
-from jit.tickets.models import Extension, ExtensionStatus, Ticket, TicketStatus as S
+from jit.tickets.models import Extension, ExtensionStatus, Ticket
+from jit.tickets.models import TicketStatus as S
 from tests.slack.driver import buttons, text_of
 from tests.slack.helpers import deliver, messages_to, only_message_to
 
@@ -68,8 +69,8 @@ async def test_reject_opens_a_modal_and_the_comment_is_the_reason(world, slack, 
 
 
 async def test_an_extension_is_approved_from_its_own_message(world, slack, receiver):
-    from jit.approvals.service import decide
     from jit.approvals.models import Outcome
+    from jit.approvals.service import decide
 
     ticket = await world.request("alice", [("payments-prod", "ReadOnlyAccess")], justification="incident review")
     await decide(world.rt, await world.user("bob"), str(ticket.id), Outcome.APPROVED)
@@ -93,8 +94,8 @@ async def test_an_extension_is_approved_from_its_own_message(world, slack, recei
 
 
 async def test_an_extension_rejected_from_slack_keeps_the_end(world, slack, receiver):
-    from jit.approvals.service import decide
     from jit.approvals.models import Outcome
+    from jit.approvals.service import decide
 
     ticket = await world.request("alice", [("payments-prod", "ReadOnlyAccess")], justification="incident review")
     await decide(world.rt, await world.user("bob"), str(ticket.id), Outcome.APPROVED)

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from tests import services
 from tests.notify.receivers import HttpReceiver
 from tests.slack.conftest import PEOPLE, SIGNING_SECRET
 from tests.slack.driver import SlackSide, buttons, text_of
-from tests import services
 from tests.support.live import LiveJit, fresh_postgres
 
 REQUEST = """mutation($input: RequestTicketInput!) { requestTicket(input: $input) {

@@ -12,7 +12,8 @@ import pytest
 from jit.approvals.models import Decision
 from jit.audit.models import AuditEvent
 from jit.slack import blocks
-from jit.tickets.models import Ticket, TicketStatus as S
+from jit.tickets.models import Ticket
+from jit.tickets.models import TicketStatus as S
 from tests.graphql.client import in_process_app
 from tests.slack.driver import SlackSide, sign
 from tests.slack.helpers import deliver

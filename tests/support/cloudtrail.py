@@ -14,14 +14,13 @@ from __future__ import annotations
 import json
 import re
 import threading
+import urllib.error
+import urllib.parse
+import urllib.request
 import uuid
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-
-import urllib.error
-import urllib.parse
-import urllib.request
 
 from jit.demo.embedded import free_port
 

@@ -33,7 +33,8 @@ def server_env(database_url: str, redis_url: str, moto_url: str, port: int) -> d
     env.update({
         "JIT_MODE": "test", "JIT_DATABASE_URL": database_url, "JIT_REDIS_URL": redis_url,
         "JIT_AWS_ENDPOINT_URL": moto_url, "JIT_AWS_REGION": "us-east-1", "JIT_PORT": str(port),
-        "JIT_MIN_DURATION_SECONDS": "1", "JIT_ASSIGNMENT_POLL_INTERVAL": "0.05", "JIT_ASSIGNMENT_FIRST_POLL": "0.05", "JIT_REVOKE_LEAD_SECONDS": "0",
+        "JIT_MIN_DURATION_SECONDS": "1", "JIT_ASSIGNMENT_POLL_INTERVAL": "0.05", "JIT_ASSIGNMENT_FIRST_POLL": "0.05",
+        "JIT_REVOKE_LEAD_SECONDS": "0",
         "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
     })
     for key in ("JIT_SERVER", "JIT_TOKEN", "JIT_CONFIG_DIR"):
@@ -46,7 +47,7 @@ async def fresh_postgres(name: str) -> str | None:
     the server is not there."""
     try:
         conn = await asyncpg.connect(services.PG_ADMIN_URL.replace("postgres://", "postgresql://", 1), timeout=3)
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError):
+    except (TimeoutError, OSError, asyncpg.PostgresError):
         return None
     try:
         await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

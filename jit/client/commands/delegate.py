@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import argparse
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.table import Table
@@ -38,7 +38,7 @@ def _create(client: GraphQLClient, args: argparse.Namespace) -> dict[str, Any]:
         raise ClientError("--to USER and --until WHEN are required (or use --list or --revoke ID)", ExitCode.USAGE)
     if not args.reason.strip():
         raise ClientError("--reason is required: say why someone else decides for you", ExitCode.USAGE)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     starts = parse_time(args.start, now, "--from") if args.start else None
     ends = parse_time(args.until, now, "--until")
     if ends <= (starts or now):

@@ -6,7 +6,7 @@ import argparse
 import json
 import os
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from jit.client import documents
@@ -91,7 +91,7 @@ def _input(client, args: argparse.Namespace) -> dict[str, Any]:
     if args.start_when_approved:
         value["startWhenApproved"] = True
     elif args.start and args.start.strip().lower() != "now":
-        value["startAt"] = parse_time(args.start, datetime.now(timezone.utc)).isoformat()
+        value["startAt"] = parse_time(args.start, datetime.now(UTC)).isoformat()
     if args.for_user:
         value["principalId"] = resolve_user(client, args.for_user, "--principal (--for)")["id"]
     if args.ref:

@@ -6,11 +6,11 @@ import argparse
 from typing import Any
 
 from jit.client import documents
+from jit.client.commands.common import connect, require_operation, resolve_account, ticket_of
 from jit.client.errors import ClientError, ExitCode
 from jit.client.output import print_json, print_ticket, print_tickets
 from jit.client.parse import ticket_id
 from jit.client.transport import GraphQLClient
-from jit.client.commands.common import connect, require_operation, resolve_account, ticket_of
 
 STATUSES = ("PENDING_APPROVAL", "SCHEDULED", "GRANTING", "ACTIVE", "REVOKING", "ENDED", "REJECTED",
             "CANCELLED", "EXPIRED", "FAILED")
