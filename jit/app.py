@@ -151,7 +151,7 @@ class JitGraphQL(GraphQL):
         return None
 
 
-async def _ws_session(settings: Settings, clock: Clock, websocket: WebSocket, params: dict) -> Identity:
+async def _ws_session(settings: Settings, clock: Clock, websocket: WebSocket, params: dict[str, Any]) -> Identity:
     """A browser's session cookie, accepted only with the CSRF token in the init payload
     (a page on another site can make the browser send the cookie, but cannot read it)."""
     session_name, _ = sessions.cookie_names(settings)

@@ -278,7 +278,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     run_demo(reset=not args.keep)
 
 
-def _epilog(sub: argparse._SubParsersAction) -> str:
+def _epilog(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> str:
     from jit.client.cli import CLIENT_COMMANDS
     from jit.client.errors import EXIT_CODES_HELP
 

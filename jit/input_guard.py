@@ -13,6 +13,7 @@ import json
 import logging
 import re
 from itertools import accumulate
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ def json_depth(body: bytes) -> int:
     return max(accumulate(1 if c in b"[{" else -1 for c in brackets), default=0)
 
 
-def _refusal(message: str) -> tuple[dict, dict]:
+def _refusal(message: str) -> tuple[dict[str, Any], dict[str, Any]]:
     body = json.dumps({"errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]}).encode()
     start = {"type": "http.response.start", "status": 400,
              "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]}

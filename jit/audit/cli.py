@@ -79,7 +79,7 @@ def cmd_audit(args: argparse.Namespace) -> None:
     sys.exit(asyncio.run(run()))
 
 
-def add_audit_commands(sub: argparse._SubParsersAction) -> None:
+def add_audit_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("audit", help="verify, export and prune the audit log")
     asub = p.add_subparsers(dest="audit_command", required=True)
     asub.add_parser("verify", help="check the hash chain; names the first broken event").set_defaults(fn=cmd_audit)

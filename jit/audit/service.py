@@ -52,7 +52,7 @@ async def record(
     ticket_id: uuid.UUID | None = None,
     from_status: str | None = None,
     to_status: str | None = None,
-    detail: dict | None = None,
+    detail: dict[str, Any] | None = None,
     on_behalf_of: str | None = None,
     subject_type: str | None = None,
     subject_id: Any = None,

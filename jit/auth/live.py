@@ -20,6 +20,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from redis.asyncio import Redis
 
@@ -67,9 +68,9 @@ class OpenCredentials:
         self._sockets: dict[Key, set[OpenSocket]] = {}
         self._per_user: dict[str, int] = {}
         self._valid_until: dict[Key, float] = {}
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[Any] | None = None
         self._listening = False
-        self._closing: set[asyncio.Task] = set()
+        self._closing: set[asyncio.Task[Any]] = set()
         # Bumped whenever credentials end: a check that was running meanwhile may have read
         # the row before the revocation committed, so its answer is not cached.
         self._epoch = 0

@@ -8,6 +8,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
@@ -149,7 +150,7 @@ def _os_user() -> str:
         return "unknown"
 
 
-def _snapshot(row: ApiToken, user: User) -> dict:
+def _snapshot(row: ApiToken, user: User) -> dict[str, Any]:
     return {"user_id": user.id, "name": row.name, "scopes": row.scopes, "expires_at": row.expires_at,
             "revoked_at": row.revoked_at, "revoked_reason": row.revoked_reason, "minted_by": row.minted_by,
             "minted_for_other": row.minted_for_other, "parent_token_id": row.parent_token_id,
@@ -323,8 +324,8 @@ class CredentialChecks:
     def __init__(self, settings: Settings, clock: Clock) -> None:
         self._settings = settings
         self._clock = clock
-        self._batch: list[tuple[Identity, asyncio.Future]] | None = None
-        self._running: set[asyncio.Task] = set()
+        self._batch: list[tuple[Identity, asyncio.Future[Any]]] | None = None
+        self._running: set[asyncio.Task[Any]] = set()
 
     async def still_valid(self, identity: Identity) -> bool:
         if self._batch is None:
@@ -340,7 +341,7 @@ class CredentialChecks:
         self._running.add(task)
         task.add_done_callback(self._running.discard)
 
-    async def _answer(self, batch: list[tuple[Identity, asyncio.Future]]) -> None:
+    async def _answer(self, batch: list[tuple[Identity, asyncio.Future[Any]]]) -> None:
         try:
             tokens, sessions_ = await valid_credentials(self._settings, self._clock, [i for i, _ in batch])
         except BaseException as exc:  # noqa: BLE001 - every waiter is told, none is left hanging

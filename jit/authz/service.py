@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from jit.authz.compiler import (
     ADMIN,
@@ -329,7 +330,7 @@ class Authorizer:
         return result
 
 
-def strictness(rule: ApprovalRule) -> tuple:
+def strictness(rule: ApprovalRule) -> tuple[Any, ...]:
     """Orders rules from the most to the least demanding."""
     return (
         len(rule.steps),

@@ -12,7 +12,7 @@ import asyncio
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
@@ -149,8 +149,8 @@ class Assignments:
     def _budget(self) -> AwsBudget | None:
         return self.aws.budget
 
-    async def _call(self, operation: str, priority: Priority, **params) -> dict:
-        async def call() -> dict:
+    async def _call(self, operation: str, priority: Priority, **params) -> dict[str, Any]:
+        async def call() -> dict[str, Any]:
             with aws_priority(priority):
                 async with self.aws.client("sso-admin", caller_retries=True) as sso:
                     return await getattr(sso, operation)(**params)
@@ -229,7 +229,7 @@ class Assignments:
             "AccountAssignmentDeletionStatus", self.settle.delete, look_first_at_high=False,
         )
 
-    async def _wait(self, operation: str, params: dict, key: str, settle: SettleTime, *,
+    async def _wait(self, operation: str, params: dict[str, Any], key: str, settle: SettleTime, *,
                     look_first_at_high: bool) -> RequestStatus:
         loop = asyncio.get_running_loop()
         started = loop.time()
@@ -257,9 +257,9 @@ class Assignments:
                 return status
 
 
-def request_id_of(params: dict) -> str:
+def request_id_of(params: dict[str, Any]) -> str:
     return next(iter(v for k, v in params.items() if k.endswith("RequestId")))
 
 
-def _status(data: dict) -> RequestStatus:
+def _status(data: dict[str, Any]) -> RequestStatus:
     return RequestStatus(data.get("RequestId"), data.get("Status", "IN_PROGRESS"), data.get("FailureReason"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from jit.aws.clients import AwsClients
 from jit.config import Settings
@@ -18,7 +19,7 @@ class IdentityCenter:
 async def discover(settings: Settings, aws: AwsClients) -> IdentityCenter:
     """Use the configured instance, or the only one there is."""
     async with aws.client("sso-admin") as sso:
-        instances: list[dict] = []
+        instances: list[dict[str, Any]] = []
         paginator = sso.get_paginator("list_instances")
         async for page in paginator.paginate():
             instances.extend(page.get("Instances", []))

@@ -21,6 +21,7 @@ import json
 import logging
 import re
 from datetime import datetime, timedelta
+from typing import Any
 
 from jit.aws.clients import AwsClients
 
@@ -43,7 +44,7 @@ def statement_id(ticket_id: str, user_id: str, until: datetime) -> str:
     return f"JitKill{digest}{int(until.timestamp()):010d}"
 
 
-def deny_statement(sid: str, user_id: str, issued_before: datetime) -> dict:
+def deny_statement(sid: str, user_id: str, issued_before: datetime) -> dict[str, Any]:
     return {
         "Sid": sid, "Effect": "Deny", "Action": "*", "Resource": "*",
         "Condition": {
@@ -53,7 +54,7 @@ def deny_statement(sid: str, user_id: str, issued_before: datetime) -> dict:
     }
 
 
-def _prune(statements: list[dict], now: datetime) -> list[dict]:
+def _prune(statements: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
     kept = []
     for st in statements:
         found = _SID.match(str(st.get("Sid", "")))
@@ -67,7 +68,7 @@ class SessionKill:
     def __init__(self, aws: AwsClients) -> None:
         self._aws = aws
 
-    async def _policy(self, sso, instance_arn: str, ps_arn: str) -> dict:
+    async def _policy(self, sso, instance_arn: str, ps_arn: str) -> dict[str, Any]:
         raw = (await sso.get_inline_policy_for_permission_set(InstanceArn=instance_arn, PermissionSetArn=ps_arn)).get(
             "InlinePolicy") or ""
         policy = json.loads(raw) if raw.strip() else {}
@@ -76,7 +77,7 @@ class SessionKill:
         policy["Statement"] = statements if isinstance(statements, list) else [statements]
         return policy
 
-    async def _write(self, sso, instance_arn: str, ps_arn: str, policy: dict) -> str | None:
+    async def _write(self, sso, instance_arn: str, ps_arn: str, policy: dict[str, Any]) -> str | None:
         if policy["Statement"]:
             await sso.put_inline_policy_to_permission_set(
                 InstanceArn=instance_arn, PermissionSetArn=ps_arn, InlinePolicy=json.dumps(policy, separators=(",", ":")))

@@ -27,7 +27,7 @@ def _guarded(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Name
     return run
 
 
-def add_client_commands(sub: argparse._SubParsersAction) -> None:
+def add_client_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from jit.client.commands import delegate, extend, login, request, tickets, watch
     from jit.client.commands.common import output_parent
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Any
 
 
 class ExitCode(IntEnum):
@@ -59,7 +60,7 @@ class ClientError(Exception):
         self.code = code
 
 
-def from_union(result: dict) -> ClientError:
+def from_union(result: dict[str, Any]) -> ClientError:
     """One of the API's typed errors (`... on Error { message field }`) as a ClientError."""
     kind = result.get("__typename", "Error")
     field = result.get("field")

@@ -40,24 +40,24 @@ def when(value: str | None) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M %Z")
 
 
-def _user(user: dict | None) -> str:
+def _user(user: dict[str, Any] | None) -> str:
     return user["userName"] if user else "-"
 
 
-def target_label(target: dict) -> str:
+def target_label(target: dict[str, Any]) -> str:
     account = (target.get("account") or {}).get("name") or target["accountId"]
     permission_set = (target.get("permissionSet") or {}).get("name") or target["permissionSetArn"].rsplit("/", 1)[-1]
     return f"{account} ({target['accountId']}) / {permission_set}"
 
 
-def status_text(ticket: dict) -> str:
+def status_text(ticket: dict[str, Any]) -> str:
     status = ticket["status"]
     if ticket.get("endReason"):
         status += f" ({ticket['endReason'].lower()})"
     return status
 
 
-def tickets_table(tickets: list[dict]) -> Table:
+def tickets_table(tickets: list[dict[str, Any]]) -> Table:
     table = Table(box=None, header_style="bold", pad_edge=False)
     table.add_column("ID", no_wrap=True, min_width=36)
     table.add_column("STATUS", no_wrap=True)
@@ -73,7 +73,7 @@ def tickets_table(tickets: list[dict]) -> Table:
     return table
 
 
-def print_tickets(tickets: list[dict]) -> None:
+def print_tickets(tickets: list[dict[str, Any]]) -> None:
     out = console()
     if not tickets:
         out.print("no tickets")
@@ -81,7 +81,7 @@ def print_tickets(tickets: list[dict]) -> None:
     out.print(tickets_table(tickets))
 
 
-def stack_table(t: dict) -> Table:
+def stack_table(t: dict[str, Any]) -> Table:
     """The resource stack: each account assignment the grant recorded, in the order it was
     made (revocation unwinds it last first), with how the grant and the unwind went."""
     accounts = {x["accountId"]: (x.get("account") or {}).get("name") for x in t.get("targets", [])}
@@ -97,7 +97,7 @@ def stack_table(t: dict) -> Table:
     return table
 
 
-def print_ticket(t: dict) -> None:
+def print_ticket(t: dict[str, Any]) -> None:
     """The one-ticket view of `jit show` (and of a mutation's result)."""
     out = console()
     head = Table.grid(padding=(0, 2))

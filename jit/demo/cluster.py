@@ -25,6 +25,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from jit.demo.embedded import EmbeddedProcess, free_port, start_moto, start_redis
@@ -70,9 +71,9 @@ class LocalCluster:
     proxy: RoundRobinProxy | None = None
     api_ports: list[int] = field(default_factory=list)
     metrics_ports: list[int] = field(default_factory=list)
-    api_procs: list[subprocess.Popen] = field(default_factory=list)
-    worker_procs: list[subprocess.Popen] = field(default_factory=list)
-    seeded: dict = field(default_factory=dict)
+    api_procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    worker_procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    seeded: dict[str, Any] = field(default_factory=dict[str, Any])
     _embedded: list[EmbeddedProcess] = field(default_factory=list)
 
     # --- where things are ----------------------------------------------------------------
@@ -166,7 +167,7 @@ class LocalCluster:
             self._wait_ready(self.api_url(i), self.api_procs[i])
         return self
 
-    def _spawn(self, name: str, argv: list[str], **extra: str) -> subprocess.Popen:
+    def _spawn(self, name: str, argv: list[str], **extra: str) -> subprocess.Popen[bytes]:
         log = open(self.root / f"{name}.log", "ab")
         try:
             return subprocess.Popen([sys.executable, "-m", "jit.cli", *argv], env=self.env(**extra), stdout=log,
@@ -174,13 +175,13 @@ class LocalCluster:
         finally:
             log.close()
 
-    def start_worker(self, index: int) -> subprocess.Popen:
+    def start_worker(self, index: int) -> subprocess.Popen[bytes]:
         proc = self._spawn(f"worker-{index + 1}", ["worker"], JIT_WORKER_METRICS_PORT=str(self.metrics_ports[index]))
         if index < len(self.worker_procs):
             self.worker_procs[index] = proc
         return proc
 
-    def _wait_ready(self, url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    def _wait_ready(self, url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if proc.poll() is not None:
@@ -216,7 +217,7 @@ class LocalCluster:
             embedded.stop()
 
 
-async def _seed() -> dict:
+async def _seed() -> dict[str, Any]:
     """In a child process with the cluster's environment: the demo organization in moto,
     then the database as `jit demo` prepares it."""
     from jit.config import Settings

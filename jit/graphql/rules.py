@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -165,7 +165,7 @@ class ApprovalRuleInput:
     extension: ExtensionPolicyInput | None = None
 
 
-def _principals(p: PrincipalsInput) -> dict:
+def _principals(p: PrincipalsInput) -> dict[str, Any]:
     return {"users": p.users, "groups": p.groups}
 
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 from graphql import (
     FieldNode,
@@ -130,7 +131,7 @@ def _non_ascii_id(value: object, type_: object) -> bool:
     return type_ is GraphQLID and isinstance(value, str) and not value.isascii()
 
 
-def ascii_ids_rule(variables: dict | None) -> type[ValidationRule]:
+def ascii_ids_rule(variables: dict[str, Any] | None) -> type[ValidationRule]:
     """Refuses an ID that is not ASCII, in the document or the variables: Python reads "١٢"
     as 12 (int, UUID), so such an id could name a row that its text does not."""
     values = variables if isinstance(variables, dict) else {}
@@ -178,7 +179,7 @@ class MutationRateLimit(SchemaExtension):
     every replica: at most JIT_MUTATION_RATE_LIMIT in any JIT_MUTATION_RATE_WINDOW seconds.
     Over HTTP a refusal is a 429 with Retry-After."""
 
-    async def on_execute(self):  # type: ignore[override]
+    async def on_execute(self) -> AsyncIterator[None]:
         ec = self.execution_context
         ctx = ec.context
         identity = getattr(ctx, "identity", None)
@@ -221,7 +222,7 @@ class FastMaskErrors(MaskErrors):
             result.errors = self._process_errors(errors)  # type: ignore[attr-defined]
 
 
-def build_extensions(settings: Settings | None) -> list:
+def build_extensions(settings: Settings | None) -> list[Any]:
     """The extensions of a served schema; with no settings, the plain schema for export."""
     # Factories, not instances: each request gets fresh extensions (MaskErrors keeps state).
     def masking() -> MaskErrors:
@@ -232,7 +233,7 @@ def build_extensions(settings: Settings | None) -> list:
     s = settings
     limits = Limits(max_depth=s.graphql_max_depth, max_aliases=s.graphql_max_aliases, max_cost=s.graphql_max_cost,
                     list_size=s.graphql_cost_list_size)
-    extensions: list = [lambda: MaxTokensLimiter(max_token_count=s.graphql_max_tokens)]
+    extensions: list[Any] = [lambda: MaxTokensLimiter(max_token_count=s.graphql_max_tokens)]
     if not settings.introspection_enabled:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
     extensions += [lambda: DocumentGuard(limits, hide_suggestions=not s.suggestions_enabled),

@@ -19,7 +19,7 @@ from graphql.execution.executor import CollectedErrors
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 
-def _reader(context: Any) -> tuple:
+def _reader(context: Any) -> tuple[Any, ...]:
     identity = getattr(context, "identity", None)
     if identity is None:
         return (None,)
@@ -27,8 +27,8 @@ def _reader(context: Any) -> tuple:
 
 
 class SharedEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
-    _event_results: dict | None = None
-    _key: tuple | None = None
+    _event_results: dict[str, Any] | None = None
+    _key: tuple[Any, ...] | None = None
 
     def build_per_event_executor(self, payload: Any) -> Any:
         results = getattr(payload, "execution_results", None)
@@ -47,7 +47,7 @@ class SharedEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
         executor._event_results = results
         return executor
 
-    def _sharing_key(self) -> tuple:
+    def _sharing_key(self) -> tuple[Any, ...]:
         operation = self.operation
         document = operation.loc.source.body if operation.loc is not None else id(operation)
         name = operation.name.value if operation.name is not None else None
@@ -69,7 +69,7 @@ class SharedEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return _shared(found)
 
 
-async def _shared(future: asyncio.Future) -> Any:
+async def _shared(future: asyncio.Future[Any]) -> Any:
     if future.done():
         return future.result()
     # One subscriber going away must not cancel the execution the others wait for.

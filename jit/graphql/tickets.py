@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from datetime import datetime
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -335,7 +335,7 @@ class TicketUpdate:
     reason: str | None
     ticket: Ticket = strawberry.field(description="The ticket as it is now (it may have moved on since).")
     # One per event, shared by every subscriber who receives it (jit/graphql/sharing.py).
-    execution_results: strawberry.Private[dict | None] = None
+    execution_results: strawberry.Private[dict[str, Any] | None] = None
 
 
 @strawberry.type

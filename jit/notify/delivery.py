@@ -17,6 +17,7 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
@@ -55,7 +56,7 @@ class PassReport:
     updated: int = 0  # Slack messages brought up to date (chat.update)
     errors: list[str] = field(default_factory=list)
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         return {"fanned_out": self.fanned_out, "delivered": self.delivered, "failed": self.failed, "dead": self.dead,
                 "updated": self.updated}
 

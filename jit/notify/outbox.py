@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
+from typing import Any
 
 from tortoise.expressions import Q
 
@@ -65,7 +66,7 @@ async def save(rows: list[Notification], event: AuditEvent) -> None:
 
 async def write(
     kind: NotificationKind, dedupe_key: str, at: datetime, recipients: Iterable[str], *,
-    ticket: Ticket | None = None, actor_id: str | None = None, detail: dict | None = None,
+    ticket: Ticket | None = None, actor_id: str | None = None, detail: dict[str, Any] | None = None,
 ) -> None:
     """Adds one notification unless one with this key exists. Conflicts are ignored by the
     database, not caught, so a repeat never aborts the caller's PostgreSQL transaction."""
@@ -260,7 +261,7 @@ async def _name(user_id: str | None) -> str | None:
     return (await _names(user_id))[user_id]
 
 
-async def ticket_facts(ticket: Ticket, names: dict[str | None, str | None]) -> dict:
+async def ticket_facts(ticket: Ticket, names: dict[str | None, str | None]) -> dict[str, Any]:
     """What the templates say about a ticket, copied now so delivery needs no other table."""
     targets = await Target.filter(ticket_id=ticket.id).order_by("id")
     accounts = {a.id: a.name for a in await Account.filter(id__in=[t.account_id for t in targets])}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from jit.config import Settings
 from jit.notify.models import Notification, NotificationKind
@@ -36,8 +37,8 @@ class Message:
         return (f"<html><body><h2>{html.escape(self.title)}</h2><ul>{items}</ul>{link}"
                 f"</body></html>")
 
-    def slack_blocks(self) -> list[dict]:
-        blocks: list[dict] = [
+    def slack_blocks(self) -> list[dict[str, Any]]:
+        blocks: list[dict[str, Any]] = [
             {"type": "header", "text": {"type": "plain_text", "text": self.title[:150]}},
         ]
         if self.lines:
@@ -55,7 +56,7 @@ def _slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _ticket_lines(t: dict) -> list[str]:
+def _ticket_lines(t: dict[str, Any]) -> list[str]:
     lines = [f"Ticket {t['id'][:8]} for {t['principal']}"
              + (f", requested by {t['requester']}" if t["requester"] != t["principal"] else "")]
     for target in t.get("targets", []):
@@ -67,16 +68,16 @@ def _ticket_lines(t: dict) -> list[str]:
     return lines
 
 
-def _by(p: dict) -> str:
+def _by(p: dict[str, Any]) -> str:
     return f" by {p['actor']}" if p.get("actor") else ""
 
 
-def _reason(p: dict) -> list[str]:
+def _reason(p: dict[str, Any]) -> list[str]:
     reason = (p.get("detail") or {}).get("reason")
     return [f"Reason: {reason}"] if reason else []
 
 
-Template = Callable[[dict], tuple[str, list[str]]]
+Template = Callable[[dict[str, Any]], tuple[str, list[str]]]
 
 TEMPLATES: dict[NotificationKind, Template] = {
     K.REQUESTED_FOR_YOU: lambda p: (f"{p['ticket']['requester']} requested access for you", _ticket_lines(p["ticket"])),

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import gc
 import time
+from typing import Any
 
 from jit.ops import metrics
 
@@ -31,7 +32,7 @@ YOUNG_THRESHOLD = 50_000
 _started: dict[str, float] = {}
 
 
-def _observe(phase: str, info: dict) -> None:
+def _observe(phase: str, info: dict[str, Any]) -> None:
     if phase == "start":
         _started["at"] = time.perf_counter()
     elif "at" in _started:

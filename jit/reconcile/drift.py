@@ -18,6 +18,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from botocore.exceptions import ClientError
 from tortoise.expressions import Q
@@ -237,6 +238,6 @@ async def _remove(rt: Runtime, row: DriftFinding, ref: AssignmentRef, actor_id: 
     return row
 
 
-def _finding(row: DriftFinding) -> dict:
+def _finding(row: DriftFinding) -> dict[str, Any]:
     return {"finding": row.id, "account": row.account_id, "permission_set": row.permission_set_arn,
             "principal_type": row.principal_type, "principal": row.principal_id}

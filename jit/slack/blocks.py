@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 from jit.approvals.models import Decision, ExtensionDecision, Outcome, StepStatus, TicketStep
 from jit.config import Settings
@@ -26,11 +27,11 @@ DURATIONS = [(1800, "30 minutes"), (3600, "1 hour"), (7200, "2 hours"), (14400, 
 MAX_OPTIONS = 100  # Slack shows at most 100 options
 
 
-def digest(blocks: list[dict]) -> str:
+def digest(blocks: list[dict[str, Any]]) -> str:
     return hashlib.sha256(json.dumps(blocks, sort_keys=True).encode()).hexdigest()
 
 
-def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict:
+def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
     button = {"type": "button", "text": {"type": "plain_text", "text": text}, "action_id": action_id, "value": value}
     if style:
         button["style"] = style
@@ -41,7 +42,7 @@ async def _names(user_ids: set[str]) -> dict[str, str]:
     return {u.id: u.display_name or u.user_name for u in await User.filter(id__in=list(user_ids))} if user_ids else {}
 
 
-def _decided(rows: list, names: dict[str, str]) -> list[str]:
+def _decided(rows: list[Any], names: dict[str, str]) -> list[str]:
     out = []
     for row in rows:
         verb = "approved" if row.outcome == Outcome.APPROVED else "rejected"
@@ -53,7 +54,7 @@ def _decided(rows: list, names: dict[str, str]) -> list[str]:
 
 
 async def ticket_message(settings: Settings, notification: Notification, recipient_id: str | None,
-                         extension_id: str | None) -> tuple[str, list[dict]]:
+                         extension_id: str | None) -> tuple[str, list[dict[str, Any]]]:
     """The message for one notification about a ticket, as the ticket stands now: its
     facts, its status and who decided, and the buttons that still mean something to
     `recipient_id` (none in a channel, none once nothing is left to decide)."""
@@ -90,7 +91,7 @@ async def ticket_message(settings: Settings, notification: Notification, recipie
 
 
 async def _open_buttons(kind: NotificationKind, ticket: Ticket, extension: Extension | None,
-                        recipient_id: str, step_name: str | None) -> list[dict]:
+                        recipient_id: str, step_name: str | None) -> list[dict[str, Any]]:
     value = str(ticket.id)
     if kind in (K.DECISION_NEEDED, K.APPROVAL_REMINDER):
         if ticket.status != TicketStatus.PENDING_APPROVAL:
@@ -115,7 +116,7 @@ async def _open_buttons(kind: NotificationKind, ticket: Ticket, extension: Exten
     return []
 
 
-def reject_modal(action_id: str, subject_id: str, channel: str | None) -> dict:
+def reject_modal(action_id: str, subject_id: str, channel: str | None) -> dict[str, Any]:
     what = "extension" if action_id == REJECT_EXTENSION else "ticket"
     return {
         "type": "modal", "callback_id": action_id,
@@ -131,7 +132,7 @@ def reject_modal(action_id: str, subject_id: str, channel: str | None) -> dict:
     }
 
 
-def request_modal(channel: str | None) -> dict:
+def request_modal(channel: str | None) -> dict[str, Any]:
     return {
         "type": "modal", "callback_id": REQUEST, "private_metadata": json.dumps({"channel": channel}),
         "title": {"type": "plain_text", "text": "Request access"},
@@ -158,7 +159,7 @@ def request_modal(channel: str | None) -> dict:
     }
 
 
-def _duration_option(seconds: int, text: str) -> dict:
+def _duration_option(seconds: int, text: str) -> dict[str, Any]:
     return {"text": {"type": "plain_text", "text": text}, "value": str(seconds)}
 
 
@@ -166,7 +167,7 @@ def target_value(account_id: str, permission_set_arn: str) -> str:
     return f"{account_id}|{permission_set_arn}"
 
 
-def target_option(account_id: str, account_name: str, permission_set: str, permission_set_arn: str) -> dict:
+def target_option(account_id: str, account_name: str, permission_set: str, permission_set_arn: str) -> dict[str, Any]:
     label = f"{account_name or account_id} · {permission_set}"[:75]
     return {"text": {"type": "plain_text", "text": label}, "value": target_value(account_id, permission_set_arn)}
 

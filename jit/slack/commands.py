@@ -9,6 +9,7 @@ the mapped user; the requester's Slack message about the ticket follows it (outb
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from tortoise.expressions import Q
@@ -31,11 +32,11 @@ S = TicketStatus
 USAGE = ("Usage: `/jit` opens a request, `/jit status` lists your tickets, `/jit revoke <ticket id>` ends one.")
 
 
-def ephemeral(text: str) -> dict:
+def ephemeral(text: str) -> dict[str, Any]:
     return {"response_type": "ephemeral", "text": text}
 
 
-async def command(rt: Runtime, form: dict[str, str]) -> dict | None:
+async def command(rt: Runtime, form: dict[str, str]) -> dict[str, Any] | None:
     slack_user = form.get("user_id", "")
     words = (form.get("text") or "").split()
     verb = words[0].lower() if words else "request"
@@ -62,7 +63,7 @@ async def status(user: User) -> str:
     targets = await Target.filter(ticket_id__in=[t.id for t in rows])
     accounts = {a.id: a.name for a in await Account.filter(id__in={t.account_id for t in targets})}
     sets = {p.arn: p.name for p in await PermissionSet.filter(arn__in={t.permission_set_arn for t in targets})}
-    by_ticket: dict = {}
+    by_ticket: dict[str, Any] = {}
     for t in targets:
         by_ticket.setdefault(t.ticket_id, []).append(
             f"{sets.get(t.permission_set_arn, t.permission_set_arn)} on {accounts.get(t.account_id) or t.account_id}")
@@ -104,7 +105,7 @@ def _uuid(text: str) -> bool:
     return True
 
 
-async def target_options(rt: Runtime, payload: dict) -> dict:
+async def target_options(rt: Runtime, payload: dict[str, Any]) -> dict[str, Any]:
     """The request modal's options: what the person may request, matching what they typed
     (an account's name or id, or a permission set's name)."""
     slack_user = (payload.get("user") or {}).get("id", "")
@@ -137,12 +138,12 @@ def _field_block(field: str | None) -> str:
     return b.TARGET
 
 
-async def submit_request(rt: Runtime, payload: dict) -> dict | None:
+async def submit_request(rt: Runtime, payload: dict[str, Any]) -> dict[str, Any] | None:
     slack_user = (payload.get("user") or {}).get("id", "")
     view = payload.get("view") or {}
     values = (view.get("state") or {}).get("values") or {}
 
-    def value(block: str) -> dict:
+    def value(block: str) -> dict[str, Any]:
         return (values.get(block) or {}).get(block) or {}
 
     user, email = await jit_user(rt, slack_user)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
@@ -25,7 +26,7 @@ from jit.slack.users import jit_user
 from jit.tickets.extensions import decide_extension
 
 
-async def handle(rt: Runtime, payload: dict) -> dict | None:
+async def handle(rt: Runtime, payload: dict[str, Any]) -> dict[str, Any] | None:
     kind = payload.get("type")
     if kind == "block_actions":
         await _button(rt, payload)
@@ -37,7 +38,7 @@ async def handle(rt: Runtime, payload: dict) -> dict | None:
     return None
 
 
-def _decision(action_id: str, rt: Runtime, user: User, subject: str, comment: str) -> Callable[[], Awaitable]:
+def _decision(action_id: str, rt: Runtime, user: User, subject: str, comment: str) -> Callable[[], Awaitable[Any]]:
     ops = {
         b.APPROVE: lambda: decide(rt, user, subject, Outcome.APPROVED, comment),
         b.REJECT: lambda: decide(rt, user, subject, Outcome.REJECTED, comment),
@@ -53,7 +54,7 @@ DONE = {b.APPROVE: "You approved ticket", b.REJECT: "You rejected ticket",
         b.REVIEW: "You reviewed break-glass ticket"}
 
 
-async def _button(rt: Runtime, payload: dict) -> None:
+async def _button(rt: Runtime, payload: dict[str, Any]) -> None:
     actions = payload.get("actions") or []
     if not actions:
         return
@@ -89,7 +90,7 @@ async def _run(rt: Runtime, user: User, slack_user: str, action_id: str, subject
     return None
 
 
-async def _submission(rt: Runtime, payload: dict) -> dict | None:
+async def _submission(rt: Runtime, payload: dict[str, Any]) -> dict[str, Any] | None:
     view = payload.get("view") or {}
     callback = view.get("callback_id", "")
     slack_user = (payload.get("user") or {}).get("id", "")

@@ -4,6 +4,7 @@ a refusal is recorded (`slack.refused`), and how the person is told (ephemeral).
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import httpx
 from slack_sdk.errors import SlackApiError
@@ -34,7 +35,7 @@ async def refused(rt: Runtime, reason: str, *, actor_id: str | None = None, slac
                  detail=detail)
 
 
-async def tell(rt: Runtime, payload: dict, text: str) -> None:
+async def tell(rt: Runtime, payload: dict[str, Any], text: str) -> None:
     """An ephemeral answer: through the interaction's response_url, else chat.postEphemeral."""
     url = payload.get("response_url") or ""
     # Only Slack's own hooks in production: the URL is in a signed body, but never a

@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("delegate", parents=parents, help="let someone approve in your name for a while",
                        description="Approvers only: let USER decide in your name from --from (default now) "
                                    "until --until, for every rule you approve for or only --rule NAME ones. "

@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("extend", parents=parents, help="ask for more time on a scheduled or active ticket",
                        description="Ask to move a SCHEDULED or ACTIVE ticket's end later. Where the rule lets "
                                    "extensions through without approval it is APPROVED at once; otherwise it is "

@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("login", parents=parents, help="check a token and save it with the server URL",
                        description="Check an API token against the server and save both in "
                                    "$JIT_CONFIG_DIR or $XDG_CONFIG_HOME/jit/config.json (mode 0600). "

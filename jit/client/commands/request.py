@@ -151,7 +151,7 @@ def run(args: argparse.Namespace) -> int:
     return _exec(args.exec, ticket, access) if args.exec else ExitCode.OK
 
 
-def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "request", parents=parents, help="ask for access to accounts or OUs with permission sets or groups",
         description="Request a ticket. With --wait, block until it is ACTIVE (exit 0) or rejected, failed, "

@@ -107,7 +107,7 @@ def _mutation(document: str, field: str, text_arg: str, verb: str):
     return run
 
 
-def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("tickets", parents=parents, help="list tickets you may read, newest first")
     p.add_argument("--status", action="append", metavar="STATUS",
                    help="only these statuses (repeat or comma-separate): " + ", ".join(STATUSES))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 from jit.client.commands.common import connect
 from jit.client.commands.tickets import get_ticket
@@ -13,7 +14,7 @@ from jit.client.output import when
 from jit.client.parse import parse_duration
 
 
-def line(update: dict) -> str:
+def line(update: dict[str, Any]) -> str:
     change = f"{update['previousStatus']} → {update['status']}" if update.get("previousStatus") else update["status"]
     extra = []
     if update["ticket"].get("endReason") and update["status"] == "ENDED":
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("watch", parents=parents,
                        help="stream a ticket's status changes until it is final",
                        description="Print the ticket's current status, then every change as it happens, "

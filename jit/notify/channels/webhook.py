@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import time
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -49,14 +50,14 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str, *, now: flo
     return age <= tolerance and hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
-def body(message: Message, delivery_id: int, notification: dict) -> bytes:
+def body(message: Message, delivery_id: int, notification: dict[str, Any]) -> bytes:
     return json.dumps({
         "delivery": delivery_id, "kind": message.kind, "title": message.title, "text": message.text(),
         "lines": message.lines, "url": message.url, **notification,
     }, separators=(",", ":"), sort_keys=True).encode()
 
 
-async def send(settings: Settings, message: Message, target: str, delivery_id: int, notification: dict) -> None:
+async def send(settings: Settings, message: Message, target: str, delivery_id: int, notification: dict[str, Any]) -> None:
     url = targets(settings).get(target)
     if url is None:
         raise Undeliverable("this webhook is no longer configured")
