@@ -204,9 +204,10 @@ async def test_console_session_activity_audit_log_insights_notification_preferen
     # Two tickets waiting for bob: prod-change's 4-hour approval window ends before
     # prod-read-only's 24 hours, though it was asked for later.
     rt.clock.advance(minutes=10)
-    pending = [await demo.request("erin", [("checkout-prod", "ReadOnlyAccess")], duration=3600)]
+    # (A deadline is never past the ticket's end, so each asks for its rule's longest window.)
+    pending = [await demo.request("erin", [("checkout-prod", "ReadOnlyAccess")], duration=4 * 3600)]
     rt.clock.advance(minutes=5)
-    pending.append(await demo.request("alice", [("payments-prod", "PowerUserAccess")], duration=3600))
+    pending.append(await demo.request("alice", [("payments-prod", "PowerUserAccess")], duration=2 * 3600))
     order = [str(t.id) for t in sorted(pending, key=lambda t: t.approval_expires_at)]
     assert order == [str(pending[1].id), str(pending[0].id)]
 

@@ -30,6 +30,8 @@ def _env(settings, port) -> dict[str, str]:
         "JIT_AWS_ENDPOINT_URL": settings.aws_endpoint_url, "JIT_AWS_REGION": settings.aws_region,
         "JIT_MIN_DURATION_SECONDS": "1", "JIT_ASSIGNMENT_POLL_INTERVAL": "0.05", "JIT_ASSIGNMENT_FIRST_POLL": "0.05",
         "JIT_REVOKE_LEAD_SECONDS": "0", "JIT_PORT": str(port),
+        # The browser test's wizard asks for 21 targets to see the server's refusal.
+        "JIT_MAX_TARGETS": "20",
     })
     return env
 
