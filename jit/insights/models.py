@@ -1,0 +1,67 @@
+"""Daily rollups of the insights dashboard (jit.insights.rollup writes them, jit.insights.queries
+reads them). One UTC day per row; a day is written whole in one transaction, so a reader
+sees either the old day or the new one."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class InsightsDay(Model):
+    """The additive numbers of one closed UTC day, for every ticket."""
+
+    day = fields.DatetimeField(primary_key=True)  # midnight UTC
+    active_grants = fields.IntField()  # granted tickets whose window overlaps the day
+    break_glass_used = fields.IntField()  # break-glass tickets requested that day
+    revokes = fields.IntField()  # tickets ending that day whose revoke timing was recorded
+    revokes_late = fields.IntField()
+    revoke_min_early = fields.FloatField(null=True)  # the latest revoke (most negative)
+    revoke_sum_early = fields.FloatField()
+    computed_at = fields.DatetimeField()
+
+    class Meta:
+        table = "insights_day"
+
+
+class InsightsApprovalBucket(Model):
+    """Approval times (request to the rule's last approval) of the tickets requested on a
+    day, per rule, in fixed log-spaced buckets. Each bucket keeps its count and its sorted
+    values: a range's percentiles sum the counts to find the bucket that holds the wanted
+    rank and read only that bucket's values, so they are exact, not estimated."""
+
+    id = fields.BigIntField(primary_key=True)
+    day = fields.DatetimeField()
+    rule_name = fields.CharField(max_length=255)
+    bucket = fields.IntField()
+    count = fields.IntField()
+    seconds: fields.Field[list[float]] = fields.JSONField(default=list)
+
+    class Meta:
+        table = "insights_approval_bucket"
+        unique_together = (("day", "rule_name", "bucket"),)
+
+
+class InsightsTargetDay(Model):
+    """Targets requested on a day, per account or per permission set."""
+
+    id = fields.BigIntField(primary_key=True)
+    day = fields.DatetimeField()
+    kind = fields.CharField(max_length=16)  # "account" or "permission_set"
+    target_id = fields.CharField(max_length=2048)
+    count = fields.IntField()
+
+    class Meta:
+        table = "insights_target_day"
+        unique_together = (("day", "kind", "target_id"),)
+
+
+class InsightsRollup(Model):
+    """One row (id=1): tickets changed at or after `watermark` may have changed closed days
+    that the rollup has not recomputed yet."""
+
+    id = fields.IntField(primary_key=True, generated=False)
+    watermark = fields.DatetimeField()
+
+    class Meta:
+        table = "insights_rollup"

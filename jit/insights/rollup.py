@@ -1,0 +1,181 @@
+"""The insights rollups: what each closed UTC day adds to the dashboard of everyone, written
+by the worker's `insights.roll_up` cron and read by jit.insights.queries.
+
+A day's numbers are computed by the same window aggregates (`window`, `active_on`) that the
+queries use for the partial days at either end of a range, so a range read from rollups adds
+up to what the live queries over the tickets table give (tests/insights hold them to it).
+
+Closed days are not quite immutable: a ticket requested on Monday may be approved, made
+break-glass or granted late on Wednesday, and a revoke that starts late records its timing
+after its end's day has closed. Every change of a ticket moves its `updated_at` (the state
+machine, extensions) and every decision stamps its step's `completed_at`; the cron recomputes
+the closed days that tickets changed since its last run touched, as well as any day with no
+row (a new deployment, a worker that was down: the backfill). A day is rewritten whole in one
+transaction and the watermark moves only after every day is written, so a run that crashes
+or runs twice leaves correct rows behind."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tortoise.expressions import Q
+from tortoise.functions import Count, Max, Min, Sum
+from tortoise.transactions import in_transaction
+
+from jit.approvals.models import StepStatus, TicketStep
+from jit.clock import Clock
+from jit.insights.live import GRANTED, MAX_DAYS, _aware
+from jit.insights.models import InsightsApprovalBucket, InsightsDay, InsightsRollup, InsightsTargetDay
+from jit.tickets.models import Target, Ticket
+
+DAY = timedelta(days=1)
+# Tickets and steps committed this long after the clock read that stamped them are still
+# seen by the next run (a transaction's own `now` is taken before it commits).
+MARGIN = timedelta(minutes=10)
+ACCOUNT, PERMISSION_SET = "account", "permission_set"
+
+
+def midnight(at: datetime) -> datetime:
+    return at.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def bucket(seconds: float) -> int:
+    """Fixed log-spaced buckets, eight to each doubling (about 9% wide); 0 holds under a
+    second. Non-decreasing in `seconds`, which is all the exact percentiles need."""
+    return 0 if seconds < 1 else 1 + int(math.log2(seconds) * 8)
+
+
+@dataclass
+class Window:
+    """What the tickets of a time window add to the dashboard, before any percentile or
+    top ten is taken: every part adds to another window's."""
+
+    approval_seconds: dict[str, list[float]] = field(default_factory=dict)  # per rule
+    accounts: dict[str, int] = field(default_factory=dict)
+    permission_sets: dict[str, int] = field(default_factory=dict)
+    break_glass_used: int = 0
+    revokes: int = 0
+    revokes_late: int = 0
+    revoke_min_early: float | None = None
+    revoke_sum_early: float = 0.0
+
+
+def _between(column: str, since: datetime, until: datetime, closed: bool) -> Q:
+    bounds: dict[str, Any] = {f"{column}__gte": since, f"{column}__lte" if closed else f"{column}__lt": until}
+    return Q(**bounds)
+
+
+async def window(since: datetime, until: datetime, *, closed: bool = False) -> Window:
+    """Every ticket's part in [since, until) ([since, until] when `closed`): requested in it
+    for approval times, targets and break-glass use; ending in it for revoke lateness."""
+    out = Window()
+    created = _between("ticket__created_at", since, until, closed)
+    rows = await (TicketStep.filter(created)
+                  .annotate(steps=Count("id"), last=Max("completed_at"),
+                            approved=Count("id", _filter=Q(status=StepStatus.APPROVED)))
+                  .group_by("ticket_id", "rule_name")
+                  .values("ticket_id", "rule_name", "steps", "approved", "last"))
+    done = [r for r in rows if r["steps"] == r["approved"] and r["last"] is not None]
+    if done:
+        requested = dict(await Ticket.filter(id__in=list({r["ticket_id"] for r in done}))
+                         .values_list("id", "created_at"))
+        for r in done:
+            seconds = (_aware(r["last"]) - _aware(requested[r["ticket_id"]])).total_seconds()
+            out.approval_seconds.setdefault(r["rule_name"], []).append(seconds)
+    for column, counts in (("account_id", out.accounts), ("permission_set_arn", out.permission_sets)):
+        for r in await Target.filter(created).annotate(n=Count("id")).group_by(column).values(column, "n"):
+            counts[r[column]] = int(r["n"])
+    out.break_glass_used = await Ticket.filter(_between("created_at", since, until, closed), break_glass=True).count()
+    revoke = await (Ticket.filter(_between("end_at", since, until, closed), revoke_started_early__isnull=False)
+                    .annotate(n=Count("id"), late=Count("id", _filter=Q(revoke_started_early__lt=0)),
+                              worst=Min("revoke_started_early"), total=Sum("revoke_started_early"))
+                    .first().values("n", "late", "worst", "total"))
+    revoke = revoke or {}
+    out.revokes, out.revokes_late = int(revoke.get("n") or 0), int(revoke.get("late") or 0)
+    if revoke.get("worst") is not None:
+        out.revoke_min_early = float(revoke["worst"])
+        out.revoke_sum_early = float(revoke["total"])
+    return out
+
+
+async def active_on(day: datetime, until: datetime | None = None) -> int:
+    """Granted tickets whose window overlaps the day (only those started by `until`, for today)."""
+    qs = Ticket.filter(status__in=GRANTED, start_at__lt=day + DAY, end_at__gt=day)
+    if until is not None:
+        qs = qs.filter(start_at__lte=until)
+    return await qs.count()
+
+
+async def write_day(day: datetime, now: datetime) -> None:
+    """Recompute one closed day and replace its rows, in one transaction."""
+    part = await window(day, day + DAY)
+    active = await active_on(day)
+    buckets: dict[tuple[str, int], list[float]] = {}
+    for rule, values in part.approval_seconds.items():
+        for value in values:
+            buckets.setdefault((rule, bucket(value)), []).append(value)
+    async with in_transaction():
+        await InsightsApprovalBucket.filter(day=day).delete()
+        await InsightsTargetDay.filter(day=day).delete()
+        await InsightsDay.filter(day=day).delete()
+        await InsightsDay.create(day=day, active_grants=active, break_glass_used=part.break_glass_used,
+                                 revokes=part.revokes, revokes_late=part.revokes_late,
+                                 revoke_min_early=part.revoke_min_early, revoke_sum_early=part.revoke_sum_early,
+                                 computed_at=now)
+        await InsightsApprovalBucket.bulk_create([
+            InsightsApprovalBucket(day=day, rule_name=rule, bucket=b, count=len(values), seconds=sorted(values))
+            for (rule, b), values in sorted(buckets.items())])
+        await InsightsTargetDay.bulk_create(
+            [InsightsTargetDay(day=day, kind=ACCOUNT, target_id=k, count=n) for k, n in part.accounts.items()]
+            + [InsightsTargetDay(day=day, kind=PERMISSION_SET, target_id=k, count=n)
+               for k, n in part.permission_sets.items()])
+
+
+async def changed_days(since: datetime, first: datetime, today: datetime) -> set[datetime]:
+    """The closed days in [first, today) that tickets changed at or after `since` count in."""
+    days: set[datetime] = set()
+
+    def add(day: datetime) -> None:
+        if first <= day < today:
+            days.add(day)
+
+    for created, start, end in await Ticket.filter(updated_at__gte=since).values_list(
+            "created_at", "start_at", "end_at"):
+        created, start, end = _aware(created), _aware(start), _aware(end)
+        add(midnight(created))
+        add(midnight(end))
+        day = max(midnight(start), first)
+        while day < min(end, today):
+            add(day)
+            day += DAY
+    for row in await TicketStep.filter(completed_at__gte=since).values("ticket__created_at"):
+        add(midnight(_aware(row["ticket__created_at"])))
+    return days
+
+
+async def roll_up(clock: Clock) -> dict[str, Any]:
+    """Write the closed days of the last MAX_DAYS (the most the dashboard reads) that have no
+    row or that tickets changed since the last run; drop the days no range reaches any more."""
+    now = clock.now()
+    today = midnight(now)
+    first = midnight(now - timedelta(days=MAX_DAYS))
+    state = await InsightsRollup.get_or_none(id=1)
+    if state is None:
+        # Written before any day, so that what changes during this first run is seen by the next.
+        state, _ = await InsightsRollup.get_or_create(id=1, defaults={"watermark": now})
+    have = {_aware(row["day"]) for row in await InsightsDay.filter(day__gte=first, day__lt=today).values("day")}
+    missing, day = set(), first
+    while day < today:
+        if day not in have:
+            missing.add(day)
+        day += DAY
+    changed = await changed_days(_aware(state.watermark) - MARGIN, first, today) - missing
+    for day in sorted(missing | changed):
+        await write_day(day, now)
+    await InsightsRollup.filter(id=1).update(watermark=now)
+    for model in (InsightsDay, InsightsApprovalBucket, InsightsTargetDay):
+        await model.filter(day__lt=first).delete()
+    return {"missing": len(missing), "changed": len(changed)}
