@@ -15,6 +15,7 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
+from tortoise import connections
 from tortoise.expressions import Q
 from tortoise.functions import Sum
 
@@ -34,7 +35,19 @@ from jit.insights.live import (
     scope,
 )
 from jit.insights.models import InsightsApprovalBucket, InsightsDay, InsightsTargetDay
-from jit.insights.rollup import ACCOUNT, DAY, PERMISSION_SET, Window, active_on, bucket, midnight, window
+from jit.insights.rollup import (
+    ACCOUNT,
+    DAY,
+    PAGE_DAYS,
+    PERMISSION_SET,
+    Window,
+    active_on,
+    bucket,
+    epoch_day,
+    midnight,
+    postgres,
+    window,
+)
 from jit.tickets.models import Ticket
 
 __all__ = ["Insights", "Scope", "insights", "scope", "_percentile"]
@@ -129,22 +142,48 @@ async def _approval_times(r: _Range, edges: Window) -> list[RuleApprovalTime]:
     return out
 
 
-async def _top(r: _Range, kind: str, edges: dict[str, int]) -> list[tuple[str, int]]:
+async def _top(r: _Range, kind: str, edges: dict[str, int], paged: bool) -> list[tuple[str, int]]:
     """The top ten of rollups plus edges. A target in neither the rollups' top ten (ordered
     as the answer is, count then id) nor the edges cannot beat those ten, so the candidates
     are those, with their full rollup counts."""
-    closed = InsightsTargetDay.filter(r.closed, kind=kind)
-    top = await (closed.annotate(n=Sum("count")).group_by("target_id").order_by("-n", "target_id").limit(TOP)
-                 .values("target_id", "n"))
-    totals = {row["target_id"]: int(row["n"]) for row in top}
-    others = [k for k in edges if k not in totals]
-    if others:
-        for row in await (InsightsTargetDay.filter(r.closed, kind=kind, target_id__in=others)
-                          .annotate(n=Sum("count")).group_by("target_id").values("target_id", "n")):
-            totals[row["target_id"]] = int(row["n"])
+    totals: dict[str, int] = {}
+    if r.first < r.today:
+        totals = await (_closed_counts_paged if paged else _closed_counts)(r, kind, None)
+        others = [k for k in edges if k not in totals]
+        if others:
+            totals.update(await (_closed_counts_paged if paged else _closed_counts)(r, kind, others))
     for k, n in edges.items():
         totals[k] = totals.get(k, 0) + n
     return sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]
+
+
+async def _closed_counts(r: _Range, kind: str, only: list[str] | None) -> dict[str, int]:
+    """Per target, requests on the closed days: the top ten, or the targets named."""
+    qs = InsightsTargetDay.filter(r.closed, kind=kind)
+    if only is not None:
+        qs = qs.filter(target_id__in=only)
+    query = qs.annotate(n=Sum("count")).group_by("target_id")
+    if only is None:
+        query = query.order_by("-n", "target_id").limit(TOP)
+    return {row["target_id"]: int(row["n"]) for row in await query.values("target_id", "n")}
+
+
+async def _closed_counts_paged(r: _Range, kind: str, only: list[str] | None) -> dict[str, int]:
+    """As _closed_counts, from the running totals of at most two pages (PostgreSQL): a
+    fixed number of rows per target however many days the range has."""
+    first, last = epoch_day(r.first), epoch_day(r.today) - 1
+    terms = []
+    for page in range(first // PAGE_DAYS, last // PAGE_DAYS + 1):
+        start = page * PAGE_DAYS
+        lo, hi = max(first, start) - start, min(last, start + PAGE_DAYS - 1) - start
+        before = f" - coalesce((cum->>{lo - 1})::int, 0)" if lo > 0 else ""
+        terms.append(f"WHEN {page} THEN coalesce((cum->>{hi})::int, 0){before}")
+    pages = ", ".join(str(p) for p in range(first // PAGE_DAYS, last // PAGE_DAYS + 1))
+    sql = f"""SELECT target_id, sum(CASE page {' '.join(terms)} END) AS n FROM insights_target_page
+              WHERE kind = $1 AND page IN ({pages}) {'AND target_id = ANY($2)' if only is not None else ''}
+              GROUP BY target_id {'' if only is not None else f'ORDER BY n DESC, target_id COLLATE "C" LIMIT {TOP}'}"""
+    rows = await connections.get("default").execute_query_dict(sql, [kind] if only is None else [kind, only])
+    return {row["target_id"]: int(row["n"]) for row in rows if only is not None or int(row["n"]) > 0}
 
 
 async def _days(r: _Range) -> tuple[dict[datetime, dict[str, Any]], list[datetime]]:
@@ -195,8 +234,11 @@ async def _everyone(s: Scope) -> Insights:
 async def _gather_rest(r: _Range, missing: list[datetime], live_days: list[datetime], until: datetime) -> tuple[
         Window, list[RuleApprovalTime], list[tuple[str, int]], list[tuple[str, int]], dict[datetime, int]]:
     edges = await _edges(r, missing)
+    # The running totals hold only whole pages of written days: with a day missing, the day rows.
+    paged = postgres() and not missing
     times, accounts, sets, counts = await asyncio.gather(
-        _approval_times(r, edges), _top(r, ACCOUNT, edges.accounts), _top(r, PERMISSION_SET, edges.permission_sets),
+        _approval_times(r, edges), _top(r, ACCOUNT, edges.accounts, paged),
+        _top(r, PERMISSION_SET, edges.permission_sets, paged),
         asyncio.gather(*(active_on(d, until if d >= r.today else None) for d in live_days)))
     return edges, times, accounts, sets, dict(zip(live_days, counts, strict=True))
 

@@ -16,11 +16,13 @@ or runs twice leaves correct rows behind."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tortoise import connections
 from tortoise.expressions import Q
 from tortoise.functions import Count, Max, Min, Sum
 from tortoise.transactions import in_transaction
@@ -28,7 +30,13 @@ from tortoise.transactions import in_transaction
 from jit.approvals.models import StepStatus, TicketStep
 from jit.clock import Clock
 from jit.insights.live import GRANTED, MAX_DAYS, _aware
-from jit.insights.models import InsightsApprovalBucket, InsightsDay, InsightsRollup, InsightsTargetDay
+from jit.insights.models import (
+    InsightsApprovalBucket,
+    InsightsDay,
+    InsightsRollup,
+    InsightsTargetDay,
+    InsightsTargetPage,
+)
 from jit.tickets.models import Target, Ticket
 
 DAY = timedelta(days=1)
@@ -36,6 +44,16 @@ DAY = timedelta(days=1)
 # seen by the next run (a transaction's own `now` is taken before it commits).
 MARGIN = timedelta(minutes=10)
 ACCOUNT, PERMISSION_SET = "account", "permission_set"
+PAGE_DAYS = 128
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def postgres() -> bool:
+    return str(connections.get("default").capabilities.dialect) == "postgres"
+
+
+def epoch_day(day: datetime) -> int:
+    return (midnight(day) - EPOCH).days
 
 
 def midnight(at: datetime) -> datetime:
@@ -68,10 +86,19 @@ def _between(column: str, since: datetime, until: datetime, closed: bool) -> Q:
     return Q(**bounds)
 
 
-async def window(since: datetime, until: datetime, *, closed: bool = False) -> Window:
-    """Every ticket's part in [since, until) ([since, until] when `closed`): requested in it
-    for approval times, targets and break-glass use; ending in it for revoke lateness."""
-    out = Window()
+async def _approval_seconds(since: datetime, until: datetime, closed: bool) -> dict[str, list[float]]:
+    if postgres():
+        sql = f"""
+            SELECT st.rule_name, EXTRACT(EPOCH FROM max(st.completed_at) - t.created_at)::float8 AS seconds
+            FROM ticket_step st JOIN ticket t ON t.id = st.ticket_id
+            WHERE t.created_at >= $1 AND t.created_at {'<=' if closed else '<'} $2
+            GROUP BY st.ticket_id, st.rule_name, t.created_at
+            HAVING bool_and(st.status = 'APPROVED') AND max(st.completed_at) IS NOT NULL"""
+        out: dict[str, list[float]] = {}
+        for r in await connections.get("default").execute_query_dict(sql, [since, until]):
+            out.setdefault(r["rule_name"], []).append(float(r["seconds"]))
+        return out
+    out = {}
     created = _between("ticket__created_at", since, until, closed)
     rows = await (TicketStep.filter(created)
                   .annotate(steps=Count("id"), last=Max("completed_at"),
@@ -84,21 +111,53 @@ async def window(since: datetime, until: datetime, *, closed: bool = False) -> W
                          .values_list("id", "created_at"))
         for r in done:
             seconds = (_aware(r["last"]) - _aware(requested[r["ticket_id"]])).total_seconds()
-            out.approval_seconds.setdefault(r["rule_name"], []).append(seconds)
-    for column, counts in (("account_id", out.accounts), ("permission_set_arn", out.permission_sets)):
+            out.setdefault(r["rule_name"], []).append(seconds)
+    return out
+
+
+async def _targets(since: datetime, until: datetime, closed: bool) -> tuple[dict[str, int], dict[str, int]]:
+    accounts: dict[str, int] = {}
+    sets: dict[str, int] = {}
+    if postgres():
+        sql = f"""
+            SELECT tt.account_id, tt.permission_set_arn, count(*) AS n
+            FROM ticket_target tt JOIN ticket t ON t.id = tt.ticket_id
+            WHERE t.created_at >= $1 AND t.created_at {'<=' if closed else '<'} $2
+            GROUP BY GROUPING SETS ((tt.account_id), (tt.permission_set_arn))"""
+        for r in await connections.get("default").execute_query_dict(sql, [since, until]):
+            if r["account_id"] is not None:
+                accounts[r["account_id"]] = int(r["n"])
+            else:
+                sets[r["permission_set_arn"]] = int(r["n"])
+        return accounts, sets
+    created = _between("ticket__created_at", since, until, closed)
+    for column, counts in (("account_id", accounts), ("permission_set_arn", sets)):
         for r in await Target.filter(created).annotate(n=Count("id")).group_by(column).values(column, "n"):
             counts[r[column]] = int(r["n"])
-    out.break_glass_used = await Ticket.filter(_between("created_at", since, until, closed), break_glass=True).count()
+    return accounts, sets
+
+
+async def window(since: datetime, until: datetime, *, closed: bool = False) -> Window:
+    """Every ticket's part in [since, until) ([since, until] when `closed`): requested in it
+    for approval times, targets and break-glass use; ending in it for revoke lateness."""
+    seconds, (accounts, sets), glass, revoke = await asyncio.gather(
+        _approval_seconds(since, until, closed), _targets(since, until, closed),
+        Ticket.filter(_between("created_at", since, until, closed), break_glass=True).count(),
+        _revoke(since, until, closed))
+    out = Window(approval_seconds=seconds, accounts=accounts, permission_sets=sets, break_glass_used=glass)
+    out.revokes, out.revokes_late, out.revoke_min_early, out.revoke_sum_early = revoke
+    return out
+
+
+async def _revoke(since: datetime, until: datetime, closed: bool) -> tuple[int, int, float | None, float]:
     revoke = await (Ticket.filter(_between("end_at", since, until, closed), revoke_started_early__isnull=False)
                     .annotate(n=Count("id"), late=Count("id", _filter=Q(revoke_started_early__lt=0)),
                               worst=Min("revoke_started_early"), total=Sum("revoke_started_early"))
                     .first().values("n", "late", "worst", "total"))
     revoke = revoke or {}
-    out.revokes, out.revokes_late = int(revoke.get("n") or 0), int(revoke.get("late") or 0)
-    if revoke.get("worst") is not None:
-        out.revoke_min_early = float(revoke["worst"])
-        out.revoke_sum_early = float(revoke["total"])
-    return out
+    worst = revoke.get("worst")
+    return (int(revoke.get("n") or 0), int(revoke.get("late") or 0), float(worst) if worst is not None else None,
+            float(revoke["total"]) if worst is not None else 0.0)
 
 
 async def active_on(day: datetime, until: datetime | None = None) -> int:
@@ -109,29 +168,72 @@ async def active_on(day: datetime, until: datetime | None = None) -> int:
     return await qs.count()
 
 
-async def write_day(day: datetime, now: datetime) -> None:
-    """Recompute one closed day and replace its rows, in one transaction."""
-    part = await window(day, day + DAY)
-    active = await active_on(day)
+@dataclass
+class Day:
+    day: datetime
+    window: Window
+    active_grants: int
+
+
+async def compute_day(day: datetime) -> Day:
+    part, active = await asyncio.gather(window(day, day + DAY), active_on(day))
+    return Day(day, part, active)
+
+
+async def _write(d: Day, now: datetime) -> None:
+    day, part = d.day, d.window
     buckets: dict[tuple[str, int], list[float]] = {}
     for rule, values in part.approval_seconds.items():
         for value in values:
             buckets.setdefault((rule, bucket(value)), []).append(value)
-    async with in_transaction():
-        await InsightsApprovalBucket.filter(day=day).delete()
-        await InsightsTargetDay.filter(day=day).delete()
-        await InsightsDay.filter(day=day).delete()
-        await InsightsDay.create(day=day, active_grants=active, break_glass_used=part.break_glass_used,
-                                 revokes=part.revokes, revokes_late=part.revokes_late,
-                                 revoke_min_early=part.revoke_min_early, revoke_sum_early=part.revoke_sum_early,
-                                 computed_at=now)
-        await InsightsApprovalBucket.bulk_create([
-            InsightsApprovalBucket(day=day, rule_name=rule, bucket=b, count=len(values), seconds=sorted(values))
-            for (rule, b), values in sorted(buckets.items())])
-        await InsightsTargetDay.bulk_create(
-            [InsightsTargetDay(day=day, kind=ACCOUNT, target_id=k, count=n) for k, n in part.accounts.items()]
-            + [InsightsTargetDay(day=day, kind=PERMISSION_SET, target_id=k, count=n)
-               for k, n in part.permission_sets.items()])
+    await InsightsApprovalBucket.filter(day=day).delete()
+    await InsightsTargetDay.filter(day=day).delete()
+    await InsightsDay.filter(day=day).delete()
+    await InsightsDay.create(day=day, active_grants=d.active_grants, break_glass_used=part.break_glass_used,
+                             revokes=part.revokes, revokes_late=part.revokes_late,
+                             revoke_min_early=part.revoke_min_early, revoke_sum_early=part.revoke_sum_early,
+                             computed_at=now)
+    await InsightsApprovalBucket.bulk_create([
+        InsightsApprovalBucket(day=day, rule_name=rule, bucket=b, count=len(values), seconds=sorted(values))
+        for (rule, b), values in sorted(buckets.items())])
+    await InsightsTargetDay.bulk_create(
+        [InsightsTargetDay(day=day, kind=ACCOUNT, target_id=k, count=n) for k, n in part.accounts.items()]
+        + [InsightsTargetDay(day=day, kind=PERMISSION_SET, target_id=k, count=n)
+           for k, n in part.permission_sets.items()])
+
+
+# The running totals of a page, per target, from its day rows (PostgreSQL only).
+PAGE_SQL = f"""
+INSERT INTO insights_target_page (kind, target_id, page, cum)
+SELECT kind, target_id, $1, jsonb_agg(running ORDER BY i)
+FROM (SELECT t.kind, t.target_id, s.i,
+             sum(coalesce(d.count, 0)) OVER (PARTITION BY t.kind, t.target_id ORDER BY s.i) AS running
+      FROM (SELECT DISTINCT kind, target_id FROM insights_target_day WHERE day >= $2 AND day < $3) t
+      CROSS JOIN generate_series(0, {PAGE_DAYS - 1}) AS s(i)
+      LEFT JOIN insights_target_day d
+        ON d.kind = t.kind AND d.target_id = t.target_id AND d.day = $2 + s.i * interval '1 day') x
+GROUP BY kind, target_id"""
+
+
+async def write_days(days: list[datetime], now: datetime) -> None:
+    """Recompute closed days and replace their rows: one transaction per page of days, which
+    also rewrites that page's running totals, so readers never see them disagree."""
+    pages: dict[int, list[datetime]] = {}
+    for day in days:
+        pages.setdefault(epoch_day(day) // PAGE_DAYS, []).append(day)
+    for page, in_page in sorted(pages.items()):
+        computed = [await compute_day(day) for day in sorted(in_page)]
+        async with in_transaction() as conn:
+            for d in computed:
+                await _write(d, now)
+            if postgres():
+                start = EPOCH + timedelta(days=page * PAGE_DAYS)
+                await InsightsTargetPage.filter(page=page).delete()
+                await conn.execute_query(PAGE_SQL, [page, start, start + timedelta(days=PAGE_DAYS)])
+
+
+async def write_day(day: datetime, now: datetime) -> None:
+    await write_days([day], now)
 
 
 async def changed_days(since: datetime, first: datetime, today: datetime) -> set[datetime]:
@@ -173,9 +275,9 @@ async def roll_up(clock: Clock) -> dict[str, Any]:
             missing.add(day)
         day += DAY
     changed = await changed_days(_aware(state.watermark) - MARGIN, first, today) - missing
-    for day in sorted(missing | changed):
-        await write_day(day, now)
+    await write_days(sorted(missing | changed), now)
     await InsightsRollup.filter(id=1).update(watermark=now)
     for model in (InsightsDay, InsightsApprovalBucket, InsightsTargetDay):
         await model.filter(day__lt=first).delete()
+    await InsightsTargetPage.filter(page__lt=epoch_day(first) // PAGE_DAYS).delete()
     return {"missing": len(missing), "changed": len(changed)}

@@ -12,8 +12,14 @@ import pytest
 
 from jit.approvals.models import StepStatus, TicketStep
 from jit.insights import live, queries
-from jit.insights.models import InsightsApprovalBucket, InsightsDay, InsightsRollup, InsightsTargetDay
-from jit.insights.rollup import DAY, bucket, midnight, roll_up
+from jit.insights.models import (
+    InsightsApprovalBucket,
+    InsightsDay,
+    InsightsRollup,
+    InsightsTargetDay,
+    InsightsTargetPage,
+)
+from jit.insights.rollup import DAY, bucket, midnight, postgres, roll_up
 from jit.tickets.models import Target, Ticket, TicketStatus
 
 ACCOUNTS = ["111111111111", "222222222222", "333333333333", "444444444444"]
@@ -30,7 +36,7 @@ async def _history(demo, count: int = 160, days: int = 14, seed: int = 19) -> li
     now = demo.rt.clock.now()
     users = [await demo.user(name) for name in ("alice", "erin", "bob")]
     out = []
-    for i in range(count):
+    for _ in range(count):
         created = now - timedelta(seconds=rng.uniform(0, days * 86400))
         status = rng.choice(STATUSES)
         start = created + timedelta(seconds=rng.uniform(0, 7200))
@@ -78,7 +84,7 @@ def _assert_same(got: live.Insights, want: live.Insights) -> None:
         assert g.average_early_seconds == pytest.approx(w.average_early_seconds, abs=1e-6)
 
 
-async def _check(rt, ranges=(1, 3, 7, 30)) -> None:
+async def _check(rt, ranges=(1, 3, 7, 30, 90)) -> None:
     for days in ranges:
         s = queries.scope(rt.clock.now(), days, None)
         _assert_same(await queries.insights(s), await live.insights(s))
@@ -106,6 +112,8 @@ async def test_rollups_equal_the_live_queries(demo):
     today = midnight(rt.clock.now())
     assert await InsightsDay.filter(day__gte=today).count() == 0  # today is never written
     assert await InsightsApprovalBucket.all().count() > 0 and await InsightsTargetDay.all().count() > 0
+    # PostgreSQL reads the most requested targets from the running totals of each page.
+    assert (await InsightsTargetPage.all().count() > 0) == postgres()
     await _check(rt)
 
     # Twice in a row: nothing missing, nothing changed, the same rows.
