@@ -12,8 +12,8 @@ _INDEXES = {
     "idx_ticket_updated_at": '"ticket" ("updated_at")',
     "idx_ticket_step_completed_at": '"ticket_step" ("completed_at")',
     "idx_ticket_break_glass_unreviewed": '"ticket" ("created_at") WHERE "break_glass" AND "break_glass_reviewed_at" IS NULL',
-    "idx_insights_target_day_kind_day": '"insights_target_day" ("kind", "day", "target_id", "count")',
-    "idx_insights_approval_bucket_day": '"insights_approval_bucket" ("day")',
+    "idx_insights_target_day_kind_day": '"insights_target_day" ("kind", "span", "day", "target_id", "count")',
+    "idx_insights_approval_bucket_day": '"insights_approval_bucket" ("span", "day")',
 }
 
 
@@ -28,18 +28,21 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('day', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('span', fields.IntField(default=24)),
                 ('rule_name', fields.CharField(max_length=255)),
                 ('bucket', fields.IntField()),
                 ('count', fields.IntField()),
                 ('seconds', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
             ],
-            options={'table': 'insights_approval_bucket', 'app': 'models', 'unique_together': (('day', 'rule_name', 'bucket'),), 'pk_attr': 'id', 'table_description': "Approval times (request to the rule's last approval) of the tickets requested on a"},
+            options={'table': 'insights_approval_bucket', 'app': 'models', 'unique_together': (('day', 'span', 'rule_name', 'bucket'),), 'pk_attr': 'id', 'table_description': "Approval times (request to the rule's last approval) of the tickets requested on a"},
             bases=['Model'],
         ),
         ops.CreateModel(
             name='InsightsDay',
             fields=[
-                ('day', fields.DatetimeField(primary_key=True, unique=True, db_index=True, auto_now=False, auto_now_add=False)),
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('day', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('span', fields.IntField(default=24)),
                 ('active_grants', fields.IntField()),
                 ('break_glass_used', fields.IntField()),
                 ('revokes', fields.IntField()),
@@ -48,7 +51,7 @@ class Migration(migrations.Migration):
                 ('revoke_sum_early', fields.FloatField()),
                 ('computed_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'insights_day', 'app': 'models', 'pk_attr': 'day', 'table_description': 'The additive numbers of one closed UTC day, for every ticket.'},
+            options={'table': 'insights_day', 'app': 'models', 'unique_together': (('day', 'span'),), 'pk_attr': 'id', 'table_description': 'The additive numbers of one closed UTC day (span 24) or hour (span 1), for every'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -65,11 +68,12 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('day', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('span', fields.IntField(default=24)),
                 ('kind', fields.CharField(max_length=16)),
                 ('target_id', fields.CharField(max_length=2048)),
                 ('count', fields.IntField()),
             ],
-            options={'table': 'insights_target_day', 'app': 'models', 'unique_together': (('day', 'kind', 'target_id'),), 'pk_attr': 'id', 'table_description': 'Targets requested on a day, per account or per permission set.'},
+            options={'table': 'insights_target_day', 'app': 'models', 'unique_together': (('day', 'span', 'kind', 'target_id'),), 'pk_attr': 'id', 'table_description': 'Targets requested on a day, per account or per permission set.'},
             bases=['Model'],
         ),
         ops.CreateModel(

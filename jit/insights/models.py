@@ -9,10 +9,13 @@ from tortoise.models import Model
 
 
 class InsightsDay(Model):
-    """The additive numbers of one closed UTC day, for every ticket."""
+    """The additive numbers of one closed UTC day (span 24) or hour (span 1), for every
+    ticket. Hours serve the partial days at either end of a range."""
 
-    day = fields.DatetimeField(primary_key=True)  # midnight UTC
-    active_grants = fields.IntField()  # granted tickets whose window overlaps the day
+    id = fields.BigIntField(primary_key=True)
+    day = fields.DatetimeField()  # midnight UTC, or the hour
+    span = fields.IntField(default=24)  # hours
+    active_grants = fields.IntField()  # granted tickets whose window overlaps the day (0 for hours)
     break_glass_used = fields.IntField()  # break-glass tickets requested that day
     revokes = fields.IntField()  # tickets ending that day whose revoke timing was recorded
     revokes_late = fields.IntField()
@@ -22,6 +25,7 @@ class InsightsDay(Model):
 
     class Meta:
         table = "insights_day"
+        unique_together = (("day", "span"),)
 
 
 class InsightsApprovalBucket(Model):
@@ -32,6 +36,7 @@ class InsightsApprovalBucket(Model):
 
     id = fields.BigIntField(primary_key=True)
     day = fields.DatetimeField()
+    span = fields.IntField(default=24)
     rule_name = fields.CharField(max_length=255)
     bucket = fields.IntField()
     count = fields.IntField()
@@ -39,7 +44,7 @@ class InsightsApprovalBucket(Model):
 
     class Meta:
         table = "insights_approval_bucket"
-        unique_together = (("day", "rule_name", "bucket"),)
+        unique_together = (("day", "span", "rule_name", "bucket"),)
 
 
 class InsightsTargetDay(Model):
@@ -47,13 +52,14 @@ class InsightsTargetDay(Model):
 
     id = fields.BigIntField(primary_key=True)
     day = fields.DatetimeField()
+    span = fields.IntField(default=24)
     kind = fields.CharField(max_length=16)  # "account" or "permission_set"
     target_id = fields.CharField(max_length=2048)
     count = fields.IntField()
 
     class Meta:
         table = "insights_target_day"
-        unique_together = (("day", "kind", "target_id"),)
+        unique_together = (("day", "span", "kind", "target_id"),)
 
 
 class InsightsRollup(Model):

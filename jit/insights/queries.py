@@ -38,12 +38,14 @@ from jit.insights.models import InsightsApprovalBucket, InsightsDay, InsightsTar
 from jit.insights.rollup import (
     ACCOUNT,
     DAY,
+    HOUR,
     PAGE_DAYS,
     PERMISSION_SET,
     Window,
     active_on,
     bucket,
     epoch_day,
+    hour_of,
     midnight,
     postgres,
     window,
@@ -54,36 +56,71 @@ __all__ = ["Insights", "Scope", "insights", "scope", "_percentile"]
 
 
 class _Range:
-    """A scope cut at UTC midnights: [since, first) live, [first, today) from rollups,
-    [today, until] live."""
+    """A scope cut at UTC midnights and hours: [since, head) live, [head, first) hour rows,
+    [first, today) day rows, [today, now_hour) hour rows, [now_hour, until] live."""
 
     def __init__(self, s: Scope) -> None:
         self.s = s
         self.first = midnight(s.since) + DAY
         self.today = midnight(s.until)
-        self.closed = Q(day__gte=self.first, day__lt=self.today)
+        self.closed = Q(span=24, day__gte=self.first, day__lt=self.today)
+        # The ends' closed hours: [hour after since, first) and [today, this hour).
+        start = hour_of(s.since)
+        self.head = min(start if start == s.since else start + HOUR, self.first)
+        self.now_hour = max(hour_of(s.until), self.today)
+        self.hours = [self.head + i * HOUR for i in range(int((self.first - self.head) / HOUR))] + [
+            self.today + i * HOUR for i in range(int((self.now_hour - self.today) / HOUR))]
+
+
+def _add(total: Window, part: Window) -> None:
+    for rule, values in part.approval_seconds.items():
+        total.approval_seconds.setdefault(rule, []).extend(values)
+    for mine, theirs in ((total.accounts, part.accounts), (total.permission_sets, part.permission_sets)):
+        for key, n in theirs.items():
+            mine[key] = mine.get(key, 0) + n
+    total.break_glass_used += part.break_glass_used
+    total.revokes += part.revokes
+    total.revokes_late += part.revokes_late
+    total.revoke_sum_early += part.revoke_sum_early
+    if part.revoke_min_early is not None:
+        total.revoke_min_early = (part.revoke_min_early if total.revoke_min_early is None
+                                  else min(total.revoke_min_early, part.revoke_min_early))
+
+
+async def _hours(r: _Range) -> tuple[Window, list[datetime]]:
+    """The ends' closed hours from their rows, and those that have none."""
+    total = Window()
+    if not r.hours:
+        return total, []
+    which = Q(span=1, day__in=r.hours)
+    rows, buckets, targets = await asyncio.gather(
+        InsightsDay.filter(which).values(), InsightsApprovalBucket.filter(which).values("rule_name", "seconds"),
+        InsightsTargetDay.filter(which).values("kind", "target_id", "count"))
+    for row in rows:
+        _add(total, Window(break_glass_used=row["break_glass_used"], revokes=row["revokes"],
+                           revokes_late=row["revokes_late"], revoke_min_early=row["revoke_min_early"],
+                           revoke_sum_early=float(row["revoke_sum_early"])))
+    for row in buckets:
+        total.approval_seconds.setdefault(row["rule_name"], []).extend(float(v) for v in row["seconds"])
+    for row in targets:
+        counts = total.accounts if row["kind"] == ACCOUNT else total.permission_sets
+        counts[row["target_id"]] = counts.get(row["target_id"], 0) + int(row["count"])
+    have = {_aware(row["day"]) for row in rows}
+    return total, [h for h in r.hours if h not in have]
 
 
 async def _edges(r: _Range, missing: list[datetime]) -> Window:
-    """The live windows of a range, added up: its first partial day, today, and any closed
-    day the cron has not written yet."""
-    parts = await asyncio.gather(window(r.s.since, min(r.first, r.s.until)),
-                                 window(max(r.today, r.s.since), r.s.until, closed=True),
+    """The ends of a range, added up: the less than an hour at each end, live; the closed
+    hours between those and the closed days, from their rows (live where they have none);
+    and any closed day the cron has not written yet, live."""
+    hours, hours_missing = await _hours(r)
+    parts = await asyncio.gather(window(r.s.since, r.head),
+                                 window(max(r.now_hour, r.s.since), r.s.until, closed=True),
+                                 *(window(hour, hour + HOUR) for hour in hours_missing),
                                  *(window(day, day + DAY) for day in missing))
-    total = Window()
+    total = hours
     for part in parts:
-        for rule, values in part.approval_seconds.items():
-            total.approval_seconds.setdefault(rule, []).extend(values)
-        for mine, theirs in ((total.accounts, part.accounts), (total.permission_sets, part.permission_sets)):
-            for key, n in theirs.items():
-                mine[key] = mine.get(key, 0) + n
-        total.break_glass_used += part.break_glass_used
-        total.revokes += part.revokes
-        total.revokes_late += part.revokes_late
-        total.revoke_sum_early += part.revoke_sum_early
-        if part.revoke_min_early is not None:
-            total.revoke_min_early = (part.revoke_min_early if total.revoke_min_early is None
-                                      else min(total.revoke_min_early, part.revoke_min_early))
+        _add(total, part)
     return total
 
 
@@ -190,7 +227,7 @@ async def _days(r: _Range) -> tuple[dict[datetime, dict[str, Any]], list[datetim
     """The day rows from the chart's first day (whole, though the other numbers start at
     `since`) to yesterday, and the closed days among them that have none."""
     rows = {_aware(row["day"]): row
-            for row in await InsightsDay.filter(day__gte=r.first - DAY, day__lt=r.today).values()}
+            for row in await InsightsDay.filter(span=24, day__gte=r.first - DAY, day__lt=r.today).values()}
     missing, day = [], r.first
     while day < r.today:
         if day not in rows:

@@ -40,6 +40,7 @@ from jit.insights.models import (
 from jit.tickets.models import Target, Ticket
 
 DAY = timedelta(days=1)
+HOUR = timedelta(hours=1)
 # Tickets and steps committed this long after the clock read that stamped them are still
 # seen by the next run (a transaction's own `now` is taken before it commits).
 MARGIN = timedelta(minutes=10)
@@ -58,6 +59,10 @@ def epoch_day(day: datetime) -> int:
 
 def midnight(at: datetime) -> datetime:
     return at.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def hour_of(at: datetime) -> datetime:
+    return at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 def bucket(seconds: float) -> int:
@@ -169,36 +174,39 @@ async def active_on(day: datetime, until: datetime | None = None) -> int:
 
 
 @dataclass
-class Day:
-    day: datetime
+class Period:
+    day: datetime  # its start
+    span: int  # hours: 24 (a day) or 1
     window: Window
     active_grants: int
 
 
-async def compute_day(day: datetime) -> Day:
-    part, active = await asyncio.gather(window(day, day + DAY), active_on(day))
-    return Day(day, part, active)
+async def compute(start: datetime, span: int) -> Period:
+    if span == 24:
+        part, active = await asyncio.gather(window(start, start + DAY), active_on(start))
+        return Period(start, span, part, active)
+    return Period(start, span, await window(start, start + span * HOUR), 0)
 
 
-async def _write(d: Day, now: datetime) -> None:
-    day, part = d.day, d.window
+async def _write(d: Period, now: datetime) -> None:
+    day, part, span = d.day, d.window, d.span
     buckets: dict[tuple[str, int], list[float]] = {}
     for rule, values in part.approval_seconds.items():
         for value in values:
             buckets.setdefault((rule, bucket(value)), []).append(value)
-    await InsightsApprovalBucket.filter(day=day).delete()
-    await InsightsTargetDay.filter(day=day).delete()
-    await InsightsDay.filter(day=day).delete()
-    await InsightsDay.create(day=day, active_grants=d.active_grants, break_glass_used=part.break_glass_used,
+    await InsightsApprovalBucket.filter(day=day, span=span).delete()
+    await InsightsTargetDay.filter(day=day, span=span).delete()
+    await InsightsDay.filter(day=day, span=span).delete()
+    await InsightsDay.create(day=day, span=span, active_grants=d.active_grants, break_glass_used=part.break_glass_used,
                              revokes=part.revokes, revokes_late=part.revokes_late,
                              revoke_min_early=part.revoke_min_early, revoke_sum_early=part.revoke_sum_early,
                              computed_at=now)
     await InsightsApprovalBucket.bulk_create([
-        InsightsApprovalBucket(day=day, rule_name=rule, bucket=b, count=len(values), seconds=sorted(values))
+        InsightsApprovalBucket(day=day, span=span, rule_name=rule, bucket=b, count=len(values), seconds=sorted(values))
         for (rule, b), values in sorted(buckets.items())])
     await InsightsTargetDay.bulk_create(
-        [InsightsTargetDay(day=day, kind=ACCOUNT, target_id=k, count=n) for k, n in part.accounts.items()]
-        + [InsightsTargetDay(day=day, kind=PERMISSION_SET, target_id=k, count=n)
+        [InsightsTargetDay(day=day, span=span, kind=ACCOUNT, target_id=k, count=n) for k, n in part.accounts.items()]
+        + [InsightsTargetDay(day=day, span=span, kind=PERMISSION_SET, target_id=k, count=n)
            for k, n in part.permission_sets.items()])
 
 
@@ -208,10 +216,10 @@ INSERT INTO insights_target_page (kind, target_id, page, cum)
 SELECT kind, target_id, $1, jsonb_agg(running ORDER BY i)
 FROM (SELECT t.kind, t.target_id, s.i,
              sum(coalesce(d.count, 0)) OVER (PARTITION BY t.kind, t.target_id ORDER BY s.i) AS running
-      FROM (SELECT DISTINCT kind, target_id FROM insights_target_day WHERE day >= $2 AND day < $3) t
+      FROM (SELECT DISTINCT kind, target_id FROM insights_target_day WHERE span = 24 AND day >= $2 AND day < $3) t
       CROSS JOIN generate_series(0, {PAGE_DAYS - 1}) AS s(i)
       LEFT JOIN insights_target_day d
-        ON d.kind = t.kind AND d.target_id = t.target_id AND d.day = $2 + s.i * interval '1 day') x
+        ON d.span = 24 AND d.kind = t.kind AND d.target_id = t.target_id AND d.day = $2 + s.i * interval '1 day') x
 GROUP BY kind, target_id"""
 
 
@@ -222,7 +230,7 @@ async def write_days(days: list[datetime], now: datetime) -> None:
     for day in days:
         pages.setdefault(epoch_day(day) // PAGE_DAYS, []).append(day)
     for page, in_page in sorted(pages.items()):
-        computed = [await compute_day(day) for day in sorted(in_page)]
+        computed = [await compute(day, 24) for day in sorted(in_page)]
         async with in_transaction() as conn:
             for d in computed:
                 await _write(d, now)
@@ -232,8 +240,16 @@ async def write_days(days: list[datetime], now: datetime) -> None:
                 await conn.execute_query(PAGE_SQL, [page, start, start + timedelta(days=PAGE_DAYS)])
 
 
-async def write_day(day: datetime, now: datetime) -> None:
-    await write_days([day], now)
+async def write_hours(hours: list[datetime], now: datetime) -> None:
+    """Recompute closed hours and replace their rows, one transaction per day of them."""
+    per_day: dict[datetime, list[datetime]] = {}
+    for hour in hours:
+        per_day.setdefault(midnight(hour), []).append(hour)
+    for _, in_day in sorted(per_day.items()):
+        computed = [await compute(hour, 1) for hour in sorted(in_day)]
+        async with in_transaction():
+            for d in computed:
+                await _write(d, now)
 
 
 async def changed_days(since: datetime, first: datetime, today: datetime) -> set[datetime]:
@@ -259,25 +275,38 @@ async def changed_days(since: datetime, first: datetime, today: datetime) -> set
 
 
 async def roll_up(clock: Clock) -> dict[str, Any]:
-    """Write the closed days of the last MAX_DAYS (the most the dashboard reads) that have no
-    row or that tickets changed since the last run; drop the days no range reaches any more."""
+    """Write the closed days and hours of the last MAX_DAYS (the most the dashboard reads)
+    that have no row or that tickets changed since the last run; drop the ones no range
+    reaches any more. Hours serve the partial days at a range's ends, so today's closed
+    hours are written too."""
     now = clock.now()
-    today = midnight(now)
+    today, this_hour = midnight(now), hour_of(now)
     first = midnight(now - timedelta(days=MAX_DAYS))
     state = await InsightsRollup.get_or_none(id=1)
     if state is None:
         # Written before any day, so that what changes during this first run is seen by the next.
         state, _ = await InsightsRollup.get_or_create(id=1, defaults={"watermark": now})
-    have = {_aware(row["day"]) for row in await InsightsDay.filter(day__gte=first, day__lt=today).values("day")}
-    missing, day = set(), first
-    while day < today:
-        if day not in have:
-            missing.add(day)
-        day += DAY
-    changed = await changed_days(_aware(state.watermark) - MARGIN, first, today) - missing
+    have = {(_aware(row["day"]), row["span"])
+            for row in await InsightsDay.filter(day__gte=first, day__lt=this_hour).values("day", "span")}
+    missing, hours_missing, at = set(), set(), first
+    while at < this_hour:
+        if at < today and at.hour == 0 and (at, 24) not in have:
+            missing.add(at)
+        if (at, 1) not in have:
+            hours_missing.add(at)
+        at += HOUR
+    touched = await changed_days(_aware(state.watermark) - MARGIN, first, today + DAY)
+    changed = {d for d in touched if d < today} - missing
+    hours_changed = {d + i * HOUR for d in touched for i in range(24) if d + i * HOUR < this_hour} - hours_missing
     await write_days(sorted(missing | changed), now)
+    await write_hours(sorted(hours_missing | hours_changed), now)
     await InsightsRollup.filter(id=1).update(watermark=now)
     for model in (InsightsDay, InsightsApprovalBucket, InsightsTargetDay):
         await model.filter(day__lt=first).delete()
     await InsightsTargetPage.filter(page__lt=epoch_day(first) // PAGE_DAYS).delete()
-    return {"missing": len(missing), "changed": len(changed)}
+    if (missing or changed or hours_missing or hours_changed) and postgres():
+        # Fresh rows have no statistics until autovacuum comes by; the dashboard's plans need them.
+        await connections.get("default").execute_script(
+            "ANALYZE insights_day, insights_approval_bucket, insights_target_day, insights_target_page")
+    return {"missing": len(missing), "changed": len(changed), "hours_missing": len(hours_missing),
+            "hours_changed": len(hours_changed)}

@@ -29,7 +29,7 @@ STATUSES = [TicketStatus.ENDED] * 5 + [TicketStatus.ACTIVE, TicketStatus.PENDING
                                         TicketStatus.CANCELLED, TicketStatus.FAILED, TicketStatus.SCHEDULED]
 
 
-async def _history(demo, count: int = 160, days: int = 14, seed: int = 19) -> list[Ticket]:
+async def _history(demo, count: int = 160, days: float = 14, seed: int = 19) -> list[Ticket]:
     """Tickets requested over the last `days` days, written straight to the tables (the
     rollups read nothing else): some span midnights, some end late, some wait for days."""
     rng = random.Random(seed)
@@ -91,12 +91,12 @@ async def _check(rt, ranges=(1, 3, 7, 30, 90)) -> None:
 
 
 async def _dump() -> list:
-    days = await InsightsDay.all().order_by("day").values_list("day", "active_grants", "break_glass_used",
-                                                                  "revokes", "revokes_late", "revoke_min_early")
-    buckets = await InsightsApprovalBucket.all().order_by("day", "rule_name", "bucket").values_list(
-        "day", "rule_name", "bucket", "count", "seconds")
-    targets = await InsightsTargetDay.all().order_by("day", "kind", "target_id").values_list(
-        "day", "kind", "target_id", "count")
+    days = await InsightsDay.all().order_by("day", "span").values_list(
+        "day", "span", "active_grants", "break_glass_used", "revokes", "revokes_late", "revoke_min_early")
+    buckets = await InsightsApprovalBucket.all().order_by("day", "span", "rule_name", "bucket").values_list(
+        "day", "span", "rule_name", "bucket", "count", "seconds")
+    targets = await InsightsTargetDay.all().order_by("day", "span", "kind", "target_id").values_list(
+        "day", "span", "kind", "target_id", "count")
     return [days, buckets, targets]
 
 
@@ -109,8 +109,10 @@ async def test_rollups_equal_the_live_queries(demo):
 
     first = await roll_up(rt.clock)
     assert first["missing"] == 90
+    # Every closed hour too, today's among them: they serve the partial days at a range's ends.
+    assert first["hours_missing"] == 90 * 24 + rt.clock.now().hour
     today = midnight(rt.clock.now())
-    assert await InsightsDay.filter(day__gte=today).count() == 0  # today is never written
+    assert await InsightsDay.filter(day__gte=today, span=24).count() == 0  # today is never a day row
     assert await InsightsApprovalBucket.all().count() > 0 and await InsightsTargetDay.all().count() > 0
     # PostgreSQL reads the most requested targets from the running totals of each page.
     assert (await InsightsTargetPage.all().count() > 0) == postgres()
@@ -119,7 +121,7 @@ async def test_rollups_equal_the_live_queries(demo):
     # Twice in a row: nothing missing, nothing changed, the same rows.
     rows = await _dump()
     again = await roll_up(rt.clock)
-    assert again == {"missing": 0, "changed": 0}
+    assert (again["missing"], again["changed"], again["hours_missing"]) == (0, 0, 0)
     assert await _dump() == rows
 
 
@@ -165,15 +167,16 @@ async def test_backfill_and_today_becoming_a_closed_day(demo):
     await _check(rt)
     # ...and the cron fills them.
     assert (await roll_up(rt.clock))["missing"] == 3
-    assert await InsightsDay.filter(day__in=gone).count() == 3
+    assert await InsightsDay.filter(day__in=gone, span=24).count() == 3
     await _check(rt)
 
     # Past midnight, yesterday's partial day is closed and written by the next run.
     rt.clock.advance(seconds=(today + DAY - rt.clock.now()).total_seconds() + 90)
-    await _history(demo, count=20, days=1, seed=7)
+    # Requested in the last minute and a half, after midnight: in the open hour, read live.
+    await _history(demo, count=20, days=0.001, seed=7)
     await _check(rt)
     assert (await roll_up(rt.clock))["missing"] == 1
-    assert await InsightsDay.filter(day=today).count() == 1
+    assert await InsightsDay.filter(day=today, span=24).count() == 1
     await _check(rt)
 
 
