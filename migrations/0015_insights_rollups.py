@@ -14,6 +14,7 @@ _INDEXES = {
     "idx_ticket_break_glass_unreviewed": '"ticket" ("created_at") WHERE "break_glass" AND "break_glass_reviewed_at" IS NULL',
     "idx_insights_target_day_kind_day": '"insights_target_day" ("kind", "span", "day", "target_id", "count")',
     "idx_insights_approval_bucket_day": '"insights_approval_bucket" ("span", "day")',
+    "idx_insights_approval_bucket_rule": '"insights_approval_bucket" ("rule_name", "bucket", "span", "day")',
 }
 
 
@@ -49,6 +50,7 @@ class Migration(migrations.Migration):
                 ('revokes_late', fields.IntField()),
                 ('revoke_min_early', fields.FloatField(null=True)),
                 ('revoke_sum_early', fields.FloatField()),
+                ('approval_counts', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
                 ('computed_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'insights_day', 'app': 'models', 'unique_together': (('day', 'span'),), 'pk_attr': 'id', 'table_description': 'The additive numbers of one closed UTC day (span 24) or hour (span 1), for every'},

@@ -21,6 +21,9 @@ class InsightsDay(Model):
     revokes_late = fields.IntField()
     revoke_min_early = fields.FloatField(null=True)  # the latest revoke (most negative)
     revoke_sum_early = fields.FloatField()
+    # Approval times per rule and bucket (jit.insights.rollup.bucket): {rule: {bucket: count}},
+    # so a range's ranks are found from its day rows alone.
+    approval_counts: fields.Field[dict[str, dict[str, int]]] = fields.JSONField(default=dict)
     computed_at = fields.DatetimeField()
 
     class Meta:

@@ -124,13 +124,15 @@ async def _edges(r: _Range, missing: list[datetime]) -> Window:
     return total
 
 
-async def _approval_times(r: _Range, edges: Window) -> list[RuleApprovalTime]:
-    """Exact percentile_cont per rule: the bucket counts locate the ranks wanted, and only
-    those buckets' values are read."""
+async def _approval_times(r: _Range, edges: Window, rows: list[dict[str, Any]]) -> list[RuleApprovalTime]:
+    """Exact percentile_cont per rule: the bucket counts of the day rows locate the ranks
+    wanted, and only those buckets' values are read."""
     counts: dict[str, dict[int, int]] = {}
-    for row in await (InsightsApprovalBucket.filter(r.closed).annotate(n=Sum("count"))
-                      .group_by("rule_name", "bucket").values("rule_name", "bucket", "n")):
-        counts.setdefault(row["rule_name"], {})[row["bucket"]] = int(row["n"])
+    for row in rows:
+        for rule, per_bucket in row["approval_counts"].items():
+            mine = counts.setdefault(rule, {})
+            for b, n in per_bucket.items():
+                mine[int(b)] = mine.get(int(b), 0) + n
     live_buckets: dict[str, dict[int, list[float]]] = {}
     for rule, values in edges.approval_seconds.items():
         per_rule = counts.setdefault(rule, {})
@@ -184,11 +186,13 @@ async def _top(r: _Range, kind: str, edges: dict[str, int], paged: bool) -> list
     as the answer is, count then id) nor the edges cannot beat those ten, so the candidates
     are those, with their full rollup counts."""
     totals: dict[str, int] = {}
-    if r.first < r.today:
-        totals = await (_closed_counts_paged if paged else _closed_counts)(r, kind, None)
+    if r.first < r.today and paged:
+        totals = await _closed_counts_paged(r, kind, list(edges))
+    elif r.first < r.today:
+        totals = await _closed_counts(r, kind, None)
         others = [k for k in edges if k not in totals]
         if others:
-            totals.update(await (_closed_counts_paged if paged else _closed_counts)(r, kind, others))
+            totals.update(await _closed_counts(r, kind, others))
     for k, n in edges.items():
         totals[k] = totals.get(k, 0) + n
     return sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]
@@ -205,8 +209,8 @@ async def _closed_counts(r: _Range, kind: str, only: list[str] | None) -> dict[s
     return {row["target_id"]: int(row["n"]) for row in await query.values("target_id", "n")}
 
 
-async def _closed_counts_paged(r: _Range, kind: str, only: list[str] | None) -> dict[str, int]:
-    """As _closed_counts, from the running totals of at most two pages (PostgreSQL): a
+async def _closed_counts_paged(r: _Range, kind: str, only: list[str]) -> dict[str, int]:
+    """The top ten and the targets named, from the running totals of at most two pages (PostgreSQL): a
     fixed number of rows per target however many days the range has."""
     first, last = epoch_day(r.first), epoch_day(r.today) - 1
     terms = []
@@ -216,11 +220,13 @@ async def _closed_counts_paged(r: _Range, kind: str, only: list[str] | None) -> 
         before = f" - coalesce((cum->>{lo - 1})::int, 0)" if lo > 0 else ""
         terms.append(f"WHEN {page} THEN coalesce((cum->>{hi})::int, 0){before}")
     pages = ", ".join(str(p) for p in range(first // PAGE_DAYS, last // PAGE_DAYS + 1))
-    sql = f"""SELECT target_id, sum(CASE page {' '.join(terms)} END) AS n FROM insights_target_page
-              WHERE kind = $1 AND page IN ({pages}) {'AND target_id = ANY($2)' if only is not None else ''}
-              GROUP BY target_id {'' if only is not None else f'ORDER BY n DESC, target_id COLLATE "C" LIMIT {TOP}'}"""
-    rows = await connections.get("default").execute_query_dict(sql, [kind] if only is None else [kind, only])
-    return {row["target_id"]: int(row["n"]) for row in rows if only is not None or int(row["n"]) > 0}
+    # One pass: the top ten and the targets named, each with its count.
+    sql = f"""WITH s AS (SELECT target_id, sum(CASE page {' '.join(terms)} END) AS n FROM insights_target_page
+                        WHERE kind = $1 AND page IN ({pages}) GROUP BY target_id)
+              (SELECT target_id, n FROM s WHERE n > 0 ORDER BY n DESC, target_id COLLATE "C" LIMIT {TOP})
+              UNION SELECT target_id, n FROM s WHERE target_id = ANY($2)"""
+    rows = await connections.get("default").execute_query_dict(sql, [kind, only or []])
+    return {row["target_id"]: int(row["n"]) for row in rows}
 
 
 async def _days(r: _Range) -> tuple[dict[datetime, dict[str, Any]], list[datetime]]:
@@ -243,9 +249,9 @@ async def _everyone(s: Scope) -> Insights:
     active_days = live._days(s)
     # The first day of the chart is whole: only today is partial.
     live_days = [d for d in active_days if d not in chart]
-    edges, times, accounts, sets, live_counts = await _gather_rest(r, missing, live_days, s.until)
-    counts = {**{d: int(row["active_grants"]) for d, row in chart.items()}, **live_counts}
     rows = [row for d, row in chart.items() if d >= r.first]
+    edges, times, accounts, sets, live_counts = await _gather_rest(r, missing, live_days, s.until, rows)
+    counts = {**{d: int(row["active_grants"]) for d, row in chart.items()}, **live_counts}
     glass_used = edges.break_glass_used + sum(int(row["break_glass_used"]) for row in rows)
     revokes = edges.revokes + sum(int(row["revokes"]) for row in rows)
     late = edges.revokes_late + sum(int(row["revokes_late"]) for row in rows)
@@ -268,13 +274,14 @@ async def _everyone(s: Scope) -> Insights:
     )
 
 
-async def _gather_rest(r: _Range, missing: list[datetime], live_days: list[datetime], until: datetime) -> tuple[
+async def _gather_rest(r: _Range, missing: list[datetime], live_days: list[datetime], until: datetime,
+                       rows: list[dict[str, Any]]) -> tuple[
         Window, list[RuleApprovalTime], list[tuple[str, int]], list[tuple[str, int]], dict[datetime, int]]:
     edges = await _edges(r, missing)
     # The running totals hold only whole pages of written days: with a day missing, the day rows.
     paged = postgres() and not missing
     times, accounts, sets, counts = await asyncio.gather(
-        _approval_times(r, edges), _top(r, ACCOUNT, edges.accounts, paged),
+        _approval_times(r, edges, rows), _top(r, ACCOUNT, edges.accounts, paged),
         _top(r, PERMISSION_SET, edges.permission_sets, paged),
         asyncio.gather(*(active_on(d, until if d >= r.today else None) for d in live_days)))
     return edges, times, accounts, sets, dict(zip(live_days, counts, strict=True))

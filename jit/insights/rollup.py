@@ -197,7 +197,11 @@ async def _write(d: Period, now: datetime) -> None:
     await InsightsApprovalBucket.filter(day=day, span=span).delete()
     await InsightsTargetDay.filter(day=day, span=span).delete()
     await InsightsDay.filter(day=day, span=span).delete()
-    await InsightsDay.create(day=day, span=span, active_grants=d.active_grants, break_glass_used=part.break_glass_used,
+    counts: dict[str, dict[str, int]] = {}
+    for (rule, b), values in buckets.items():
+        counts.setdefault(rule, {})[str(b)] = len(values)
+    await InsightsDay.create(day=day, span=span, approval_counts=counts, active_grants=d.active_grants,
+                             break_glass_used=part.break_glass_used,
                              revokes=part.revokes, revokes_late=part.revokes_late,
                              revoke_min_early=part.revoke_min_early, revoke_sum_early=part.revoke_sum_early,
                              computed_at=now)
