@@ -156,17 +156,23 @@ asyncio.run(main())
 """
 
 
-# The insights rollups (jit.insights.rollup) as the worker's cron writes them: the generated
-# history has none, so the first run writes the last 90 closed days (timed: the backfill a
-# deployment pays once), then the second finds nothing to do (timed: the cron's steady cost).
+# The insights rollups (jit.insights.rollup) as the worker's cron writes them. The generator
+# writes tickets behind the cron's back (past updated_at, after the worker's startup run
+# may have rolled up an empty history), so the rollups are emptied first; the first run
+# then writes the last 90 closed days and their hours (timed: the backfill a deployment
+# pays once), the second finds nothing to do (timed: the cron's steady cost).
 ROLL_UP = """
 import asyncio, json, os, time
 from jit.clock import SystemClock
 from jit.db import database
+from jit.insights import models
 from jit.insights.rollup import roll_up
 
 async def main():
     async with database(os.environ["JIT_DATABASE_URL"]):
+        for model in (models.InsightsDay, models.InsightsApprovalBucket, models.InsightsTargetDay,
+                      models.InsightsTargetPage, models.InsightsRollup):
+            await model.all().delete()
         started = time.perf_counter()
         first = await roll_up(SystemClock())
         backfill = time.perf_counter() - started
