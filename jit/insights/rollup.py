@@ -181,7 +181,11 @@ class Period:
     active_grants: int
 
 
-async def compute(start: datetime, span: int) -> Period:
+async def compute(start: datetime, span: int, earliest: datetime | None = None) -> Period:
+    """One period's numbers; a period that ends before the first ticket (`earliest`: the
+    earliest request or window start, None when there is no ticket) is empty without a query."""
+    if earliest is None or start + span * HOUR <= earliest:
+        return Period(start, span, Window(), 0)
     if span == 24:
         part, active = await asyncio.gather(window(start, start + DAY), active_on(start))
         return Period(start, span, part, active)
@@ -227,14 +231,22 @@ FROM (SELECT t.kind, t.target_id, s.i,
 GROUP BY kind, target_id"""
 
 
+async def _earliest() -> datetime | None:
+    row = await Ticket.all().annotate(created=Min("created_at"), start=Min("start_at")).first().values(
+        "created", "start")
+    values = [_aware(v) for v in (row or {}).values() if v is not None]
+    return min(values) if values else None
+
+
 async def write_days(days: list[datetime], now: datetime) -> None:
     """Recompute closed days and replace their rows: one transaction per page of days, which
     also rewrites that page's running totals, so readers never see them disagree."""
     pages: dict[int, list[datetime]] = {}
     for day in days:
         pages.setdefault(epoch_day(day) // PAGE_DAYS, []).append(day)
+    earliest = await _earliest()
     for page, in_page in sorted(pages.items()):
-        computed = [await compute(day, 24) for day in sorted(in_page)]
+        computed = [await compute(day, 24, earliest) for day in sorted(in_page)]
         async with in_transaction() as conn:
             for d in computed:
                 await _write(d, now)
@@ -249,8 +261,9 @@ async def write_hours(hours: list[datetime], now: datetime) -> None:
     per_day: dict[datetime, list[datetime]] = {}
     for hour in hours:
         per_day.setdefault(midnight(hour), []).append(hour)
+    earliest = await _earliest()
     for _, in_day in sorted(per_day.items()):
-        computed = [await compute(hour, 1) for hour in sorted(in_day)]
+        computed = [await compute(hour, 1, earliest) for hour in sorted(in_day)]
         async with in_transaction():
             for d in computed:
                 await _write(d, now)
