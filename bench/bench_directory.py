@@ -70,11 +70,11 @@ GENERATE = [
 
 TICKETS = """
 INSERT INTO ticket (id, status, end_reason, start_at, end_at, justification, created_at, updated_at, version,
-                    principal_id, requester_id, break_glass, revoke_started_early)
+                    principal_id, requester_id, break_glass, revoke_started_early, starts_on_approval)
 SELECT md5('t' || i)::uuid, s.status, CASE WHEN s.status = 'ENDED' THEN 'EXPIRED' END,
        s.at, s.at + interval '1 hour', 'bench', s.at, s.at, 3, s.who, s.who, i % 500 = 7,
        -- How early each ended ticket's revoke started (insights' revoke lateness): a few late.
-       CASE WHEN s.status = 'ENDED' THEN (i % 13) - 1.5 END
+       CASE WHEN s.status = 'ENDED' THEN (i % 13) - 1.5 END, false
 FROM (SELECT i, now() - i * interval '60 seconds' AS at,
              CASE WHEN i % 1000 = 0 THEN 'PENDING_APPROVAL' WHEN i % 200 = 1 THEN 'ACTIVE'
                   WHEN i % 20 = 2 THEN 'REJECTED' WHEN i % 20 = 3 THEN 'CANCELLED' ELSE 'ENDED' END AS status,
@@ -154,6 +154,45 @@ async def main():
 
 asyncio.run(main())
 """
+
+
+# The insights rollups (jit.insights.rollup) as the worker's cron writes them. The generator
+# writes tickets behind the cron's back (past updated_at, after the worker's startup run
+# may have rolled up an empty history), so the rollups are emptied first; the first run
+# then writes the last 90 closed days and their hours (timed: the backfill a deployment
+# pays once), the second finds nothing to do (timed: the cron's steady cost).
+ROLL_UP = """
+import asyncio, json, os, time
+from jit.clock import SystemClock
+from jit.db import database
+from jit.insights import models
+from jit.insights.rollup import roll_up
+
+async def main():
+    async with database(os.environ["JIT_DATABASE_URL"]):
+        for model in (models.InsightsDay, models.InsightsApprovalBucket, models.InsightsTargetDay,
+                      models.InsightsTargetPage, models.InsightsRollup):
+            await model.all().delete()
+        started = time.perf_counter()
+        first = await roll_up(SystemClock())
+        backfill = time.perf_counter() - started
+        started = time.perf_counter()
+        second = await roll_up(SystemClock())
+        steady = time.perf_counter() - started
+    print(json.dumps({"backfill": first, "backfill_seconds": round(backfill, 2),
+                      "again": second, "again_seconds": round(steady, 2)}))
+
+asyncio.run(main())
+"""
+
+
+def roll_up_insights(database_url: str) -> dict:
+    from tests.support.live import server_env
+
+    env = server_env(database_url, os.environ["JIT_TEST_REDIS_URL"], "http://127.0.0.1:9", 9)
+    out = subprocess.run([sys.executable, "-c", ROLL_UP], env=env, capture_output=True, text=True, timeout=3600,
+                         check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 @dataclass
@@ -289,7 +328,8 @@ def main(quick: bool, reuse: bool, tickets: int | None = None) -> None:
         url, counts = reusable
         print(f"reusing {urlparse(url).path[1:]}: {counts}", flush=True)
         with ReusedJit(url) as live:
-            generated = {"reused": True, "rows": counts}
+            generated = {"reused": True, "rows": counts, "insights_roll_up": roll_up_insights(url)}
+            print(f"insights rollups: {generated['insights_roll_up']}", flush=True)
             results = asyncio.run(measure(live))
             rss = {"jit serve": rss_mb(live.processes[0].pid), "bench client": rss_mb(os.getpid(), children=False)}
     else:
@@ -307,6 +347,7 @@ def main(quick: bool, reuse: bool, tickets: int | None = None) -> None:
                 worker.wait(10)
             print(f"generating {scale} ...", flush=True)
             generated = asyncio.run(generate(bench.live.database_url, *scale))
+            generated["insights_roll_up"] = roll_up_insights(bench.live.database_url)
             print(f"generated {generated}", flush=True)
             results = asyncio.run(measure(bench.live))
             rss = bench.rss()

@@ -20,6 +20,7 @@ MODEL_MODULES = [
     "jit.notify.models",
     "jit.ops.models",
     "jit.slack.models",
+    "jit.insights.models",
 ]
 
 

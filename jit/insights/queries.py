@@ -1,213 +1,295 @@
-"""The insights dashboard's numbers: aggregated SQL over tickets, targets and steps, never
-rows brought back to be counted in Python (docs/console.md, "Insights").
+"""The insights dashboard's numbers (docs/console.md, "Insights").
 
-Everything is scoped: admins and auditors see every ticket; anyone else sees the tickets
-they requested or receive. Read-only; no table is written here."""
+Everyone's view (admins, auditors) is read from the daily rollups (jit.insights.rollup): a
+range is its partial first day and today, computed live from the tickets of those two
+windows only, plus the closed days between, read as one row per day (and per rule bucket or
+requested target). A closed day that has no row yet is computed live, so the answer never
+depends on whether the cron has run. A requester's own view stays live over their tickets
+(jit.insights.live), which the (principal|requester, created_at) indexes keep small.
+
+Read-only; no table is written here."""
 
 from __future__ import annotations
 
 import asyncio
-import math
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
+from typing import Any
 
 from tortoise import connections
 from tortoise.expressions import Q
-from tortoise.functions import Avg, Count, Max, Min
+from tortoise.functions import Sum
 
-from jit.approvals.models import StepStatus, TicketStep
 from jit.directory.models import Account, PermissionSet
-from jit.errors import ValidationFailed
-from jit.tickets.models import Target, Ticket, TicketStatus
+from jit.insights import live
+from jit.insights.live import (
+    TOP,
+    BreakGlass,
+    Counted,
+    DayCount,
+    Insights,
+    RevokeLateness,
+    RuleApprovalTime,
+    Scope,
+    _aware,
+    _percentile,
+    scope,
+)
+from jit.insights.models import InsightsApprovalBucket, InsightsDay, InsightsTargetDay
+from jit.insights.rollup import (
+    ACCOUNT,
+    DAY,
+    HOUR,
+    PAGE_DAYS,
+    PERMISSION_SET,
+    Window,
+    active_on,
+    bucket,
+    epoch_day,
+    hour_of,
+    midnight,
+    postgres,
+    window,
+)
+from jit.tickets.models import Ticket
 
-MAX_DAYS = 90
-TOP = 10
-# Tickets that reached AWS: their window is access that existed.
-GRANTED = [TicketStatus.GRANTING, TicketStatus.ACTIVE, TicketStatus.REVOKING, TicketStatus.ENDED]
-
-
-@dataclass(frozen=True)
-class Scope:
-    since: datetime
-    until: datetime
-    user_id: str | None  # None: every ticket (admins, auditors)
-
-    def tickets(self, prefix: str = "") -> Q:
-        if self.user_id is None:
-            return Q()
-        return Q(**{f"{prefix}requester_id": self.user_id}) | Q(**{f"{prefix}principal_id": self.user_id})
-
-
-def scope(now: datetime, days: int, user_id: str | None) -> Scope:
-    if not 1 <= days <= MAX_DAYS:
-        raise ValidationFailed(f"days must be between 1 and {MAX_DAYS}", field="days")
-    return Scope(since=now - timedelta(days=days), until=now, user_id=user_id)
-
-
-@dataclass
-class DayCount:
-    day: datetime
-    count: int
-
-
-@dataclass
-class RuleApprovalTime:
-    rule_name: str
-    tickets: int
-    p50_seconds: float
-    p95_seconds: float
+__all__ = ["Insights", "Scope", "insights", "scope", "_percentile"]
 
 
-@dataclass
-class Counted:
-    id: str
-    name: str
-    count: int
+class _Range:
+    """A scope cut at UTC midnights and hours: [since, head) live, [head, first) hour rows,
+    [first, today) day rows, [today, now_hour) hour rows, [now_hour, until] live."""
+
+    def __init__(self, s: Scope) -> None:
+        self.s = s
+        self.first = midnight(s.since) + DAY
+        self.today = midnight(s.until)
+        self.closed = Q(span=24, day__gte=self.first, day__lt=self.today)
+        # The ends' closed hours: [hour after since, first) and [today, this hour).
+        start = hour_of(s.since)
+        self.head = min(start if start == s.since else start + HOUR, self.first)
+        self.now_hour = max(hour_of(s.until), self.today)
+        self.hours = [self.head + i * HOUR for i in range(int((self.first - self.head) / HOUR))] + [
+            self.today + i * HOUR for i in range(int((self.now_hour - self.today) / HOUR))]
 
 
-@dataclass
-class BreakGlass:
-    used: int  # break-glass tickets requested in the range
-    reviews_outstanding: int  # break-glass tickets never reviewed, whenever they were
+def _add(total: Window, part: Window) -> None:
+    for rule, values in part.approval_seconds.items():
+        total.approval_seconds.setdefault(rule, []).extend(values)
+    for mine, theirs in ((total.accounts, part.accounts), (total.permission_sets, part.permission_sets)):
+        for key, n in theirs.items():
+            mine[key] = mine.get(key, 0) + n
+    total.break_glass_used += part.break_glass_used
+    total.revokes += part.revokes
+    total.revokes_late += part.revokes_late
+    total.revoke_sum_early += part.revoke_sum_early
+    if part.revoke_min_early is not None:
+        total.revoke_min_early = (part.revoke_min_early if total.revoke_min_early is None
+                                  else min(total.revoke_min_early, part.revoke_min_early))
 
 
-@dataclass
-class RevokeLateness:
-    revokes: int  # revokes started in the range whose timing was recorded
-    late: int  # started after the ticket's end
-    worst_late_seconds: float  # how late the latest one started (0 when none was late)
-    average_early_seconds: float | None
+async def _hours(r: _Range) -> tuple[Window, list[datetime]]:
+    """The ends' closed hours from their rows, and those that have none."""
+    total = Window()
+    if not r.hours:
+        return total, []
+    which = Q(span=1, day__in=r.hours)
+    rows, buckets, targets = await asyncio.gather(
+        InsightsDay.filter(which).values(), InsightsApprovalBucket.filter(which).values("rule_name", "seconds"),
+        InsightsTargetDay.filter(which).values("kind", "target_id", "count"))
+    for row in rows:
+        _add(total, Window(break_glass_used=row["break_glass_used"], revokes=row["revokes"],
+                           revokes_late=row["revokes_late"], revoke_min_early=row["revoke_min_early"],
+                           revoke_sum_early=float(row["revoke_sum_early"])))
+    for row in buckets:
+        total.approval_seconds.setdefault(row["rule_name"], []).extend(float(v) for v in row["seconds"])
+    for row in targets:
+        counts = total.accounts if row["kind"] == ACCOUNT else total.permission_sets
+        counts[row["target_id"]] = counts.get(row["target_id"], 0) + int(row["count"])
+    have = {_aware(row["day"]) for row in rows}
+    return total, [h for h in r.hours if h not in have]
 
 
-@dataclass
-class Insights:
-    scope: Scope
-    active_grants: list[DayCount] = field(default_factory=list)
-    approval_times: list[RuleApprovalTime] = field(default_factory=list)
-    top_accounts: list[Counted] = field(default_factory=list)
-    top_permission_sets: list[Counted] = field(default_factory=list)
-    break_glass: BreakGlass | None = None
-    revoke_lateness: RevokeLateness | None = None
+async def _edges(r: _Range, missing: list[datetime]) -> Window:
+    """The ends of a range, added up: the less than an hour at each end, live; the closed
+    hours between those and the closed days, from their rows (live where they have none);
+    and any closed day the cron has not written yet, live."""
+    hours, hours_missing = await _hours(r)
+    parts = await asyncio.gather(window(r.s.since, r.head),
+                                 window(max(r.now_hour, r.s.since), r.s.until, closed=True),
+                                 *(window(hour, hour + HOUR) for hour in hours_missing),
+                                 *(window(day, day + DAY) for day in missing))
+    total = hours
+    for part in parts:
+        _add(total, part)
+    return total
 
 
-def _days(s: Scope) -> list[datetime]:
-    first = s.since.replace(hour=0, minute=0, second=0, microsecond=0)
-    out, day = [], first
-    while day < s.until:
-        out.append(day)
-        day += timedelta(days=1)
+async def _approval_times(r: _Range, edges: Window, rows: list[dict[str, Any]]) -> list[RuleApprovalTime]:
+    """Exact percentile_cont per rule: the bucket counts of the day rows locate the ranks
+    wanted, and only those buckets' values are read."""
+    counts: dict[str, dict[int, int]] = {}
+    for row in rows:
+        for rule, per_bucket in row["approval_counts"].items():
+            mine = counts.setdefault(rule, {})
+            for b, n in per_bucket.items():
+                mine[int(b)] = mine.get(int(b), 0) + n
+    live_buckets: dict[str, dict[int, list[float]]] = {}
+    for rule, values in edges.approval_seconds.items():
+        per_rule = counts.setdefault(rule, {})
+        for value in values:
+            b = bucket(value)
+            per_rule[b] = per_rule.get(b, 0) + 1
+            live_buckets.setdefault(rule, {}).setdefault(b, []).append(value)
+    wanted: dict[str, dict[int, int]] = {}  # rule -> bucket -> rank of its first value
+    ranks: dict[str, list[tuple[float, int, int]]] = {}  # rule -> (q, low rank, high rank)
+    for rule, per_rule in counts.items():
+        n = sum(per_rule.values())
+        if n == 0:
+            continue
+        ranks[rule] = []
+        for q in (0.5, 0.95):
+            position = (n - 1) * q
+            low, high = int(position), min(int(position) + (position > int(position)), n - 1)
+            ranks[rule].append((q, low, high))
+        starts, seen = {}, 0
+        for b in sorted(per_rule):
+            starts[b] = seen
+            seen += per_rule[b]
+        needed = {b for _, low, high in ranks[rule] for rank in (low, high)
+                  for b in starts if starts[b] <= rank < starts[b] + per_rule[b]}
+        wanted[rule] = {b: starts[b] for b in needed}
+    held: dict[tuple[str, int], list[float]] = {
+        (rule, b): list(live_buckets.get(rule, {}).get(b, [])) for rule, bs in wanted.items() for b in bs}
+    if wanted:
+        which = Q(*(Q(rule_name=rule, bucket__in=list(bs)) for rule, bs in wanted.items()), join_type="OR")
+        for row in await InsightsApprovalBucket.filter(r.closed).filter(which).values("rule_name", "bucket", "seconds"):
+            held[(row["rule_name"], row["bucket"])].extend(float(v) for v in row["seconds"])
+    out = []
+    for rule in sorted(ranks):
+        n = sum(counts[rule].values())
+
+        def at(rank: int, rule: str = rule) -> float:
+            b = next(b for b, start in wanted[rule].items() if start <= rank < start + counts[rule][b])
+            return sorted(held[(rule, b)])[rank - wanted[rule][b]]
+
+        p: dict[float, float] = {}
+        for q, low, high in ranks[rule]:
+            position = (n - 1) * q
+            lo, hi = at(low), at(high)
+            p[q] = lo + (hi - lo) * (position - low)
+        out.append(RuleApprovalTime(rule, n, p[0.5], p[0.95]))
     return out
 
 
-async def active_grants(s: Scope) -> list[DayCount]:
-    """Granted tickets whose window overlaps each day, in one pass over the range."""
-    days = _days(s)
-    sums = {
-        f"d{i}": Count("id", _filter=Q(start_at__lt=day + timedelta(days=1)) & Q(end_at__gt=day))
-        for i, day in enumerate(days)
-    }
-    row = await (Ticket.filter(s.tickets(), status__in=GRANTED, start_at__lte=s.until, end_at__gt=days[0])
-                 .annotate(**sums).first().values(*sums))
-    row = row or {}
-    return [DayCount(day, int(row.get(f"d{i}") or 0)) for i, day in enumerate(days)]
+async def _top(r: _Range, kind: str, edges: dict[str, int], paged: bool) -> list[tuple[str, int]]:
+    """The top ten of rollups plus edges. A target in neither the rollups' top ten (ordered
+    as the answer is, count then id) nor the edges cannot beat those ten, so the candidates
+    are those, with their full rollup counts."""
+    totals: dict[str, int] = {}
+    if r.first < r.today and paged:
+        totals = await _closed_counts_paged(r, kind, list(edges))
+    elif r.first < r.today:
+        totals = await _closed_counts(r, kind, None)
+        others = [k for k in edges if k not in totals]
+        if others:
+            totals.update(await _closed_counts(r, kind, others))
+    for k, n in edges.items():
+        totals[k] = totals.get(k, 0) + n
+    return sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]
 
 
-async def _approval_times_postgres(s: Scope) -> list[RuleApprovalTime]:
-    where, params = "t.created_at >= $1 AND t.created_at <= $2", [s.since, s.until]
-    if s.user_id is not None:
-        where += " AND (t.requester_id = $3 OR t.principal_id = $3)"
-        params.append(s.user_id)
-    sql = f"""
-        SELECT rule_name, count(*) AS tickets,
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds) AS p50,
-               percentile_cont(0.95) WITHIN GROUP (ORDER BY seconds) AS p95
-        FROM (SELECT st.rule_name, EXTRACT(EPOCH FROM max(st.completed_at) - t.created_at) AS seconds
-              FROM ticket_step st JOIN ticket t ON t.id = st.ticket_id
-              WHERE {where}
-              GROUP BY st.ticket_id, st.rule_name, t.created_at
-              HAVING bool_and(st.status = 'APPROVED')) AS approved
-        GROUP BY rule_name ORDER BY rule_name"""
-    rows = await connections.get("default").execute_query_dict(sql, params)
-    return [RuleApprovalTime(r["rule_name"], int(r["tickets"]), float(r["p50"]), float(r["p95"])) for r in rows]
+async def _closed_counts(r: _Range, kind: str, only: list[str] | None) -> dict[str, int]:
+    """Per target, requests on the closed days: the top ten, or the targets named."""
+    qs = InsightsTargetDay.filter(r.closed, kind=kind)
+    if only is not None:
+        qs = qs.filter(target_id__in=only)
+    query = qs.annotate(n=Sum("count")).group_by("target_id")
+    if only is None:
+        query = query.order_by("-n", "target_id").limit(TOP)
+    return {row["target_id"]: int(row["n"]) for row in await query.values("target_id", "n")}
 
 
-def _percentile(values: list[float], q: float) -> float:
-    """Linear interpolation, as PostgreSQL's percentile_cont."""
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q
-    low, high = math.floor(position), math.ceil(position)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+async def _closed_counts_paged(r: _Range, kind: str, only: list[str]) -> dict[str, int]:
+    """The top ten and the targets named, from the running totals of at most two pages (PostgreSQL): a
+    fixed number of rows per target however many days the range has."""
+    first, last = epoch_day(r.first), epoch_day(r.today) - 1
+    terms = []
+    for page in range(first // PAGE_DAYS, last // PAGE_DAYS + 1):
+        start = page * PAGE_DAYS
+        lo, hi = max(first, start) - start, min(last, start + PAGE_DAYS - 1) - start
+        before = f" - coalesce((cum->>{lo - 1})::int, 0)" if lo > 0 else ""
+        terms.append(f"WHEN {page} THEN coalesce((cum->>{hi})::int, 0){before}")
+    pages = ", ".join(str(p) for p in range(first // PAGE_DAYS, last // PAGE_DAYS + 1))
+    # One pass: the top ten and the targets named, each with its count.
+    sql = f"""WITH s AS (SELECT target_id, sum(CASE page {' '.join(terms)} END) AS n FROM insights_target_page
+                        WHERE kind = $1 AND page IN ({pages}) GROUP BY target_id)
+              (SELECT target_id, n FROM s WHERE n > 0 ORDER BY n DESC, target_id COLLATE "C" LIMIT {TOP})
+              UNION SELECT target_id, n FROM s WHERE target_id = ANY($2)"""
+    rows = await connections.get("default").execute_query_dict(sql, [kind, only or []])
+    return {row["target_id"]: int(row["n"]) for row in rows}
 
 
-async def approval_times(s: Scope) -> list[RuleApprovalTime]:
-    """From the ticket's request to its rule's last approval, per rule, for tickets whose
-    steps of that rule were all approved. Auto-approved rules have no steps and no time."""
-    if connections.get("default").capabilities.dialect == "postgres":
-        return await _approval_times_postgres(s)
-    # SQLite (the embedded demo) has no percentile_cont: the database still groups per
-    # ticket and rule; only the percentiles are taken here.
-    rows = await (TicketStep.filter(s.tickets("ticket__"), ticket__created_at__gte=s.since, ticket__created_at__lte=s.until)
-                  .annotate(steps=Count("id"), last=Max("completed_at"),
-                            approved=Count("id", _filter=Q(status=StepStatus.APPROVED)))
-                  .group_by("ticket_id", "rule_name")
-                  .values("ticket_id", "rule_name", "steps", "approved", "last"))
-    done = [r for r in rows if r["steps"] == r["approved"] and r["last"] is not None]
-    created = dict(await Ticket.filter(id__in=list({r["ticket_id"] for r in done})).values_list("id", "created_at"))
-    per_rule: dict[str, list[float]] = {}
-    for r in done:
-        last = _aware(r["last"])
-        per_rule.setdefault(r["rule_name"], []).append((last - _aware(created[r["ticket_id"]])).total_seconds())
-    return [RuleApprovalTime(rule, len(v), _percentile(v, 0.5), _percentile(v, 0.95)) for rule, v in sorted(per_rule.items())]
+async def _days(r: _Range) -> tuple[dict[datetime, dict[str, Any]], list[datetime]]:
+    """The day rows from the chart's first day (whole, though the other numbers start at
+    `since`) to yesterday, and the closed days among them that have none."""
+    rows = {_aware(row["day"]): row
+            for row in await InsightsDay.filter(span=24, day__gte=r.first - DAY, day__lt=r.today).values()}
+    missing, day = [], r.first
+    while day < r.today:
+        if day not in rows:
+            missing.append(day)
+        day += DAY
+    return rows, missing
 
 
-def _aware(value) -> datetime:
-    at = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
-
-
-async def _top(s: Scope, column: str) -> list[tuple[str, int]]:
-    rows = await (Target.filter(s.tickets("ticket__"), ticket__created_at__gte=s.since, ticket__created_at__lte=s.until)
-                  .annotate(n=Count("id")).group_by(column).order_by("-n", column).limit(TOP).values(column, "n"))
-    return [(r[column], int(r["n"])) for r in rows]
-
-
-async def top_accounts(s: Scope) -> list[Counted]:
-    top = await _top(s, "account_id")
-    names = dict(await Account.filter(id__in=[a for a, _ in top]).values_list("id", "name"))
-    return [Counted(a, names.get(a, a), n) for a, n in top]
-
-
-async def top_permission_sets(s: Scope) -> list[Counted]:
-    top = await _top(s, "permission_set_arn")
-    names = dict(await PermissionSet.filter(arn__in=[a for a, _ in top]).values_list("arn", "name"))
-    return [Counted(a, names.get(a, a.rsplit("/", 1)[-1]), n) for a, n in top]
-
-
-async def break_glass(s: Scope) -> BreakGlass:
-    used = await Ticket.filter(s.tickets(), break_glass=True, created_at__gte=s.since, created_at__lte=s.until).count()
-    outstanding = await Ticket.filter(s.tickets(), break_glass=True, break_glass_reviewed_at__isnull=True).count()
-    return BreakGlass(used=used, reviews_outstanding=outstanding)
-
-
-async def revoke_lateness(s: Scope) -> RevokeLateness:
-    row = await (Ticket.filter(s.tickets(), end_at__gte=s.since, end_at__lte=s.until, revoke_started_early__isnull=False)
-                 .annotate(n=Count("id"), late=Count("id", _filter=Q(revoke_started_early__lt=0)),
-                           worst=Min("revoke_started_early"), average=Avg("revoke_started_early"))
-                 .first().values("n", "late", "worst", "average"))
-    row = row or {}
-    worst = row.get("worst")
-    return RevokeLateness(
-        revokes=int(row.get("n") or 0), late=int(row.get("late") or 0),
-        worst_late_seconds=max(0.0, -float(worst)) if worst is not None else 0.0,
-        average_early_seconds=float(row["average"]) if row.get("average") is not None else None,
+async def _everyone(s: Scope) -> Insights:
+    r = _Range(s)
+    (chart, missing), outstanding = await asyncio.gather(
+        _days(r), Ticket.filter(break_glass=True, break_glass_reviewed_at__isnull=True).count())
+    active_days = live._days(s)
+    # The first day of the chart is whole: only today is partial.
+    live_days = [d for d in active_days if d not in chart]
+    rows = [row for d, row in chart.items() if d >= r.first]
+    edges, times, accounts, sets, live_counts = await _gather_rest(r, missing, live_days, s.until, rows)
+    counts = {**{d: int(row["active_grants"]) for d, row in chart.items()}, **live_counts}
+    glass_used = edges.break_glass_used + sum(int(row["break_glass_used"]) for row in rows)
+    revokes = edges.revokes + sum(int(row["revokes"]) for row in rows)
+    late = edges.revokes_late + sum(int(row["revokes_late"]) for row in rows)
+    total = edges.revoke_sum_early + sum(float(row["revoke_sum_early"]) for row in rows)
+    mins = [float(row["revoke_min_early"]) for row in rows if row["revoke_min_early"] is not None]
+    if edges.revoke_min_early is not None:
+        mins.append(edges.revoke_min_early)
+    account_names = dict(await Account.filter(id__in=[a for a, _ in accounts]).values_list("id", "name"))
+    set_names = dict(await PermissionSet.filter(arn__in=[a for a, _ in sets]).values_list("arn", "name"))
+    return Insights(
+        scope=s,
+        active_grants=[DayCount(d, counts.get(d, 0)) for d in active_days],
+        approval_times=times,
+        top_accounts=[Counted(a, account_names.get(a, a), n) for a, n in accounts],
+        top_permission_sets=[Counted(a, set_names.get(a, a.rsplit("/", 1)[-1]), n) for a, n in sets],
+        break_glass=BreakGlass(used=glass_used, reviews_outstanding=outstanding),
+        revoke_lateness=RevokeLateness(
+            revokes=revokes, late=late, worst_late_seconds=max(0.0, -min(mins)) if mins else 0.0,
+            average_early_seconds=total / revokes if revokes else None),
     )
 
 
+async def _gather_rest(r: _Range, missing: list[datetime], live_days: list[datetime], until: datetime,
+                       rows: list[dict[str, Any]]) -> tuple[
+        Window, list[RuleApprovalTime], list[tuple[str, int]], list[tuple[str, int]], dict[datetime, int]]:
+    edges = await _edges(r, missing)
+    # The running totals hold only whole pages of written days: with a day missing, the day rows.
+    paged = postgres() and not missing
+    times, accounts, sets, counts = await asyncio.gather(
+        _approval_times(r, edges, rows), _top(r, ACCOUNT, edges.accounts, paged),
+        _top(r, PERMISSION_SET, edges.permission_sets, paged),
+        asyncio.gather(*(active_on(d, until if d >= r.today else None) for d in live_days)))
+    return edges, times, accounts, sets, dict(zip(live_days, counts, strict=True))
+
+
 async def insights(s: Scope) -> Insights:
-    """The six aggregates at once: on PostgreSQL each takes its own pooled connection, so the
-    dashboard waits for the slowest, not for their sum (SQLite runs them one by one)."""
-    grants, times, accounts, sets, glass, lateness = await asyncio.gather(
-        active_grants(s), approval_times(s), top_accounts(s), top_permission_sets(s), break_glass(s),
-        revoke_lateness(s))
-    return Insights(scope=s, active_grants=grants, approval_times=times, top_accounts=accounts,
-                    top_permission_sets=sets, break_glass=glass, revoke_lateness=lateness)
+    """Everyone's view from the rollups; a requester's own, live."""
+    if s.user_id is not None:
+        return await live.insights(s)
+    return await _everyone(s)
+

@@ -33,6 +33,7 @@ from jit.config import Settings
 from jit.db import close_db, init_db
 from jit.directory.offboarding import offboard
 from jit.directory.service import sync_directory
+from jit.insights.tasks import roll_up as roll_up_insights
 from jit.notify import delivery
 from jit.notify import service as notify
 from jit.ops import deployment, logs, metrics
@@ -319,6 +320,8 @@ def worker_settings(settings: Settings, **overrides: Any) -> dict[str, Any]:
                  run_at_startup=True, timeout=max(settings.notify_lease_seconds, 10)),
             cron(notify_expiring_soon, name="notify.expiring_soon", second={30}),
             cron(prune_audit, name="audit.prune", hour={3}, minute={30}, second={0}),
+            cron(roll_up_insights, name="insights.roll_up", minute=set(range(0, 60, 5)), second={50},
+                 run_at_startup=True, timeout=600),
         ],
         "on_startup": startup,
         "on_shutdown": shutdown,

@@ -8,7 +8,7 @@ from datetime import timedelta
 from jit.approvals.break_glass import break_glass
 from jit.approvals.models import Outcome
 from jit.approvals.service import decide
-from jit.insights.queries import _percentile
+from jit.insights.live import _percentile
 from jit.tickets import stack
 
 INSIGHTS = """
@@ -88,7 +88,8 @@ async def test_a_requester_sees_their_own(api, demo):
     await _world(demo)
     out = (await api.as_(demo.rt, "erin", INSIGHTS, days=7))["insights"]
     assert out["everyone"] is False and out["awsBudget"] is None
-    assert [(r["ruleName"], r["tickets"], r["p50Seconds"]) for r in out["approvalTimes"]] == [("prod-read-only", 1, 1800)]
+    assert [(r["ruleName"], r["tickets"], r["p50Seconds"]) for r in out["approvalTimes"]] == [
+        ("prod-read-only", 1, 1800)]
     assert [a["name"] for a in out["topAccounts"]] == ["checkout-prod"]
     assert out["breakGlass"] == {"used": 0, "reviewsOutstanding": 0}
     assert out["revokeLateness"]["revokes"] == 0 and out["revokeLateness"]["averageEarlySeconds"] is None
