@@ -16,10 +16,12 @@ from jit.approvals import delegations as delegation_service
 from jit.approvals.extensions import decide_extension
 from jit.approvals.models import Delegation as DelegationRow
 from jit.approvals.models import Outcome
+from jit.auth.scopes import Scope
 from jit.graphql.context import Context
 from jit.graphql.directory import User
 from jit.graphql.engine_types import Extension, load_user
 from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, WrongStateError, to_error
+from jit.graphql.resolver import mutation, query
 from jit.graphql.tickets import Ticket, TicketResult
 from jit.rules.models import ApprovalRule as RuleRow
 from jit.tickets.extensions import request_extension
@@ -93,7 +95,7 @@ ExtensionResult = Annotated[
 
 @strawberry.type
 class ApprovalEngineQuery:
-    @strawberry.field(description="Delegations you gave or received (admins and auditors: all).")
+    @query(Scope.READ, description="Delegations you gave or received (admins and auditors: all).")
     async def delegations(self, info: Info[Context, None], include_inactive: bool = False) -> list[Delegation]:
         rt = info.context.runtime
         rows = await delegation_service.list_delegations(rt, info.context.actor, include_inactive)
@@ -103,7 +105,7 @@ class ApprovalEngineQuery:
 
 @strawberry.type
 class ApprovalEngineMutation:
-    @strawberry.mutation(description="Let someone decide in your name (approvers only; not transitive).")
+    @mutation(Scope.DECIDE, description="Let someone decide in your name (approvers only; not transitive).")
     async def create_delegation(self, info: Info[Context, None], input: CreateDelegationInput) -> DelegationResult:
         rt = info.context.runtime
         try:
@@ -115,7 +117,7 @@ class ApprovalEngineMutation:
         except errors.DomainError as exc:
             return to_error(exc)
 
-    @strawberry.mutation(description="The delegator, the delegate or an admin ends a delegation now.")
+    @mutation(Scope.DECIDE, description="The delegator, the delegate or an admin ends a delegation now.")
     async def revoke_delegation(self, info: Info[Context, None], id: strawberry.ID) -> DelegationResult:
         rt = info.context.runtime
         try:
@@ -124,7 +126,7 @@ class ApprovalEngineMutation:
         except errors.DomainError as exc:
             return to_error(exc)
 
-    @strawberry.mutation(description="Ask to move the end of a SCHEDULED or ACTIVE ticket later.")
+    @mutation(Scope.REQUEST, description="Ask to move the end of a SCHEDULED or ACTIVE ticket later.")
     async def request_extension(
         self, info: Info[Context, None], ticket_id: strawberry.ID, additional_duration_seconds: int, reason: str
     ) -> ExtensionResult:
@@ -135,7 +137,7 @@ class ApprovalEngineMutation:
         except errors.DomainError as exc:
             return to_error(exc)
 
-    @strawberry.mutation(description="Approve an extension at its current step (directly or through a delegation).")
+    @mutation(Scope.DECIDE, description="Approve an extension at its current step (directly or through a delegation).")
     async def approve_extension(
         self, info: Info[Context, None], extension_id: strawberry.ID, comment: str = ""
     ) -> ExtensionResult:
@@ -146,7 +148,7 @@ class ApprovalEngineMutation:
         except errors.DomainError as exc:
             return to_error(exc)
 
-    @strawberry.mutation(description="Reject an extension; the ticket keeps its end.")
+    @mutation(Scope.DECIDE, description="Reject an extension; the ticket keeps its end.")
     async def reject_extension(
         self, info: Info[Context, None], extension_id: strawberry.ID, comment: str = ""
     ) -> ExtensionResult:
@@ -157,7 +159,9 @@ class ApprovalEngineMutation:
         except errors.DomainError as exc:
             return to_error(exc)
 
-    @strawberry.mutation(description="Break-glass: the requester approves their own ticket with a reason, where every governing rule allows it. Granted at once; flagged until reviewed.")
+    @mutation(Scope.REQUEST,
+              description=("Break-glass: the requester approves their own ticket with a reason, where every "
+                           "governing rule allows it. Granted at once; flagged until reviewed."))
     async def break_glass_ticket(
         self, info: Info[Context, None], ticket_id: strawberry.ID, reason: str
     ) -> TicketResult:
@@ -168,7 +172,7 @@ class ApprovalEngineMutation:
         except errors.DomainError as exc:
             return to_error(exc)
 
-    @strawberry.mutation(description="The post-hoc review of a break-glass ticket by an approver of its rules.")
+    @mutation(Scope.DECIDE, description="The post-hoc review of a break-glass ticket by an approver of its rules.")
     async def review_break_glass(
         self, info: Info[Context, None], ticket_id: strawberry.ID, comment: str = ""
     ) -> TicketResult:

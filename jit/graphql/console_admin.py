@@ -10,12 +10,14 @@ import strawberry
 from strawberry.types import Info
 
 from jit import errors
+from jit.auth.scopes import Scope
 from jit.directory import sync_requests
 from jit.directory.models import Account as AccountRow
 from jit.directory.models import PermissionSet as PsRow
 from jit.graphql.context import Context
 from jit.graphql.directory import User
-from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, WrongStateError, to_error
+from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, WrongStateError
+from jit.graphql.resolver import OUTPUT, mutation, query
 from jit.ids import is_digits
 from jit.rules.models import PermissionSetGroup as PermissionSetGroupRow
 from jit.rules.models import allows_alone
@@ -79,8 +81,7 @@ async def _users(info: Info[Context, None], ids: list[str]) -> list[User]:
 
 async def _preview(info: Info[Context, None], account_id: str, permission_set: str) -> ApprovalPreview:
     rt = info.context.runtime
-    if not await rt.authz.is_admin(info.context.actor.id):
-        raise errors.NotAllowed("only admins may preview approval rules")
+    await rt.authz.require_admin(info.context.actor.id, "preview approval rules")
     # An account is named by its 12-digit id or its name.
     by_id = is_digits(account_id) and len(account_id) == 12
     account = await AccountRow.filter(removed_at=None, **({"id": account_id} if by_id else {"name": account_id})).first()
@@ -108,31 +109,26 @@ async def _preview(info: Info[Context, None], account_id: str, permission_set: s
 
 @strawberry.type
 class ConsoleAdminQuery:
-    @strawberry.field(description="When the directory was last synced from AWS.")
+    @query(Scope.READ, description="When the directory was last synced from AWS.")
     async def directory_sync(self, info: Info[Context, None]) -> DirectorySyncStatus:
         return DirectorySyncStatus(
             last_synced_at=await sync_requests.last_synced_at(),
             interval_seconds=info.context.runtime.settings.sync_interval,
         )
 
-    @strawberry.field(description="Admins only: who may request a target and who approves it.")
+    @query(Scope.READ, errors=OUTPUT, description="Admins only: who may request a target and who approves it.")
     async def approval_preview(
         self, info: Info[Context, None], account_id: str, permission_set: str
     ) -> ApprovalPreviewResult:
-        try:
-            return await _preview(info, account_id, permission_set)
-        except errors.DomainError as exc:
-            return to_error(exc)
+        return await _preview(info, account_id, permission_set)
 
 
 @strawberry.type
 class ConsoleAdminMutation:
-    @strawberry.mutation(description="Admins only: sync the directory from AWS now (one sync per minute at most).")
+    @mutation(Scope.ADMIN, errors=OUTPUT,
+              description="Admins only: sync the directory from AWS now (one sync per minute at most).")
     async def sync_directory(self, info: Info[Context, None]) -> SyncDirectoryResult:
-        try:
-            request = await sync_requests.request_sync(info.context.runtime, info.context.actor)
-        except errors.DomainError as exc:
-            return to_error(exc)
+        request = await sync_requests.request_sync(info.context.runtime, info.context.actor)
         return DirectorySyncRequested(
             job_id=request.job_id, queued=request.queued, last_synced_at=await sync_requests.last_synced_at()
         )

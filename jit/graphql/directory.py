@@ -5,8 +5,10 @@ from datetime import datetime
 import strawberry
 from strawberry.types import Info
 
+from jit.auth.scopes import Scope
 from jit.directory import models
 from jit.graphql.context import Context
+from jit.graphql.resolver import query
 
 
 @strawberry.type
@@ -106,23 +108,23 @@ class PermissionSet:
 
 @strawberry.type
 class DirectoryQuery:
-    @strawberry.field(description="Accounts of the organization, as last synced.")
+    @query(Scope.READ, description="Accounts of the organization, as last synced.")
     async def accounts(self, info: Info[Context, None], include_removed: bool = False) -> list[Account]:
         qs = models.Account.all() if include_removed else models.Account.filter(removed_at=None)
         return [Account.of(a) for a in await qs.order_by("name")]
 
-    @strawberry.field
+    @query(Scope.READ)
     async def organizational_units(self, info: Info[Context, None]) -> list[OrganizationalUnit]:
         return [OrganizationalUnit.of(o) for o in await models.OrganizationalUnit.filter(removed_at=None).order_by("path")]
 
-    @strawberry.field
+    @query(Scope.READ)
     async def permission_sets(self, info: Info[Context, None]) -> list[PermissionSet]:
         return [PermissionSet.of(p) for p in await models.PermissionSet.filter(removed_at=None).order_by("name")]
 
-    @strawberry.field
+    @query(Scope.READ)
     async def users(self, info: Info[Context, None]) -> list[User]:
         return [User.of(u) for u in await models.User.filter(removed_at=None).order_by("user_name")]
 
-    @strawberry.field
+    @query(Scope.READ)
     async def groups(self, info: Info[Context, None]) -> list[Group]:
         return [Group.of(g) for g in await models.Group.filter(removed_at=None).order_by("display_name")]

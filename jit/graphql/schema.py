@@ -12,24 +12,26 @@ from graphql import GraphQLError
 from strawberry.types import ExecutionContext, Info
 from strawberry.types.graphql import OperationType
 
+from jit.auth.scopes import Scope
 from jit.config import Settings
 from jit.graphql.activity import ActivityQuery
+from jit.graphql.approval_engine import ApprovalEngineMutation, ApprovalEngineQuery
 from jit.graphql.audit import AuditMutation, AuditQuery
-from jit.graphql.insights import InsightsQuery
+from jit.graphql.console_admin import ConsoleAdminMutation, ConsoleAdminQuery
 from jit.graphql.context import Context
 from jit.graphql.credentials import ActingCredential
-from jit.graphql.security import build_extensions
-from jit.graphql.sharing import SharedEventExecutionContext
-from jit.graphql.tokens import TokenMutation, TokenQuery
 from jit.graphql.directory import DirectoryQuery, Group, User
 from jit.graphql.eligibility import EligibilityQuery
-from jit.graphql.approval_engine import ApprovalEngineMutation, ApprovalEngineQuery
-from jit.graphql.console_admin import ConsoleAdminMutation, ConsoleAdminQuery
 from jit.graphql.groups import GroupsMutation, GroupsQuery
+from jit.graphql.insights import InsightsQuery
 from jit.graphql.notify import NotifyMutation, NotifyQuery
 from jit.graphql.reliability import ReliabilityMutation, ReliabilityQuery
+from jit.graphql.resolver import query
 from jit.graphql.rules import RuleChangesQuery, RulesMutation, RulesQuery
+from jit.graphql.security import build_extensions
+from jit.graphql.sharing import SharedEventExecutionContext
 from jit.graphql.tickets import TicketMutation, TicketQuery, TicketSubscription
+from jit.graphql.tokens import TokenMutation, TokenQuery
 
 
 @strawberry.type
@@ -44,7 +46,7 @@ class Query(
     DirectoryQuery, RulesQuery, TicketQuery, ApprovalEngineQuery, GroupsQuery, RuleChangesQuery, TokenQuery,
     ReliabilityQuery, EligibilityQuery, ConsoleAdminQuery, NotifyQuery, AuditQuery, ActivityQuery, InsightsQuery,
 ):
-    @strawberry.field(description="The signed-in user.")
+    @query(Scope.READ, description="The signed-in user.")
     async def me(self, info: Info[Context, None]) -> Me:
         actor = info.context.actor
         user = User.of(actor)

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from datetime import datetime
-from typing import Annotated
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 from strawberry.scalars import JSON
@@ -12,13 +12,16 @@ from strawberry.types import Info
 from jit import errors
 from jit.approvals import service as approvals
 from jit.approvals.models import Decision as DecisionRow
-from jit.approvals.models import Outcome, TicketStep as StepRow
+from jit.approvals.models import Outcome
+from jit.approvals.models import TicketStep as StepRow
 from jit.audit.service import ticket_history
+from jit.auth.scopes import Scope
 from jit.authz.version import current_policy_version
 from jit.graphql.context import Context
 from jit.graphql.directory import Account, PermissionSet, User
 from jit.graphql.engine_types import BreakGlassReview, Extension
-from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, WrongStateError, to_error
+from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, WrongStateError
+from jit.graphql.resolver import OUTPUT, mutation, query, subscription
 from jit.ops import metrics
 from jit.tickets import models, queries
 from jit.tickets import service as tickets
@@ -333,7 +336,7 @@ class TicketUpdate:
 
 @strawberry.type
 class TicketQuery:
-    @strawberry.field
+    @query(Scope.READ)
     async def ticket(self, info: Info[Context, None], id: strawberry.ID) -> Ticket | None:
         try:
             return Ticket.of(await tickets.get_readable_ticket(info.context.runtime, info.context.actor.id, id))
@@ -342,7 +345,7 @@ class TicketQuery:
         except errors.ValidationFailed as exc:
             raise ValueError(exc.message) from None
 
-    @strawberry.field(description="Tickets the caller may read, newest first.")
+    @query(Scope.READ, description="Tickets the caller may read, newest first.")
     async def tickets(
         self, info: Info[Context, None], filter: TicketFilter | None = None, first: int = 20, after: str | None = None
     ) -> TicketConnection:
@@ -362,19 +365,9 @@ class TicketQuery:
         return TicketConnection(edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None))
 
 
-def _ticket_result(fn):
-    async def run(*args, **kwargs):
-        try:
-            return Ticket.of(await fn(*args, **kwargs))
-        except errors.DomainError as exc:
-            return to_error(exc)
-
-    return run
-
-
 @strawberry.type
 class TicketMutation:
-    @strawberry.mutation(description="Ask for one or more targets for a time window.")
+    @mutation(Scope.REQUEST, errors=OUTPUT, description="Ask for one or more targets for a time window.")
     async def request_ticket(self, info: Info[Context, None], input: RequestTicketInput) -> TicketResult:
         req = tickets.TicketRequest(
             targets=[tickets.TargetRequest(t.account_id, t.permission_set, t.permission_set_group,
@@ -383,28 +376,31 @@ class TicketMutation:
             principal_id=input.principal_id, start_at=input.start_at, external_ref=input.external_ref,
             start_when_approved=input.start_when_approved,
         )
-        return await _ticket_result(tickets.request_ticket)(info.context.runtime, info.context.actor, req)
+        return Ticket.of(await tickets.request_ticket(info.context.runtime, info.context.actor, req))
 
-    @strawberry.mutation
+    @mutation(Scope.DECIDE, errors=OUTPUT)
     async def approve_ticket(self, info: Info[Context, None], ticket_id: strawberry.ID, comment: str = "") -> TicketResult:
-        return await _ticket_result(approvals.decide)(info.context.runtime, info.context.actor, ticket_id, Outcome.APPROVED, comment)
+        rt, actor = info.context.runtime, info.context.actor
+        return Ticket.of(await approvals.decide(rt, actor, ticket_id, Outcome.APPROVED, comment))
 
-    @strawberry.mutation
+    @mutation(Scope.DECIDE, errors=OUTPUT)
     async def reject_ticket(self, info: Info[Context, None], ticket_id: strawberry.ID, comment: str = "") -> TicketResult:
-        return await _ticket_result(approvals.decide)(info.context.runtime, info.context.actor, ticket_id, Outcome.REJECTED, comment)
+        rt, actor = info.context.runtime, info.context.actor
+        return Ticket.of(await approvals.decide(rt, actor, ticket_id, Outcome.REJECTED, comment))
 
-    @strawberry.mutation(description="End a ticket before it is granted.")
+    @mutation(Scope.REQUEST, errors=OUTPUT, description="End a ticket before it is granted.")
     async def cancel_ticket(self, info: Info[Context, None], ticket_id: strawberry.ID, reason: str = "") -> TicketResult:
-        return await _ticket_result(tickets.cancel_ticket)(info.context.runtime, info.context.actor, ticket_id, reason)
+        return Ticket.of(await tickets.cancel_ticket(info.context.runtime, info.context.actor, ticket_id, reason))
 
-    @strawberry.mutation(description="End an active ticket now; its assignments are removed.")
+    @mutation(Scope.REQUEST, Scope.DECIDE, Scope.ADMIN, errors=OUTPUT,
+              description="End an active ticket now; its assignments are removed.")
     async def revoke_ticket(self, info: Info[Context, None], ticket_id: strawberry.ID, reason: str = "") -> TicketResult:
-        return await _ticket_result(tickets.revoke_ticket)(info.context.runtime, info.context.actor, ticket_id, reason)
+        return Ticket.of(await tickets.revoke_ticket(info.context.runtime, info.context.actor, ticket_id, reason))
 
 
 @strawberry.type
 class TicketSubscription:
-    @strawberry.subscription(description="Every status change of one ticket the caller may read.")
+    @subscription(Scope.READ, description="Every status change of one ticket the caller may read.")
     async def ticket_updated(self, info: Info[Context, None], id: strawberry.ID) -> AsyncGenerator[TicketUpdate, None]:
         rt = info.context.runtime
         actor = info.context.actor
