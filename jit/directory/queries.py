@@ -52,6 +52,11 @@ async def groups_of_user(user_id: str) -> list[Group]:
     return await live(Group).filter(memberships__user_id=user_id).order_by("display_name")
 
 
+async def accounts_under(ou_id: str) -> list[Account]:
+    """Live accounts in the unit or any unit nested below it, by name; the root id covers them all."""
+    return await live(Account).filter(ou_path__contains=f"/{ou_id}/").order_by("name")
+
+
 async def accounts(include_removed: bool = False) -> list[Account]:
     """Accounts by name: the live ones, or every one the directory ever held."""
     return await (Account.all() if include_removed else live(Account)).order_by("name")

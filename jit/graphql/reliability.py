@@ -6,19 +6,14 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
-from botocore.exceptions import ClientError
 from strawberry.types import Info
 
-from jit import errors
 from jit.auth.scopes import Scope
-from jit.aws.errors import explain
 from jit.graphql.context import Context
 from jit.graphql.directory import Account, Group, PermissionSet, User
 from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, WrongStateError
 from jit.graphql.resolver import OUTPUT, mutation, query
-from jit.ids import int_id
 from jit.reconcile import counters, drift, drift_scans, retries
-from jit.reconcile.lease import LeaseBusy
 from jit.reconcile.models import DriftFinding as FindingRow
 from jit.reconcile.models import DriftScanRun, DriftScanStatus
 
@@ -187,31 +182,6 @@ class ReliabilityMutation:
     async def remove_drift(
         self, info: Info[Context, None], id: strawberry.ID | None = None, all: bool = False
     ) -> RemoveDriftResult:
-        rt = info.context.runtime
-        await rt.authz.require_admin(info.context.actor.id, "scan or remove drift")
-        if (id is None) == (not all):
-            raise errors.ValidationFailed("give either id or all: true", field="id")
-        if id is not None:
-            finding = int_id(id)
-            if finding is None:
-                raise errors.ValidationFailed(f"{id!r} is not a drift finding id", field="id")
-            ids = [finding]
-        else:
-            ids = [r.id for r in await drift.open_findings()]
-        removed, kept, failed = [], [], []
-        for finding_id in ids:
-            try:
-                removed.append(DriftFinding.of(await drift.remove(rt, finding_id, info.context.actor.id)))
-            except errors.NotAllowed as exc:
-                row = await FindingRow.get(id=finding_id)
-                if row.resolution == "EXPLAINED":
-                    kept.append(DriftFinding.of(row))
-                else:
-                    failed.append(f"{finding_id}: {exc.message}")
-            except ClientError as exc:
-                failed.append(f"{finding_id}: {explain(exc)}")
-            except LeaseBusy:
-                failed.append(f"{finding_id}: a ticket is changing this assignment right now; try again")
-        if id is not None and not removed and not kept and failed:
-            raise errors.NotAllowed(failed[0], field="id")
-        return DriftRemoval(removed=removed, kept=kept, failed=failed)
+        done = await drift.remove_findings(info.context.runtime, info.context.actor.id, id, all)
+        return DriftRemoval(removed=[DriftFinding.of(r) for r in done.removed],
+                            kept=[DriftFinding.of(r) for r in done.kept], failed=done.failed)

@@ -174,9 +174,8 @@ class Ticket:
         return self.break_glass and self.break_glass_review is None
 
     @strawberry.field(description="Requests to move the end later, oldest first.")
-    async def extensions(self) -> list[Extension]:
-        rows = await models.Extension.filter(ticket_id=self.id).order_by("created_at", "id")
-        return [Extension.of(r) for r in rows]
+    async def extensions(self, info: Info[Context, None]) -> list[Extension]:
+        return [Extension.of(r) for r in await info.context.ticket_extensions.load(str(self.id))]
 
     @strawberry.field
     def duration_seconds(self) -> int:
@@ -191,15 +190,16 @@ class Ticket:
         return await _user(info, self.principal_id)
 
     @strawberry.field
-    async def targets(self) -> list[Target]:
-        rows = await models.Target.filter(ticket_id=self.id).order_by("id")
+    async def targets(self, info: Info[Context, None]) -> list[Target]:
+        rows = await info.context.ticket_targets.load(str(self.id))
         return [Target(account_id=r.account_id, permission_set_arn=r.permission_set_arn, rule_name=r.rule_name,
                        permission_set_group=r.permission_set_group) for r in rows]
 
     @strawberry.field
-    async def steps(self) -> list[TicketStep]:
-        rows = await StepRow.filter(ticket_id=self.id).order_by("position")
-        decisions = await DecisionRow.filter(ticket_id=self.id, outcome=Outcome.APPROVED).values_list("step_id", flat=True)
+    async def steps(self, info: Info[Context, None]) -> list[TicketStep]:
+        rows: list[StepRow] = await info.context.ticket_steps.load(str(self.id))
+        all_decisions: list[DecisionRow] = await info.context.ticket_decisions.load(str(self.id))
+        decisions = [d.step_id for d in all_decisions if d.outcome == Outcome.APPROVED]
         return [
             TicketStep(
                 position=r.position, name=r.name, rule_name=r.rule_name, required=r.required,
@@ -210,8 +210,8 @@ class Ticket:
         ]
 
     @strawberry.field
-    async def decisions(self) -> list[Decision]:
-        rows = await DecisionRow.filter(ticket_id=self.id).order_by("id").select_related("step")
+    async def decisions(self, info: Info[Context, None]) -> list[Decision]:
+        rows: list[DecisionRow] = await info.context.ticket_decisions.load(str(self.id))
         return [
             Decision(outcome=r.outcome, comment=r.comment, created_at=r.created_at, step_position=r.step.position,
                      decider_id=r.decider_id, on_behalf_of_id=r.on_behalf_of_id)
