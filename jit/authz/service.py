@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from jit import errors
 from jit.authz.compiler import (
     ADMIN,
     AUDITOR,
@@ -253,6 +254,12 @@ class Authorizer:
     async def is_admin(self, actor_id: str) -> bool:
         enforcer = await self._fresh()
         return enforcer.enforce(user_subject(actor_id), "*", "*", "manage_rules")
+
+    async def require_admin(self, actor_id: str, act: str) -> None:
+        """Raises NotAllowed ("only admins may <act>") unless the actor is an admin: the one admin
+        check that the API and the CLI share."""
+        if not await self.is_admin(actor_id):
+            raise errors.NotAllowed(f"only admins may {act}")
 
     async def reads_everything(self, actor_id: str) -> bool:
         enforcer = await self._fresh()

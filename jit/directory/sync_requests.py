@@ -13,6 +13,7 @@ from datetime import datetime
 from tortoise.functions import Max
 
 from jit.directory.models import Account, User
+from jit.directory.queries import live
 from jit.errors import NotAllowed, WrongState
 from jit.runtime import Runtime
 
@@ -26,7 +27,7 @@ class SyncRequest:
 
 async def last_synced_at() -> datetime | None:
     """When the last successful sync finished: it stamps every live row it saw."""
-    row = await Account.filter(removed_at=None).annotate(last=Max("synced_at")).first().values("last")
+    row = await live(Account).annotate(last=Max("synced_at")).first().values("last")
     return row["last"] if row else None
 
 

@@ -10,12 +10,13 @@ from botocore.exceptions import ClientError
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from jit import errors
 from jit.activity import service
 from jit.activity.sources import ActivityEvent
+from jit.auth.scopes import Scope
 from jit.aws.errors import explain
 from jit.graphql.context import Context
-from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, to_error
+from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError
+from jit.graphql.resolver import OUTPUT, query
 
 
 @strawberry.type(description="One CloudTrail event of the principal's role session.")
@@ -110,7 +111,7 @@ def _unavailable(exc: ClientError) -> NotAllowedError:
 
 @strawberry.type
 class ActivityQuery:
-    @strawberry.field(description=(
+    @query(Scope.READ, errors=OUTPUT, description=(
         "What the ticket's principal did in the granted accounts during the ticket, from CloudTrail. "
         "Readable by whoever may read the ticket."))
     async def ticket_session_activity(
@@ -123,8 +124,6 @@ class ActivityQuery:
             page, reading = await service.session_activity_read(
                 rt, info.context.actor.id, str(ticket_id), first, after,
                 write_only=f.write_only, errors_only=f.errors_only)
-        except errors.DomainError as exc:
-            return to_error(exc)
         except ClientError as exc:
             return _unavailable(exc)
         return SessionActivityPage(
@@ -133,7 +132,7 @@ class ActivityQuery:
             has_next_page=page.next_cursor is not None, unavailable=page.unavailable, source=rt.settings.activity_source,
         )
 
-    @strawberry.field(description=(
+    @query(Scope.READ, errors=OUTPUT, description=(
         "Calls per minute of the ticket's session activity across its window, for a chart. "
         "Readable by whoever may read the ticket."))
     async def ticket_session_timeline(
@@ -144,8 +143,6 @@ class ActivityQuery:
         try:
             t = await service.session_timeline(rt, info.context.actor.id, str(ticket_id),
                                                write_only=f.write_only, errors_only=f.errors_only)
-        except errors.DomainError as exc:
-            return to_error(exc)
         except ClientError as exc:
             return _unavailable(exc)
         return SessionTimeline(

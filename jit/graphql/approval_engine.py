@@ -10,15 +10,16 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from jit import errors
 from jit.approvals import break_glass as break_glass_service
 from jit.approvals import delegations as delegation_service
 from jit.approvals.models import Delegation as DelegationRow
 from jit.approvals.models import Outcome
+from jit.auth.scopes import Scope
 from jit.graphql.context import Context
 from jit.graphql.directory import User
 from jit.graphql.engine_types import Extension, load_user
-from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, WrongStateError, to_error
+from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, WrongStateError
+from jit.graphql.resolver import OUTPUT, mutation, query
 from jit.graphql.tickets import Ticket, TicketResult
 from jit.rules.models import ApprovalRule as RuleRow
 from jit.tickets.extensions import decide_extension, request_extension
@@ -92,7 +93,7 @@ ExtensionResult = Annotated[
 
 @strawberry.type
 class ApprovalEngineQuery:
-    @strawberry.field(description="Delegations you gave or received (admins and auditors: all).")
+    @query(Scope.READ, description="Delegations you gave or received (admins and auditors: all).")
     async def delegations(self, info: Info[Context, None], include_inactive: bool = False) -> list[Delegation]:
         rt = info.context.runtime
         rows = await delegation_service.list_delegations(rt, info.context.actor, include_inactive)
@@ -102,79 +103,59 @@ class ApprovalEngineQuery:
 
 @strawberry.type
 class ApprovalEngineMutation:
-    @strawberry.mutation(description="Let someone decide in your name (approvers only; not transitive).")
+    @mutation(Scope.DECIDE, errors=OUTPUT, description="Let someone decide in your name (approvers only; not transitive).")
     async def create_delegation(self, info: Info[Context, None], input: CreateDelegationInput) -> DelegationResult:
         rt = info.context.runtime
-        try:
-            row = await delegation_service.create_delegation(rt, info.context.actor, delegation_service.DelegationRequest(
-                delegate_id=str(input.delegate_id), starts_at=input.starts_at, ends_at=input.ends_at,
-                reason=input.reason, rule_ids=[str(r) for r in input.rule_ids or []],
-            ))
-            return Delegation.of(row, rt.clock.now())
-        except errors.DomainError as exc:
-            return to_error(exc)
+        row = await delegation_service.create_delegation(rt, info.context.actor, delegation_service.DelegationRequest(
+            delegate_id=str(input.delegate_id), starts_at=input.starts_at, ends_at=input.ends_at,
+            reason=input.reason, rule_ids=[str(r) for r in input.rule_ids or []],
+        ))
+        return Delegation.of(row, rt.clock.now())
 
-    @strawberry.mutation(description="The delegator, the delegate or an admin ends a delegation now.")
+    @mutation(Scope.DECIDE, errors=OUTPUT, description="The delegator, the delegate or an admin ends a delegation now.")
     async def revoke_delegation(self, info: Info[Context, None], id: strawberry.ID) -> DelegationResult:
         rt = info.context.runtime
-        try:
-            row = await delegation_service.revoke_delegation(rt, info.context.actor, str(id))
-            return Delegation.of(row, rt.clock.now())
-        except errors.DomainError as exc:
-            return to_error(exc)
+        row = await delegation_service.revoke_delegation(rt, info.context.actor, str(id))
+        return Delegation.of(row, rt.clock.now())
 
-    @strawberry.mutation(description="Ask to move the end of a SCHEDULED or ACTIVE ticket later.")
+    @mutation(Scope.REQUEST, errors=OUTPUT, description="Ask to move the end of a SCHEDULED or ACTIVE ticket later.")
     async def request_extension(
         self, info: Info[Context, None], ticket_id: strawberry.ID, additional_duration_seconds: int, reason: str
     ) -> ExtensionResult:
-        try:
-            return Extension.of(await request_extension(
-                info.context.runtime, info.context.actor, str(ticket_id), additional_duration_seconds, reason
-            ))
-        except errors.DomainError as exc:
-            return to_error(exc)
+        return Extension.of(await request_extension(
+            info.context.runtime, info.context.actor, str(ticket_id), additional_duration_seconds, reason
+        ))
 
-    @strawberry.mutation(description="Approve an extension at its current step (directly or through a delegation).")
+    @mutation(Scope.DECIDE, errors=OUTPUT, description="Approve an extension at its current step (directly or through a delegation).")
     async def approve_extension(
         self, info: Info[Context, None], extension_id: strawberry.ID, comment: str = ""
     ) -> ExtensionResult:
-        try:
-            return Extension.of(await decide_extension(
-                info.context.runtime, info.context.actor, str(extension_id), Outcome.APPROVED, comment
-            ))
-        except errors.DomainError as exc:
-            return to_error(exc)
+        return Extension.of(await decide_extension(
+            info.context.runtime, info.context.actor, str(extension_id), Outcome.APPROVED, comment
+        ))
 
-    @strawberry.mutation(description="Reject an extension; the ticket keeps its end.")
+    @mutation(Scope.DECIDE, errors=OUTPUT, description="Reject an extension; the ticket keeps its end.")
     async def reject_extension(
         self, info: Info[Context, None], extension_id: strawberry.ID, comment: str = ""
     ) -> ExtensionResult:
-        try:
-            return Extension.of(await decide_extension(
-                info.context.runtime, info.context.actor, str(extension_id), Outcome.REJECTED, comment
-            ))
-        except errors.DomainError as exc:
-            return to_error(exc)
+        return Extension.of(await decide_extension(
+            info.context.runtime, info.context.actor, str(extension_id), Outcome.REJECTED, comment
+        ))
 
-    @strawberry.mutation(description="Break-glass: the requester approves their own ticket with a reason, where every "
-                                     "governing rule allows it. Granted at once; flagged until reviewed.")
+    @mutation(Scope.REQUEST, errors=OUTPUT,
+              description=("Break-glass: the requester approves their own ticket with a reason, where every "
+                           "governing rule allows it. Granted at once; flagged until reviewed."))
     async def break_glass_ticket(
         self, info: Info[Context, None], ticket_id: strawberry.ID, reason: str
     ) -> TicketResult:
-        try:
-            return Ticket.of(await break_glass_service.break_glass(
-                info.context.runtime, info.context.actor, str(ticket_id), reason
-            ))
-        except errors.DomainError as exc:
-            return to_error(exc)
+        return Ticket.of(await break_glass_service.break_glass(
+            info.context.runtime, info.context.actor, str(ticket_id), reason
+        ))
 
-    @strawberry.mutation(description="The post-hoc review of a break-glass ticket by an approver of its rules.")
+    @mutation(Scope.DECIDE, errors=OUTPUT, description="The post-hoc review of a break-glass ticket by an approver of its rules.")
     async def review_break_glass(
         self, info: Info[Context, None], ticket_id: strawberry.ID, comment: str = ""
     ) -> TicketResult:
-        try:
-            return Ticket.of(await break_glass_service.review_break_glass(
-                info.context.runtime, info.context.actor, str(ticket_id), comment
-            ))
-        except errors.DomainError as exc:
-            return to_error(exc)
+        return Ticket.of(await break_glass_service.review_break_glass(
+            info.context.runtime, info.context.actor, str(ticket_id), comment
+        ))

@@ -13,9 +13,11 @@ from jit import errors
 from jit.audit import queries, verifications
 from jit.audit.models import AuditEvent as EventRow
 from jit.audit.models import AuditVerificationRun as VerificationRow
+from jit.auth.scopes import Scope
 from jit.graphql.context import Context
 from jit.graphql.directory import User
-from jit.graphql.errors import NotAllowedError, ValidationError, WrongStateError, to_error
+from jit.graphql.errors import NotAllowedError, ValidationError, WrongStateError
+from jit.graphql.resolver import OUTPUT, mutation, query
 from jit.graphql.tickets import PageInfo
 
 
@@ -134,33 +136,30 @@ async def require_audit_reader(info: Info[Context, None]) -> None:
 
 @strawberry.type
 class AuditQuery:
-    @strawberry.field(description="The audit log, oldest first (by seq), filtered (admins and auditors).")
+    @query(Scope.READ, errors=OUTPUT,
+           description="The audit log, oldest first (by seq), filtered (admins and auditors).")
     async def audit_events(
         self, info: Info[Context, None], filter: AuditEventFilter | None = None, first: int = 50,
         after: str | None = None,
     ) -> AuditEventsResult:
         f = filter or AuditEventFilter()
-        try:
-            await require_audit_reader(info)
-            flt = queries.AuditFilter(
-                actor_id=f.actor_id, subject_type=f.subject_type, subject_id=f.subject_id,
-                ticket_id=str(f.ticket_id) if f.ticket_id else None, actions=list(f.types or []), since=f.since, until=f.until,
-            )
-            rows, more = await queries.list_events(flt, first, after)
-        except errors.DomainError as exc:
-            return to_error(exc)
+        await require_audit_reader(info)
+        flt = queries.AuditFilter(
+            actor_id=f.actor_id, subject_type=f.subject_type, subject_id=f.subject_id,
+            ticket_id=str(f.ticket_id) if f.ticket_id else None, actions=list(f.types or []),
+            since=f.since, until=f.until,
+        )
+        rows, more = await queries.list_events(flt, first, after)
         edges = [AuditEventEdge(cursor=queries.encode_cursor(r), node=AuditEvent.of(r)) for r in rows]
         return AuditEventConnection(
             edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None)
         )
 
-    @strawberry.field(description="The chain's verification status: the last result and any run in progress "
-                                  "(admins and auditors).")
+    @query(Scope.READ, errors=OUTPUT,
+           description="The chain's verification status: the last result and any run in progress "
+                       "(admins and auditors).")
     async def audit_chain_status(self, info: Info[Context, None]) -> AuditChainStatusResult:
-        try:
-            await require_audit_reader(info)
-        except errors.DomainError as exc:
-            return to_error(exc)
+        await require_audit_reader(info)
         last, latest = await verifications.last_finished(), await verifications.latest()
         running = latest if latest is not None and latest.status in (verifications.QUEUED, verifications.RUNNING) else None
         return AuditChainStatus(last_result=AuditVerification.of(last) if last else None,
@@ -169,11 +168,9 @@ class AuditQuery:
 
 @strawberry.type
 class AuditMutation:
-    @strawberry.mutation(description="Verify the audit chain in the background (admins); follow it with "
-                                     "auditChainStatus. While one runs, returns that one.")
+    @mutation(Scope.ADMIN, errors=OUTPUT,
+              description="Verify the audit chain in the background (admins); follow it with "
+                          "auditChainStatus. While one runs, returns that one.")
     async def verify_audit_chain(self, info: Info[Context, None]) -> VerifyAuditChainResult:
-        try:
-            row, queued = await verifications.request(info.context.runtime, info.context.actor.id)
-        except errors.DomainError as exc:
-            return to_error(exc)
+        row, queued = await verifications.request(info.context.runtime, info.context.actor.id)
         return AuditVerificationRequested(verification=AuditVerification.of(row), queued=queued)

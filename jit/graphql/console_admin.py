@@ -9,16 +9,13 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from jit import errors
+from jit.auth.scopes import Scope
 from jit.directory import sync_requests
-from jit.directory.models import Account as AccountRow
-from jit.directory.models import PermissionSet as PsRow
 from jit.graphql.context import Context
 from jit.graphql.directory import User
-from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, WrongStateError, to_error
-from jit.ids import is_digits
-from jit.rules.models import PermissionSetGroup as PermissionSetGroupRow
-from jit.rules.models import allows_alone
+from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, WrongStateError
+from jit.graphql.resolver import OUTPUT, mutation, query
+from jit.rules import preview
 
 
 @strawberry.type
@@ -78,61 +75,41 @@ async def _users(info: Info[Context, None], ids: list[str]) -> list[User]:
 
 
 async def _preview(info: Info[Context, None], account_id: str, permission_set: str) -> ApprovalPreview:
-    rt = info.context.runtime
-    if not await rt.authz.is_admin(info.context.actor.id):
-        raise errors.NotAllowed("only admins may preview approval rules")
-    # An account is named by its 12-digit id or its name.
-    by_id = is_digits(account_id) and len(account_id) == 12
-    account = await AccountRow.filter(removed_at=None, **({"id": account_id} if by_id else {"name": account_id})).first()
-    if account is None:
-        raise errors.NotFound(f"no live account {account_id!r}", field="accountId")
-    ps = await PsRow.filter(removed_at=None, arn=permission_set).first() or \
-        await PsRow.filter(removed_at=None, name=permission_set).first()
-    if ps is None:
-        raise errors.NotFound(f"no live permission set {permission_set!r}", field="permissionSet")
-    rules = []
-    bundles = dict(await PermissionSetGroupRow.all().values_list("name", "permission_sets"))
-    for rule, requesters, steps in await rt.authz.preview(account, ps.arn):
-        via = [] if ps.name in rule.permission_sets else [
-            g for g in rule.permission_set_groups or [] if ps.name in bundles.get(g, [])]
-        rules.append(PreviewRule(
-            via_permission_set_groups=via, requestable_alone=allows_alone(rule, ps.name, None),
-            name=rule.name, auto_approved=not rule.steps, max_duration_seconds=rule.max_duration_seconds,
-            requesters=await _users(info, requesters),
-            steps=[PreviewStep(name=spec.get("name", f"Step {i + 1}"), required=int(spec.get("required", 1)),
-                               approvers=await _users(info, ids))
-                   for i, (spec, ids) in enumerate(zip(rule.steps, steps, strict=True))],
-        ))
-    return ApprovalPreview(account_id=account.id, permission_set_arn=ps.arn, rules=rules)
+    found = await preview.approval_preview(info.context.runtime, info.context.actor.id, account_id, permission_set)
+    return ApprovalPreview(account_id=found.account_id, permission_set_arn=found.permission_set_arn, rules=[
+        PreviewRule(
+            name=r.name, auto_approved=r.auto_approved, max_duration_seconds=r.max_duration_seconds,
+            requesters=await _users(info, r.requester_ids),
+            steps=[PreviewStep(name=s.name, required=s.required, approvers=await _users(info, s.approver_ids))
+                   for s in r.steps],
+            via_permission_set_groups=r.via_permission_set_groups, requestable_alone=r.requestable_alone,
+        )
+        for r in found.rules
+    ])
 
 
 @strawberry.type
 class ConsoleAdminQuery:
-    @strawberry.field(description="When the directory was last synced from AWS.")
+    @query(Scope.READ, description="When the directory was last synced from AWS.")
     async def directory_sync(self, info: Info[Context, None]) -> DirectorySyncStatus:
         return DirectorySyncStatus(
             last_synced_at=await sync_requests.last_synced_at(),
             interval_seconds=info.context.runtime.settings.sync_interval,
         )
 
-    @strawberry.field(description="Admins only: who may request a target and who approves it.")
+    @query(Scope.READ, errors=OUTPUT, description="Admins only: who may request a target and who approves it.")
     async def approval_preview(
         self, info: Info[Context, None], account_id: str, permission_set: str
     ) -> ApprovalPreviewResult:
-        try:
-            return await _preview(info, account_id, permission_set)
-        except errors.DomainError as exc:
-            return to_error(exc)
+        return await _preview(info, account_id, permission_set)
 
 
 @strawberry.type
 class ConsoleAdminMutation:
-    @strawberry.mutation(description="Admins only: sync the directory from AWS now (one sync per minute at most).")
+    @mutation(Scope.ADMIN, errors=OUTPUT,
+              description="Admins only: sync the directory from AWS now (one sync per minute at most).")
     async def sync_directory(self, info: Info[Context, None]) -> SyncDirectoryResult:
-        try:
-            request = await sync_requests.request_sync(info.context.runtime, info.context.actor)
-        except errors.DomainError as exc:
-            return to_error(exc)
+        request = await sync_requests.request_sync(info.context.runtime, info.context.actor)
         return DirectorySyncRequested(
             job_id=request.job_id, queued=request.queued, last_synced_at=await sync_requests.last_synced_at()
         )

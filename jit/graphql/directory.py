@@ -5,8 +5,11 @@ from datetime import datetime
 import strawberry
 from strawberry.types import Info
 
+from jit.auth.scopes import Scope
 from jit.directory import models
+from jit.directory import queries as directory
 from jit.graphql.context import Context
+from jit.graphql.resolver import query
 
 
 @strawberry.type
@@ -38,8 +41,7 @@ class User:
 
     @strawberry.field
     async def groups(self) -> list[Group]:
-        rows = await models.Group.filter(memberships__user_id=str(self.id), removed_at=None).order_by("display_name")
-        return [Group.of(g) for g in rows]
+        return [Group.of(g) for g in await directory.groups_of_user(str(self.id))]
 
     @classmethod
     def of(cls, row: models.User) -> User:
@@ -106,23 +108,22 @@ class PermissionSet:
 
 @strawberry.type
 class DirectoryQuery:
-    @strawberry.field(description="Accounts of the organization, as last synced.")
+    @query(Scope.READ, description="Accounts of the organization, as last synced.")
     async def accounts(self, info: Info[Context, None], include_removed: bool = False) -> list[Account]:
-        qs = models.Account.all() if include_removed else models.Account.filter(removed_at=None)
-        return [Account.of(a) for a in await qs.order_by("name")]
+        return [Account.of(a) for a in await directory.accounts(include_removed)]
 
-    @strawberry.field
+    @query(Scope.READ)
     async def organizational_units(self, info: Info[Context, None]) -> list[OrganizationalUnit]:
-        return [OrganizationalUnit.of(o) for o in await models.OrganizationalUnit.filter(removed_at=None).order_by("path")]
+        return [OrganizationalUnit.of(o) for o in await directory.organizational_units()]
 
-    @strawberry.field
+    @query(Scope.READ)
     async def permission_sets(self, info: Info[Context, None]) -> list[PermissionSet]:
-        return [PermissionSet.of(p) for p in await models.PermissionSet.filter(removed_at=None).order_by("name")]
+        return [PermissionSet.of(p) for p in await directory.permission_sets()]
 
-    @strawberry.field
+    @query(Scope.READ)
     async def users(self, info: Info[Context, None]) -> list[User]:
-        return [User.of(u) for u in await models.User.filter(removed_at=None).order_by("user_name")]
+        return [User.of(u) for u in await directory.users()]
 
-    @strawberry.field
+    @query(Scope.READ)
     async def groups(self, info: Info[Context, None]) -> list[Group]:
-        return [Group.of(g) for g in await models.Group.filter(removed_at=None).order_by("display_name")]
+        return [Group.of(g) for g in await directory.groups()]

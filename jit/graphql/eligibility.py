@@ -7,9 +7,11 @@ from graphql import GraphQLError
 from strawberry.types import Info
 
 from jit import errors
+from jit.auth.scopes import Scope
 from jit.graphql.context import Context
 from jit.graphql.directory import Account, PermissionSet
 from jit.graphql.groups import PermissionSetGroup
+from jit.graphql.resolver import query
 from jit.graphql.tickets import PageInfo
 from jit.rules import eligibility
 
@@ -52,7 +54,7 @@ class RequestableAccountConnection:
 
 @strawberry.type
 class EligibilityQuery:
-    @strawberry.field(description=(
+    @query(Scope.READ, description=(
         "Accounts where the caller may request at least one target, by name. `search` matches a "
         "name (any part, any case) or the start of an account id; `ouId` (an OU id or a name path such as "
         "/Workloads/Prod) keeps accounts under that OU, nested OUs included; an unknown OU is an error with "
@@ -77,7 +79,7 @@ class EligibilityQuery:
             page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=edges[-1].cursor if edges else None),
         )
 
-    @strawberry.field(description=(
+    @query(Scope.READ, description=(
         "What the caller may request, with the strictest governing rule for each. With `accountIds` "
         f"(at most {eligibility.MAX_ACCOUNTS}), only on those accounts; without, on every account, "
         "which suits small organizations and scripts."

@@ -7,9 +7,10 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from jit import errors
+from jit.auth.scopes import Scope
 from jit.graphql.context import Context
-from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, WrongStateError, to_input_error
+from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, WrongStateError
+from jit.graphql.resolver import INPUT, mutation, query
 from jit.rules import groups as service
 from jit.rules.models import PermissionSetGroup as GroupRow
 from jit.tickets.service import parse_uuid
@@ -52,11 +53,6 @@ DeletePermissionSetGroupResult = Annotated[
 ]
 
 
-async def _require_admin(info: Info[Context, None]) -> None:
-    if not await info.context.runtime.authz.is_admin(info.context.actor.id):
-        raise errors.NotAllowed("only admins may change permission set groups")
-
-
 def _service(info: Info[Context, None]) -> service.GroupService:
     rt = info.context.runtime
     return service.GroupService(rt.settings, rt.clock)
@@ -69,41 +65,32 @@ def _spec(data: PermissionSetGroupInput) -> service.GroupSpec:
 
 @strawberry.type
 class GroupsQuery:
-    @strawberry.field(description="Every permission set group.")
+    @query(Scope.READ, description="Every permission set group.")
     async def permission_set_groups(self, info: Info[Context, None]) -> list[PermissionSetGroup]:
         return [PermissionSetGroup.of(g) for g in await service.list_groups()]
 
 
 @strawberry.type
 class GroupsMutation:
-    @strawberry.mutation(description="Admins only.")
+    @mutation(Scope.ADMIN, errors=INPUT, description="Admins only.")
     async def create_permission_set_group(
         self, info: Info[Context, None], input: PermissionSetGroupInput
     ) -> PermissionSetGroupResult:
-        try:
-            await _require_admin(info)
-            return PermissionSetGroup.of(await _service(info).create(_spec(input), info.context.actor.id))
-        except errors.DomainError as exc:
-            return to_input_error(exc)
+        await info.context.runtime.authz.require_admin(info.context.actor.id, "change permission set groups")
+        return PermissionSetGroup.of(await _service(info).create(_spec(input), info.context.actor.id))
 
-    @strawberry.mutation(description="Admins only. Replaces the whole group.")
+    @mutation(Scope.ADMIN, errors=INPUT, description="Admins only. Replaces the whole group.")
     async def update_permission_set_group(
         self, info: Info[Context, None], id: strawberry.ID, input: PermissionSetGroupInput
     ) -> PermissionSetGroupResult:
-        try:
-            await _require_admin(info)
-            group_id: uuid.UUID = parse_uuid(id, "id")
-            return PermissionSetGroup.of(await _service(info).update(group_id, _spec(input), info.context.actor.id))
-        except errors.DomainError as exc:
-            return to_input_error(exc)
+        await info.context.runtime.authz.require_admin(info.context.actor.id, "change permission set groups")
+        group_id: uuid.UUID = parse_uuid(id, "id")
+        return PermissionSetGroup.of(await _service(info).update(group_id, _spec(input), info.context.actor.id))
 
-    @strawberry.mutation(description="Admins only. A group a rule is scoped by cannot be deleted.")
+    @mutation(Scope.ADMIN, errors=INPUT, description="Admins only. A group a rule is scoped by cannot be deleted.")
     async def delete_permission_set_group(
         self, info: Info[Context, None], id: strawberry.ID
     ) -> DeletePermissionSetGroupResult:
-        try:
-            await _require_admin(info)
-            await _service(info).delete(parse_uuid(id, "id"), info.context.actor.id)
-            return DeletedPermissionSetGroup(id=id)
-        except errors.DomainError as exc:
-            return to_input_error(exc)
+        await info.context.runtime.authz.require_admin(info.context.actor.id, "change permission set groups")
+        await _service(info).delete(parse_uuid(id, "id"), info.context.actor.id)
+        return DeletedPermissionSetGroup(id=id)

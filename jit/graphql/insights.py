@@ -8,9 +8,10 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from jit import errors
+from jit.auth.scopes import Scope
 from jit.graphql.context import Context
-from jit.graphql.errors import ValidationError, to_error
+from jit.graphql.errors import ValidationError
+from jit.graphql.resolver import OUTPUT, query
 from jit.insights import queries
 
 
@@ -83,15 +84,12 @@ async def _budget(info: Info[Context, None]) -> AwsBudgetUse:
 
 @strawberry.type
 class InsightsQuery:
-    @strawberry.field(description=(
+    @query(Scope.READ, errors=OUTPUT, description=(
         "Aggregates over the last `days` days: every ticket for admins and auditors, the caller's own otherwise."))
     async def insights(self, info: Info[Context, None], days: int = 30) -> InsightsResult:
         rt, actor = info.context.runtime, info.context.actor
         everyone = await rt.authz.is_admin_or_auditor(actor.id)
-        try:
-            scope = queries.scope(rt.clock.now(), days, None if everyone else actor.id)
-        except errors.DomainError as exc:
-            return to_error(exc)
+        scope = queries.scope(rt.clock.now(), days, None if everyone else actor.id)
         out = await queries.insights(scope)
         return Insights(
             since=scope.since, until=scope.until, everyone=everyone,

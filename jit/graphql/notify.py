@@ -8,9 +8,10 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from jit import errors
+from jit.auth.scopes import Scope
 from jit.graphql.context import Context
-from jit.graphql.errors import NotAllowedError, ValidationError, to_error
+from jit.graphql.errors import NotAllowedError, ValidationError
+from jit.graphql.resolver import OUTPUT, mutation, query
 from jit.notify import delivery, preferences
 from jit.notify.channels import email, slack, webhook
 from jit.notify.models import PERSONAL_CHANNELS, Channel, NotificationKind
@@ -86,12 +87,12 @@ def _channels(settings) -> list[NotificationChannelStatus]:
 
 @strawberry.type
 class NotifyQuery:
-    @strawberry.field(description="The caller's notification channels for every kind of notification.")
+    @query(Scope.READ, description="The caller's notification channels for every kind of notification.")
     async def notification_preferences(self, info: Info[Context, None]) -> NotificationPreferences:
         rows = await preferences.preferences(info.context.actor.id)
         return NotificationPreferences(preferences=[NotificationPreference.of(r) for r in rows])
 
-    @strawberry.field(description="Which notification channels are configured (admins).")
+    @query(Scope.READ, description="Which notification channels are configured (admins).")
     async def notification_channels(self, info: Info[Context, None]) -> list[NotificationChannelStatus]:
         if not await info.context.runtime.authz.is_admin(info.context.actor.id):
             raise ValueError("only admins may see the notification channels")
@@ -100,17 +101,15 @@ class NotifyQuery:
 
 @strawberry.type
 class NotifyMutation:
-    @strawberry.mutation(description="Choose the caller's channels for the kinds given; other kinds keep theirs.")
+    @mutation(Scope.REQUEST, Scope.DECIDE, Scope.ADMIN, errors=OUTPUT,
+              description="Choose the caller's channels for the kinds given; other kinds keep theirs.")
     async def set_notification_preferences(
         self, info: Info[Context, None], preferences_: Annotated[
             list[NotificationPreferenceInput], strawberry.argument(name="preferences")]
     ) -> SetNotificationPreferencesResult:
         rt = info.context.runtime
-        try:
-            rows = await preferences.set_preferences(
-                rt.clock, info.context.actor.id, [(p.kind, list(p.channels)) for p in preferences_])
-        except errors.DomainError as exc:
-            return to_error(exc)
+        rows = await preferences.set_preferences(
+            rt.clock, info.context.actor.id, [(p.kind, list(p.channels)) for p in preferences_])
         return NotificationPreferences(preferences=[NotificationPreference.of(r) for r in rows])
 
 

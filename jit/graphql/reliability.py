@@ -6,17 +6,14 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
-from botocore.exceptions import ClientError
 from strawberry.types import Info
 
-from jit import errors
-from jit.aws.errors import explain
+from jit.auth.scopes import Scope
 from jit.graphql.context import Context
 from jit.graphql.directory import Account, Group, PermissionSet, User
-from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, WrongStateError, to_error
-from jit.ids import int_id
+from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, WrongStateError
+from jit.graphql.resolver import OUTPUT, mutation, query
 from jit.reconcile import counters, drift, drift_scans, retries
-from jit.reconcile.lease import LeaseBusy
 from jit.reconcile.models import DriftFinding as FindingRow
 from jit.reconcile.models import DriftScanRun, DriftScanStatus
 
@@ -143,25 +140,20 @@ async def _require_reader(info: Info[Context, None]) -> None:
         raise ValueError("only admins and auditors may see drift and revoke alerts")
 
 
-async def _require_admin(info: Info[Context, None]) -> None:
-    if not await info.context.runtime.authz.is_admin(info.context.actor.id):
-        raise errors.NotAllowed("only admins may scan or remove drift")
-
-
 @strawberry.type
 class ReliabilityQuery:
-    @strawberry.field(description="Open drift findings (admins and auditors).")
+    @query(Scope.READ, description="Open drift findings (admins and auditors).")
     async def drift(self, info: Info[Context, None]) -> list[DriftFinding]:
         await _require_reader(info)
         return [DriftFinding.of(r) for r in await drift.open_findings()]
 
-    @strawberry.field(description="The latest drift scan, running or not (admins and auditors).")
+    @query(Scope.READ, description="The latest drift scan, running or not (admins and auditors).")
     async def last_drift_scan(self, info: Info[Context, None]) -> DriftScan | None:
         await _require_reader(info)
         row = await drift_scans.last_scan()
         return DriftScan.of(row) if row else None
 
-    @strawberry.field(description="Revokes that keep failing (admins and auditors).")
+    @query(Scope.READ, description="Revokes that keep failing (admins and auditors).")
     async def revoke_alerts(self, info: Info[Context, None]) -> list[RevokeAlert]:
         await _require_reader(info)
         return [
@@ -170,7 +162,7 @@ class ReliabilityQuery:
             for r in await retries.alerts()
         ]
 
-    @strawberry.field(description="Reconciler, revoke and drift counters since the database was created.")
+    @query(Scope.READ, description="Reconciler, revoke and drift counters since the database was created.")
     async def reliability_counters(self, info: Info[Context, None]) -> list[ReliabilityCounter]:
         await _require_reader(info)
         return [ReliabilityCounter(name=k, value=v) for k, v in sorted((await counters.snapshot()).items())]
@@ -178,47 +170,18 @@ class ReliabilityQuery:
 
 @strawberry.type
 class ReliabilityMutation:
-    @strawberry.mutation(description="Start comparing AWS with the tickets (admins). Returns at once; follow the "
-                                     "scan with lastDriftScan. While one runs, returns that one.")
+    @mutation(Scope.ADMIN, errors=OUTPUT,
+              description="Start comparing AWS with the tickets (admins). Returns at once; follow the "
+                          "scan with lastDriftScan. While one runs, returns that one.")
     async def scan_drift(self, info: Info[Context, None]) -> DriftScanResult:
-        try:
-            row, queued = await drift_scans.request_manual_scan(info.context.runtime, info.context.actor.id)
-        except errors.DomainError as exc:
-            return to_error(exc)
+        row, queued = await drift_scans.request_manual_scan(info.context.runtime, info.context.actor.id)
         return DriftScanRequested(scan=DriftScan.of(row), queued=queued)
 
-    @strawberry.mutation(description="Delete one drifted assignment from AWS, or all of them (admins).")
+    @mutation(Scope.ADMIN, errors=OUTPUT,
+              description="Delete one drifted assignment from AWS, or all of them (admins).")
     async def remove_drift(
         self, info: Info[Context, None], id: strawberry.ID | None = None, all: bool = False
     ) -> RemoveDriftResult:
-        rt = info.context.runtime
-        try:
-            await _require_admin(info)
-            if (id is None) == (not all):
-                raise errors.ValidationFailed("give either id or all: true", field="id")
-            if id is not None:
-                finding = int_id(id)
-                if finding is None:
-                    raise errors.ValidationFailed(f"{id!r} is not a drift finding id", field="id")
-                ids = [finding]
-            else:
-                ids = [r.id for r in await drift.open_findings()]
-            removed, kept, failed = [], [], []
-            for finding_id in ids:
-                try:
-                    removed.append(DriftFinding.of(await drift.remove(rt, finding_id, info.context.actor.id)))
-                except errors.NotAllowed as exc:
-                    row = await FindingRow.get(id=finding_id)
-                    if row.resolution == "EXPLAINED":
-                        kept.append(DriftFinding.of(row))
-                    else:
-                        failed.append(f"{finding_id}: {exc.message}")
-                except ClientError as exc:
-                    failed.append(f"{finding_id}: {explain(exc)}")
-                except LeaseBusy:
-                    failed.append(f"{finding_id}: a ticket is changing this assignment right now; try again")
-            if id is not None and not removed and not kept and failed:
-                raise errors.NotAllowed(failed[0], field="id")
-        except errors.DomainError as exc:
-            return to_error(exc)
-        return DriftRemoval(removed=removed, kept=kept, failed=failed)
+        done = await drift.remove_findings(info.context.runtime, info.context.actor.id, id, all)
+        return DriftRemoval(removed=[DriftFinding.of(r) for r in done.removed],
+                            kept=[DriftFinding.of(r) for r in done.kept], failed=done.failed)

@@ -8,10 +8,11 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from jit import errors
+from jit.auth.scopes import Scope
 from jit.graphql.context import Context
 from jit.graphql.directory import User
-from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, WrongStateError, to_input_error
+from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, WrongStateError
+from jit.graphql.resolver import INPUT, mutation, query
 from jit.rules import changes, service
 from jit.rules.models import ApprovalRule as RuleRow
 from jit.rules.plan import step_warnings
@@ -236,12 +237,6 @@ DeleteApprovalRuleResult = Annotated[
 ]
 
 
-async def _require_admin(info: Info[Context, None]) -> None:
-    ctx = info.context
-    if not await ctx.runtime.authz.is_admin(ctx.actor.id):
-        raise errors.NotAllowed("only admins may change approval rules")
-
-
 def _rules(info: Info[Context, None]) -> changes.RuleChangeService:
     rt = info.context.runtime
     return changes.RuleChangeService(rt.settings, rt.clock)
@@ -255,14 +250,15 @@ def _rule_or_change(result) -> ApprovalRule | PendingRuleChange:
 
 @strawberry.type
 class RulesQuery:
-    @strawberry.field(description="Every approval rule. Anyone signed in may read them: rules are policy, not secrets.")
+    @query(Scope.READ,
+           description="Every approval rule. Anyone signed in may read them: rules are policy, not secrets.")
     async def approval_rules(self, info: Info[Context, None]) -> list[ApprovalRule]:
         return [ApprovalRule.of(r) for r in await service.list_rules()]
 
 
 @strawberry.type
 class RuleChangesQuery:
-    @strawberry.field(description="Admins only: rule changes waiting for a second admin.")
+    @query(Scope.READ, description="Admins only: rule changes waiting for a second admin.")
     async def pending_rule_changes(self, info: Info[Context, None]) -> list[PendingRuleChange]:
         if not await info.context.runtime.authz.is_admin(info.context.actor.id):
             return []
@@ -271,46 +267,32 @@ class RuleChangesQuery:
 
 @strawberry.type
 class RulesMutation:
-    @strawberry.mutation(description="Admins only, and not the admin who proposed it. Applies the change.")
+    @mutation(Scope.ADMIN, errors=INPUT,
+              description="Admins only, and not the admin who proposed it. Applies the change.")
     async def approve_rule_change(self, info: Info[Context, None], id: strawberry.ID, comment: str = "") -> RuleChangeResult:
-        try:
-            await _require_admin(info)
-            return PendingRuleChange.of(await _rules(info).decide(id, info.context.actor.id, True, comment))
-        except errors.DomainError as exc:
-            return to_input_error(exc)
+        await info.context.runtime.authz.require_admin(info.context.actor.id, "change approval rules")
+        return PendingRuleChange.of(await _rules(info).decide(id, info.context.actor.id, True, comment))
 
-    @strawberry.mutation(description="Admins only. Discards the change.")
+    @mutation(Scope.ADMIN, errors=INPUT, description="Admins only. Discards the change.")
     async def reject_rule_change(self, info: Info[Context, None], id: strawberry.ID, comment: str = "") -> RuleChangeResult:
-        try:
-            await _require_admin(info)
-            return PendingRuleChange.of(await _rules(info).decide(id, info.context.actor.id, False, comment))
-        except errors.DomainError as exc:
-            return to_input_error(exc)
+        await info.context.runtime.authz.require_admin(info.context.actor.id, "change approval rules")
+        return PendingRuleChange.of(await _rules(info).decide(id, info.context.actor.id, False, comment))
 
-    @strawberry.mutation(description="Admins only.")
+    @mutation(Scope.ADMIN, errors=INPUT, description="Admins only.")
     async def create_approval_rule(self, info: Info[Context, None], input: ApprovalRuleInput) -> ApprovalRuleResult:
-        try:
-            await _require_admin(info)
-            return _rule_or_change(await _rules(info).create(_spec(input), info.context.actor.id))
-        except errors.DomainError as exc:
-            return to_input_error(exc)
+        await info.context.runtime.authz.require_admin(info.context.actor.id, "change approval rules")
+        return _rule_or_change(await _rules(info).create(_spec(input), info.context.actor.id))
 
-    @strawberry.mutation(description="Admins only. Replaces the whole rule.")
+    @mutation(Scope.ADMIN, errors=INPUT, description="Admins only. Replaces the whole rule.")
     async def update_approval_rule(
         self, info: Info[Context, None], id: strawberry.ID, input: ApprovalRuleInput
     ) -> ApprovalRuleResult:
-        try:
-            await _require_admin(info)
-            rule_id: uuid.UUID = parse_uuid(id, "id")
-            return _rule_or_change(await _rules(info).update(rule_id, _spec(input), info.context.actor.id))
-        except errors.DomainError as exc:
-            return to_input_error(exc)
+        await info.context.runtime.authz.require_admin(info.context.actor.id, "change approval rules")
+        rule_id: uuid.UUID = parse_uuid(id, "id")
+        return _rule_or_change(await _rules(info).update(rule_id, _spec(input), info.context.actor.id))
 
-    @strawberry.mutation(description="Admins only. Tickets already requested keep their copied steps.")
+    @mutation(Scope.ADMIN, errors=INPUT, description="Admins only. Tickets already requested keep their copied steps.")
     async def delete_approval_rule(self, info: Info[Context, None], id: strawberry.ID) -> DeleteApprovalRuleResult:
-        try:
-            await _require_admin(info)
-            proposed = await _rules(info).delete(parse_uuid(id, "id"), info.context.actor.id)
-            return PendingRuleChange.of(proposed.change) if proposed else DeletedApprovalRule(id=id)
-        except errors.DomainError as exc:
-            return to_input_error(exc)
+        await info.context.runtime.authz.require_admin(info.context.actor.id, "change approval rules")
+        proposed = await _rules(info).delete(parse_uuid(id, "id"), info.context.actor.id)
+        return PendingRuleChange.of(proposed.change) if proposed else DeletedApprovalRule(id=id)

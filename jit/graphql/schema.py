@@ -12,6 +12,7 @@ from graphql import GraphQLError
 from strawberry.types import ExecutionContext, Info
 from strawberry.types.graphql import OperationType
 
+from jit.auth.scopes import Scope
 from jit.config import Settings
 from jit.graphql.activity import ActivityQuery
 from jit.graphql.approval_engine import ApprovalEngineMutation, ApprovalEngineQuery
@@ -25,6 +26,7 @@ from jit.graphql.groups import GroupsMutation, GroupsQuery
 from jit.graphql.insights import InsightsQuery
 from jit.graphql.notify import NotifyMutation, NotifyQuery
 from jit.graphql.reliability import ReliabilityMutation, ReliabilityQuery
+from jit.graphql.resolver import query
 from jit.graphql.rules import RuleChangesQuery, RulesMutation, RulesQuery
 from jit.graphql.security import build_extensions
 from jit.graphql.sharing import SharedEventExecutionContext
@@ -44,7 +46,7 @@ class Query(
     DirectoryQuery, RulesQuery, TicketQuery, ApprovalEngineQuery, GroupsQuery, RuleChangesQuery, TokenQuery,
     ReliabilityQuery, EligibilityQuery, ConsoleAdminQuery, NotifyQuery, AuditQuery, ActivityQuery, InsightsQuery,
 ):
-    @strawberry.field(description="The signed-in user.")
+    @query(Scope.READ, description="The signed-in user.")
     async def me(self, info: Info[Context, None]) -> Me:
         actor = info.context.actor
         user = User.of(actor)

@@ -5,7 +5,7 @@ DocumentGuard validates every document, over HTTP and websockets alike: first it
 within the limits gets graphql-core's standard rules, whose work grows with its expansion.
 
 The scope guard looks at the root fields of the operation after validation and refuses
-the whole operation when any root field is unmapped (jit.auth.scopes) or needs a scope
+the whole operation when any root field is unmapped (declared by jit.graphql.resolver) or needs a scope
 the caller's token lacks. It runs for queries, mutations and subscriptions alike.
 """
 
@@ -44,10 +44,10 @@ from strawberry.extensions import (
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
-from jit.auth.scopes import required_scopes
 from jit.config import Settings
 from jit.graphql.limits import Limits, check
 from jit.graphql.rate_limit import take
+from jit.graphql.resolver import required_scopes
 
 _ROOT_TYPE = {"query": "Query", "mutation": "Mutation", "subscription": "Subscription"}
 

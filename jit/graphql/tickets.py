@@ -15,11 +15,13 @@ from jit.approvals.models import Decision as DecisionRow
 from jit.approvals.models import Outcome
 from jit.approvals.models import TicketStep as StepRow
 from jit.audit.service import ticket_history
+from jit.auth.scopes import Scope
 from jit.authz.version import current_policy_version
 from jit.graphql.context import Context
 from jit.graphql.directory import Account, PermissionSet, User
 from jit.graphql.engine_types import BreakGlassReview, Extension
-from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, WrongStateError, to_error
+from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, WrongStateError
+from jit.graphql.resolver import OUTPUT, mutation, query, subscription
 from jit.ops import metrics
 from jit.tickets import models, queries
 from jit.tickets import service as tickets
@@ -172,9 +174,8 @@ class Ticket:
         return self.break_glass and self.break_glass_review is None
 
     @strawberry.field(description="Requests to move the end later, oldest first.")
-    async def extensions(self) -> list[Extension]:
-        rows = await models.Extension.filter(ticket_id=self.id).order_by("created_at", "id")
-        return [Extension.of(r) for r in rows]
+    async def extensions(self, info: Info[Context, None]) -> list[Extension]:
+        return [Extension.of(r) for r in await info.context.ticket_extensions.load(str(self.id))]
 
     @strawberry.field
     def duration_seconds(self) -> int:
@@ -189,15 +190,16 @@ class Ticket:
         return await _user(info, self.principal_id)
 
     @strawberry.field
-    async def targets(self) -> list[Target]:
-        rows = await models.Target.filter(ticket_id=self.id).order_by("id")
+    async def targets(self, info: Info[Context, None]) -> list[Target]:
+        rows = await info.context.ticket_targets.load(str(self.id))
         return [Target(account_id=r.account_id, permission_set_arn=r.permission_set_arn, rule_name=r.rule_name,
                        permission_set_group=r.permission_set_group) for r in rows]
 
     @strawberry.field
-    async def steps(self) -> list[TicketStep]:
-        rows = await StepRow.filter(ticket_id=self.id).order_by("position")
-        decisions = await DecisionRow.filter(ticket_id=self.id, outcome=Outcome.APPROVED).values_list("step_id", flat=True)
+    async def steps(self, info: Info[Context, None]) -> list[TicketStep]:
+        rows: list[StepRow] = await info.context.ticket_steps.load(str(self.id))
+        all_decisions: list[DecisionRow] = await info.context.ticket_decisions.load(str(self.id))
+        decisions = [d.step_id for d in all_decisions if d.outcome == Outcome.APPROVED]
         return [
             TicketStep(
                 position=r.position, name=r.name, rule_name=r.rule_name, required=r.required,
@@ -208,8 +210,8 @@ class Ticket:
         ]
 
     @strawberry.field
-    async def decisions(self) -> list[Decision]:
-        rows = await DecisionRow.filter(ticket_id=self.id).order_by("id").select_related("step")
+    async def decisions(self, info: Info[Context, None]) -> list[Decision]:
+        rows: list[DecisionRow] = await info.context.ticket_decisions.load(str(self.id))
         return [
             Decision(outcome=r.outcome, comment=r.comment, created_at=r.created_at, step_position=r.step.position,
                      decider_id=r.decider_id, on_behalf_of_id=r.on_behalf_of_id)
@@ -340,7 +342,7 @@ class TicketUpdate:
 
 @strawberry.type
 class TicketQuery:
-    @strawberry.field
+    @query(Scope.READ)
     async def ticket(self, info: Info[Context, None], id: strawberry.ID) -> Ticket | None:
         try:
             return Ticket.of(await tickets.get_readable_ticket(info.context.runtime, info.context.actor.id, id))
@@ -349,7 +351,7 @@ class TicketQuery:
         except errors.ValidationFailed as exc:
             raise ValueError(exc.message) from None
 
-    @strawberry.field(description="Tickets the caller may read, newest first.")
+    @query(Scope.READ, description="Tickets the caller may read, newest first.")
     async def tickets(
         self, info: Info[Context, None], filter: TicketFilter | None = None, first: int = 20, after: str | None = None
     ) -> TicketConnection:
@@ -369,19 +371,9 @@ class TicketQuery:
         return TicketConnection(edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None))
 
 
-def _ticket_result(fn):
-    async def run(*args, **kwargs):
-        try:
-            return Ticket.of(await fn(*args, **kwargs))
-        except errors.DomainError as exc:
-            return to_error(exc)
-
-    return run
-
-
 @strawberry.type
 class TicketMutation:
-    @strawberry.mutation(description="Ask for one or more targets for a time window.")
+    @mutation(Scope.REQUEST, errors=OUTPUT, description="Ask for one or more targets for a time window.")
     async def request_ticket(self, info: Info[Context, None], input: RequestTicketInput) -> TicketResult:
         req = tickets.TicketRequest(
             targets=[tickets.TargetRequest(t.account_id, t.permission_set, t.permission_set_group,
@@ -390,28 +382,31 @@ class TicketMutation:
             principal_id=input.principal_id, start_at=input.start_at, external_ref=input.external_ref,
             start_when_approved=input.start_when_approved, break_glass_reason=input.break_glass_reason,
         )
-        return await _ticket_result(tickets.request_ticket)(info.context.runtime, info.context.actor, req)
+        return Ticket.of(await tickets.request_ticket(info.context.runtime, info.context.actor, req))
 
-    @strawberry.mutation
+    @mutation(Scope.DECIDE, errors=OUTPUT)
     async def approve_ticket(self, info: Info[Context, None], ticket_id: strawberry.ID, comment: str = "") -> TicketResult:
-        return await _ticket_result(approvals.decide)(info.context.runtime, info.context.actor, ticket_id, Outcome.APPROVED, comment)
+        rt, actor = info.context.runtime, info.context.actor
+        return Ticket.of(await approvals.decide(rt, actor, ticket_id, Outcome.APPROVED, comment))
 
-    @strawberry.mutation
+    @mutation(Scope.DECIDE, errors=OUTPUT)
     async def reject_ticket(self, info: Info[Context, None], ticket_id: strawberry.ID, comment: str = "") -> TicketResult:
-        return await _ticket_result(approvals.decide)(info.context.runtime, info.context.actor, ticket_id, Outcome.REJECTED, comment)
+        rt, actor = info.context.runtime, info.context.actor
+        return Ticket.of(await approvals.decide(rt, actor, ticket_id, Outcome.REJECTED, comment))
 
-    @strawberry.mutation(description="End a ticket before it is granted.")
+    @mutation(Scope.REQUEST, errors=OUTPUT, description="End a ticket before it is granted.")
     async def cancel_ticket(self, info: Info[Context, None], ticket_id: strawberry.ID, reason: str = "") -> TicketResult:
-        return await _ticket_result(tickets.cancel_ticket)(info.context.runtime, info.context.actor, ticket_id, reason)
+        return Ticket.of(await tickets.cancel_ticket(info.context.runtime, info.context.actor, ticket_id, reason))
 
-    @strawberry.mutation(description="End an active ticket now; its assignments are removed.")
+    @mutation(Scope.REQUEST, Scope.DECIDE, Scope.ADMIN, errors=OUTPUT,
+              description="End an active ticket now; its assignments are removed.")
     async def revoke_ticket(self, info: Info[Context, None], ticket_id: strawberry.ID, reason: str = "") -> TicketResult:
-        return await _ticket_result(tickets.revoke_ticket)(info.context.runtime, info.context.actor, ticket_id, reason)
+        return Ticket.of(await tickets.revoke_ticket(info.context.runtime, info.context.actor, ticket_id, reason))
 
 
 @strawberry.type
 class TicketSubscription:
-    @strawberry.subscription(description="Every status change of one ticket the caller may read.")
+    @subscription(Scope.READ, description="Every status change of one ticket the caller may read.")
     async def ticket_updated(self, info: Info[Context, None], id: strawberry.ID) -> AsyncGenerator[TicketUpdate, None]:
         rt = info.context.runtime
         actor = info.context.actor

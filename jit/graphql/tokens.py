@@ -14,7 +14,8 @@ from jit.auth.models import ApiToken as TokenRow
 from jit.auth.scopes import Scope
 from jit.graphql.context import Context
 from jit.graphql.directory import User
-from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, to_error
+from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError
+from jit.graphql.resolver import OUTPUT, mutation, query
 from jit.ids import int_id
 
 ApiTokenScope = strawberry.enum(Scope, name="ApiTokenScope")
@@ -77,7 +78,7 @@ def _parse_id(raw: str) -> int:
 
 @strawberry.type
 class TokenQuery:
-    @strawberry.field(description="The caller's API tokens; admins may ask for everyone's with all: true.")
+    @query(Scope.READ, description="The caller's API tokens; admins may ask for everyone's with all: true.")
     async def api_tokens(self, info: Info[Context, None], all: bool = False) -> list[ApiToken]:
         ctx = info.context
         if all and not await ctx.runtime.authz.is_admin(ctx.actor.id):
@@ -87,29 +88,25 @@ class TokenQuery:
 
 @strawberry.type
 class TokenMutation:
-    @strawberry.mutation(description="A new API token of the caller's own, with at most the caller's scopes. It "
-                         "never outlives the token or session that mints it, and is revoked with it.")
+    @mutation(Scope.ADMIN, errors=OUTPUT,
+              description="A new API token of the caller's own, with at most the caller's scopes. It "
+                          "never outlives the token or session that mints it, and is revoked with it.")
     async def create_api_token(self, info: Info[Context, None], input: CreateApiTokenInput) -> CreateApiTokenResult:
         ctx = info.context
         rt = ctx.runtime
-        try:
-            token, row = await service.create_token(
-                rt.clock, input.user_name or ctx.actor.user_name, input.name.strip(), input.expires_at,
-                frozenset(Scope(s) for s in input.scopes), creator=ctx.identity, max_days=rt.settings.token_max_days,
-            )
-        except errors.DomainError as exc:
-            return to_error(exc)
+        token, row = await service.create_token(
+            rt.clock, input.user_name or ctx.actor.user_name, input.name.strip(), input.expires_at,
+            frozenset(Scope(s) for s in input.scopes), creator=ctx.identity, max_days=rt.settings.token_max_days,
+        )
         await row.fetch_related("user")
         return NewApiToken(token=token, api_token=ApiToken.of(row))
 
-    @strawberry.mutation(description="Revoke a token, and every token minted from it, now; open websockets that "
-                         "use them are closed on every replica.")
+    @mutation(Scope.ADMIN, errors=OUTPUT,
+              description="Revoke a token, and every token minted from it, now; open websockets that "
+                          "use them are closed on every replica.")
     async def revoke_api_token(self, info: Info[Context, None], id: strawberry.ID) -> RevokeApiTokenResult:
         ctx = info.context
-        try:
-            owner = None if await ctx.runtime.authz.is_admin(ctx.actor.id) else ctx.actor.id
-            row, ended = await service.revoke_token(ctx.runtime.clock, _parse_id(id), owner, actor_id=ctx.actor.id)
-        except errors.DomainError as exc:
-            return to_error(exc)
+        owner = None if await ctx.runtime.authz.is_admin(ctx.actor.id) else ctx.actor.id
+        row, ended = await service.revoke_token(ctx.runtime.clock, _parse_id(id), owner, actor_id=ctx.actor.id)
         await ctx.runtime.credentials_ended(tokens=ended)
         return ApiToken.of(row)

@@ -25,8 +25,11 @@ from tortoise.expressions import Q
 
 from jit.audit.service import record
 from jit.aws.assignments import AssignmentKey
+from jit.aws.errors import explain
 from jit.directory.models import Account, PermissionSet
-from jit.errors import NotAllowed, NotFound
+from jit.directory.queries import live
+from jit.errors import NotAllowed, NotFound, ValidationFailed
+from jit.ids import int_id
 from jit.reconcile import counters, inventory, standing
 from jit.reconcile.lease import LeaseBusy, assignment_lease
 from jit.reconcile.models import DriftFinding
@@ -120,8 +123,8 @@ async def scan(rt: Runtime, *, auto_remove: bool | None = None, pace: inventory.
                progress: inventory.Progress | None = None) -> DriftReport:
     """One scan. Unpaced unless given a `pace` (the `drift.scan` job spreads its calls)."""
     ic = await rt.identity_center()
-    accounts = list(await Account.filter(removed_at=None).order_by("id").values_list("id", flat=True))
-    permission_sets = list(await PermissionSet.filter(removed_at=None).order_by("arn").values_list("arn", flat=True))
+    accounts = list(await live(Account).order_by("id").values_list("id", flat=True))
+    permission_sets = list(await live(PermissionSet).order_by("arn").values_list("arn", flat=True))
     async with rt.aws.client("sso-admin") as sso:
         reader = inventory.Reader(sso, ic.instance_arn, pace or inventory.unpaced())
         held = await inventory.read(reader, accounts, permission_sets, progress or inventory.NoProgress())
@@ -173,7 +176,7 @@ async def prune_session_kills(rt: Runtime) -> int:
     ic = await rt.identity_center()
     killer = SessionKill(rt.aws)
     removed = 0
-    for arn in await PermissionSet.filter(removed_at=None).values_list("arn", flat=True):
+    for arn in await live(PermissionSet).values_list("arn", flat=True):
         try:
             with aws_priority(Priority.READ):
                 removed += await killer.prune(ic.instance_arn, arn, rt.clock.now())
@@ -236,6 +239,47 @@ async def _remove(rt: Runtime, row: DriftFinding, ref: AssignmentRef, actor_id: 
                  before={"resolution": None}, after={"resolution": "REMOVED"},
                  detail={**_finding(row), "automatic": actor_id is None})
     return row
+
+
+@dataclass
+class BulkRemoval:
+    removed: list[DriftFinding] = field(default_factory=list)
+    kept: list[DriftFinding] = field(default_factory=list)  # a live ticket or standing assignment explains it now
+    failed: list[str] = field(default_factory=list)  # "<finding id>: <why>"
+
+
+async def remove_findings(rt: Runtime, actor_id: str, finding_id: str | None, everything: bool) -> BulkRemoval:
+    """Remove one drift finding's assignment from AWS (its id), or every open one; admins only.
+
+    One finding's failure does not stop the others. Asked for one that could not be removed,
+    it raises NotAllowed with the reason instead."""
+    await rt.authz.require_admin(actor_id, "scan or remove drift")
+    if (finding_id is None) == (not everything):
+        raise ValidationFailed("give either id or all: true", field="id")
+    if finding_id is not None:
+        one = int_id(finding_id)
+        if one is None:
+            raise ValidationFailed(f"{finding_id!r} is not a drift finding id", field="id")
+        ids = [one]
+    else:
+        ids = [r.id for r in await open_findings()]
+    out = BulkRemoval()
+    for finding_id in ids:
+        try:
+            out.removed.append(await remove(rt, finding_id, actor_id))
+        except NotAllowed as exc:
+            row = await DriftFinding.get(id=finding_id)
+            if row.resolution == "EXPLAINED":
+                out.kept.append(row)
+            else:
+                out.failed.append(f"{finding_id}: {exc.message}")
+        except ClientError as exc:
+            out.failed.append(f"{finding_id}: {explain(exc)}")
+        except LeaseBusy:
+            out.failed.append(f"{finding_id}: a ticket is changing this assignment right now; try again")
+    if finding_id is not None and not out.removed and not out.kept and out.failed:
+        raise NotAllowed(out.failed[0], field="id")
+    return out
 
 
 def _finding(row: DriftFinding) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
+from jit.directory.queries import live
 from jit.errors import NotAllowed, WrongState
 from jit.reconcile import drift, inventory
 from jit.reconcile.models import DriftScanRun, DriftScanStatus
@@ -208,8 +209,8 @@ async def _run(rt: Runtime, scan_id: int, row: DriftScanRun, pace: inventory.Pac
         if row.trigger == SCHEDULED and rt.settings.session_kill:
             await drift.prune_session_kills(rt)
         if pace is None:
-            expected = await _expected_calls(await Account.filter(removed_at=None).count(),
-                                             await PermissionSet.filter(removed_at=None).count())
+            expected = await _expected_calls(await live(Account).count(),
+                                             await live(PermissionSet).count())
             pace = pace_for(rt, expected)
         # An admin's scan shows what is there; only the schedule removes it (JIT_DRIFT_AUTO_REMOVE).
         auto_remove = None if row.trigger == SCHEDULED else False

@@ -10,7 +10,7 @@ from jit.authz.version import bump_policy_version, current_policy_version
 from jit.config import Settings
 from jit.demo.embedded import reset_moto
 from jit.demo.seed import DemoOrganization, add_accounts, seed_demo_organization
-from jit.directory import repository
+from jit.directory import queries as directory
 from jit.directory.models import Account, Group, GroupMembership, OrganizationalUnit, PermissionSet, User
 from jit.directory.service import sync_directory
 from tests.directory.conftest import clear_directory, count_queries
@@ -52,23 +52,23 @@ async def test_first_sync_mirrors_the_organization(moto, settings, aws, clock):
     management = await Account.get(id=demo.management_account_id)
     assert management.ou_path == f"/{demo.root_id}/"
 
-    workloads = await repository.accounts_under(demo.organizational_units["/Workloads"])
+    workloads = await directory.accounts_under(demo.organizational_units["/Workloads"])
     assert {a.name for a in workloads} == {
         f"{team}-{env}" for team in ("payments", "checkout", "search", "data-platform", "identity") for env in ("prod", "dev")
     }
-    assert len(await repository.accounts_under(demo.root_id)) == 22
+    assert len(await directory.accounts_under(demo.root_id)) == 22
 
-    alice = await repository.user_by_name("alice")
+    alice = await directory.user_by_name("alice")
     assert alice is not None and alice.id == demo.users["alice"]
     assert (alice.display_name, alice.email) == ("Alice Nguyen", "alice@example.com")
-    assert [g.display_name for g in await repository.groups_of_user(alice.id)] == ["engineers"]
+    assert [g.display_name for g in await directory.groups_of_user(alice.id)] == ["engineers"]
     approvers = await GroupMembership.filter(group_id=demo.groups["approvers"]).values_list("user_id", flat=True)
     assert set(approvers) == {demo.users["bob"], demo.users["carol"]}
 
     admin_set = await PermissionSet.get(arn=demo.permission_sets["AdministratorAccess"])
     assert (admin_set.name, admin_set.session_duration) == ("AdministratorAccess", "PT1H")
     assert admin_set.description == "Full administrative access"
-    assert [p.name for p in await repository.live_permission_sets()] == sorted(demo.permission_sets)
+    assert [p.name for p in await directory.permission_sets()] == sorted(demo.permission_sets)
 
 
 async def test_a_second_sync_of_an_unchanged_directory_changes_nothing(moto, settings, aws, clock):
@@ -130,23 +130,23 @@ async def test_sync_follows_changes_and_marks_what_disappeared(moto, settings, a
     assert (await OrganizationalUnit.get(id=staging)).path == checkout.ou_path
     payments = await Account.get(id=demo.accounts["payments-dev"])
     assert payments.ou_path == _path(demo, "/Sandbox")
-    assert {a.name for a in await repository.accounts_under(ous["/Workloads/Dev"])} == {
+    assert {a.name for a in await directory.accounts_under(ous["/Workloads/Dev"])} == {
         "search-dev", "data-platform-dev", "identity-dev"
     }  # fmt: skip
-    assert "checkout-dev" in {a.name for a in await repository.accounts_under(ous["/Workloads"])}
+    assert "checkout-dev" in {a.name for a in await directory.accounts_under(ous["/Workloads"])}
     assert (await Account.get(id=search)).tags == {"env": "prod", "cost-center": "cc-42"}
     assert (await Account.get(id=new_account)).ou_path == _path(demo, "/Sandbox")
 
     removed = await Account.get(id=demo.accounts["ci-cd"])
     assert removed.removed_at == clock.now()
-    assert removed.id not in {a.id for a in await repository.live_accounts()}
+    assert removed.id not in {a.id for a in await directory.accounts()}
     billing = await PermissionSet.get(arn=demo.permission_sets["Billing"])
     assert billing.removed_at == clock.now()
-    assert "Billing" not in {p.name for p in await repository.live_permission_sets()}
+    assert "Billing" not in {p.name for p in await directory.permission_sets()}
 
-    assert await repository.user_by_name("erin") is None
+    assert await directory.user_by_name("erin") is None
     assert (await User.get(id=demo.users["erin"])).removed_at == clock.now()
-    assert await repository.groups_of_user(demo.users["alice"]) == []
+    assert await directory.groups_of_user(demo.users["alice"]) == []
     assert (await Group.get(id=demo.groups["jit-auditors"])).removed_at == clock.now()
     assert await GroupMembership.all().count() == 5
 
@@ -158,7 +158,7 @@ async def test_what_comes_back_is_live_again(moto, settings, aws, clock):
     wrong = Settings(**{**settings.model_dump(), "sso_instance_arn": demo.instance_arn, "identity_store_id": "d-0000000000"})
     emptied = await sync_directory(wrong, aws, clock)
     assert (emptied.users.removed, emptied.groups.removed, emptied.memberships.removed) == (8, 6, 8)
-    assert await repository.user_by_name("alice") is None
+    assert await directory.user_by_name("alice") is None
     clock.advance(minutes=5)
 
     restored = await sync_directory(settings, aws, clock)
@@ -166,9 +166,9 @@ async def test_what_comes_back_is_live_again(moto, settings, aws, clock):
     assert (restored.users.updated, restored.groups.updated, restored.memberships.created) == (8, 6, 8)
     assert (restored.users.created, restored.groups.created) == (0, 0)
     assert await User.filter(removed_at__isnull=False).count() == 0
-    alice = await repository.user_by_name("alice")
+    alice = await directory.user_by_name("alice")
     assert alice is not None and alice.synced_at == clock.now()
-    assert [g.display_name for g in await repository.groups_of_user(alice.id)] == ["engineers"]
+    assert [g.display_name for g in await directory.groups_of_user(alice.id)] == ["engineers"]
 
 
 async def test_a_recreated_user_takes_the_name_and_the_old_row_keeps_its_history(moto, settings, aws, clock):
@@ -190,7 +190,7 @@ async def test_a_recreated_user_takes_the_name_and_the_old_row_keeps_its_history
     report = await sync_directory(settings, aws, clock)
 
     assert (report.users.created, report.users.removed) == (1, 1)
-    erin = await repository.user_by_name("erin")
+    erin = await directory.user_by_name("erin")
     assert erin is not None and erin.id == new_id
     old = await User.get(id=old_id)
     assert old.user_name == f"erin~{old_id}" and old.removed_at is not None

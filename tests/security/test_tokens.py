@@ -7,11 +7,13 @@ import subprocess
 import sys
 from datetime import timedelta
 
+import pytest
 import strawberry
 
 from jit.auth.models import ApiToken
-from jit.auth.scopes import ALL_SCOPES, Scope, required_scopes
+from jit.auth.scopes import ALL_SCOPES, Scope
 from jit.auth.service import Identity, create_token, digest
+from jit.graphql.resolver import declared_scopes, mutation, required_scopes
 from jit.graphql.schema import schema as exported_schema
 from jit.graphql.security import build_extensions
 from tests.graphql.client import REQUEST
@@ -110,12 +112,42 @@ async def test_owners_revoke_their_tokens_and_admins_anyones(api, demo):
 
 
 async def test_every_root_field_of_the_schema_has_a_scope():
-    for type_name, gql_type in (("Query", exported_schema.schema_converter.type_map["Query"]),
-                                ("Mutation", exported_schema.schema_converter.type_map["Mutation"]),
-                                ("Subscription", exported_schema.schema_converter.type_map["Subscription"])):
-        for f in gql_type.definition.fields:
-            assert required_scopes(type_name, f.graphql_name or strawberry.utils.str_converters.to_camel_case(
-                f.python_name)) is not None, f"{type_name}.{f.python_name} has no scope in jit/auth/scopes.py"
+    declared = declared_scopes()
+    for type_name in ("Query", "Mutation", "Subscription"):
+        gql_type = exported_schema.schema_converter.type_map[type_name]
+        names = {f.graphql_name or strawberry.utils.str_converters.to_camel_case(f.python_name)
+                 for f in gql_type.definition.fields}
+        for name in names:
+            assert required_scopes(type_name, name) is not None, (
+                f"{type_name}.{name} declares no scope: use @query/@mutation/@subscription from jit.graphql.resolver")
+        # ...and the map holds nothing but the schema's root fields.
+        assert set(declared[type_name]) == names, set(declared[type_name]) ^ names
+
+
+def test_the_declared_scopes_are_the_documented_ones():
+    # docs/security.md's table, as declared on the fields; a change here is a change of the API's contract.
+    declared = declared_scopes()
+    r, q, d, a = Scope.READ, Scope.REQUEST, Scope.DECIDE, Scope.ADMIN
+    assert set(declared["Query"].values()) == {frozenset({r})}
+    assert declared["Subscription"] == {"ticketUpdated": frozenset({r})}
+    by_scopes: dict[frozenset[Scope], set[str]] = {}
+    for name, scopes in declared["Mutation"].items():
+        by_scopes.setdefault(scopes, set()).add(name)
+    assert by_scopes == {
+        frozenset({q}): {"requestTicket", "cancelTicket", "requestExtension", "breakGlassTicket"},
+        frozenset({d}): {"approveTicket", "rejectTicket", "approveExtension", "rejectExtension", "reviewBreakGlass",
+                         "createDelegation", "revokeDelegation"},
+        frozenset({q, d, a}): {"revokeTicket", "setNotificationPreferences"},
+        frozenset({a}): {"createPermissionSetGroup", "updatePermissionSetGroup", "deletePermissionSetGroup",
+                         "approveRuleChange", "rejectRuleChange", "createApprovalRule", "updateApprovalRule",
+                         "deleteApprovalRule", "scanDrift", "removeDrift", "syncDirectory", "verifyAuditChain",
+                         "createApiToken", "revokeApiToken"},
+    }
+
+
+def test_a_root_field_cannot_be_declared_without_a_scope():
+    with pytest.raises(TypeError):
+        mutation()
 
 
 async def test_a_mutation_without_a_scope_mapping_fails_closed(demo):
