@@ -29,6 +29,7 @@ from urllib.parse import urlparse
 
 from jit.demo.embedded import EmbeddedProcess, free_port, start_moto, start_redis
 from jit.demo.proxy import RoundRobinProxy
+from jit.demo.stack import LiveStack
 
 DEFAULT_PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 
@@ -70,8 +71,7 @@ class LocalCluster:
     proxy: RoundRobinProxy | None = None
     api_ports: list[int] = field(default_factory=list)
     metrics_ports: list[int] = field(default_factory=list)
-    api_procs: list[subprocess.Popen] = field(default_factory=list)
-    worker_procs: list[subprocess.Popen] = field(default_factory=list)
+    stack: LiveStack | None = None
     seeded: dict = field(default_factory=dict)
     _embedded: list[EmbeddedProcess] = field(default_factory=list)
 
@@ -159,57 +159,38 @@ class LocalCluster:
         if out.returncode != 0:
             raise RuntimeError(f"seeding the cluster failed:\n{out.stderr[-3000:]}")
         self.seeded = json.loads(out.stdout.strip().splitlines()[-1])
-        self.api_procs = [self._spawn(f"api-{i + 1}", ["serve", "--port", str(p)])
-                          for i, p in enumerate(self.api_ports)]
-        self.worker_procs = [self.start_worker(i) for i in range(self.workers)]
-        for i in range(self.apis):
-            self._wait_ready(self.api_url(i), self.api_procs[i])
+        self.stack = LiveStack(self.env(), log_dir=self.root)
+        for i, port in enumerate(self.api_ports):
+            self.stack.start_api(port, name=f"api-{i + 1}")
+        for i in range(self.workers):
+            self.start_worker(i)
+        try:
+            self.stack.wait_ready()
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}; see the logs in {self.root}") from None
         return self
 
-    def _spawn(self, name: str, argv: list[str], **extra: str) -> subprocess.Popen:
-        log = open(self.root / f"{name}.log", "ab")
-        try:
-            return subprocess.Popen([sys.executable, "-m", "jit.cli", *argv], env=self.env(**extra), stdout=log,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
-        finally:
-            log.close()
+    @property
+    def api_procs(self) -> list[subprocess.Popen[bytes]]:
+        return self.stack.apis if self.stack else []
 
-    def start_worker(self, index: int) -> subprocess.Popen:
-        proc = self._spawn(f"worker-{index + 1}", ["worker"], JIT_WORKER_METRICS_PORT=str(self.metrics_ports[index]))
-        if index < len(self.worker_procs):
-            self.worker_procs[index] = proc
-        return proc
+    @property
+    def worker_procs(self) -> list[subprocess.Popen[bytes]]:
+        return self.stack.workers if self.stack else []
 
-    def _wait_ready(self, url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError(f"{url} exited with {proc.returncode}; see the logs in {self.root}")
-            try:
-                with urllib.request.urlopen(f"{url}/readyz", timeout=2):
-                    return
-            except OSError:
-                time.sleep(0.3)
-        raise RuntimeError(f"{url} was not ready within {timeout:.0f}s; see the logs in {self.root}")
+    def start_worker(self, index: int) -> subprocess.Popen[bytes]:
+        assert self.stack is not None, "start() first"
+        return self.stack.start_worker(f"worker-{index + 1}", index,
+                                       JIT_WORKER_METRICS_PORT=str(self.metrics_ports[index]))
 
     # --- stopping ------------------------------------------------------------------------
     def signal_worker(self, index: int, sig: int) -> None:
-        try:
-            os.killpg(self.worker_procs[index].pid, sig)
-        except ProcessLookupError:
-            pass
+        if self.stack:
+            self.stack.signal_worker(index, sig)
 
     def stop(self) -> None:
-        procs = [*self.api_procs, *self.worker_procs]
-        for proc in procs:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(5)
+        if self.stack:
+            self.stack.stop()
         if self.proxy:
             self.proxy.stop()
         for embedded in reversed(self._embedded):

@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jit.demo.stack import spawn
+
 _STARTUP_TIMEOUT = 30.0
 
 # moto's default account, which is also the organization's management account.
@@ -89,14 +91,8 @@ def free_port(host: str = "127.0.0.1") -> int:
 def _spawn(name: str, argv: list[str], url: str, env: dict[str, str] | None = None) -> EmbeddedProcess:
     log_fd, log_name = tempfile.mkstemp(prefix=f"jit-{name}-", suffix=".log")
     try:
-        process = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=log_fd,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
+        # Its own session, and killed by the kernel if we die (jit/demo/stack.py).
+        process = spawn(argv, env, log_fd)
     finally:
         os.close(log_fd)
     embedded = EmbeddedProcess(name=name, url=url, process=process, log_path=Path(log_name))

@@ -28,6 +28,7 @@ import httpx
 
 from jit.demo.embedded import EmbeddedProcess, free_port, start_moto
 from jit.demo.seed import DemoOrganization, seed_demo_organization
+from jit.demo.stack import jit_command, spawn
 from tests.faults.services import PrivatePostgres, PrivateRedis
 from tests.support.fault_proxy import FaultProxy
 
@@ -239,9 +240,8 @@ class Cluster:
 
     # --- processes ---------------------------------------------------------------------
     def _spawn(self, command: str) -> subprocess.Popen:
-        log = open(self.root / f"{command}.log", "ab")
-        proc = subprocess.Popen([sys.executable, "-m", "jit.cli", command], env=self.env, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        # Its own process group, killed by the kernel if pytest dies (jit/demo/stack.py).
+        proc = spawn(jit_command(command), self.env, self.root / f"{command}.log")
         self.spawned[proc.pid] = time.monotonic()
         return proc
 
