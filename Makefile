@@ -25,7 +25,7 @@ cluster: install console-if-node
 
 ## The scale-out properties over that topology (tests/ops/test_cluster.py; also in test-all).
 test-cluster: install
-	$(BIN)/python -m pytest -m slow tests/ops/test_cluster.py -p no:randomly
+	$(BIN)/python -m pytest -m slow tests/ops/test_cluster.py
 
 ## The test suite (real PostgreSQL, Redis and moto) plus the console's build and Vitest unit
 ## tests; long fault-injection, load and browser tests are in test-all.
@@ -37,7 +37,7 @@ test-all: install frontend-test chromium
 
 ## The console in a real browser (Playwright + Debian chromium) against jit serve + worker + moto.
 test-browser: install frontend chromium
-	$(BIN)/python -m pytest -m browser tests/e2e/test_console_browser.py -p no:randomly -s
+	$(BIN)/python -m pytest -m browser tests/e2e/test_console_browser.py -s
 
 ## ruff (lint + import order) and mypy (strict on jit/) on the Python; eslint on the console.
 lint: lint-py
@@ -89,12 +89,12 @@ test-fuzz: install
 
 ## The fault-injection suite (docs/reliability.md): real processes, faults, >=100 tickets per scenario.
 test-faults: install
-	$(BIN)/python -m pytest -m slow tests/faults -p no:randomly -s
+	$(BIN)/python -m pytest -m slow tests/faults -s
 
 ## The notification outbox's promise (docs/notifications.md): a channel outage and a killed
 ## worker, with real SMTP, Slack-shaped and webhook receivers; prints the duplicate count.
 test-notify: install
-	$(BIN)/python -m pytest -m slow tests/notify -p no:randomly -s
+	$(BIN)/python -m pytest -m slow tests/notify -s
 
 ## Benchmarks (docs/performance.md): tables printed, JSON in bench/results/. BENCH=name runs one; ARGS=--quick is smaller.
 bench: install

