@@ -51,15 +51,14 @@ def _die_with(parent: int) -> Callable[[], None]:
     return preexec
 
 
-def spawn(argv: Sequence[str], env: dict[str, str] | None = None, log: Path | int | IO[bytes] | None = None,
-          ) -> subprocess.Popen[bytes]:
+def spawn(argv: Sequence[str], env: dict[str, str] | None = None,
+          log: Path | int | IO[bytes] | None = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
     """`argv` in its own session, killed by the kernel if this process dies. Its output goes
-    to `log` (a path, appended to; a file or descriptor; or nowhere when None)."""
-    out: int | IO[bytes]
+    to `log`: a path (appended to), a file or descriptor, nowhere by default, or where this
+    process's own output goes when None."""
+    out: int | IO[bytes] | None
     opened: IO[bytes] | None = None
-    if log is None:
-        out = subprocess.DEVNULL
-    elif isinstance(log, Path):
+    if isinstance(log, Path):
         log.parent.mkdir(parents=True, exist_ok=True)
         out = opened = open(log, "ab")  # noqa: SIM115 - the child holds it; we close our copy below
     else:
@@ -134,17 +133,21 @@ class LiveStack:
     """`jit serve` replicas and `jit worker`s on one environment.
 
     `env` is the whole environment the processes get; `log_dir`, when set, holds one log per
-    process (serve.log, worker.log, worker-2.log, ...), else their output is dropped.
+    process (serve.log, worker.log, worker-2.log, ...); without it their output is dropped,
+    or with `inherit_output` goes where this process's does (pytest shows it on failure).
     """
 
     env: dict[str, str]
     log_dir: Path | None = None
+    inherit_output: bool = False
     apis: list[subprocess.Popen[bytes]] = field(default_factory=list)
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     api_ports: list[int] = field(default_factory=list)
 
-    def _log(self, name: str) -> Path | None:
-        return self.log_dir / f"{name}.log" if self.log_dir is not None else None
+    def _log(self, name: str) -> Path | int | None:
+        if self.log_dir is not None:
+            return self.log_dir / f"{name}.log"
+        return None if self.inherit_output else subprocess.DEVNULL
 
     def _env(self, extra: dict[str, str]) -> dict[str, str]:
         return {**self.env, **extra}
