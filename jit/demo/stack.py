@@ -124,6 +124,30 @@ def command_line(process: subprocess.Popen[bytes]) -> str:
     return " ".join(map(str, args)) if isinstance(args, list | tuple) else str(args)
 
 
+_watchdog_pipes: list[int] = []
+
+
+def on_exit(argv: Sequence[str]) -> subprocess.Popen[bytes]:
+    """Runs `argv` once this process has died, however it died, even by SIGKILL: for servers
+    that daemonize out of our process tree (pg_ctl's postgres), which no signal to a child of
+    ours reaches. A watchdog child reads a pipe only we hold open; the kernel closes it when
+    we die, and the watchdog then runs `argv`. It runs too after a normal exit, so `argv`
+    must be harmless when the server is already stopped."""
+    read_end, write_end = os.pipe()  # not inheritable: no other child holds the pipe open
+    try:
+        watchdog = subprocess.Popen([sys.executable, "-m", "jit.demo.stack", "--on-exit", *argv], stdin=read_end,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    finally:
+        os.close(read_end)
+    _watchdog_pipes.append(write_end)
+    return watchdog
+
+
+def _watch(argv: list[str]) -> None:
+    sys.stdin.buffer.read()  # until EOF: the parent is gone
+    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120, check=False)
+
+
 def jit_command(*argv: str) -> list[str]:
     return [sys.executable, "-m", "jit.cli", *argv]
 
@@ -181,3 +205,10 @@ class LiveStack:
     def stop(self, timeout: float = 30.0) -> None:
         stop_groups([*self.apis, *self.workers], timeout)
         self.apis, self.workers, self.api_ports = [], [], []
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--on-exit"] and len(sys.argv) > 2:
+        _watch(sys.argv[2:])
+    else:
+        raise SystemExit("usage: python -m jit.demo.stack --on-exit COMMAND [ARG ...]")

@@ -76,3 +76,26 @@ def test_stop_group_reaches_what_the_child_forked() -> None:
     assert _alive(grandchild)
     stop_group(shell, timeout=5)
     assert _wait_gone([grandchild], 5) == []
+
+
+def test_on_exit_runs_after_the_parent_is_sigkilled(tmp_path) -> None:
+    """For servers that daemonize out of our tree (pg_ctl's postgres): the watchdog's command
+    runs once the parent is gone, and not before."""
+    marker = tmp_path / "ran"
+    code = ("import sys, time; from jit.demo.stack import on_exit; "
+            f"on_exit(['touch', {str(marker)!r}]); print('ready', flush=True); time.sleep(600)")
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None and parent.stdout.readline().strip() == "ready"
+        time.sleep(0.5)
+        assert not marker.exists(), "the watchdog ran while its parent was alive"
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(5)
+        deadline = time.monotonic() + 5
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert marker.exists(), "the watchdog did not run after its parent died"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()

@@ -28,8 +28,8 @@ import httpx
 
 from jit.demo.embedded import EmbeddedProcess, free_port, start_moto
 from jit.demo.seed import DemoOrganization, seed_demo_organization
-from jit.demo.stack import jit_command, spawn
-from tests.faults.services import PrivatePostgres, PrivateRedis
+from jit.demo.stack import jit_command, on_exit, spawn
+from tests.faults.services import PrivatePostgres, PrivateRedis, _pg_bin
 from tests.support.fault_proxy import FaultProxy
 
 SANDBOX = ["sandbox-alice", "sandbox-erin", "sandbox-shared", "sandbox-ml", "sandbox-training"]
@@ -201,6 +201,10 @@ class Cluster:
         self.moto = start_moto(free_port())
         self.proxy = FaultProxy(self.moto.url).start()
         self.redis.start()
+        # pg_ctl's postgres leaves our process tree: a watchdog stops it if pytest dies without
+        # cleaning up (SIGKILL), as the kernel does for moto, Redis and jit (jit/demo/stack.py).
+        stop_pg = [_pg_bin("pg_ctl"), "-D", str(self.pg.dir), "-m", "immediate", "-w", "stop"]
+        on_exit(["runuser", "-u", "postgres", "--", *stop_pg] if os.geteuid() == 0 else stop_pg)
         self.pg.init()
         self.org = asyncio.run(seed_demo_organization(self.moto.url, "us-east-1"))
         self._add_users()
