@@ -132,7 +132,7 @@ class LocalCluster:
         name = os.environ.get("JIT_CLUSTER_DATABASE", "jit_cluster")
         try:
             return asyncio.run(_fresh_database(admin, name))
-        except (OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError) as exc:
             problem = exc
         # As the test suite does: a private server from the installed binaries, when this
         # runs from a source checkout that has the helper.

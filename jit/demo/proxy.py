@@ -46,7 +46,7 @@ class RoundRobinProxy:
             index = next(self._next)
             try:
                 streams = await asyncio.wait_for(asyncio.open_connection(*self.backends[index]), 3)
-            except (OSError, asyncio.TimeoutError):
+            except (TimeoutError, OSError):
                 continue  # that replica is down: the next one takes the connection
             self.connections[index] += 1
             return streams

@@ -45,8 +45,8 @@ async def _prepare(demo_users: list[str]) -> dict[str, str]:
     from jit.clock import SystemClock
     from jit.config import Settings
     from jit.db import database, migrate
-    from jit.directory.service import sync_directory
     from jit.demo.delegation import seed_demo_delegation
+    from jit.directory.service import sync_directory
     from jit.rules.groups import apply_rules_file
 
     settings = Settings()

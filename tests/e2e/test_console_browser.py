@@ -51,7 +51,8 @@ async def test_console_request_approve_live_revoke(demo, processes):  # noqa: F8
     env.update({
         "JIT_E2E_CONFIG": json.dumps({
             "baseUrl": processes, "tokens": tokens,
-            "account": {"id": demo.account("payments-prod"), "name": "payments-prod"}, "permissionSet": "ReadOnlyAccess",
+            "account": {"id": demo.account("payments-prod"), "name": "payments-prod"},
+            "permissionSet": "ReadOnlyAccess",
         }),
         "JIT_E2E_CHECK": json.dumps([sys.executable, "-m", "tests.e2e.aws_check"]),
         "JIT_E2E_AWS": json.dumps({

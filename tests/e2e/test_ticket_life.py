@@ -26,7 +26,8 @@ def _env(settings, port) -> dict[str, str]:
     env.update({
         "JIT_MODE": "test", "JIT_DATABASE_URL": settings.database_url, "JIT_REDIS_URL": settings.redis_url,
         "JIT_AWS_ENDPOINT_URL": settings.aws_endpoint_url, "JIT_AWS_REGION": settings.aws_region,
-        "JIT_MIN_DURATION_SECONDS": "1", "JIT_ASSIGNMENT_POLL_INTERVAL": "0.05", "JIT_ASSIGNMENT_FIRST_POLL": "0.05", "JIT_REVOKE_LEAD_SECONDS": "0", "JIT_PORT": str(port),
+        "JIT_MIN_DURATION_SECONDS": "1", "JIT_ASSIGNMENT_POLL_INTERVAL": "0.05", "JIT_ASSIGNMENT_FIRST_POLL": "0.05",
+        "JIT_REVOKE_LEAD_SECONDS": "0", "JIT_PORT": str(port),
     })
     return env
 

@@ -18,9 +18,8 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
@@ -28,7 +27,7 @@ import httpx
 
 from jit.demo.embedded import EmbeddedProcess, free_port, start_moto
 from jit.demo.seed import DemoOrganization, seed_demo_organization
-from jit.demo.stack import jit_command, on_exit, spawn
+from jit.demo.stack import jit_command, on_exit, spawn, wait_ready
 from tests.faults.services import PrivatePostgres, PrivateRedis, _pg_bin
 from tests.support.fault_proxy import FaultProxy
 
@@ -88,7 +87,7 @@ class Watcher(threading.Thread):
 
     def run(self) -> None:
         while not self._halt.is_set():
-            at = datetime.now(timezone.utc)
+            at = datetime.now(UTC)
             try:
                 self.snapshots.append((at, self.snapshot()))
             except Exception:  # noqa: BLE001 - moto busy; the next round counts
@@ -253,15 +252,11 @@ class Cluster:
         self.env = self.base_env(overrides)
         self.api = self._spawn("serve")
         self.workers = [self._spawn("worker"), self._spawn("worker")]
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the API did not start; see " + str(self.root / "serve.log"))
-                time.sleep(0.3)
+        # No exit check: a process that dies now is the supervisor's to restart, as later.
+        try:
+            wait_ready(f"http://127.0.0.1:{self.port}", [], "/healthz", timeout=60)
+        except RuntimeError:
+            raise RuntimeError("the API did not start; see " + str(self.root / "serve.log")) from None
         self._supervise = True
         self._supervisor = threading.Thread(target=self._watch_processes, daemon=True)
         self._supervisor.start()
@@ -326,12 +321,12 @@ class Cluster:
         gate = asyncio.Semaphore(6)
 
         async def one(client: httpx.AsyncClient, plan: TicketPlan) -> None:
-            start = datetime.now(timezone.utc) + timedelta(seconds=plan.start_in)
+            start = datetime.now(UTC) + timedelta(seconds=plan.start_in)
             variables = {"input": {
                 "targets": [{"accountId": self.org.accounts[plan.account], "permissionSet": plan.permission_set}],
                 "durationSeconds": plan.duration, "justification": "fault suite", "startAt": start.isoformat()}}
             async with gate:
-                for attempt in range(60):  # the API may be restarting with its database
+                for _attempt in range(60):  # the API may be restarting with its database
                     try:
                         response = await client.post("/graphql", json={"query": REQUEST, "variables": variables},
                                                      headers={"Authorization": f"Bearer {self.tokens[plan.user]}"})
@@ -372,14 +367,16 @@ def overlapping_plans(keys: int, per_key: int, rng: random.Random) -> list[Ticke
     for u, a, p in chosen[:keys]:
         first = rng.uniform(1.0, 4.0)
         for i in range(per_key):
-            plans.append(TicketPlan(u, a, p, start_in=first + i * 1.5 + rng.uniform(0, 0.5), duration=rng.randint(8, 12)))
+            plans.append(TicketPlan(u, a, p, start_in=first + i * 1.5 + rng.uniform(0, 0.5),
+                                    duration=rng.randint(8, 12)))
     return plans
 
 
 TERMINAL = {"ENDED", "FAILED", "CANCELLED", "REJECTED", "EXPIRED"}
 
 
-async def run_scenario(cluster: Cluster, name: str, plans: list[TicketPlan], fault, *, env: dict[str, str] | None = None,
+async def run_scenario(cluster: Cluster, name: str, plans: list[TicketPlan], fault, *,
+                       env: dict[str, str] | None = None,
                        extra_bound: float = 0.0, description: str = "", settle: float = 90.0,
                        out_of_band: list[Key] | None = None) -> Result:
     started = time.monotonic()
@@ -400,7 +397,7 @@ async def run_scenario(cluster: Cluster, name: str, plans: list[TicketPlan], fau
     keys_in_scope = {r.key for r in requested} | set(out_of_band or [])
     while True:
         await asyncio.sleep(1.0)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         if now > last_end + timedelta(seconds=2) and not stop.is_set():
             stop.set()
         statuses = await cluster.statuses([r.id for r in requested])
@@ -429,7 +426,7 @@ async def run_scenario(cluster: Cluster, name: str, plans: list[TicketPlan], fau
         scans = await cluster.pg.fetch(
             "SELECT id, trigger, status, requested_at, started_at, finished_at, pairs_total, calls, error "
             "FROM drift_scan WHERE updated_at >= $1 ORDER BY id",
-            datetime.now(timezone.utc) - timedelta(seconds=time.monotonic() - started))
+            datetime.now(UTC) - timedelta(seconds=time.monotonic() - started))
         notes.append("drift scans: " + "; ".join(
             f"#{s['id']} {s['status']} req {s['requested_at']:%H:%M:%S.%f} "
             f"start {s['started_at'] and s['started_at'].strftime('%H:%M:%S.%f')} "
@@ -441,7 +438,8 @@ async def run_scenario(cluster: Cluster, name: str, plans: list[TicketPlan], fau
         notes.append("its drift events: " + "; ".join(f"{r['at']:%H:%M:%S.%f} {r['action']}" for r in found))
         held = await cluster.pg.fetch(
             "SELECT t.id::text AS t, t.status AS s, t.updated_at AS u, e.status AS es, e.origin AS eo, "
-            "e.unwind_status AS eu, e.updated_at AS eat FROM ticket t JOIN resource_stack_entry e ON e.ticket_id = t.id "
+            "e.unwind_status AS eu, e.updated_at AS eat "
+            "FROM ticket t JOIN resource_stack_entry e ON e.ticket_id = t.id "
             "WHERE e.account_id = $1 AND e.permission_set_arn = $2 AND e.principal_id = $3 ORDER BY t.created_at",
             key[0], key[1], key[2])
         notes.append("its tickets: " + "; ".join(
@@ -450,7 +448,7 @@ async def run_scenario(cluster: Cluster, name: str, plans: list[TicketPlan], fau
     cluster.stop_app()
     snaps = watcher.snapshots
     if len(snaps) > 1:
-        gap = max((b[0] - a[0]).total_seconds() for a, b in zip(snaps, snaps[1:]))
+        gap = max((b[0] - a[0]).total_seconds() for a, b in zip(snaps, snaps[1:], strict=False))
         notes.append(f"{len(snaps)} AWS snapshots, largest gap {gap:.1f} s; "
                      f"statuses {dict(collections.Counter(statuses.values()))}; "
                      f"processes restarted by the supervisor {cluster.restarts - restarts_before}")

@@ -47,7 +47,7 @@ async def fresh_postgres(name: str) -> str | None:
     the server is not there."""
     try:
         conn = await asyncpg.connect(services.PG_ADMIN_URL.replace("postgres://", "postgresql://", 1), timeout=3)
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError):
+    except (TimeoutError, OSError, asyncpg.PostgresError):
         return None
     try:
         await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
