@@ -38,11 +38,15 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 import asyncpg
 import httpx
 from common import LiveBench, percentiles, print_table, rss_mb, write_result
+
+if TYPE_CHECKING:
+    from jit.demo.stack import LiveStack
 
 TARGET_P95_MS = 50
 REPEATS = 40
@@ -203,14 +207,19 @@ class ReusedJit:
     tokens: dict[str, str] = field(default_factory=dict)
     users: dict[str, str] = field(default_factory=dict)
     accounts: dict[str, str] = field(default_factory=dict)
-    processes: list[subprocess.Popen] = field(default_factory=list)
+    stack: LiveStack | None = None
     url: str = ""
+
+    @property
+    def processes(self) -> list[subprocess.Popen]:
+        return self.stack.apis if self.stack else []
 
     def __enter__(self) -> ReusedJit:
         import redis
 
         from jit.demo.embedded import free_port
-        from tests.support.live import server_env, wait_healthy
+        from jit.demo.stack import LiveStack
+        from tests.support.live import server_env
 
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
@@ -223,17 +232,18 @@ class ReusedJit:
                              timeout=600, check=True)
         prepared = json.loads(out.stdout.strip().splitlines()[-1])
         self.tokens, self.users, self.accounts = prepared["tokens"], prepared["users"], prepared["accounts"]
-        self.processes = [subprocess.Popen([sys.executable, "-m", "jit.cli", "serve"], env=env,
-                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
-        if not wait_healthy(self.url, self.processes):
+        self.stack = LiveStack(env)
+        self.stack.start_api(port)
+        try:
+            self.stack.wait_ready("/healthz", timeout=30)
+        except RuntimeError as error:
             self.__exit__()
-            raise RuntimeError("jit serve did not start on the reused database")
+            raise RuntimeError(f"jit serve did not start on the reused database: {error}") from None
         return self
 
     def __exit__(self, *exc: object) -> None:
-        from tests.support.live import stop_all
-
-        stop_all(self.processes)
+        if self.stack:
+            self.stack.stop(10)
 
 
 async def reusable_database(tickets: int) -> tuple[str, dict] | None:
@@ -336,15 +346,11 @@ def main(quick: bool, reuse: bool, tickets: int | None = None) -> None:
         with LiveBench("directory") as bench:
             # Read queries need no worker, and its directory sync would mark the generated
             # accounts and users removed (they are not in moto).
-            worker = bench.live.processes[1]
-            worker.terminate()
-            try:
-                worker.wait(30)
-            except subprocess.TimeoutExpired:
-                # Its graceful shutdown waits for a running job (the startup sync) on a
-                # loaded machine; nothing it does matters to these read queries.
-                worker.kill()
-                worker.wait(10)
+            # Its graceful shutdown waits for a running job (the startup sync) on a loaded
+            # machine; after 30 s it is killed, as nothing it does matters to these read queries.
+            from jit.demo.stack import stop_group
+
+            stop_group(bench.live.processes[1], timeout=30)
             print(f"generating {scale} ...", flush=True)
             generated = asyncio.run(generate(bench.live.database_url, *scale))
             generated["insights_roll_up"] = roll_up_insights(bench.live.database_url)

@@ -21,15 +21,15 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
 from jit.demo.embedded import EmbeddedProcess, free_port, start_moto, start_redis
 from jit.demo.proxy import RoundRobinProxy
+from jit.demo.stack import LiveStack, command_line
 
 DEFAULT_PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 
@@ -55,6 +55,10 @@ async def _fresh_database(admin_url: str, name: str) -> str:
     return urlparse(admin_url)._replace(path=f"/{name}").geturl()
 
 
+class _Server(Protocol):
+    def stop(self) -> None: ...
+
+
 @dataclass
 class LocalCluster:
     root: Path
@@ -71,10 +75,9 @@ class LocalCluster:
     proxy: RoundRobinProxy | None = None
     api_ports: list[int] = field(default_factory=list)
     metrics_ports: list[int] = field(default_factory=list)
-    api_procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
-    worker_procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
-    seeded: dict[str, Any] = field(default_factory=dict[str, Any])
-    _embedded: list[EmbeddedProcess] = field(default_factory=list)
+    stack: LiveStack | None = None
+    seeded: dict[str, Any] = field(default_factory=dict)
+    _embedded: list[_Server] = field(default_factory=list)
 
     # --- where things are ----------------------------------------------------------------
     @property
@@ -86,7 +89,8 @@ class LocalCluster:
 
     @property
     def tokens(self) -> dict[str, str]:
-        return self.seeded.get("tokens", {})
+        tokens: dict[str, str] = self.seeded.get("tokens", {})
+        return tokens
 
     def env(self, **extra: str) -> dict[str, str]:
         env = os.environ.copy()
@@ -160,57 +164,38 @@ class LocalCluster:
         if out.returncode != 0:
             raise RuntimeError(f"seeding the cluster failed:\n{out.stderr[-3000:]}")
         self.seeded = json.loads(out.stdout.strip().splitlines()[-1])
-        self.api_procs = [self._spawn(f"api-{i + 1}", ["serve", "--port", str(p)])
-                          for i, p in enumerate(self.api_ports)]
-        self.worker_procs = [self.start_worker(i) for i in range(self.workers)]
-        for i in range(self.apis):
-            self._wait_ready(self.api_url(i), self.api_procs[i])
+        self.stack = LiveStack(self.env(), log_dir=self.root)
+        for i, port in enumerate(self.api_ports):
+            self.stack.start_api(port, name=f"api-{i + 1}")
+        for i in range(self.workers):
+            self.start_worker(i)
+        try:
+            self.stack.wait_ready()
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}; see the logs in {self.root}") from None
         return self
 
-    def _spawn(self, name: str, argv: list[str], **extra: str) -> subprocess.Popen[bytes]:
-        log = open(self.root / f"{name}.log", "ab")
-        try:
-            return subprocess.Popen([sys.executable, "-m", "jit.cli", *argv], env=self.env(**extra), stdout=log,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
-        finally:
-            log.close()
+    @property
+    def api_procs(self) -> list[subprocess.Popen[bytes]]:
+        return self.stack.apis if self.stack else []
+
+    @property
+    def worker_procs(self) -> list[subprocess.Popen[bytes]]:
+        return self.stack.workers if self.stack else []
 
     def start_worker(self, index: int) -> subprocess.Popen[bytes]:
-        proc = self._spawn(f"worker-{index + 1}", ["worker"], JIT_WORKER_METRICS_PORT=str(self.metrics_ports[index]))
-        if index < len(self.worker_procs):
-            self.worker_procs[index] = proc
-        return proc
-
-    def _wait_ready(self, url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError(f"{url} exited with {proc.returncode}; see the logs in {self.root}")
-            try:
-                with urllib.request.urlopen(f"{url}/readyz", timeout=2):
-                    return
-            except OSError:
-                time.sleep(0.3)
-        raise RuntimeError(f"{url} was not ready within {timeout:.0f}s; see the logs in {self.root}")
+        assert self.stack is not None, "start() first"
+        return self.stack.start_worker(f"worker-{index + 1}", index,
+                                       JIT_WORKER_METRICS_PORT=str(self.metrics_ports[index]))
 
     # --- stopping ------------------------------------------------------------------------
     def signal_worker(self, index: int, sig: int) -> None:
-        try:
-            os.killpg(self.worker_procs[index].pid, sig)
-        except ProcessLookupError:
-            pass
+        if self.stack:
+            self.stack.signal_worker(index, sig)
 
     def stop(self) -> None:
-        procs = [*self.api_procs, *self.worker_procs]
-        for proc in procs:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(5)
+        if self.stack:
+            self.stack.stop()
         if self.proxy:
             self.proxy.stop()
         for embedded in reversed(self._embedded):
@@ -225,6 +210,7 @@ async def _seed() -> dict[str, Any]:
     from jit.demo.seed import seed_demo_organization
 
     settings = Settings()
+    assert settings.aws_endpoint_url, "the cluster sets JIT_AWS_ENDPOINT_URL"
     org = await seed_demo_organization(settings.aws_endpoint_url, settings.aws_region)
     tokens = await _prepare(sorted(org.users))
     return {"tokens": tokens, "accounts": org.accounts, "permission_sets": org.permission_sets,
@@ -247,7 +233,8 @@ def main() -> None:
         rows += [(f"API {i + 1}", f"{cluster.api_url(i)}   (/readyz, /metrics)") for i in range(cluster.apis)]
         rows += [(f"Worker {i + 1} metrics", f"http://127.0.0.1:{port}/metrics")
                  for i, port in enumerate(cluster.metrics_ports)]
-        rows += [("AWS endpoint", f"{cluster.moto.url}   (moto; any access key works)"),
+        moto_url = cluster.moto.url if cluster.moto else cluster.aws_endpoint_url
+        rows += [("AWS endpoint", f"{moto_url}   (moto; any access key works)"),
                  ("Redis", cluster.redis_url), ("Database", cluster.database_url),
                  ("Logs (JSON)", f"{cluster.root}/")]
         for label, value in rows:
@@ -259,7 +246,7 @@ def main() -> None:
         while not stop:
             for proc in [*cluster.api_procs, *cluster.worker_procs]:
                 if proc.poll() is not None:
-                    raise RuntimeError(f"{' '.join(proc.args[3:])} exited with {proc.returncode}; see {cluster.root}")
+                    raise RuntimeError(f"{command_line(proc)} exited with {proc.returncode}; see {cluster.root}")
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass

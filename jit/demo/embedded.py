@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jit.demo.stack import spawn
+
 _STARTUP_TIMEOUT = 30.0
 
 # moto's default account, which is also the organization's management account.
@@ -83,20 +85,15 @@ def free_port(host: str = "127.0.0.1") -> int:
     """A port that was free a moment ago; good enough for local, single-user startup."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def _spawn(name: str, argv: list[str], url: str, env: dict[str, str] | None = None) -> EmbeddedProcess:
     log_fd, log_name = tempfile.mkstemp(prefix=f"jit-{name}-", suffix=".log")
     try:
-        process = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=log_fd,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
+        # Its own session, and killed by the kernel if we die (jit/demo/stack.py).
+        process = spawn(argv, env, log_fd)
     finally:
         os.close(log_fd)
     embedded = EmbeddedProcess(name=name, url=url, process=process, log_path=Path(log_name))
@@ -143,7 +140,7 @@ def start_moto(port: int, host: str = "127.0.0.1", account_id: str | None = DEFA
     def answers() -> bool:
         try:
             with urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=1) as response:
-                return response.status == 200
+                return bool(response.status == 200)
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             return False
 

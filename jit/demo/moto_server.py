@@ -56,7 +56,8 @@ def list_permission_sets_provisioned_to_account(
     live = _live_permission_sets(self, instance_arn)
     arns = {a.permission_set_arn for a in self.account_assignments
             if a.instance_arn == instance_arn and a.target_id == account_id}
-    arns |= {ps for inst, ps, account in _explicitly_provisioned(self) if inst == instance_arn and account == account_id}
+    arns |= {ps for inst, ps, account in _explicitly_provisioned(self)
+             if inst == instance_arn and account == account_id}
     return sorted(arns & live)
 
 

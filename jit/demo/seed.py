@@ -237,7 +237,8 @@ async def _seed_identity_store(
     async with _client(endpoint_url, region, "identitystore") as store:
 
         async def create_group(name: str, description: str) -> tuple[str, str]:
-            created = await store.create_group(IdentityStoreId=identity_store_id, DisplayName=name, Description=description)
+            created = await store.create_group(IdentityStoreId=identity_store_id, DisplayName=name,
+                                               Description=description)
             return name, created["GroupId"]
 
         async def create_user(user_name: str, given: str, family: str) -> tuple[str, str]:

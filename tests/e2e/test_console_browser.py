@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from jit.auth.service import create_token
+from jit.demo.stack import LiveStack
 from tests.e2e.test_ticket_life import processes  # noqa: F401  (the live stack fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,7 +51,8 @@ async def test_console_request_approve_live_revoke(demo, processes):  # noqa: F8
     env.update({
         "JIT_E2E_CONFIG": json.dumps({
             "baseUrl": processes, "tokens": tokens,
-            "account": {"id": demo.account("payments-prod"), "name": "payments-prod"}, "permissionSet": "ReadOnlyAccess",
+            "account": {"id": demo.account("payments-prod"), "name": "payments-prod"},
+            "permissionSet": "ReadOnlyAccess",
         }),
         "JIT_E2E_CHECK": json.dumps([sys.executable, "-m", "tests.e2e.aws_check"]),
         "JIT_E2E_AWS": json.dumps({
@@ -92,23 +94,14 @@ def oidc_stack(demo):
     provider = start_provider(redirect_uri=f"{base}/auth/callback")
     env = _env(demo.rt.settings, port)
     env.update({"JIT_OIDC_ISSUER": provider.issuer, "JIT_OIDC_CLIENT_ID": CLIENT_ID, "JIT_PUBLIC_URL": base})
-    serve = subprocess.Popen([sys.executable, "-m", "jit.cli", "serve"], env=env)
+    stack = LiveStack(env, inherit_output=True)
+    stack.start_api(port)
     try:
-        import time
-        import urllib.request
-
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1)
-                break
-            except OSError:
-                if time.monotonic() > deadline or serve.poll() is not None:
-                    raise RuntimeError("the API did not start") from None
-                time.sleep(0.2)
+        stack.wait_ready("/healthz", timeout=30)
         yield base
     finally:
-        for process in (serve, provider.process):
+        stack.stop(10)
+        for process in (provider.process,):
             process.terminate()
             try:
                 process.wait(10)
@@ -146,7 +139,6 @@ def pages_stack(demo):
     from jit.demo.embedded import free_port
     from tests.e2e.test_ticket_life import _env
     from tests.support.cloudtrail import FakeCloudTrail
-    from tests.support.live import stop_all, wait_healthy
 
     cloudtrail = FakeCloudTrail(sts_endpoint=demo.rt.settings.aws_endpoint_url).start()
     port = free_port()
@@ -154,14 +146,14 @@ def pages_stack(demo):
     env.update({"JIT_ACTIVITY_CLOUDTRAIL_ENDPOINT_URL": cloudtrail.url, "JIT_ACTIVITY_STS_ENDPOINT_URL": cloudtrail.url,
                 # Nothing listens there: deliveries fail and retry, which this test does not look at.
                 "JIT_SMTP_HOST": "127.0.0.1", "JIT_SMTP_PORT": str(free_port()), "JIT_SMTP_TLS": "none"})
-    procs = [subprocess.Popen([sys.executable, "-m", "jit.cli", cmd], env=env) for cmd in ("serve", "worker")]
-    base = f"http://127.0.0.1:{port}"
+    stack = LiveStack(env, inherit_output=True)
+    stack.start_api(port)
+    stack.start_worker()
     try:
-        if not wait_healthy(base, procs):
-            raise RuntimeError("the API did not start")
-        yield base, cloudtrail
+        stack.wait_ready("/healthz", timeout=30)
+        yield stack.api_url(), cloudtrail
     finally:
-        stop_all(procs)
+        stack.stop(10)
         cloudtrail.stop()
 
 

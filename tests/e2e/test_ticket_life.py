@@ -7,8 +7,6 @@ import asyncio
 import contextlib
 import json
 import os
-import subprocess
-import sys
 
 import httpx
 import pytest
@@ -17,8 +15,8 @@ import websockets
 from jit.auth.models import ApiToken
 from jit.auth.service import create_token
 from jit.demo.embedded import free_port
+from jit.demo.stack import LiveStack
 from jit.tickets import service as tickets
-from tests.support.live import stop_all, wait_healthy
 
 SUBSCRIBE = """subscription($id: ID!) { ticketUpdated(id: $id) { previousStatus status version ticket { id } } }"""
 
@@ -40,13 +38,14 @@ def _env(settings, port) -> dict[str, str]:
 def processes(demo):
     port = free_port()
     env = _env(demo.rt.settings, port)
-    procs = [subprocess.Popen([sys.executable, "-m", "jit.cli", cmd], env=env) for cmd in ("serve", "worker")]
-    base = f"http://127.0.0.1:{port}"
-    if not wait_healthy(base, procs):
-        stop_all(procs)
-        raise RuntimeError("the API did not start")
-    yield base
-    stop_all(procs)
+    stack = LiveStack(env, inherit_output=True)
+    stack.start_api(port)
+    stack.start_worker()
+    try:
+        stack.wait_ready("/healthz", timeout=30)
+        yield stack.api_url()
+    finally:
+        stack.stop(10)
 
 
 async def _gql(client, token, query, **variables):

@@ -18,7 +18,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
@@ -29,7 +28,8 @@ import httpx
 
 from jit.demo.embedded import EmbeddedProcess, free_port, start_moto
 from jit.demo.seed import DemoOrganization, seed_demo_organization
-from tests.faults.services import PrivatePostgres, PrivateRedis
+from jit.demo.stack import jit_command, on_exit, spawn, wait_ready
+from tests.faults.services import PrivatePostgres, PrivateRedis, _pg_bin
 from tests.support.fault_proxy import FaultProxy
 
 SANDBOX = ["sandbox-alice", "sandbox-erin", "sandbox-shared", "sandbox-ml", "sandbox-training"]
@@ -201,6 +201,10 @@ class Cluster:
         self.moto = start_moto(free_port())
         self.proxy = FaultProxy(self.moto.url).start()
         self.redis.start()
+        # pg_ctl's postgres leaves our process tree: a watchdog stops it if pytest dies without
+        # cleaning up (SIGKILL), as the kernel does for moto, Redis and jit (jit/demo/stack.py).
+        stop_pg = [_pg_bin("pg_ctl"), "-D", str(self.pg.dir), "-m", "immediate", "-w", "stop"]
+        on_exit(["runuser", "-u", "postgres", "--", *stop_pg] if os.geteuid() == 0 else stop_pg)
         self.pg.init()
         self.org = asyncio.run(seed_demo_organization(self.moto.url, "us-east-1"))
         self._add_users()
@@ -240,9 +244,8 @@ class Cluster:
 
     # --- processes ---------------------------------------------------------------------
     def _spawn(self, command: str) -> subprocess.Popen:
-        log = open(self.root / f"{command}.log", "ab")
-        proc = subprocess.Popen([sys.executable, "-m", "jit.cli", command], env=self.env, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        # Its own process group, killed by the kernel if pytest dies (jit/demo/stack.py).
+        proc = spawn(jit_command(command), self.env, self.root / f"{command}.log")
         self.spawned[proc.pid] = time.monotonic()
         return proc
 
@@ -250,15 +253,11 @@ class Cluster:
         self.env = self.base_env(overrides)
         self.api = self._spawn("serve")
         self.workers = [self._spawn("worker"), self._spawn("worker")]
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the API did not start; see " + str(self.root / "serve.log")) from None
-                time.sleep(0.3)
+        # No exit check: a process that dies now is the supervisor's to restart, as later.
+        try:
+            wait_ready(f"http://127.0.0.1:{self.port}", [], "/healthz", timeout=60)
+        except RuntimeError:
+            raise RuntimeError("the API did not start; see " + str(self.root / "serve.log")) from None
         self._supervise = True
         self._supervisor = threading.Thread(target=self._watch_processes, daemon=True)
         self._supervisor.start()
@@ -369,14 +368,16 @@ def overlapping_plans(keys: int, per_key: int, rng: random.Random) -> list[Ticke
     for u, a, p in chosen[:keys]:
         first = rng.uniform(1.0, 4.0)
         for i in range(per_key):
-            plans.append(TicketPlan(u, a, p, start_in=first + i * 1.5 + rng.uniform(0, 0.5), duration=rng.randint(8, 12)))
+            plans.append(TicketPlan(u, a, p, start_in=first + i * 1.5 + rng.uniform(0, 0.5),
+                                    duration=rng.randint(8, 12)))
     return plans
 
 
 TERMINAL = {"ENDED", "FAILED", "CANCELLED", "REJECTED", "EXPIRED"}
 
 
-async def run_scenario(cluster: Cluster, name: str, plans: list[TicketPlan], fault, *, env: dict[str, str] | None = None,
+async def run_scenario(cluster: Cluster, name: str, plans: list[TicketPlan], fault, *,
+                       env: dict[str, str] | None = None,
                        extra_bound: float = 0.0, description: str = "", settle: float = 90.0,
                        out_of_band: list[Key] | None = None) -> Result:
     started = time.monotonic()
@@ -438,7 +439,8 @@ async def run_scenario(cluster: Cluster, name: str, plans: list[TicketPlan], fau
         notes.append("its drift events: " + "; ".join(f"{r['at']:%H:%M:%S.%f} {r['action']}" for r in found))
         held = await cluster.pg.fetch(
             "SELECT t.id::text AS t, t.status AS s, t.updated_at AS u, e.status AS es, e.origin AS eo, "
-            "e.unwind_status AS eu, e.updated_at AS eat FROM ticket t JOIN resource_stack_entry e ON e.ticket_id = t.id "
+            "e.unwind_status AS eu, e.updated_at AS eat "
+            "FROM ticket t JOIN resource_stack_entry e ON e.ticket_id = t.id "
             "WHERE e.account_id = $1 AND e.permission_set_arn = $2 AND e.principal_id = $3 ORDER BY t.created_at",
             key[0], key[1], key[2])
         notes.append("its tickets: " + "; ".join(

@@ -11,8 +11,6 @@ import os
 import re
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import httpx
@@ -21,6 +19,7 @@ import schemathesis.graphql
 from hypothesis import HealthCheck, Phase, given, settings
 
 from jit.demo.embedded import free_port
+from jit.demo.stack import LiveStack
 
 pytestmark = pytest.mark.slow
 
@@ -44,23 +43,13 @@ def server(demo, tmp_path):
         return made.stdout.strip()
 
     tokens = {user: mint(user) for user in ("admin", "alice")}
-    log = tmp_path / "serve.log"
-    proc = subprocess.Popen([sys.executable, "-m", "jit.cli", "serve"], env=env, stdout=log.open("w"),
-                            stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/healthz", timeout=1)
-            break
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise RuntimeError("the API did not start") from None
-            time.sleep(0.2)
-    yield base, tokens, log, mint
-    proc.terminate()
-    proc.wait(10)
+    stack = LiveStack(env, log_dir=tmp_path)
+    stack.start_api(port, name="serve")
+    try:
+        stack.wait_ready("/healthz", timeout=30)
+        yield stack.api_url(), tokens, tmp_path / "serve.log", mint
+    finally:
+        stack.stop(10)
 
 
 def test_fuzzed_operations_get_no_5xx_and_no_unmasked_errors(server):

@@ -116,7 +116,8 @@ class FakeCloudTrail:
         page = rows[offset:offset + size]
         out: dict[str, Any] = {"Events": [{
             "EventId": r["eventID"], "EventName": r["eventName"], "EventSource": r["eventSource"],
-            "EventTime": _epoch(r["eventTime"]), "Username": username, "Resources": [], "ReadOnly": str(r["readOnly"]).lower(),
+            "EventTime": _epoch(r["eventTime"]), "Username": username, "Resources": [],
+            "ReadOnly": str(r["readOnly"]).lower(),
             "CloudTrailEvent": json.dumps(r),
         } for r in page]}
         if offset + size < len(rows):
@@ -150,7 +151,8 @@ class FakeCloudTrail:
         columns = ("eventID", "eventName", "eventSource", "awsRegion", "recipientAccountId",
                    "sourceIPAddress", "userAgent", "errorCode")
         self._queries[query_id] = [
-            [{"eventTime": r["eventTime"].replace("T", " ").replace("Z", ".000")}, {"readOnly": str(r["readOnly"]).lower()}]
+            [{"eventTime": r["eventTime"].replace("T", " ").replace("Z", ".000")},
+             {"readOnly": str(r["readOnly"]).lower()}]
             + [{c: r.get(c)} for c in columns] + [{"sessionArn": r["userIdentity"]["arn"]}]
             for r in rows
         ]
@@ -195,7 +197,8 @@ class FakeCloudTrail:
                         "Logs_20140328.GetQueryResults": lambda: fake.get_logs_results(body),
                     }
                     route = routes.get(target)
-                    status, out = route() if route else (400, {"__type": "UnknownOperationException", "message": target})
+                    unknown = {"__type": "UnknownOperationException", "message": target}
+                    status, out = route() if route else (400, unknown)
                 self._reply(status, json.dumps(out).encode(), "application/x-amz-json-1.1")
 
             def _reply(self, status: int, data: bytes, kind: str) -> None:

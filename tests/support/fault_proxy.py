@@ -183,7 +183,8 @@ class FaultProxy:
             return _json({_status_key(operation): write.status_document()})
         if operation in ("DescribeAccountAssignmentCreationStatus", "DescribeAccountAssignmentDeletionStatus"):
             params = json.loads(body)
-            request_id = params.get("AccountAssignmentCreationRequestId") or params.get("AccountAssignmentDeletionRequestId")
+            request_id = (params.get("AccountAssignmentCreationRequestId")
+                          or params.get("AccountAssignmentDeletionRequestId"))
             write = q.writes.get(request_id)
             if write is None:
                 return None
@@ -277,7 +278,8 @@ class FaultProxy:
                 status = "IN_PROGRESS" if f._failed_requests[request_id] < 2 else "FAILED"
                 return _json({"AccountAssignmentCreationStatus": {
                     "Status": status, "RequestId": request_id,
-                    **({"FailureReason": "Received a 404 status error: Not supported account"} if status == "FAILED" else {})}})
+                    **({"FailureReason": "Received a 404 status error: Not supported account"}
+                       if status == "FAILED" else {})}})
         return None
 
     async def _upstream(self, method: str, path: str, params, body: bytes, headers: dict) -> httpx.Response:

@@ -13,8 +13,6 @@ import json
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -22,6 +20,8 @@ from pathlib import Path
 import asyncpg
 
 from jit.demo.embedded import free_port, reset_moto
+from jit.demo.stack import LiveStack, stop_groups
+from jit.demo.stack import wait_ready as _wait_ready
 from tests import services
 
 # Two accounts that share a name, for the ambiguity a client must refuse to guess through.
@@ -67,26 +67,16 @@ def database_for(suffix: str, tmp: Path) -> str:
 
 def wait_healthy(url: str, processes: list[subprocess.Popen], timeout: float = 30) -> bool:
     """True once `url`/healthz answers; False if that takes too long or a process exits."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/healthz", timeout=1)
-            return True
-        except OSError:
-            if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
-                return False
-            time.sleep(0.2)
+    try:
+        _wait_ready(url, processes, "/healthz", timeout)
+    except RuntimeError:
+        return False
+    return True
 
 
 def stop_all(processes: list[subprocess.Popen]) -> None:
-    for p in processes:
-        p.terminate()
-    for p in processes:
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
+    """Each process and everything it forked (jit/demo/stack.py)."""
+    stop_groups(processes)
 
 
 @dataclass
@@ -101,8 +91,12 @@ class LiveJit:
     instance_arn: str = ""
     users: dict[str, str] = field(default_factory=dict)
     permission_sets: dict[str, str] = field(default_factory=dict)
-    processes: list[subprocess.Popen] = field(default_factory=list)
+    stack: LiveStack | None = None
     workers: int = 1
+
+    @property
+    def processes(self) -> list[subprocess.Popen]:
+        return [*self.stack.apis, *self.stack.workers] if self.stack else []
 
     @property
     def url(self) -> str:
@@ -127,26 +121,23 @@ class LiveJit:
         self.tokens, self.accounts, self.twins = seeded["tokens"], seeded["accounts"], seeded["twins"]
         self.instance_arn, self.users = seeded["instance_arn"], seeded["users"]
         self.permission_sets = seeded["permission_sets"]
-        self.processes = [self._spawn("serve")] + [self._spawn("worker", n) for n in range(self.workers)]
-        if not wait_healthy(self.url, self.processes):
+        # Logs go to $JIT_LIVE_LOG_DIR/serve.log, worker.log, worker-1.log ... when that is set
+        # (the benchmarks read job timings from them), else nowhere.
+        log_dir = os.environ.get("JIT_LIVE_LOG_DIR")
+        self.stack = LiveStack(self.env, log_dir=Path(log_dir) if log_dir else None)
+        self.stack.start_api(self.port)
+        for n in range(self.workers):
+            self.stack.start_worker(f"worker-{n}" if n else "worker")
+        try:
+            self.stack.wait_ready("/healthz", timeout=30)
+        except RuntimeError as exc:
             self.stop()
-            raise RuntimeError("the live JIT did not start")
+            raise RuntimeError(f"the live JIT did not start: {exc}") from None
         return self
 
-    def _spawn(self, command: str, n: int = 0) -> subprocess.Popen:
-        """`jit <command>`; its log goes to $JIT_LIVE_LOG_DIR/<command>[-n].log when that is set
-        (the benchmarks read job timings from it), else nowhere."""
-        log_dir = os.environ.get("JIT_LIVE_LOG_DIR")
-        if not log_dir:
-            return subprocess.Popen([sys.executable, "-m", "jit.cli", command], env=self.env,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        Path(log_dir).mkdir(parents=True, exist_ok=True)
-        with open(Path(log_dir) / (f"{command}-{n}.log" if n else f"{command}.log"), "ab") as out:
-            return subprocess.Popen([sys.executable, "-m", "jit.cli", command], env=self.env,
-                                    stdout=out, stderr=subprocess.STDOUT)
-
     def stop(self) -> None:
-        stop_all(self.processes)
+        if self.stack:
+            self.stack.stop(10)
 
     def assignments(self, account: str, permission_set: str, user: str) -> list[dict]:
         """What AWS itself says, read with boto3 apart from JIT."""

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jit.demo.embedded import EmbeddedUnavailable, free_port
+from jit.demo.stack import on_exit
 
 _START_TIMEOUT = 60
 
@@ -57,7 +58,8 @@ def start_private_postgres() -> PrivatePostgres:
     """Starts an installed PostgreSQL; raises EmbeddedUnavailable saying what is missing."""
     bin_dir = _bin_dir()
     if bin_dir is None:
-        raise EmbeddedUnavailable("no PostgreSQL binaries found (initdb, pg_ctl and pg_isready, on PATH or in /usr/lib/postgresql/*/bin)")
+        raise EmbeddedUnavailable("no PostgreSQL binaries found "
+                                  "(initdb, pg_ctl and pg_isready, on PATH or in /usr/lib/postgresql/*/bin)")
     run_as = None
     if os.geteuid() == 0:
         try:
@@ -73,6 +75,8 @@ def start_private_postgres() -> PrivatePostgres:
         shutil.chown(socket_dir, user=run_as)
     port = free_port()
     server = PrivatePostgres(f"postgres://postgres@127.0.0.1:{port}/postgres", data_dir, bin_dir, run_as)
+    # pg_ctl's postgres leaves our process tree: a watchdog stops it if we die without cleaning up.
+    on_exit(server._cmd(str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-m", "immediate", "stop"))
     init = subprocess.run(
         server._cmd(str(bin_dir / "initdb"), "-D", str(data_dir), "-U", "postgres", "--auth=trust", "-E", "UTF8"),
         capture_output=True, text=True, check=False,

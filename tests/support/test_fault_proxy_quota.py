@@ -140,8 +140,8 @@ def test_the_bucket_refills_at_its_rate(proxy, ic):
 def test_the_sixteenth_outstanding_write_is_refused(proxy, ic):
     proxy.quota(rate=1000.0, burst=1000, max_outstanding=15, settle=(60.0, 60.0))
 
-    accepted = [ic.sso.create_account_assignment(**ic.assignment(f"1000000000{i:02d}"))["AccountAssignmentCreationStatus"]
-                for i in range(15)]
+    accepted = [ic.sso.create_account_assignment(**ic.assignment(f"1000000000{i:02d}"))
+                ["AccountAssignmentCreationStatus"] for i in range(15)]
 
     assert {a["Status"] for a in accepted} == {"IN_PROGRESS"}
     assert throttled(ic.sso.create_account_assignment, **ic.assignment("100000000099"))
