@@ -41,7 +41,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from jit.ops.logs import configure_logging
 
     settings = _settings()
-    configure_logging(settings.log_format)
+    configure_logging(settings)
     # log_config=None: uvicorn's loggers go through ours (JSON or text, with request ids).
     # On SIGTERM uvicorn stops accepting, lets open requests finish for the grace period,
     # then closes; websockets are told to reconnect (to another replica).
@@ -66,7 +66,7 @@ def cmd_worker(args: argparse.Namespace) -> None:
     from jit.ops.logs import configure_logging
 
     settings = _settings()
-    configure_logging(settings.log_format)
+    configure_logging(settings)
     try:
         run_worker(settings)
     except SharedRedisDatabase as exc:

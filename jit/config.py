@@ -202,6 +202,8 @@ class Settings(BaseSettings):
 
     # Operations (docs/deploy.md). Logs: "text" for people, "json" for a log pipeline.
     log_format: Literal["text", "json"] = "text"
+    # The root log level (DEBUG, INFO, WARNING, ...; any case).
+    log_level: str = "INFO"
     # With a token set, /metrics wants it as a bearer token. Unset, /metrics answers 404 in
     # production, and anyone who reaches the port may scrape in demo and test modes.
     metrics_token: str | None = None
@@ -282,11 +284,11 @@ def load_settings(**overrides: object) -> Settings:
 
 
 # JIT_ variables that are not settings: the client's (jit/client/config.py), what `jit
-# request --exec` sets for its command, the log level, `make cluster`'s, and the tests'.
+# request --exec` sets for its command, `make cluster`'s, and the tests'.
 OTHER_VARIABLES = frozenset({
     "JIT_SERVER", "JIT_TOKEN", "JIT_CONFIG_DIR", "JIT_CLIENT_RETRY_DELAYS",
     "JIT_TICKET_ID", "JIT_TICKET_END_AT", "JIT_ACCOUNT_ID", "JIT_ACCOUNT_NAME", "JIT_PERMISSION_SET",
-    "JIT_LOG_LEVEL", "JIT_CLUSTER_PG_ADMIN_URL", "JIT_CLUSTER_DATABASE", "JIT_CLUSTER_PORT", "JIT_LIVE_LOG_DIR",
+    "JIT_CLUSTER_PG_ADMIN_URL", "JIT_CLUSTER_DATABASE", "JIT_CLUSTER_PORT", "JIT_LIVE_LOG_DIR",
 })
 OTHER_PREFIXES = ("JIT_TEST_",)
 

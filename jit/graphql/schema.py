@@ -66,10 +66,6 @@ class Subscription(TicketSubscription):
     pass
 
 
-class PublicError(ValueError):
-    """Raised by resolvers for messages that are safe to show (bad ids, cursors)."""
-
-
 log = logging.getLogger(__name__)
 
 

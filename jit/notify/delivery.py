@@ -22,6 +22,7 @@ from typing import Any
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
+from jit.backoff import exponential
 from jit.config import Settings
 from jit.directory.models import GroupMembership, User
 from jit.notify import templates
@@ -123,7 +124,7 @@ async def fan_out(rt: Runtime) -> int:
 
 
 def backoff(settings: Settings, attempts: int) -> float:
-    return min(settings.notify_retry_base_seconds * 2 ** max(attempts - 1, 0), settings.notify_retry_max_seconds)
+    return exponential(settings.notify_retry_base_seconds, attempts, settings.notify_retry_max_seconds)
 
 
 async def claim(rt: Runtime, owner: str, limit: int = BATCH) -> list[NotificationDelivery]:

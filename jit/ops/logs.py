@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import sys
 import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
 from jit.auth.redact import install_log_redaction, redact
+from jit.config import Settings
 
 request_id: ContextVar[str | None] = ContextVar("jit_request_id", default=None)
 ticket_id: ContextVar[str | None] = ContextVar("jit_ticket_id", default=None)
@@ -81,14 +83,15 @@ class TextFormatter(logging.Formatter):
         return f"{text} [{ids}]" if ids else text
 
 
-def configure_logging(log_format: str, level: str = "INFO") -> None:
-    """Root logging for `jit serve` and `jit worker`: one handler on stderr, redaction on."""
+def configure_logging(settings: Settings) -> None:
+    """Root logging for `jit serve` and `jit worker`: one handler on stderr, redaction on,
+    in settings.log_format at settings.log_level."""
     install_log_redaction()
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
+    handler.setFormatter(JsonFormatter() if settings.log_format == "json" else TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(os.environ.get("JIT_LOG_LEVEL", level).upper())
+    root.setLevel(settings.log_level.upper())
     # uvicorn and arq configure their own loggers when left alone; send them through ours.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "arq", "arq.worker", "arq.jobs"):
         logger = logging.getLogger(name)
@@ -100,17 +103,18 @@ class RequestIdMiddleware:
     """Takes the request id from X-Request-Id (or makes one), keeps it for the request's log
     lines and echoes it in the response, so a user's report can be matched to the logs."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
-            return await self.app(scope, receive, send)
+            await self.app(scope, receive, send)
+            return
         raw = dict(scope.get("headers") or []).get(REQUEST_ID_HEADER.encode())
         rid = incoming_request_id(raw)
         token_r, token_t = request_id.set(rid), ticket_id.set(None)
 
-        async def send_with_id(message) -> None:
+        async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != REQUEST_ID_HEADER.encode()]
                 headers.append((REQUEST_ID_HEADER.encode(), rid.encode()))

@@ -11,6 +11,7 @@ import random
 from datetime import timedelta
 
 from jit.audit.service import record
+from jit.backoff import exponential
 from jit.reconcile import counters
 from jit.reconcile.models import RevokeRetry
 from jit.runtime import Runtime
@@ -19,7 +20,7 @@ from jit.tickets.models import StackEntry, UnwindStatus
 
 def backoff_seconds(rt: Runtime, attempts: int) -> float:
     """Exponential with full jitter in its upper half, so retries of many tickets spread out."""
-    ceiling = min(rt.settings.revoke_retry_base_seconds * 2 ** max(attempts - 1, 0), rt.settings.revoke_retry_max_seconds)
+    ceiling = exponential(rt.settings.revoke_retry_base_seconds, attempts, rt.settings.revoke_retry_max_seconds)
     return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 

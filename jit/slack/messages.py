@@ -13,6 +13,7 @@ import logging
 
 from slack_sdk.errors import SlackApiError
 
+from jit.backoff import exponential
 from jit.config import Settings
 from jit.notify.channels import slack as slack_channel
 from jit.notify.models import Notification, NotificationDelivery
@@ -79,4 +80,4 @@ async def refresh_dirty(rt: Runtime, limit: int = BATCH) -> int:
 
 
 def _backoff(settings: Settings, attempts: int) -> float:
-    return min(settings.notify_retry_base_seconds * 2 ** max(attempts - 1, 0), settings.notify_retry_max_seconds)
+    return exponential(settings.notify_retry_base_seconds, attempts, settings.notify_retry_max_seconds)
