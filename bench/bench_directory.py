@@ -172,7 +172,8 @@ from jit.insights.rollup import roll_up
 
 async def main():
     async with database(os.environ["JIT_DATABASE_URL"]):
-        for model in () if os.environ.get("JIT_BENCH_KEEP_ROLLUPS") == "1" else (models.InsightsDay, models.InsightsApprovalBucket, models.InsightsTargetDay,
+        keep = os.environ.get("JIT_BENCH_KEEP_ROLLUPS") == "1"
+        for model in () if keep else (models.InsightsDay, models.InsightsApprovalBucket, models.InsightsTargetDay,
                       models.InsightsTargetPage, models.InsightsRollup):
             await model.all().delete()
         started = time.perf_counter()

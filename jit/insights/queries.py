@@ -4,7 +4,9 @@ Everyone's view (admins, auditors) is read from the daily rollups (jit.insights.
 range is its partial first day and today, computed live from the tickets of those two
 windows only, plus the closed days between, read as one row per day (and per rule bucket or
 requested target). A closed day that has no row yet is computed live, so the answer never
-depends on whether the cron has run. A requester's own view stays live over their tickets
+depends on whether the cron has run. What the rollup rows say about a range (`_Closed`) is
+kept in process per rollup version (`jit.insights.rollup.version`, which every write moves)
+and range cut; only the live parts are read per request. A requester's own view stays live over their tickets
 (jit.insights.live), which the (principal|requester, created_at) indexes keep small.
 
 Read-only; no table is written here."""
