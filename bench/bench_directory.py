@@ -164,7 +164,9 @@ asyncio.run(main())
 # writes tickets behind the cron's back (past updated_at, after the worker's startup run
 # may have rolled up an empty history), so the rollups are emptied first; the first run
 # then writes the last 90 closed days and their hours (timed: the backfill a deployment
-# pays once), the second finds nothing to do (timed: the cron's steady cost).
+# pays once), the second finds nothing to do (timed: the cron's steady cost). With --reuse
+# and JIT_BENCH_KEEP_ROLLUPS=1 the rollups a previous run wrote are kept (the database's
+# tickets have not changed since): the first run only catches up the days and hours since.
 ROLL_UP = """
 import asyncio, json, os, time
 from jit.clock import SystemClock
@@ -174,7 +176,8 @@ from jit.insights.rollup import roll_up
 
 async def main():
     async with database(os.environ["JIT_DATABASE_URL"]):
-        for model in (models.InsightsDay, models.InsightsApprovalBucket, models.InsightsTargetDay,
+        keep = os.environ.get("JIT_BENCH_KEEP_ROLLUPS") == "1"
+        for model in () if keep else (models.InsightsDay, models.InsightsApprovalBucket, models.InsightsTargetDay,
                       models.InsightsTargetPage, models.InsightsRollup):
             await model.all().delete()
         started = time.perf_counter()

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tortoise import connections
-from tortoise.expressions import Q
+from tortoise.expressions import F, Q
 from tortoise.functions import Count, Max, Min, Sum
 from tortoise.transactions import in_transaction
 
@@ -238,6 +238,22 @@ async def _earliest() -> datetime | None:
     return min(values) if values else None
 
 
+async def bump() -> None:
+    """Mark the rollups changed, in the transaction that changes them: the state row is
+    rewritten as it is, which gives it the writing transaction's id (PostgreSQL's `xmin`).
+    jit.insights.queries keys what it caches by that id (`version`)."""
+    await InsightsRollup.filter(id=1).update(watermark=F("watermark"))
+
+
+async def version() -> str | None:
+    """The id of the last transaction that wrote the rollups (PostgreSQL), None without one:
+    a new id on every write, never reused (not even after the tables are emptied)."""
+    if not postgres():
+        return None
+    rows = await connections.get("default").execute_query_dict("SELECT xmin::text AS v FROM insights_rollup WHERE id = 1")
+    return str(rows[0]["v"]) if rows else None
+
+
 async def write_days(days: list[datetime], now: datetime) -> None:
     """Recompute closed days and replace their rows: one transaction per page of days, which
     also rewrites that page's running totals, so readers never see them disagree."""
@@ -248,6 +264,7 @@ async def write_days(days: list[datetime], now: datetime) -> None:
     for page, in_page in sorted(pages.items()):
         computed = [await compute(day, 24, earliest) for day in sorted(in_page)]
         async with in_transaction() as conn:
+            await bump()
             for d in computed:
                 await _write(d, now)
             if postgres():
@@ -265,6 +282,7 @@ async def write_hours(hours: list[datetime], now: datetime) -> None:
     for _, in_day in sorted(per_day.items()):
         computed = [await compute(hour, 1, earliest) for hour in sorted(in_day)]
         async with in_transaction():
+            await bump()
             for d in computed:
                 await _write(d, now)
 
@@ -317,10 +335,11 @@ async def roll_up(clock: Clock) -> dict[str, Any]:
     hours_changed = {d + i * HOUR for d in touched for i in range(24) if d + i * HOUR < this_hour} - hours_missing
     await write_days(sorted(missing | changed), now)
     await write_hours(sorted(hours_missing | hours_changed), now)
-    await InsightsRollup.filter(id=1).update(watermark=now)
-    for model in (InsightsDay, InsightsApprovalBucket, InsightsTargetDay):
-        await model.filter(day__lt=first).delete()
-    await InsightsTargetPage.filter(page__lt=epoch_day(first) // PAGE_DAYS).delete()
+    async with in_transaction():
+        await InsightsRollup.filter(id=1).update(watermark=now)
+        for model in (InsightsDay, InsightsApprovalBucket, InsightsTargetDay):
+            await model.filter(day__lt=first).delete()
+        await InsightsTargetPage.filter(page__lt=epoch_day(first) // PAGE_DAYS).delete()
     if (missing or changed or hours_missing or hours_changed) and postgres():
         # Fresh rows have no statistics until autovacuum comes by; the dashboard's plans need them.
         await connections.get("default").execute_script(

@@ -19,7 +19,7 @@ from jit.insights.models import (
     InsightsTargetDay,
     InsightsTargetPage,
 )
-from jit.insights.rollup import DAY, bucket, midnight, postgres, roll_up
+from jit.insights.rollup import DAY, bucket, midnight, postgres, roll_up, version, write_days, write_hours
 from jit.tickets.models import Target, Ticket, TicketStatus
 
 ACCOUNTS = ["111111111111", "222222222222", "333333333333", "444444444444"]
@@ -193,6 +193,40 @@ async def test_a_crashed_run_is_finished_by_the_next(demo):
     await InsightsRollup.filter(id=1).update(watermark=watermark)
     assert (await roll_up(rt.clock))["missing"] == 4
     assert await _dump() == rows
+
+
+async def test_the_closed_part_is_kept_per_rollup_version(demo):
+    """What a range's rollup rows say is read once per version: every write of the rollups
+    moves the version, so an answer kept from before a write is never given after it."""
+    rt = demo.rt
+    await _history(demo)
+    assert await version() is None  # no rollup yet: nothing is kept
+    await roll_up(rt.clock)
+    v = await version()
+    assert (v is not None) == postgres()
+    await _check(rt, ranges=(7,))
+    r = queries._Range(queries.scope(rt.clock.now(), 7, None))
+    kept = await queries._closed(r)
+    assert (await queries._closed(r) is kept) == postgres()
+    # A run with nothing to write still moves it (the watermark), as does every write of days or hours.
+    await roll_up(rt.clock)
+    assert await version() != v or not postgres()
+    assert await queries._closed(r) is not kept
+    for write in (write_days, write_hours):
+        before = await version()
+        await write([midnight(rt.clock.now()) - 3 * DAY], rt.clock.now())
+        assert await version() != before or not postgres()
+    # A closed day changed under the rollups: the kept answer is the rows' until the cron
+    # writes them, then the new one, equal to the live queries.
+    ended = await Ticket.filter(status=TicketStatus.ENDED, end_at__lt=midnight(rt.clock.now()) - 2 * DAY,
+                                end_at__gte=midnight(rt.clock.now()) - 6 * DAY).first()
+    assert ended is not None
+    s = queries.scope(rt.clock.now(), 7, None)
+    await Ticket.filter(id=ended.id).update(revoke_started_early=-7 * 3600.0, updated_at=rt.clock.now())
+    assert (await queries.insights(s)).revoke_lateness.worst_late_seconds < 7 * 3600
+    await roll_up(rt.clock)
+    assert (await queries.insights(s)).revoke_lateness.worst_late_seconds == 7 * 3600
+    _assert_same(await queries.insights(s), await live.insights(s))
 
 
 def test_buckets_are_ordered_like_their_values():
