@@ -19,6 +19,7 @@ from jit.audit.service import record
 from jit.auth.acting import require_own_credential
 from jit.authz.version import bump_policy_version
 from jit.directory.models import User
+from jit.directory.queries import live
 from jit.errors import NotAllowed, NotFound, ValidationFailed, WrongState
 from jit.runtime import Runtime
 
@@ -57,7 +58,7 @@ async def create_delegation(rt: Runtime, actor: User, req: DelegationRequest) ->
     require_own_credential("hand your approvals to someone else", field="delegateId")
     if not req.delegate_id or req.delegate_id == actor.id:
         raise ValidationFailed("you cannot delegate to yourself", field="delegateId")
-    delegate = await User.get_or_none(id=req.delegate_id, removed_at=None)
+    delegate = await live(User).get_or_none(id=req.delegate_id)
     if delegate is None:
         raise ValidationFailed(f"unknown user {req.delegate_id!r}", field="delegateId")
     starts_at = req.starts_at or now

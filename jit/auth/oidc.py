@@ -15,6 +15,8 @@ from typing import Any
 
 import httpx
 
+from jit.directory.queries import live
+
 with warnings.catch_warnings():
     # authlib announces a future move to another HTTP package; httpx is what we pin.
     warnings.simplefilter("ignore")
@@ -142,9 +144,9 @@ class OidcClient:
         if claim == "email":
             if claims.get("email_verified") is False:
                 raise NotAllowed("the identity provider has not verified this email", field="email")
-            users = await User.filter(email__iexact=value, removed_at=None)
+            users = await live(User).filter(email__iexact=value)
         else:
-            users = await User.filter(user_name=value, removed_at=None)
+            users = await live(User).filter(user_name=value)
         if len(users) != 1:
             raise NotAllowed(f"no single directory user has this {claim}; ask an admin to run `jit sync`", field=claim)
         return users[0]

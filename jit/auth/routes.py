@@ -15,6 +15,7 @@ from jit.auth.oidc import OidcClient
 from jit.auth.service import same_digest
 from jit.config import Settings
 from jit.directory.models import User
+from jit.directory.queries import live
 from jit.errors import DomainError, Unauthenticated
 
 log = logging.getLogger(__name__)
@@ -150,7 +151,7 @@ def demo_routes(settings: Settings) -> list[Route]:
     names = [u[0] for u in USERS]
 
     async def demo_users(request: Request) -> Response:
-        rows = await User.filter(user_name__in=names, removed_at=None).order_by("user_name")
+        rows = await live(User).filter(user_name__in=names).order_by("user_name")
         return JSONResponse({"users": [{"userName": u.user_name, "displayName": u.display_name} for u in rows]})
 
     async def demo_sign_in(request: Request) -> Response:
@@ -163,7 +164,7 @@ def demo_routes(settings: Settings) -> list[Route]:
         name = body.get("userName") if isinstance(body, dict) else None
         if name not in names:
             return _error(404, "NOT_FOUND", "not a demo user", "userName")
-        user = await User.get_or_none(user_name=name, removed_at=None)
+        user = await live(User).get_or_none(user_name=name)
         if user is None:
             return _error(404, "NOT_FOUND", "not a demo user", "userName")
         rt = request.app.state.runtime

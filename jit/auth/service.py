@@ -19,6 +19,7 @@ from jit.auth.scopes import ALL_SCOPES, Scope
 from jit.clock import Clock
 from jit.config import Settings
 from jit.directory.models import User
+from jit.directory.queries import live
 from jit.errors import NotAllowed, NotFound, Unauthenticated, ValidationFailed
 
 PREFIX = "jit_"
@@ -99,7 +100,7 @@ async def create_token(
     if creator is not None and not scopes <= creator.scopes:
         extra = ", ".join(sorted(s.value for s in scopes - creator.scopes))
         raise NotAllowed(f"a token cannot grant scopes its creator lacks: {extra}", field="scopes")
-    user = await User.get_or_none(user_name=user_name, removed_at=None)
+    user = await live(User).get_or_none(user_name=user_name)
     if user is None:
         raise NotFound(f"unknown user {user_name!r}; run `jit sync` first?", field="userName")
     minted: str | None

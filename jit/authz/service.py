@@ -30,6 +30,7 @@ from jit.authz.enforcer import PolicyEnforcer
 from jit.authz.version import current_policy_version
 from jit.config import Settings
 from jit.directory.models import Account, Group, GroupMembership, PermissionSet, User
+from jit.directory.queries import live
 from jit.rules.models import ApprovalRule, PermissionSetGroup
 from jit.rules.service import ou_name_paths
 
@@ -44,7 +45,7 @@ class TicketParties:
 
 
 async def load_directory() -> Directory:
-    accounts = await Account.filter(removed_at=None).values_list("id", "name")
+    accounts = await live(Account).values_list("id", "name")
     account_ids: dict[str, str] = {}
     for acc_id, name in accounts:
         account_ids[acc_id] = acc_id
@@ -54,8 +55,8 @@ async def load_directory() -> Directory:
         ou_ids[ou_id] = ou_id
         ou_ids[path] = ou_id
     return Directory(
-        user_ids=dict(await User.filter(removed_at=None).values_list("user_name", "id")),
-        group_ids=dict(await Group.filter(removed_at=None).values_list("display_name", "id")),
+        user_ids=dict(await live(User).values_list("user_name", "id")),
+        group_ids=dict(await live(Group).values_list("display_name", "id")),
         memberships=list(
             await GroupMembership.filter(user__removed_at=None, group__removed_at=None).values_list(
                 "user_id", "group_id"
@@ -63,7 +64,7 @@ async def load_directory() -> Directory:
         ),
         account_ids=account_ids,
         ou_ids=ou_ids,
-        permission_set_arns=dict(await PermissionSet.filter(removed_at=None).values_list("name", "arn")),
+        permission_set_arns=dict(await live(PermissionSet).values_list("name", "arn")),
         permission_set_groups=dict(await PermissionSetGroup.all().values_list("name", "permission_sets")),
     )
 
@@ -310,7 +311,7 @@ class Authorizer:
         it for themself, and for each step the users who may decide it. Delegations are
         left out: they lend a decision for a while, they do not make an approver."""
         enforcer = await self._fresh()
-        users = list(await User.filter(removed_at=None).order_by("user_name").values_list("id", flat=True))
+        users = list(await live(User).order_by("user_name").values_list("id", flat=True))
         obj = target_object(account.ou_path, account.id, permission_set_arn)
         result = []
         for rid, rule in sorted(self._rules.items(), key=lambda kv: strictness(kv[1]), reverse=True):

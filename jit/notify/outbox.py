@@ -23,6 +23,7 @@ from tortoise.expressions import Q
 from jit.approvals.models import Decision, Delegation, Outcome, StepStatus, TicketStep
 from jit.audit.models import AuditEvent
 from jit.directory.models import Account, GroupMembership, PermissionSet, User
+from jit.directory.queries import live
 from jit.notify.models import Notification, NotificationKind
 from jit.slack import service as slack_messages
 from jit.tickets.models import Target, Ticket
@@ -232,7 +233,7 @@ _HANDLERS: dict[str, Callable[[AuditEvent], Awaitable[None]]] = {
 async def step_deciders(step: TicketStep, at: datetime, *, delegates: bool = True) -> set[str]:
     """User ids of a step's approvers (named users and group members) and, when asked,
     of whoever holds an active delegation from one of them for the step's rule."""
-    approvers = set(await User.filter(user_name__in=step.approver_users or [], removed_at=None)
+    approvers = set(await live(User).filter(user_name__in=step.approver_users or [])
                     .values_list("id", flat=True))
     if step.approver_groups:
         approvers |= set(await GroupMembership.filter(group__display_name__in=step.approver_groups)

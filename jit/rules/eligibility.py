@@ -18,6 +18,7 @@ from tortoise.queryset import QuerySet
 
 from jit.authz.service import Authorizer, strictness
 from jit.directory.models import Account, PermissionSet
+from jit.directory.queries import live
 from jit.errors import ValidationFailed
 from jit.rules.models import ApprovalRule, PermissionSetGroup, allows_alone
 from jit.rules.service import resolve_ou
@@ -62,13 +63,13 @@ class Eligibility:
         # Only the permission sets the grants name: reading all of them (500 in the
         # directory-scale benchmark) cost more than the rest of a page (docs/performance.md).
         arns = sorted({arn for _, _, arn in grants})
-        sets = {p.arn: p for p in await PermissionSet.filter(arn__in=arns, removed_at=None)} if arns else {}
+        sets = {p.arn: p for p in await live(PermissionSet).filter(arn__in=arns)} if arns else {}
         return cls(grants, sets)
 
     def accounts(self) -> QuerySet[Account] | None:
         """Live accounts at least one grant reaches, as a query; None when there are none."""
         covered = self.covered()
-        return None if covered is None else Account.filter(covered, removed_at=None)
+        return None if covered is None else live(Account).filter(covered)
 
     def covered(self) -> Q | None:
         """The accounts at least one grant reaches, as a filter; None when there are none."""

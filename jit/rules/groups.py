@@ -18,6 +18,7 @@ from jit.authz.version import bump_policy_version
 from jit.clock import Clock
 from jit.config import Settings
 from jit.directory.models import PermissionSet
+from jit.directory.queries import live
 from jit.errors import NotFound, ValidationFailed
 from jit.rules.models import ApprovalRule, PermissionSetGroup
 from jit.rules.schemas import GroupSpec as GroupSpec
@@ -60,7 +61,7 @@ class GroupService:
             clash = clash.exclude(id=group_id)
         if await clash.exists():
             raise ValidationFailed(f"a permission set group named {spec.name!r} already exists", field="name")
-        known = await column_values(PermissionSet.filter(removed_at=None), "name")
+        known = await column_values(live(PermissionSet), "name")
         seen: set[str] = set()
         for i, name in enumerate(spec.permission_sets):
             if name not in known:

@@ -20,6 +20,7 @@ from jit.authz.service import load_directory
 from jit.clock import Clock
 from jit.config import Settings
 from jit.directory.models import Account, GroupMembership, User
+from jit.directory.queries import live
 from jit.errors import NotAllowed
 from jit.rules.groups import apply_rules_file
 from jit.rules.models import ApprovalRule
@@ -64,7 +65,7 @@ def unmeetable(steps: Sequence[StepSpec], directory: Directory,
 
 async def step_people(step: StepSpec) -> set[str]:
     """step_approvers from the database, for one step (two small queries, not the directory)."""
-    people = await column_values(User.filter(user_name__in=step.users, removed_at=None), "id")
+    people = await column_values(live(User).filter(user_name__in=step.users), "id")
     if step.groups:
         people |= await column_values(GroupMembership.filter(
             group__display_name__in=step.groups, group__removed_at=None, user__removed_at=None,
@@ -98,7 +99,7 @@ async def requestable_rights() -> set[Right]:
     members: dict[str, set[str]] = defaultdict(set)
     for user, group in directory.memberships:
         members[group].add(user)
-    accounts = await Account.filter(removed_at=None).values_list("id", "name", "ou_path")
+    accounts = await live(Account).values_list("id", "name", "ou_path")
     rights: set[Right] = set()
     for rule in await ApprovalRule.all():
         users = {directory.user_ids[u] for u in rule.requester_users if u in directory.user_ids}

@@ -16,6 +16,7 @@ from jit.authz.version import bump_policy_version
 from jit.clock import Clock
 from jit.config import Settings
 from jit.directory.models import Account, Group, OrganizationalUnit, PermissionSet, User
+from jit.directory.queries import live
 from jit.errors import NotFound, ValidationFailed
 from jit.rules.models import ApprovalRule, PermissionSetGroup
 from jit.rules.schemas import RuleSpec, parse_rule
@@ -45,8 +46,8 @@ async def _check_references(spec: RuleSpec) -> None:
             if value not in known:
                 raise ValidationFailed(f"unknown {what} {value!r}", field=f"{field}[{i}]")
 
-    user_names = await column_values(User.filter(removed_at=None), "user_name")
-    group_names = await column_values(Group.filter(removed_at=None), "display_name")
+    user_names = await column_values(live(User), "user_name")
+    group_names = await column_values(live(Group), "display_name")
     group_names_dir = group_names
     await check(spec.requesters.users, user_names, "requesters.users", "user")
     await check(spec.requesters.groups, group_names, "requesters.groups", "group")
@@ -56,13 +57,13 @@ async def _check_references(spec: RuleSpec) -> None:
         if not step.users and not step.groups:
             raise ValidationFailed("a step needs at least one approver", field=f"steps[{n}]")
 
-    accounts = await Account.filter(removed_at=None).values_list("id", "name")
+    accounts = await live(Account).values_list("id", "name")
     await check(spec.scope.accounts, {a for pair in accounts for a in pair}, "scope.accounts", "account")
     ou_refs: set[str] = set()
     for ou_id, path in await ou_name_paths():
         ou_refs.update((ou_id, path))
     await check(spec.scope.organizational_units, ou_refs, "scope.organizational_units", "organizational unit")
-    ps_names = await column_values(PermissionSet.filter(removed_at=None), "name")
+    ps_names = await column_values(live(PermissionSet), "name")
     await check(spec.scope.permission_sets, ps_names, "scope.permission_sets", "permission set")
     ps_group_names = await column_values(PermissionSetGroup.all(), "name")
     await check(spec.scope.permission_set_groups, ps_group_names, "scope.permission_set_groups", "permission set group")
@@ -86,7 +87,7 @@ async def _check_references(spec: RuleSpec) -> None:
 
 async def ou_name_paths(include_removed: bool = False) -> list[tuple[str, str]]:
     """(ou id, name path) pairs: the root is "/", a child of it "/Sandbox"."""
-    qs = OrganizationalUnit.all() if include_removed else OrganizationalUnit.filter(removed_at=None)
+    qs = OrganizationalUnit.all() if include_removed else live(OrganizationalUnit)
     units = await qs.values("id", "name", "parent_id")
     by_id = {u["id"]: u for u in units}
     result = []

@@ -6,6 +6,7 @@ from __future__ import annotations
 from slack_sdk.errors import SlackApiError
 
 from jit.directory.models import User
+from jit.directory.queries import live
 from jit.notify.channels import slack as slack_channel
 from jit.runtime import Runtime
 
@@ -35,4 +36,4 @@ async def jit_user(rt: Runtime, slack_user_id: str) -> tuple[User | None, str]:
     email = (await email_of(rt, slack_user_id)).strip()
     if not email:
         return None, ""
-    return await User.filter(email__iexact=email, removed_at=None).first(), email
+    return await live(User).filter(email__iexact=email).first(), email

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from jit.directory.models import Account, OrganizationalUnit
+from jit.directory.queries import live
 from jit.errors import ValidationFailed
 from jit.rules.models import PermissionSetGroup
 from jit.rules.service import ou_name_paths
@@ -39,7 +40,7 @@ async def _ou_accounts(ref: str) -> list[Account] | None:
     if ou_id is None:
         return None
     unit = await OrganizationalUnit.get(id=ou_id)
-    accounts = await Account.filter(removed_at=None, ou_path__startswith=unit.path).order_by("name")
+    accounts = await live(Account).filter(ou_path__startswith=unit.path).order_by("name")
     return list(accounts)
 
 

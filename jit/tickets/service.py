@@ -14,6 +14,7 @@ from jit.auth.acting import require_own_credential
 from jit.authz.service import TicketParties, parties, strictness
 from jit.config import Settings
 from jit.directory.models import Account, PermissionSet, User
+from jit.directory.queries import live
 from jit.errors import NotAllowed, NotFound, ValidationFailed, WrongState
 from jit.ops.logs import set_ticket
 from jit.rules.models import ApprovalRule, allows_alone
@@ -135,8 +136,8 @@ async def _resolve_targets(rt: Runtime, actor: User, principal: User, req: Ticke
     # Only ids that could be accounts reach the query: the ORM refuses values longer than
     # the column, which would surface as an unexpected error instead of "unknown account".
     account_ids = {t.account_id for t in plain if len(t.account_id) <= 12}
-    accounts = {a.id: a for a in await Account.filter(id__in=account_ids, removed_at=None)}
-    permission_sets = await PermissionSet.filter(removed_at=None)
+    accounts = {a.id: a for a in await live(Account).filter(id__in=account_ids)}
+    permission_sets = await live(PermissionSet)
     by_arn = {p.arn: p for p in permission_sets}
     by_name = {p.name: p for p in permission_sets}
     resolved: list[_Resolved] = []
@@ -199,7 +200,7 @@ def _check_window(rt: Runtime, req: TicketRequest, resolved: list[_Resolved]) ->
 async def request_ticket(rt: Runtime, actor: User, req: TicketRequest) -> Ticket:
     principal = actor
     if req.principal_id and req.principal_id != actor.id:
-        found = await User.get_or_none(id=req.principal_id, removed_at=None)
+        found = await live(User).get_or_none(id=req.principal_id)
         if found is None:
             raise ValidationFailed(f"unknown principal {req.principal_id!r}", field="principalId")
         principal = found

@@ -19,6 +19,7 @@ from jit.aws.budget import Priority
 from jit.aws.errors import explain
 from jit.aws.session_kill import SessionKill, session_seconds
 from jit.directory.models import Account, PermissionSet, User
+from jit.directory.queries import live
 from jit.ops import metrics
 from jit.reconcile import counters
 from jit.reconcile.lease import assignment_lease
@@ -143,10 +144,10 @@ async def grant(rt: Runtime, ticket_id: str) -> Outcome:
 async def _still_allowed(rt: Runtime, ticket: Ticket, targets: list[Target]) -> str | None:
     """None if every target is still requestable for the principal, else why not."""
     for target in targets:
-        account = await Account.get_or_none(id=target.account_id, removed_at=None)
+        account = await live(Account).get_or_none(id=target.account_id)
         if account is None:
             return f"account {target.account_id} is no longer in the organization"
-        principal = await User.get_or_none(id=ticket.principal_id, removed_at=None)
+        principal = await live(User).get_or_none(id=ticket.principal_id)
         if principal is None:
             return "the principal is no longer in the directory"
         if not await rt.authz.may_request(ticket.requester_id, ticket.principal_id, account, target.permission_set_arn):
