@@ -87,23 +87,23 @@ class ApprovalRule:
 
     @classmethod
     def of(cls, row: RuleRow) -> ApprovalRule:
+        spec = row.spec
         return cls(
             id=strawberry.ID(str(row.id)), name=row.name, description=row.description,
             requesters=Principals(users=row.requester_users, groups=row.requester_groups),
             scope=RuleScope(accounts=row.accounts, organizational_units=row.organizational_units,
                             permission_sets=row.permission_sets),
             max_duration_seconds=row.max_duration_seconds, justification_required=row.justification_required,
-            steps=[ApprovalStep(name=s["name"], users=s.get("users", []), groups=s.get("groups", []),
-                                required=int(s.get("required", 1))) for s in row.steps],
+            steps=[ApprovalStep(name=s.name, users=s.users, groups=s.groups, required=s.required) for s in spec.steps],
             auto_approved=not row.steps, created_at=row.created_at, updated_at=row.updated_at,
             on_behalf=[OnBehalf(requesters=Principals(**e["requesters"]), principals=Principals(**e["principals"]))
                        for e in row.on_behalf or []],
             break_glass=row.break_glass, approval_window_seconds=row.approval_window_seconds,
             extension=ExtensionPolicy(
-                requires_approval=row.extension.get("requires_approval", True), steps=row.extension.get("steps"),
-                max_total_duration_seconds=row.extension["max_total_duration_seconds"],
-                max_extensions=row.extension.get("max_extensions", 1),
-            ) if row.extension else None,
+                requires_approval=spec.extension.requires_approval, steps=spec.extension.steps,
+                max_total_duration_seconds=spec.extension.max_total_duration_seconds,
+                max_extensions=spec.extension.max_extensions,
+            ) if spec.extension else None,
             permission_set_groups=list(row.permission_set_groups or []),
             permission_set_groups_bundle_only=row.permission_set_groups_bundle_only,
         )

@@ -53,9 +53,8 @@ async def approval_preview(rt: Runtime, actor_id: str, account: str, permission_
         rules.append(PreviewRule(
             name=rule.name, auto_approved=not rule.steps, max_duration_seconds=rule.max_duration_seconds,
             requester_ids=list(requesters),
-            steps=[PreviewStep(name=spec.get("name", f"Step {i + 1}"), required=int(spec.get("required", 1)),
-                               approver_ids=list(ids))
-                   for i, (spec, ids) in enumerate(zip(rule.steps, steps, strict=False))],
+            steps=[PreviewStep(name=spec.name, required=spec.required, approver_ids=list(ids))
+                   for spec, ids in zip(rule.spec.steps, steps, strict=True)],
             via_permission_set_groups=via, requestable_alone=allows_alone(rule, ps.name, None),
         ))
     return Preview(account_id=found.id, permission_set_arn=ps.arn, rules=rules)
