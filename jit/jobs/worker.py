@@ -22,6 +22,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from tortoise import Tortoise
 
+from jit import backoff
 from jit.approvals import window
 from jit.audit import verifications
 from jit.audit.retention import prune_by_retention
@@ -52,8 +53,7 @@ Job = Callable[..., Coroutine[Any, Any, Any]]
 
 
 def _retry_delay(ctx: Ctx) -> int:
-    delay: int = 5 * 2 ** max(int(ctx.get("job_try", 1)) - 1, 0)
-    return min(delay, 300)
+    return int(backoff.exponential(5, int(ctx.get("job_try", 1)), 300))
 
 
 def _busy_delay(rt: Runtime) -> float:
