@@ -16,6 +16,7 @@ from jit.auth.models import ApiToken
 from jit.auth.service import create_token
 from jit.demo.embedded import free_port
 from jit.demo.stack import LiveStack
+from jit.ops import deployment
 from jit.tickets import service as tickets
 
 SUBSCRIBE = """subscription($id: ID!) { ticketUpdated(id: $id) { previousStatus status version ticket { id } } }"""
@@ -38,6 +39,11 @@ def _env(settings, port) -> dict[str, str]:
 def processes(demo):
     port = free_port()
     env = _env(demo.rt.settings, port)
+    # The other database parametrization's deployment claimed this Redis index (its worker
+    # may still be stopping): each test's world is a new deployment on the same index.
+    import redis
+
+    redis.Redis.from_url(demo.rt.settings.redis_url).delete(deployment.REDIS_KEY)
     stack = LiveStack(env, inherit_output=True)
     stack.start_api(port)
     stack.start_worker()
