@@ -11,12 +11,11 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { chromium } from "playwright-core";
+import { launch } from "./support.mjs";
 
 const require = createRequire(import.meta.url);
 const config = JSON.parse(process.env.JIT_E2E_CONFIG ?? "{}");
 const artifacts = process.env.JIT_E2E_ARTIFACTS ?? path.resolve("artifacts/e2e");
-const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 // Generous: the worker grants for real, and CI machines (and this one) are often loaded.
 const LIVE_TIMEOUT = 90_000;
@@ -113,20 +112,7 @@ function statusIn(scope, status) {
 }
 
 test("request, approve in a second browser, watch it go ACTIVE and ENDED live", async (t) => {
-  const browser = await chromium.launch({
-    executablePath,
-    headless: true,
-    // Playwright gives every launch a fresh temporary profile (the user-data-dir).
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  const browser = await launch();
   t.after(() => browser.close());
   const alice = await signIn(browser, config.tokens.alice, "alice");
   const a = alice.page;

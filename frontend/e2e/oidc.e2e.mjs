@@ -8,26 +8,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { chromium } from "playwright-core";
+import { launch } from "./support.mjs";
 
 const config = JSON.parse(process.env.JIT_E2E_CONFIG ?? "{}");
 const artifacts = process.env.JIT_E2E_ARTIFACTS ?? path.resolve("artifacts/e2e");
 mkdirSync(artifacts, { recursive: true });
 
 test("sign in through the identity provider, use the console on the cookie, sign out", async (t) => {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  const browser = await launch();
   t.after(() => browser.close());
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   const page = await context.newPage();
