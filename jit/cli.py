@@ -231,15 +231,17 @@ async def _rules(settings: Settings, args: argparse.Namespace) -> str:
     from jit.rules.groups import apply_rules_file, dump_groups_yaml, list_groups
     from jit.rules.plan import file_warnings, plan_rules_file
     from jit.rules.service import dump_rules_yaml, list_rules
+    from jit.runtime import Runtime
 
     async with database(settings.database_url):
         if args.action == "export":
             return dump_groups_yaml(await list_groups()) + dump_rules_yaml(await list_rules())
         text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text()
         if args.action == "plan":
-            plan = await plan_rules_file(settings, SystemClock(), text, prune=args.prune)
+            plan = await plan_rules_file(Runtime.offline(settings, SystemClock()), text, prune=args.prune)
             return json.dumps(plan.as_dict(), indent=2) if args.output == "json" else _plan_text(plan)
-        result = await apply_rules_file(settings, SystemClock(), text, actor_id=None, prune=args.prune)
+        result = await apply_rules_file(Runtime.offline(settings, SystemClock()), text, actor_id=None,
+                                        prune=args.prune)
         for warning in await file_warnings(text):
             print(f"warning: {warning}", file=sys.stderr)
         g, report = result.groups, result.rules

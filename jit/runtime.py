@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from arq.connections import ArqRedis
 from tortoise.transactions import in_transaction
@@ -53,8 +53,19 @@ def budget_limits(settings: Settings) -> BudgetLimits:
     return BudgetLimits(rate=settings.aws_rate_limit, max_outstanding=settings.aws_max_outstanding)
 
 
+class _NoRedis:
+    """The Redis of an offline runtime (`Runtime.offline`): any use is a bug, said plainly."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError(f"this runtime is offline (a one-shot tool's): it has no Redis for {name!r}")
+
+
 @dataclass
 class Runtime:
+    """What a service is given (every service takes `rt`). Built once per process by the API,
+    the worker and the CLI; `Runtime.offline` serves one-shot tools that need neither Redis
+    nor AWS (applying a rules file, seeding the demo)."""
+
     settings: Settings
     clock: Clock
     aws: AwsClients
@@ -67,8 +78,15 @@ class Runtime:
     _settle_times: SettleTimes | None = None
 
     def __post_init__(self) -> None:
-        if self.redis is not None:  # one-shot tools (the demo's seeding) run without Redis
+        if not isinstance(self.redis, _NoRedis):
             self.budget  # noqa: B018 - attach the deployment's budget to the clients now
+
+    @classmethod
+    def offline(cls, settings: Settings, clock: Clock) -> Runtime:
+        """A runtime without Redis, and with AWS clients that are never opened: for one-shot
+        tools whose services write only the database. Queuing a job through it raises."""
+        return cls(settings=settings, clock=clock, aws=AwsClients(settings), authz=Authorizer(settings),
+                   redis=cast(ArqRedis, _NoRedis()))
 
     @property
     def budget(self) -> AwsBudget:
@@ -107,7 +125,7 @@ class Runtime:
         """After the commit that ended them: close their sockets here, and tell every replica."""
         if self._open_credentials is not None:
             self._open_credentials.ended(list(tokens), list(sessions))
-        if self.redis is not None:
+        if not isinstance(self.redis, _NoRedis):
             try:
                 await announce(self.redis, tokens, sessions)
             except Exception:  # noqa: BLE001 - each replica's recheck still closes them within its interval

@@ -48,6 +48,7 @@ async def _prepare(demo_users: list[str]) -> dict[str, str]:
     from jit.demo.delegation import seed_demo_delegation
     from jit.directory.service import sync_directory
     from jit.rules.groups import apply_rules_file
+    from jit.runtime import Runtime
 
     settings = Settings()
     clock = SystemClock()
@@ -56,8 +57,9 @@ async def _prepare(demo_users: list[str]) -> dict[str, str]:
         async with AwsClients(settings) as aws:
             await sync_directory(settings, aws, clock)
         text = resources.files("jit.demo").joinpath("rules.yaml").read_text()
-        await apply_rules_file(settings, clock, text, actor_id=None, prune=True)
-        await seed_demo_delegation(settings, clock)
+        rt = Runtime.offline(settings, clock)
+        await apply_rules_file(rt, text, actor_id=None, prune=True)
+        await seed_demo_delegation(rt)
         tokens = {}
         for name in demo_users:
             tokens[name], _ = await create_token(clock, name, "demo")

@@ -7,18 +7,21 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tortoise.transactions import in_transaction
 
 from jit.audit.service import record
 from jit.auth.acting import credential_ref, require_own_credential
-from jit.clock import Clock
 from jit.config import Settings
 from jit.directory.models import Account, OrganizationalUnit
 from jit.errors import NotAllowed, NotFound, ValidationFailed, WrongState
 from jit.rules.models import ApprovalRule, RuleChange
 from jit.rules.schemas import RuleSpec
 from jit.rules.service import RuleService, get_rule, ou_name_paths
+
+if TYPE_CHECKING:  # jit.runtime builds the authorizer, which reads rules
+    from jit.runtime import Runtime
 
 
 async def _guarded_ou_ids(settings: Settings) -> set[str]:
@@ -76,10 +79,13 @@ def _rule_id(change: RuleChange) -> uuid.UUID:
 
 
 class RuleChangeService:
-    def __init__(self, settings: Settings, clock: Clock) -> None:
-        self.settings = settings
-        self.clock = clock
-        self.rules = RuleService(settings, clock)
+    """Rule changes through change control. Every entry checks that a person is an admin
+    (`actor_id` None is the operator), as RuleService does."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.settings = rt.settings
+        self.clock = rt.clock
+        self.rules = RuleService(rt)
 
     async def _propose(self, action: str, rule: ApprovalRule | None, spec: RuleSpec | None,
                        actor_id: str | None) -> RuleChange:
@@ -98,12 +104,14 @@ class RuleChangeService:
         return change
 
     async def create(self, spec: RuleSpec, actor_id: str | None) -> ApprovalRule | Proposed:
+        await self.rules._require_admin(actor_id)
         if await is_guarded(self.settings, spec):
             await self.rules._validate(spec, None)
             return Proposed(await self._propose("create", None, spec, actor_id))
         return await self.rules.create(spec, actor_id)
 
     async def update(self, rule_id: uuid.UUID, spec: RuleSpec, actor_id: str | None) -> ApprovalRule | Proposed:
+        await self.rules._require_admin(actor_id)
         rule = await get_rule(rule_id)
         if await is_guarded(self.settings, rule.spec) or await is_guarded(self.settings, spec):
             await self.rules._validate(spec, rule_id)
@@ -111,6 +119,7 @@ class RuleChangeService:
         return await self.rules.update(rule_id, spec, actor_id)
 
     async def delete(self, rule_id: uuid.UUID, actor_id: str | None) -> Proposed | None:
+        await self.rules._require_admin(actor_id)
         rule = await get_rule(rule_id)
         if await is_guarded(self.settings, rule.spec):
             return Proposed(await self._propose("delete", rule, None, actor_id))
@@ -118,6 +127,7 @@ class RuleChangeService:
         return None
 
     async def decide(self, change_id: str, actor_id: str, approve: bool, comment: str = "") -> RuleChange:
+        await self.rules._require_admin(actor_id)
         try:
             key = uuid.UUID(str(change_id))
         except ValueError:

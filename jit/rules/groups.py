@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import yaml
 from tortoise.transactions import in_transaction
 
 from jit.audit.service import record
 from jit.authz.version import bump_policy_version
-from jit.clock import Clock
-from jit.config import Settings
 from jit.directory.models import PermissionSet
 from jit.directory.queries import live
 from jit.errors import NotFound, ValidationFailed
@@ -25,6 +24,9 @@ from jit.rules.schemas import GroupSpec as GroupSpec
 from jit.rules.schemas import RuleSpec
 from jit.rules.schemas import parse_group as parse_group
 from jit.rules.service import ApplyReport, RuleService, column_values, load_rules_yaml
+
+if TYPE_CHECKING:  # jit.runtime builds the authorizer, which reads rules
+    from jit.runtime import Runtime
 
 
 def group_to_spec(row: PermissionSetGroup) -> GroupSpec:
@@ -51,9 +53,16 @@ class GroupReport:
 
 
 class GroupService:
-    def __init__(self, settings: Settings, clock: Clock) -> None:
-        self.settings = settings
-        self.clock = clock
+    """Permission set groups: written only here. `actor_id` None is the operator (a rules
+    file applied from the CLI); any person must be an admin."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.clock = rt.clock
+
+    async def _require_admin(self, actor_id: str | None) -> None:
+        if actor_id is not None:
+            await self.rt.authz.require_admin(actor_id, "change permission set groups")
 
     async def _validate(self, spec: GroupSpec, group_id: uuid.UUID | None) -> None:
         clash = PermissionSetGroup.filter(name=spec.name)
@@ -71,6 +80,7 @@ class GroupService:
             seen.add(name)
 
     async def create(self, spec: GroupSpec, actor_id: str | None) -> PermissionSetGroup:
+        await self._require_admin(actor_id)
         await self._validate(spec, None)
         now = self.clock.now()
         async with in_transaction():
@@ -84,6 +94,7 @@ class GroupService:
         return row
 
     async def update(self, group_id: uuid.UUID, spec: GroupSpec, actor_id: str | None) -> PermissionSetGroup:
+        await self._require_admin(actor_id)
         row = await get_group(group_id)
         await self._validate(spec, group_id)
         if row.name != spec.name and await _rules_using(row.name):
@@ -104,6 +115,7 @@ class GroupService:
         return row
 
     async def delete(self, group_id: uuid.UUID, actor_id: str | None) -> None:
+        await self._require_admin(actor_id)
         row = await get_group(group_id)
         using = await _rules_using(row.name)
         if using:
@@ -194,19 +206,18 @@ class FileReport:
     rules: ApplyReport
 
 
-async def apply_rules_file(settings: Settings, clock: Clock, text: str, actor_id: str | None,
-                           prune: bool = False) -> FileReport:
+async def apply_rules_file(rt: Runtime, text: str, actor_id: str | None, prune: bool = False) -> FileReport:
     """Groups first, so rules in the same file may be scoped by them. Groups a remaining
     rule still uses are never pruned."""
     group_specs = load_groups_yaml(text)
     rule_specs: list[RuleSpec] = load_rules_yaml(text)
     # One transaction for the whole file: a bad rule also undoes the file's groups.
     async with in_transaction():
-        groups = await GroupService(settings, clock).apply(group_specs, actor_id, prune=False)
-        rules = await RuleService(settings, clock).apply(rule_specs, actor_id, prune=prune)
+        groups = await GroupService(rt).apply(group_specs, actor_id, prune=False)
+        rules = await RuleService(rt).apply(rule_specs, actor_id, prune=prune)
         if prune:
             names = {s.name for s in group_specs}
-            service = GroupService(settings, clock)
+            service = GroupService(rt)
             for row in await PermissionSetGroup.all():
                 if row.name not in names and not await _rules_using(row.name):
                     await service.delete(row.id, actor_id)

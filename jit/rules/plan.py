@@ -11,14 +11,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tortoise.transactions import in_transaction
 
 from jit.authz.compiler import Directory
 from jit.authz.service import load_directory
-from jit.clock import Clock
-from jit.config import Settings
 from jit.directory.models import Account, GroupMembership, User
 from jit.directory.queries import live
 from jit.errors import NotAllowed
@@ -26,6 +24,9 @@ from jit.rules.groups import apply_rules_file
 from jit.rules.models import ApprovalRule
 from jit.rules.schemas import StepSpec
 from jit.rules.service import column_values, load_rules_yaml
+
+if TYPE_CHECKING:  # jit.runtime builds the authorizer, which reads rules
+    from jit.runtime import Runtime
 
 # (user name, account name, permission set name)
 Right = tuple[str, str, str]
@@ -142,13 +143,13 @@ class _Rollback(Exception):
     pass
 
 
-async def plan_rules_file(settings: Settings, clock: Clock, text: str, prune: bool = False) -> RulesPlan:
+async def plan_rules_file(rt: Runtime, text: str, prune: bool = False) -> RulesPlan:
     """What `apply_rules_file(text, prune)` would do, with nothing written."""
     plan: RulesPlan | None = None
     try:
         async with in_transaction():
             before = await requestable_rights()
-            result = await apply_rules_file(settings, clock, text, actor_id=None, prune=prune)
+            result = await apply_rules_file(rt, text, actor_id=None, prune=prune)
             after = await requestable_rights()
             directory = await load_directory()
             warnings = [w for rule in await ApprovalRule.all().order_by("name")

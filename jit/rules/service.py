@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from tortoise.queryset import QuerySet
@@ -13,13 +13,14 @@ from tortoise.transactions import in_transaction
 
 from jit.audit.service import record
 from jit.authz.version import bump_policy_version
-from jit.clock import Clock
-from jit.config import Settings
 from jit.directory.models import Account, Group, OrganizationalUnit, PermissionSet, User
 from jit.directory.queries import live
 from jit.errors import NotFound, ValidationFailed
 from jit.rules.models import ApprovalRule, PermissionSetGroup
 from jit.rules.schemas import RuleSpec, parse_rule
+
+if TYPE_CHECKING:  # jit.runtime builds the authorizer, which reads rules
+    from jit.runtime import Runtime
 
 
 async def list_rules() -> list[ApprovalRule]:
@@ -147,9 +148,18 @@ class ApplyReport:
 
 
 class RuleService:
-    def __init__(self, settings: Settings, clock: Clock) -> None:
-        self.settings = settings
-        self.clock = clock
+    """Approval rules: written only here (and by jit.rules.changes once a change is approved).
+    `actor_id` None is the operator (a rules file applied from the CLI); any person must be
+    an admin, for the API and every other caller alike."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.settings = rt.settings
+        self.clock = rt.clock
+
+    async def _require_admin(self, actor_id: str | None) -> None:
+        if actor_id is not None:
+            await self.rt.authz.require_admin(actor_id, "change approval rules")
 
     async def _validate(self, spec: RuleSpec, rule_id: uuid.UUID | None) -> None:
         if spec.max_duration_seconds < self.settings.min_duration_seconds:
@@ -165,6 +175,7 @@ class RuleService:
         await _check_references(spec)
 
     async def create(self, spec: RuleSpec, actor_id: str | None) -> ApprovalRule:
+        await self._require_admin(actor_id)
         await self._validate(spec, None)
         now = self.clock.now()
         rule = ApprovalRule(id=uuid.uuid4(), created_at=now, updated_at=now)
@@ -177,6 +188,7 @@ class RuleService:
         return rule
 
     async def update(self, rule_id: uuid.UUID, spec: RuleSpec, actor_id: str | None) -> ApprovalRule:
+        await self._require_admin(actor_id)
         rule = await get_rule(rule_id)
         await self._validate(spec, rule_id)
         before = rule.spec.model_dump()
@@ -192,6 +204,7 @@ class RuleService:
         return rule
 
     async def delete(self, rule_id: uuid.UUID, actor_id: str | None) -> None:
+        await self._require_admin(actor_id)
         rule = await get_rule(rule_id)
         async with in_transaction():
             await rule.delete()
@@ -202,6 +215,7 @@ class RuleService:
     async def apply(self, specs: list[RuleSpec], actor_id: str | None, prune: bool = False) -> ApplyReport:
         """Make the database match a rules file: create and update by name, and with
         `prune` delete the rules the file no longer names. All or nothing."""
+        await self._require_admin(actor_id)
         names = [s.name for s in specs]
         dupes = {n for n in names if names.count(n) > 1}
         if dupes:

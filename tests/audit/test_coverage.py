@@ -90,13 +90,14 @@ async def test_rule_changes_carry_before_and_after(demo):
     from jit.rules.service import RuleService, get_rule
 
     rule = await ApprovalRule.all().order_by("name").first()
-    service = RuleService(demo.rt.settings, demo.rt.clock)
+    service = RuleService(demo.rt)
     from jit.rules.service import rule_to_spec
 
     spec = rule_to_spec(rule)
     changed = spec.model_copy(update={"description": "audited change"})
-    await service.update(rule.id, changed, "admin-id")
+    admin = (await demo.user("admin")).id
+    await service.update(rule.id, changed, admin)
     event = await _one("rule.updated", subject_id=str(rule.id))
-    assert event.actor_id == "admin-id"
+    assert event.actor_id == admin
     assert event.after["description"] == "audited change" and event.before["description"] != "audited change"
     assert (await get_rule(rule.id)).description == "audited change"

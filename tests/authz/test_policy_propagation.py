@@ -61,7 +61,7 @@ async def test_a_rule_change_in_one_process_reaches_another_without_restart(demo
         rule = await ApprovalRule.get(name="dev-access")
         spec = rule_to_spec(rule)
         spec.requesters.users.append("dave")
-        await RuleService(demo.rt.settings, demo.rt.clock).update(rule.id, spec, None)
+        await RuleService(demo.rt).update(rule.id, spec, None)
         changed_at = time.time()
         line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode().strip()
         assert line.startswith("changed"), line

@@ -18,6 +18,7 @@ async def main(database_url: str, users: list[str]) -> None:
     from jit.db import database, migrate
     from jit.directory.service import sync_directory
     from jit.rules.groups import apply_rules_file
+    from jit.runtime import Runtime
 
     settings = Settings()
     await migrate(database_url)
@@ -27,7 +28,7 @@ async def main(database_url: str, users: list[str]) -> None:
             await sync_directory(settings, aws, clock)
         # The demo file also declares permission set groups; apply both, as `jit demo` does.
         text = resources.files("jit.demo").joinpath("rules.yaml").read_text()
-        await apply_rules_file(settings, clock, text, actor_id=None, prune=True)
+        await apply_rules_file(Runtime.offline(settings, clock), text, actor_id=None, prune=True)
         tokens = {user: (await create_token(clock, user, "faults"))[0] for user in users}
     print(json.dumps(tokens))
 

@@ -20,7 +20,7 @@ async def _dev_access_bundle_only(demo) -> None:
     for rule in data["rules"]:
         if rule["name"] == "dev-access":
             rule["scope"]["permission_set_groups_bundle_only"] = True
-    await apply_rules_file(demo.rt.settings, demo.rt.clock, yaml.safe_dump(data), None)
+    await apply_rules_file(demo.rt, yaml.safe_dump(data), None)
 
 
 async def _choices(api, demo) -> set[str]:

@@ -79,7 +79,7 @@ async def test_a_reader_whose_access_is_withdrawn_mid_stream_gets_no_further_eve
         rule = await ApprovalRule.get(name="dev-access")
         spec = rule_to_spec(rule)
         spec.steps[0].groups, spec.steps[0].users = [], ["carol"]
-        await RuleService(demo.rt.settings, demo.rt.clock).update(rule.id, spec, None)
+        await RuleService(demo.rt).update(rule.id, spec, None)
         assert not await demo.rt.authz.may_read(bob_row.id, await tickets.ticket_parties(ticket))
 
         await tickets.cancel_ticket(demo.rt, alice_row, str(ticket.id), "changed my mind")

@@ -3,6 +3,8 @@ after; changes to rules scoped to a guarded OU wait for a second admin."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import boto3
 import pytest
 
@@ -28,7 +30,7 @@ async def _second_admin(w) -> str:
 
 async def test_a_change_to_a_guarded_rule_waits_for_a_second_admin(demo):
     settings = demo.rt.settings.model_copy(update={"rule_change_approval_ous": ["/Workloads/Prod"]})
-    service = RuleChangeService(settings, demo.rt.clock)
+    service = RuleChangeService(dataclasses.replace(demo.rt, settings=settings))
     admin, admin2 = (await demo.user("admin")).id, await _second_admin(demo)
     rule = await ApprovalRule.get(name="prod-read-only")
     spec = rule_to_spec(rule)
@@ -53,7 +55,7 @@ async def test_a_change_to_a_guarded_rule_waits_for_a_second_admin(demo):
 
 async def test_unguarded_rules_change_at_once_and_nested_ous_are_guarded(demo):
     settings = demo.rt.settings.model_copy(update={"rule_change_approval_ous": ["/Workloads"]})
-    service = RuleChangeService(settings, demo.rt.clock)
+    service = RuleChangeService(dataclasses.replace(demo.rt, settings=settings))
     sandbox = await ApprovalRule.get(name="sandbox-self-service")
     spec = rule_to_spec(sandbox)
     spec.description = "changed"
@@ -65,9 +67,10 @@ async def test_unguarded_rules_change_at_once_and_nested_ous_are_guarded(demo):
 
 
 async def test_group_changes_are_audited_with_before_and_after(demo):
-    service = GroupService(demo.rt.settings, demo.rt.clock)
+    service = GroupService(demo.rt)
     group = await PermissionSetGroup.get(name="DBA")
-    await service.update(group.id, GroupSpec(name="DBA", permission_sets=["DatabaseAdmin"]), "someone")
-    event = await AuditEvent.get(action="permission_set_group.updated", actor_id="someone")
+    admin = (await demo.user("admin")).id
+    await service.update(group.id, GroupSpec(name="DBA", permission_sets=["DatabaseAdmin"]), admin)
+    event = await AuditEvent.get(action="permission_set_group.updated", actor_id=admin)
     assert event.detail["before"]["permission_sets"] == ["ReadOnlyAccess", "DatabaseAdmin"]
     assert event.detail["after"]["permission_sets"] == ["DatabaseAdmin"]

@@ -39,7 +39,7 @@ async def _changed_file() -> str:
 async def test_a_plan_says_what_changes_and_who_gains_or_loses_without_writing(demo):
     before = await _current()
     events = await AuditEvent.all().count()
-    plan = await plan_rules_file(demo.rt.settings, demo.rt.clock, await _changed_file(), prune=True)
+    plan = await plan_rules_file(demo.rt, await _changed_file(), prune=True)
     assert plan.rules["create"] == ["managers-dba"]
     assert plan.rules["update"] == ["sandbox-self-service"]
     assert plan.rules["delete"] == ["billing-for-managers"]
@@ -56,7 +56,7 @@ async def test_a_plan_says_what_changes_and_who_gains_or_loses_without_writing(d
 
 async def test_the_same_file_plans_no_change(demo):
     text = yaml.safe_dump(await _current(), sort_keys=False)
-    plan = await plan_rules_file(demo.rt.settings, demo.rt.clock, text, prune=True)
+    plan = await plan_rules_file(demo.rt, text, prune=True)
     assert plan.rules["create"] == plan.rules["update"] == plan.rules["delete"] == []
     assert plan.gains == plan.losses == plan.warnings == []
 

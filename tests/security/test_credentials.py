@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from datetime import timedelta
 
@@ -318,7 +319,7 @@ async def test_a_token_minted_for_a_second_admin_cannot_approve_a_rule_change(de
     from tests.rules.test_change_control import _second_admin
 
     settings = demo.rt.settings.model_copy(update={"rule_change_approval_ous": ["/Workloads/Prod"]})
-    service = RuleChangeService(settings, demo.rt.clock)
+    service = RuleChangeService(dataclasses.replace(demo.rt, settings=settings))
     admin, admin2 = (await demo.user("admin")).id, await _second_admin(demo)
     rule = await ApprovalRule.get(name="prod-read-only")
     spec = rule_to_spec(rule)

@@ -91,7 +91,7 @@ async def test_no_one_is_decided_for_on_their_own_ticket(demo):
     on_behalf:
       - {requesters: {users: [], groups: [managers]}, principals: {users: [], groups: [engineers]}}
 """
-    await apply_rules_file(demo.rt.settings, demo.rt.clock, rules, actor_id=None, prune=True)
+    await apply_rules_file(demo.rt, rules, actor_id=None, prune=True)
     await delegate(demo, "maria", "bob")
     await delegate(demo, "erin", "dave")
     users = demo.org.users

@@ -116,7 +116,7 @@ async def test_grant_checks_authorization_again(demo):
 
     ticket = await demo.request("alice", [("sandbox-alice", "ReadOnlyAccess")], justification="")
     rule = await ApprovalRule.get(name="sandbox-self-service")
-    await RuleService(demo.rt.settings, demo.rt.clock).delete(rule.id, None)
+    await RuleService(demo.rt).delete(rule.id, None)
     assert (await stack.grant(demo.rt, str(ticket.id))).result == "failed"
     ticket = await Ticket.get(id=ticket.id)
     assert ticket.status == S.FAILED and "no approval rule" in ticket.failure_reason
