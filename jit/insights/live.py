@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from tortoise import connections
 from tortoise.expressions import Q
 from tortoise.functions import Avg, Count, Max, Min
+from tortoise.transactions import in_transaction
 
 from jit.approvals.models import StepStatus, TicketStep
 from jit.directory.models import Account, PermissionSet
@@ -208,11 +209,30 @@ async def revoke_lateness(s: Scope) -> RevokeLateness:
     )
 
 
+# A person's tickets are found through the (requester, time) and (principal, time) index pairs
+# (migrations 0005 and 0016), as a BitmapOr of the two. PostgreSQL's default random_page_cost
+# (4, priced for spinning disks) values the heap reads that follow at 4x a sequential read, and
+# so prefers walking every ticket of the range in time order and filtering, 100 times as many
+# rows. 1.1 is what PostgreSQL's documentation suggests where the data is cached or on SSD,
+# as a live ticket table is; it is set for the own view's one read-only transaction only.
+OWN_VIEW_SETTINGS = "SET LOCAL random_page_cost = 1.1"
+
+
 async def insights(s: Scope) -> Insights:
-    """The six aggregates live, at once: on PostgreSQL each takes its own pooled connection, so the
-    dashboard waits for the slowest, not for their sum (SQLite runs them one by one)."""
-    grants, times, accounts, sets, glass, lateness = await asyncio.gather(
-        active_grants(s), approval_times(s), top_accounts(s), top_permission_sets(s), break_glass(s),
-        revoke_lateness(s))
+    """The six aggregates live. Everyone's (the rollups' edges and the tests' reference): at
+    once, each on its own pooled connection on PostgreSQL, so the dashboard waits for the
+    slowest, not for their sum. A person's own: their tickets are few, so the six run one
+    after the other in one transaction planned for their indexes (OWN_VIEW_SETTINGS)."""
+    if s.user_id is None:
+        grants, times, accounts, sets, glass, lateness = await asyncio.gather(
+            active_grants(s), approval_times(s), top_accounts(s), top_permission_sets(s), break_glass(s),
+            revoke_lateness(s))
+    else:
+        async with in_transaction():
+            if connections.get("default").capabilities.dialect == "postgres":
+                await connections.get("default").execute_script(OWN_VIEW_SETTINGS)
+            grants, times, accounts, sets = (await active_grants(s), await approval_times(s), await top_accounts(s),
+                                             await top_permission_sets(s))
+            glass, lateness = await break_glass(s), await revoke_lateness(s)
     return Insights(scope=s, active_grants=grants, approval_times=times, top_accounts=accounts,
                     top_permission_sets=sets, break_glass=glass, revoke_lateness=lateness)
