@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Annotated
 
 import strawberry
@@ -16,14 +15,15 @@ from jit.notify import delivery, preferences
 from jit.notify.channels import email, slack, webhook
 from jit.notify.models import PERSONAL_CHANNELS, Channel, NotificationKind
 
-NotificationKindType = strawberry.enum(
-    Enum("NotificationKind", {k.value: k.value for k in NotificationKind}),
-    description="What a notification is about.",
-)
-ChannelType = strawberry.enum(
-    Enum("NotificationChannel", {c.value: c.value for c in Channel}),
+# The GraphQL enums are the domain's own classes: strawberry.enum registers the definition on
+# the class it is given and returns it (as jit/graphql/tickets.py does for its enums).
+strawberry.enum(NotificationKind, description="What a notification is about.")
+strawberry.enum(
+    Channel, name="NotificationChannel",
     description="EMAIL and SLACK reach a person as they choose; WEBHOOK and SLACK_AUDIT receive every notification.",
 )
+NotificationKindType = NotificationKind
+ChannelType = Channel
 
 
 @strawberry.type

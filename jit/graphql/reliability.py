@@ -78,7 +78,9 @@ class ReliabilityCounter:
     value: int
 
 
-DriftScanState = strawberry.enum(DriftScanStatus, name="DriftScanStatus")
+# Registers the GraphQL enum on DriftScanStatus itself (strawberry.enum returns the class it is given).
+strawberry.enum(DriftScanStatus, name="DriftScanStatus")
+DriftScanState = DriftScanStatus
 
 
 @strawberry.type(description="One drift scan and how far it got. A scan spreads its AWS calls over part of "

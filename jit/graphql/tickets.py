@@ -27,12 +27,20 @@ from jit.tickets import models, queries
 from jit.tickets import service as tickets
 from jit.tickets.models import StackEntry as EntryRow
 
-TicketStatus = strawberry.enum(models.TicketStatus)
-EndReason = strawberry.enum(models.EndReason)
-EntryStatus = strawberry.enum(models.EntryStatus)
-EntryOrigin = strawberry.enum(models.EntryOrigin)
-UnwindStatus = strawberry.enum(models.UnwindStatus)
-DecisionOutcome = strawberry.enum(Outcome, name="DecisionOutcome")
+# strawberry.enum registers the GraphQL enum on the domain's own class and returns that
+# class; the module names are plain aliases, which mypy accepts in annotations.
+strawberry.enum(models.TicketStatus)
+strawberry.enum(models.EndReason)
+strawberry.enum(models.EntryStatus)
+strawberry.enum(models.EntryOrigin)
+strawberry.enum(models.UnwindStatus)
+strawberry.enum(Outcome, name="DecisionOutcome")
+TicketStatus = models.TicketStatus
+EndReason = models.EndReason
+EntryStatus = models.EntryStatus
+EntryOrigin = models.EntryOrigin
+UnwindStatus = models.UnwindStatus
+DecisionOutcome = Outcome
 
 
 @strawberry.enum
