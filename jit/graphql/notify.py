@@ -8,6 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from jit.auth.scopes import Scope
+from jit.config import Settings
 from jit.graphql.context import Context
 from jit.graphql.errors import NotAllowedError, ValidationError
 from jit.graphql.resolver import OUTPUT, mutation, query
@@ -68,7 +69,7 @@ SetNotificationPreferencesResult = Annotated[
 ]
 
 
-def _channels(settings) -> list[NotificationChannelStatus]:
+def _channels(settings: Settings) -> list[NotificationChannelStatus]:
     return [
         NotificationChannelStatus(channel=ChannelType.EMAIL, configured=email.configured(settings),
                                   targets=[f"{settings.smtp_host}:{settings.smtp_port}"] if settings.smtp_host else [],
