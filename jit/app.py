@@ -11,14 +11,18 @@ from typing import Any
 
 from arq.connections import RedisSettings, create_pool
 from starlette.applications import Starlette
+from starlette.datastructures import State
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.schema import BaseSchema
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message, SubscribeMessage
 
 from jit.audit import endpoints as audit_endpoints
 from jit.auth import frames, sessions
@@ -48,7 +52,7 @@ from jit.slack.routes import slack_routes
 log = logging.getLogger(__name__)
 
 
-class GuardedTransportWSHandler(BaseGraphQLTransportWSHandler):
+class GuardedTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     """graphql-transport-ws that closes the socket once its token or session is no longer
     valid: checked on every operation the client sends (cached, jit.auth.live), before
     every event it delivers, every JIT_WS_RECHECK_INTERVAL, and at once when a revocation,
@@ -88,7 +92,7 @@ class GuardedTransportWSHandler(BaseGraphQLTransportWSHandler):
                 await self._close_revoked()
                 return
 
-    async def handle_subscribe(self, message) -> None:
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
         if self._refused:
             return
         identity = self.context.identity
@@ -99,12 +103,13 @@ class GuardedTransportWSHandler(BaseGraphQLTransportWSHandler):
             return
         await super().handle_subscribe(message)
 
-    async def send_message(self, message) -> None:
+    async def send_message(self, message: Message) -> None:
         kind = message.get("type")
         if kind == "connection_ack":
-            rt = self.context.runtime
+            rt, identity = self.context.runtime, self.context.identity
+            assert identity is not None, "on_ws_connect signs the socket in before the ack"
             try:
-                self._open = await rt.open_credentials().open(self.context.identity, self._close_revoked)
+                self._open = await rt.open_credentials().open(identity, self._close_revoked)
             except TooManyConnections as exc:
                 self._refused = True
                 with contextlib.suppress(Exception):
@@ -117,10 +122,17 @@ class GuardedTransportWSHandler(BaseGraphQLTransportWSHandler):
         await super().send_message(message)
 
 
-class JitGraphQL(GraphQL):
+def _runtime(state: State) -> Runtime:
+    """The app's Runtime, which the lifespan keeps on app.state (Starlette types its
+    attributes as Any)."""
+    runtime: Runtime = state.runtime
+    return runtime
+
+
+class JitGraphQL(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = GuardedTransportWSHandler
 
-    def __init__(self, app_state: Any, schema, **kwargs: Any) -> None:
+    def __init__(self, app_state: State, schema: BaseSchema, **kwargs: Any) -> None:
         super().__init__(schema, **kwargs)
         self.app_state = app_state
 
@@ -129,7 +141,7 @@ class JitGraphQL(GraphQL):
         return encode_message(data)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
-        ctx = Context(runtime=self.app_state.runtime, request=request, response=response)
+        ctx = Context(runtime=_runtime(self.app_state), request=request, response=response)
         if isinstance(request, Request):
             # The ASGI wrapper below has already authenticated the request.
             ctx.identity = request.scope.get("jit.identity")
@@ -217,7 +229,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         try:
             yield
         finally:
-            await app.state.runtime.aws.close()
+            await _runtime(app.state).aws.close()
             await redis.aclose()
             await close_db()
 
@@ -231,7 +243,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         allowed_origins=(settings.base_url,),
     )
 
-    async def graphql_http(scope, receive, send) -> None:
+    async def graphql_http(scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         if request.method == "GET":
             if ide is None:
@@ -251,7 +263,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         receive = frames.limit_frames(websocket.scope, websocket.receive, websocket.send, settings)
         await graphql(websocket.scope, receive, websocket.send)
 
-    healthz, readyz = probes(lambda: app.state.runtime, settings.readyz_aws_cache_seconds)
+    healthz, readyz = probes(lambda: _runtime(app.state), settings.readyz_aws_cache_seconds)
 
     async def metrics_endpoint(request: Request) -> Response:
         if not settings.metrics_open:
@@ -260,7 +272,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         if not metrics.authorized(settings.metrics_token, request.headers.get("authorization")):
             return Response("metrics need the bearer token in JIT_METRICS_TOKEN\n", status_code=401,
                             headers={"WWW-Authenticate": 'Bearer realm="jit-metrics"'})
-        body = metrics.exposition(await collect(app.state.runtime, COLLECTORS))
+        body = metrics.exposition(await collect(_runtime(app.state), COLLECTORS))
         return Response(body, media_type=metrics.CONTENT_TYPE_LATEST)
 
     async def audit_export(request: Request) -> Response:
@@ -271,10 +283,10 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         except _CsrfRefused:
             return _refuse(403, "CSRF", f"cookie-authenticated requests need the {CSRF_HEADER} header from this site",
                            CSRF_HEADER)
-        return await audit_endpoints.export(app.state.runtime, identity, request)
+        return await audit_endpoints.export(_runtime(app.state), identity, request)
 
     class Endpoint:
-        async def __call__(self, scope, receive, send) -> None:
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] == "websocket":
                 return await graphql(scope, receive, send)
             return await graphql_http(scope, receive, send)

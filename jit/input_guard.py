@@ -15,6 +15,8 @@ import re
 from itertools import accumulate
 from typing import Any
 
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
 log = logging.getLogger(__name__)
 
 # C0 controls and DEL, as the path arrives percent-decoded in the ASGI scope.
@@ -41,11 +43,11 @@ def _refusal(message: str) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 class InputGuard:
-    def __init__(self, app, max_json_depth: int) -> None:
+    def __init__(self, app: ASGIApp, max_json_depth: int) -> None:
         self.app = app
         self.max_json_depth = max_json_depth
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
         path = scope.get("path", "")
@@ -60,7 +62,7 @@ class InputGuard:
         if b"json" not in content_type.lower():
             return await self.app(scope, receive, send)
         # The body limit (outside this middleware) has already capped how much is read here.
-        chunks = []
+        chunks: list[bytes] = []
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
@@ -75,7 +77,7 @@ class InputGuard:
             return await self._send(send, f"the JSON body nests deeper than {self.max_json_depth} levels")
         replayed = False
 
-        async def replay():
+        async def replay() -> Message:
             nonlocal replayed
             if not replayed:
                 replayed = True
@@ -85,7 +87,7 @@ class InputGuard:
         await self.app(scope, replay, send)
 
     @staticmethod
-    async def _send(send, message: str) -> None:
+    async def _send(send: Send, message: str) -> None:
         start, body = _refusal(message)
         await send(start)
         await send(body)

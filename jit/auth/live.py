@@ -20,7 +20,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from redis.asyncio import Redis
 
@@ -177,7 +177,8 @@ class OpenCredentials:
             self._listening = False
             self._valid_until.clear()
             with contextlib.suppress(Exception):  # the connection is already gone
-                await pubsub.aclose()
+                # redis-py leaves PubSub.aclose unannotated; it returns None.
+                await cast(Callable[[], Awaitable[None]], pubsub.aclose)()
 
     async def wait_listening(self, timeout: float = 5.0) -> bool:
         self._start()

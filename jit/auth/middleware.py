@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
 from jit.config import Settings
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -14,7 +16,7 @@ IDE_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.
 
 
 class SecurityHeaders:
-    def __init__(self, app, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.settings = settings
         self.common = [
@@ -29,13 +31,13 @@ class SecurityHeaders:
         if settings.https:
             self.common.append((b"strict-transport-security", b"max-age=63072000; includeSubDomains"))
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         ide = (self.settings.mode != "production" and scope["path"] == "/graphql" and scope["method"] == "GET")
         csp = (IDE_CSP if ide else CSP).encode()
 
-        async def send_with_headers(message) -> None:
+        async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {k.lower() for k, _ in message.get("headers", [])}
                 headers = list(message.get("headers", []))
@@ -55,11 +57,11 @@ class _TooLarge(Exception):
 class BodyLimit:
     """Refuses request bodies over the limit with 413, whether declared or streamed."""
 
-    def __init__(self, app, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         for key, value in scope.get("headers", []):
@@ -73,7 +75,7 @@ class BodyLimit:
         seen = 0
         started = False
 
-        async def counting_receive():
+        async def counting_receive() -> Message:
             nonlocal seen
             message = await receive()
             if message["type"] == "http.request":
@@ -82,7 +84,7 @@ class BodyLimit:
                     raise _TooLarge
             return message
 
-        async def tracking_send(message) -> None:
+        async def tracking_send(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
@@ -94,7 +96,7 @@ class BodyLimit:
             if not started:
                 await self._refuse(send, 413, b"request body too large")
 
-    async def _refuse(self, send, status: int, text: bytes) -> None:
+    async def _refuse(self, send: Send, status: int, text: bytes) -> None:
         body = b'{"errors":[{"message":"' + text + b'","extensions":{"code":"PAYLOAD_TOO_LARGE"}}]}'
         await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})

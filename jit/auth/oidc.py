@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from redis.asyncio import Redis
 
 from jit.directory.queries import live
 
@@ -46,6 +47,7 @@ class OidcClient:
             raise RuntimeError("OIDC is not configured (JIT_OIDC_ISSUER, JIT_OIDC_CLIENT_ID)")
         self.settings = settings
         self.issuer = settings.oidc_issuer.rstrip("/")
+        self.client_id = settings.oidc_client_id
         self.redirect_uri = f"{settings.base_url}/auth/callback"
         self._metadata: dict[str, Any] | None = None
         self._jwks: Any = None
@@ -78,7 +80,7 @@ class OidcClient:
             timeout=10,
         )
 
-    async def start(self, redis, return_to: str) -> tuple[str, str]:
+    async def start(self, redis: Redis, return_to: str) -> tuple[str, str]:
         """The provider URL to send the browser to, and the state that binds it."""
         state, nonce, verifier = (secrets.token_urlsafe(32) for _ in range(3))
         await redis.set(f"jit:oidc:{state}", json.dumps({"nonce": nonce, "verifier": verifier, "return_to": return_to}),
@@ -89,7 +91,7 @@ class OidcClient:
             )
         return url, state
 
-    async def finish(self, redis, clock: Clock, state: str, code: str) -> SignIn:
+    async def finish(self, redis: Redis, clock: Clock, state: str, code: str) -> SignIn:
         raw = await redis.getdel(f"jit:oidc:{state}")
         if raw is None:
             raise Unauthenticated("this sign-in expired or was already used; start again", field="state")
@@ -122,7 +124,7 @@ class OidcClient:
         registry = jwt.JWTClaimsRegistry(
             now=int(clock.now().timestamp()), leeway=60,
             iss={"essential": True, "value": self.issuer},
-            aud={"essential": True, "value": self.settings.oidc_client_id},
+            aud={"essential": True, "value": self.client_id},
             nonce={"essential": True, "value": nonce},
             exp={"essential": True}, sub={"essential": True},
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import traceback
+from typing import Any
 
 _PATTERNS = [
     (re.compile(r"jit_[A-Za-z0-9_\-]{20,}"), "jit_[REDACTED]"),
@@ -46,7 +47,7 @@ def install_log_redaction() -> None:
     _installed = True
     previous = logging.getLogRecordFactory()
 
-    def factory(*args, **kwargs) -> logging.LogRecord:
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = previous(*args, **kwargs)
         # Clean the template and each argument in place: some formatters (uvicorn's access
         # log) read record.args themselves, so they must keep their shape.

@@ -51,10 +51,12 @@ def csrf_ok(request: Request, csrf_hash: str | None) -> bool:
 
 def _set_session_cookies(settings: Settings, response: Response, new: sessions.NewSession) -> None:
     session_name, csrf_name = sessions.cookie_names(settings)
-    common = {"path": "/", "secure": settings.https, "max_age": settings.session_absolute_timeout}
-    response.set_cookie(session_name, new.secret, httponly=True, samesite="lax", **common)
+    max_age, secure = settings.session_absolute_timeout, settings.https
+    response.set_cookie(session_name, new.secret, max_age=max_age, path="/", secure=secure, httponly=True,
+                        samesite="lax")
     # Readable by the console's script, which echoes it in the X-JIT-CSRF header.
-    response.set_cookie(csrf_name, new.csrf, httponly=False, samesite="strict", **common)
+    response.set_cookie(csrf_name, new.csrf, max_age=max_age, path="/", secure=secure, httponly=False,
+                        samesite="strict")
 
 
 def _clear_session_cookies(settings: Settings, response: Response) -> None:

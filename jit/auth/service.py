@@ -325,14 +325,14 @@ class CredentialChecks:
     def __init__(self, settings: Settings, clock: Clock) -> None:
         self._settings = settings
         self._clock = clock
-        self._batch: list[tuple[Identity, asyncio.Future[Any]]] | None = None
+        self._batch: list[tuple[Identity, asyncio.Future[bool]]] | None = None
         self._running: set[asyncio.Task[Any]] = set()
 
     async def still_valid(self, identity: Identity) -> bool:
         if self._batch is None:
             self._batch = []
             asyncio.get_running_loop().call_soon(self._dispatch)
-        future = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._batch.append((identity, future))
         return await future
 
@@ -342,7 +342,7 @@ class CredentialChecks:
         self._running.add(task)
         task.add_done_callback(self._running.discard)
 
-    async def _answer(self, batch: list[tuple[Identity, asyncio.Future[Any]]]) -> None:
+    async def _answer(self, batch: list[tuple[Identity, asyncio.Future[bool]]]) -> None:
         try:
             tokens, sessions_ = await valid_credentials(self._settings, self._clock, [i for i, _ in batch])
         except BaseException as exc:  # noqa: BLE001 - every waiter is told, none is left hanging

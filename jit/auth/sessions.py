@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
@@ -59,7 +59,7 @@ async def create_session(
     return NewSession(secret, csrf, row)
 
 
-def _live(settings: Settings, row: SignInSession, now) -> str | None:
+def _live(settings: Settings, row: SignInSession, now: datetime) -> str | None:
     if row.ended_at is not None:
         return "this session has ended; sign in again"
     if row.expires_at <= now:

@@ -41,7 +41,7 @@ class SessionEvent:
             event_id=e.event_id, event_time=e.event_time, event_name=e.event_name, event_source=e.event_source,
             account_id=e.account_id, region=e.region, role_name=e.role_name, session_arn=e.session_arn,
             source_ip=e.source_ip, user_agent=e.user_agent, error_code=e.error_code, read_only=e.read_only,
-            cloud_trail_event=e.raw,
+            cloud_trail_event=JSON(e.raw),
         )
 
 

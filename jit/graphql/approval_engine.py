@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, cast
 
 import strawberry
 from strawberry.types import Info
@@ -58,7 +58,9 @@ class Delegation:
     async def rule_names(self) -> list[str]:
         if not self.rule_ids:
             return []
-        return sorted(await RuleRow.filter(id__in=[str(r) for r in self.rule_ids]).values_list("name", flat=True))
+        # Tortoise types values_list as tuples even with flat=True, which returns the bare names.
+        names = cast(list[str], await RuleRow.filter(id__in=[str(r) for r in self.rule_ids]).values_list("name", flat=True))
+        return sorted(names)
 
     @classmethod
     def of(cls, row: DelegationRow, now: datetime) -> Delegation:

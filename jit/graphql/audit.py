@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -54,7 +54,9 @@ class AuditEvent:
             on_behalf_of=row.on_behalf_of, subject_type=row.subject_type, subject_id=row.subject_id,
             ticket_id=strawberry.ID(str(row.ticket_id)) if row.ticket_id else None, from_status=row.from_status,
             to_status=row.to_status, detail=row.detail, before=row.before, after=row.after,
-            prev_hash=row.prev_hash, hash=row.hash,
+            # Nullable columns only for the unsaved event: jit.audit.service.record sets both
+            # hashes before every insert, so a stored row always has them.
+            prev_hash=cast(str, row.prev_hash), hash=cast(str, row.hash),
         )
 
 

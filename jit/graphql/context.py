@@ -64,7 +64,7 @@ class Context:
     accounts: DataLoader[str, Any] = field(default_factory=lambda: _loader(Account, "id"))
     permission_sets: DataLoader[str, Any] = field(default_factory=lambda: _loader(PermissionSet, "arn"))
     groups: DataLoader[str, Any] = field(default_factory=lambda: _loader(Group, "id"))
-    ou_name_paths: DataLoader[str, Any] = field(default_factory=_ou_name_path_loader)
+    ou_name_paths: DataLoader[str, str | None] = field(default_factory=_ou_name_path_loader)
     directory: DataLoader[str, Any] = field(default_factory=_directory_loader)
     ticket_targets: DataLoader[str, list[Any]] = field(default_factory=lambda: _parts_loader(ticket_queries.targets_of))
     ticket_steps: DataLoader[str, list[Any]] = field(default_factory=lambda: _parts_loader(ticket_queries.steps_of))

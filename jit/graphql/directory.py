@@ -31,6 +31,11 @@ class Group:
                    removed_at=row.removed_at)
 
 
+async def groups_of(user_id: str) -> list[Group]:
+    """The groups a user belongs to (User.groups, and Query.me)."""
+    return [Group.of(g) for g in await directory.groups_of_user(user_id)]
+
+
 @strawberry.type
 class User:
     id: strawberry.ID
@@ -41,7 +46,7 @@ class User:
 
     @strawberry.field
     async def groups(self) -> list[Group]:
-        return [Group.of(g) for g in await directory.groups_of_user(str(self.id))]
+        return await groups_of(str(self.id))
 
     @classmethod
     def of(cls, row: models.User) -> User:

@@ -98,7 +98,7 @@ class Extension:
 class BreakGlassReview:
     reviewed_at: datetime
     comment: str
-    reviewer_id: strawberry.Private[str]
+    reviewer_id: strawberry.Private[str | None]
 
     @strawberry.field
     async def reviewer(self, info: Info[Context, None]) -> User | None:

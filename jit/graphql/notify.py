@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
 from jit.auth.scopes import Scope
+from jit.config import Settings
 from jit.graphql.context import Context
 from jit.graphql.errors import NotAllowedError, ValidationError
 from jit.graphql.resolver import OUTPUT, mutation, query
@@ -16,14 +16,15 @@ from jit.notify import delivery, preferences
 from jit.notify.channels import email, slack, webhook
 from jit.notify.models import PERSONAL_CHANNELS, Channel, NotificationKind
 
-NotificationKindType = strawberry.enum(
-    Enum("NotificationKind", {k.value: k.value for k in NotificationKind}),
-    description="What a notification is about.",
-)
-ChannelType = strawberry.enum(
-    Enum("NotificationChannel", {c.value: c.value for c in Channel}),
+# The GraphQL enums are the domain's own classes: strawberry.enum registers the definition on
+# the class it is given and returns it (as jit/graphql/tickets.py does for its enums).
+strawberry.enum(NotificationKind, description="What a notification is about.")
+strawberry.enum(
+    Channel, name="NotificationChannel",
     description="EMAIL and SLACK reach a person as they choose; WEBHOOK and SLACK_AUDIT receive every notification.",
 )
+NotificationKindType = NotificationKind
+ChannelType = Channel
 
 
 @strawberry.type
@@ -68,7 +69,7 @@ SetNotificationPreferencesResult = Annotated[
 ]
 
 
-def _channels(settings) -> list[NotificationChannelStatus]:
+def _channels(settings: Settings) -> list[NotificationChannelStatus]:
     return [
         NotificationChannelStatus(channel=ChannelType.EMAIL, configured=email.configured(settings),
                                   targets=[f"{settings.smtp_host}:{settings.smtp_port}"] if settings.smtp_host else [],

@@ -78,7 +78,9 @@ class ReliabilityCounter:
     value: int
 
 
-DriftScanState = strawberry.enum(DriftScanStatus, name="DriftScanStatus")
+# Registers the GraphQL enum on DriftScanStatus itself (strawberry.enum returns the class it is given).
+strawberry.enum(DriftScanStatus, name="DriftScanStatus")
+DriftScanState = DriftScanStatus
 
 
 @strawberry.type(description="One drift scan and how far it got. A scan spreads its AWS calls over part of "
@@ -159,7 +161,7 @@ class ReliabilityQuery:
         return [
             RevokeAlert(ticket_id=strawberry.ID(str(r.ticket_id)), attempts=r.attempts, last_error=r.last_error,
                         next_attempt_at=r.next_attempt_at, alerted_at=r.alerted_at)
-            for r in await retries.alerts()
+            for r in await retries.alerts() if r.alerted_at is not None  # alerts() reads only alerted rows
         ]
 
     @query(Scope.READ, description="Reconciler, revoke and drift counters since the database was created.")

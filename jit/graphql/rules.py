@@ -15,8 +15,9 @@ from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, 
 from jit.graphql.resolver import INPUT, mutation, query
 from jit.rules import changes, service
 from jit.rules.models import ApprovalRule as RuleRow
+from jit.rules.models import RuleChange as RuleChangeRow
 from jit.rules.plan import step_warnings
-from jit.rules.schemas import StepSpec, parse_rule
+from jit.rules.schemas import RuleSpec, StepSpec, parse_rule
 from jit.tickets.service import parse_uuid
 
 
@@ -170,7 +171,7 @@ def _principals(p: PrincipalsInput) -> dict[str, Any]:
     return {"users": p.users, "groups": p.groups}
 
 
-def _spec(data: ApprovalRuleInput):
+def _spec(data: ApprovalRuleInput) -> RuleSpec:
     return parse_rule({
         "name": data.name, "description": data.description,
         "requesters": {"users": data.requesters.users, "groups": data.requesters.groups},
@@ -210,9 +211,11 @@ class PendingRuleChange:
     decided_at: datetime | None
 
     @classmethod
-    def of(cls, row) -> PendingRuleChange:
+    def of(cls, row: RuleChangeRow) -> PendingRuleChange:
+        before = None if row.before is None else JSON(row.before)
+        after = None if row.after is None else JSON(row.after)
         return cls(id=strawberry.ID(str(row.id)), action=row.action, rule_name=row.rule_name, status=row.status,
-                   before=row.before, after=row.after, proposed_at=row.proposed_at, proposed_by_id=row.proposed_by,
+                   before=before, after=after, proposed_at=row.proposed_at, proposed_by_id=row.proposed_by,
                    decided_at=row.decided_at)
 
     @strawberry.field
@@ -241,7 +244,7 @@ def _rules(info: Info[Context, None]) -> changes.RuleChangeService:
     return changes.RuleChangeService(info.context.runtime)
 
 
-def _rule_or_change(result) -> ApprovalRule | PendingRuleChange:
+def _rule_or_change(result: RuleRow | changes.Proposed) -> ApprovalRule | PendingRuleChange:
     if isinstance(result, changes.Proposed):
         return PendingRuleChange.of(result.change)
     return ApprovalRule.of(result)

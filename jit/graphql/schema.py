@@ -20,7 +20,7 @@ from jit.graphql.audit import AuditMutation, AuditQuery
 from jit.graphql.console_admin import ConsoleAdminMutation, ConsoleAdminQuery
 from jit.graphql.context import Context
 from jit.graphql.credentials import ActingCredential
-from jit.graphql.directory import DirectoryQuery, Group, User
+from jit.graphql.directory import DirectoryQuery, Group, User, groups_of
 from jit.graphql.eligibility import EligibilityQuery
 from jit.graphql.groups import GroupsMutation, GroupsQuery
 from jit.graphql.insights import InsightsQuery
@@ -50,7 +50,7 @@ class Query(
     async def me(self, info: Info[Context, None]) -> Me:
         actor = info.context.actor
         user = User.of(actor)
-        return Me(user=user, roles=await info.context.runtime.authz.roles(actor.id), groups=await user.groups())
+        return Me(user=user, roles=await info.context.runtime.authz.roles(actor.id), groups=await groups_of(str(user.id)))
 
 
 @strawberry.type

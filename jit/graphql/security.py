@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -64,7 +65,7 @@ def _root_fields(selection_set: SelectionSetNode, fragments: dict[str, FragmentD
                 yield from _root_fields(fragment.selection_set, fragments)
 
 
-def operation_root_fields(document, operation_name: str | None) -> tuple[str, list[str]] | None:
+def operation_root_fields(document: DocumentNode, operation_name: str | None) -> tuple[str, list[str]] | None:
     operation: OperationDefinitionNode | None = get_operation_ast(document, operation_name)
     if operation is None:
         return None

@@ -27,7 +27,7 @@ def _reader(context: Any) -> tuple[Any, ...]:
 
 
 class SharedEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
-    _event_results: dict[str, Any] | None = None
+    _event_results: dict[tuple[Any, ...], Any] | None = None
     _key: tuple[Any, ...] | None = None
 
     def build_per_event_executor(self, payload: Any) -> Any:

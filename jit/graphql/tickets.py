@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import functools
+import uuid
 from collections.abc import AsyncGenerator
 from datetime import datetime
 from enum import Enum
@@ -16,23 +18,34 @@ from jit.approvals.models import Outcome
 from jit.approvals.models import TicketStep as StepRow
 from jit.audit.service import ticket_history
 from jit.auth.scopes import Scope
+from jit.authz.service import TicketParties
 from jit.authz.version import current_policy_version
+from jit.events.bus import TicketEvent
 from jit.graphql.context import Context
 from jit.graphql.directory import Account, PermissionSet, User
 from jit.graphql.engine_types import BreakGlassReview, Extension
 from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError, WrongStateError
 from jit.graphql.resolver import OUTPUT, mutation, query, subscription
 from jit.ops import metrics
+from jit.runtime import Runtime
 from jit.tickets import models, queries
 from jit.tickets import service as tickets
 from jit.tickets.models import StackEntry as EntryRow
 
-TicketStatus = strawberry.enum(models.TicketStatus)
-EndReason = strawberry.enum(models.EndReason)
-EntryStatus = strawberry.enum(models.EntryStatus)
-EntryOrigin = strawberry.enum(models.EntryOrigin)
-UnwindStatus = strawberry.enum(models.UnwindStatus)
-DecisionOutcome = strawberry.enum(Outcome, name="DecisionOutcome")
+# strawberry.enum registers the GraphQL enum on the domain's own class and returns that
+# class; the module names are plain aliases, which mypy accepts in annotations.
+strawberry.enum(models.TicketStatus)
+strawberry.enum(models.EndReason)
+strawberry.enum(models.EntryStatus)
+strawberry.enum(models.EntryOrigin)
+strawberry.enum(models.UnwindStatus)
+strawberry.enum(Outcome, name="DecisionOutcome")
+TicketStatus = models.TicketStatus
+EndReason = models.EndReason
+EntryStatus = models.EntryStatus
+EntryOrigin = models.EntryOrigin
+UnwindStatus = models.UnwindStatus
+DecisionOutcome = Outcome
 
 
 @strawberry.enum
@@ -234,7 +247,7 @@ class Ticket:
         return [
             HistoryEvent(at=e.at, action=e.action, from_status=e.from_status, to_status=e.to_status,
                          detail=e.detail, actor_id=e.actor_id)
-            for e in await ticket_history(self.id)
+            for e in await ticket_history(uuid.UUID(self.id))
         ]
 
     @classmethod
@@ -337,7 +350,7 @@ class TicketUpdate:
     reason: str | None
     ticket: Ticket = strawberry.field(description="The ticket as it is now (it may have moved on since).")
     # One per event, shared by every subscriber who receives it (jit/graphql/sharing.py).
-    execution_results: strawberry.Private[dict[str, Any] | None] = None
+    execution_results: strawberry.Private[dict[tuple[Any, ...], Any] | None] = None
 
 
 @strawberry.type
@@ -432,15 +445,15 @@ class TicketSubscription:
                 # Access can change while the socket is open: decided again for every
                 # event, once per reader, with the policy version read for this event.
                 if not await delivery.share(
-                    ("may_read", actor.id), lambda parties=parties, version=policy_version: _may_read(rt, actor.id, parties, version)
+                    ("may_read", actor.id), functools.partial(_may_read, rt, actor.id, parties, policy_version)
                 ):
                     return
-                yield delivery.once("update", lambda event=event, row=row: _update_of(event, row))
+                yield delivery.once("update", functools.partial(_update_of, event, row))
                 # Resumed once the message went out on this socket.
                 metrics.observe_live_event((rt.clock.now() - event.at_datetime).total_seconds())
 
 
-def _update_of(event, row) -> TicketUpdate:
+def _update_of(event: TicketEvent, row: models.Ticket) -> TicketUpdate:
     return TicketUpdate(
         ticket_id=strawberry.ID(event.ticket_id),
         previous_status=models.TicketStatus(event.previous_status) if event.previous_status else None,
@@ -449,12 +462,14 @@ def _update_of(event, row) -> TicketUpdate:
     )
 
 
-async def _may_read(rt, actor_id: str, parties, policy_version: int) -> bool:
+async def _may_read(rt: Runtime, actor_id: str, parties: TicketParties, policy_version: int) -> bool:
     with rt.authz.at_version(policy_version):
         return await rt.authz.may_read(actor_id, parties, rt.clock.now())
 
 
-async def _load_for_subscribers(ticket_id: str):
+async def _load_for_subscribers(
+    ticket_id: str,
+) -> tuple[models.Ticket, TicketParties, int] | tuple[None, None, None]:
     """What every subscriber of one event needs, read once (jit/events/hub.py)."""
     row = await models.Ticket.get_or_none(id=ticket_id)
     if row is None:

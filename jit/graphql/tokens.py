@@ -18,7 +18,9 @@ from jit.graphql.errors import NotAllowedError, NotFoundError, ValidationError
 from jit.graphql.resolver import OUTPUT, mutation, query
 from jit.ids import int_id
 
-ApiTokenScope = strawberry.enum(Scope, name="ApiTokenScope")
+# Registers the GraphQL enum on Scope itself (strawberry.enum returns the class it is given).
+strawberry.enum(Scope, name="ApiTokenScope")
+ApiTokenScope = Scope
 
 
 @strawberry.type

@@ -84,12 +84,12 @@ class RevokeLateness:
 @dataclass
 class Insights:
     scope: Scope
+    break_glass: BreakGlass
+    revoke_lateness: RevokeLateness
     active_grants: list[DayCount] = field(default_factory=list)
     approval_times: list[RuleApprovalTime] = field(default_factory=list)
     top_accounts: list[Counted] = field(default_factory=list)
     top_permission_sets: list[Counted] = field(default_factory=list)
-    break_glass: BreakGlass | None = None
-    revoke_lateness: RevokeLateness | None = None
 
 
 def _days(s: Scope) -> list[datetime]:
