@@ -68,4 +68,4 @@ async def subscribe(redis: Redis, ticket_id: str | uuid.UUID) -> AsyncIterator[A
         yield events()
     finally:
         await pubsub.unsubscribe()
-        await pubsub.aclose()
+        await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis 5.3 leaves PubSub.aclose unannotated

@@ -114,7 +114,7 @@ class TicketEventHub:
                 for queue in list(queues):
                     self._drop(ticket_id, queue)
             try:
-                await pubsub.aclose()
+                await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis 5.3 leaves PubSub.aclose unannotated
             except Exception:  # noqa: BLE001 - the connection is already gone
                 pass
 
