@@ -8,10 +8,16 @@ import asyncio
 import json
 import os
 import sys
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jit.config import Settings
+
+if TYPE_CHECKING:
+    from jit.directory.offboarding import OffboardingReport
+    from jit.directory.service import SyncReport
+    from jit.rules.plan import RulesPlan
 
 
 def _settings() -> Settings:
@@ -88,7 +94,7 @@ def _redact(url: str) -> str:
     return url
 
 
-async def _sync(settings: Settings):
+async def _sync(settings: Settings) -> tuple[SyncReport, OffboardingReport]:
     from dataclasses import replace
 
     from arq.connections import RedisSettings, create_pool
@@ -109,7 +115,9 @@ async def _sync(settings: Settings):
             print(f"warning: Redis unreachable ({type(exc).__name__}): revokes wait for the reconciler",
                   file=sys.stderr)
             redis = None
-        rt = Runtime(settings=settings, clock=SystemClock(), aws=aws, authz=Authorizer(settings), redis=redis)
+        # Runtime types redis as always there; it checks for None where it announces (offboard's only use).
+        rt = Runtime(settings=settings, clock=SystemClock(), aws=aws, authz=Authorizer(settings),
+                     redis=redis)  # type: ignore[arg-type]
         try:
             return report, await offboard(rt)
         finally:
@@ -131,10 +139,8 @@ def cmd_sync(args: argparse.Namespace) -> None:
         print(f"ended {len(offboarded.tokens)} token(s) and {len(offboarded.sessions)} session(s) of removed users")
 
 
-def _parse_expiry(value: str | None, days: int | None, now):
+def _parse_expiry(value: str | None, days: int | None, now: datetime) -> datetime | None:
     """'90d', '12h', an ISO date or datetime, or 'never'; the default is 90 days."""
-    from datetime import datetime
-
     if days is not None:
         return now + timedelta(days=days)
     value = (value or "90d").strip().lower()
@@ -148,6 +154,10 @@ def _parse_expiry(value: str | None, days: int | None, now):
     except ValueError:
         raise SystemExit(f"error: --expires: {value!r} is not like 90d, 12h, 2027-01-31 or never") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _when(d: datetime | None) -> str:
+    return d.strftime("%Y-%m-%d %H:%M") if d else "-"
 
 
 async def _token(settings: Settings, args: argparse.Namespace) -> str:
@@ -183,10 +193,9 @@ async def _token(settings: Settings, args: argparse.Namespace) -> str:
         now = clock.now()
         for r in await service.list_tokens(user_id):
             state = service.token_state(r, now)
-            fmt = lambda d: d.strftime("%Y-%m-%d %H:%M") if d else "-"  # noqa: E731
-            scopes = ",".join(s.value for s in sorted(service.token_scopes(r), key=lambda s: s.value))
-            lines.append(f"{r.id:>5}  {r.user.user_name:<16} {r.name[:20]:<20} {scopes:<28} {fmt(r.expires_at):<20} "
-                         f"{fmt(r.last_used_at):<20} {state}")
+            scope_names = ",".join(s.value for s in sorted(service.token_scopes(r), key=lambda s: s.value))
+            lines.append(f"{r.id:>5}  {r.user.user_name:<16} {r.name[:20]:<20} {scope_names:<28} {_when(r.expires_at):<20} "
+                         f"{_when(r.last_used_at):<20} {state}")
         return "\n".join(lines)
 
 
@@ -208,7 +217,7 @@ def cmd_token(args: argparse.Namespace) -> None:
     print(asyncio.run(_token(_settings(), args)))
 
 
-def _plan_text(plan) -> str:
+def _plan_text(plan: RulesPlan) -> str:
     def names(items: list[str]) -> str:
         return ", ".join(items) if items else "-"
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -219,7 +219,7 @@ class Settings(BaseSettings):
 
     @field_validator("aws_rate_limit")
     @classmethod
-    def _rate(cls, value: float, info) -> float:
+    def _rate(cls, value: float, info: ValidationInfo) -> float:
         if not value > 0:
             raise ValueError("JIT_AWS_RATE_LIMIT must be above 0 (AWS allows 20 calls per second per instance)")
         return value
@@ -279,7 +279,7 @@ class Settings(BaseSettings):
         return self.base_url.startswith("https://")
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     return Settings(**overrides)
 
 

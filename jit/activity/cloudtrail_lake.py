@@ -11,7 +11,14 @@ import time
 from datetime import UTC
 from typing import Any
 
-from jit.activity.sources import ActivityPage, SessionQuery, decode_cursor, encode_cursor, from_cloudtrail_record
+from jit.activity.sources import (
+    ActivityEvent,
+    ActivityPage,
+    SessionQuery,
+    decode_cursor,
+    encode_cursor,
+    from_cloudtrail_record,
+)
 from jit.aws.clients import AwsClients
 from jit.config import Settings
 from jit.errors import ValidationFailed
@@ -75,7 +82,7 @@ class CloudTrailLakeSource:
         async with self.aws.client_as("cloudtrail", endpoint_url=self.settings.activity_cloudtrail_endpoint_url) as ct:
             if query_id is None:
                 query_id = (await ct.start_query(QueryStatement=build_sql(store, query)))["QueryId"]
-            events = []
+            events: list[ActivityEvent] = []
             deadline = time.monotonic() + QUERY_TIMEOUT_SECONDS
             while len(events) < limit:
                 kwargs: dict[str, Any] = {"QueryId": query_id, "MaxQueryResults": 1000}

@@ -59,7 +59,8 @@ class LookupEventsSource:
             "cloudtrail", credentials=credentials, region=region,
             endpoint_url=self.settings.activity_cloudtrail_endpoint_url,
         ) as cloudtrail:
-            return await cloudtrail.lookup_events(**kwargs)
+            response: dict[str, Any] = await cloudtrail.lookup_events(**kwargs)
+            return response
 
     async def page(self, query: SessionQuery, limit: int, cursor: str | None) -> ActivityPage:
         """Newest first within each account and region, accounts in ticket order. The cursor

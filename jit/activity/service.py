@@ -4,6 +4,7 @@ ticket was in force, read from CloudTrail through the configured source."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -104,7 +105,7 @@ async def session_query(rt: Runtime, ticket: Ticket) -> SessionQuery:
     )
 
 
-def window_end(ticket: Ticket, permission_sets) -> datetime:
+def window_end(ticket: Ticket, permission_sets: Iterable[PermissionSet]) -> datetime:
     longest = max((_session_seconds(p.session_duration) for p in permission_sets), default=3600)
     return ticket.end_at + timedelta(seconds=longest)
 

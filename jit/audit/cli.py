@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from jit.config import Settings
 
@@ -74,8 +76,10 @@ def cmd_audit(args: argparse.Namespace) -> None:
     from jit.cli import _settings
 
     settings = _settings()
-    run = {"verify": lambda: _verify(settings), "export": lambda: _export(settings, args),
-           "prune": lambda: _prune(settings, args)}[args.audit_command]
+    commands: dict[str, Callable[[], Coroutine[Any, Any, int]]] = {
+        "verify": lambda: _verify(settings), "export": lambda: _export(settings, args),
+        "prune": lambda: _prune(settings, args)}
+    run = commands[args.audit_command]
     sys.exit(asyncio.run(run()))
 
 

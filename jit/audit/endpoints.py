@@ -10,6 +10,7 @@ import json
 from collections.abc import AsyncIterator
 from datetime import datetime
 
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
@@ -24,7 +25,7 @@ CSV_COLUMNS = ("seq", "at", "action", "actor_id", "on_behalf_of", "subject_type"
                "from_status", "to_status", "detail", "before", "after", "prev_hash", "hash")
 
 
-def _time(params, name: str) -> datetime | None:
+def _time(params: QueryParams, name: str) -> datetime | None:
     text = params.get(name)
     if not text:
         return None
@@ -34,7 +35,7 @@ def _time(params, name: str) -> datetime | None:
         raise ValidationFailed(f"{text!r} is not an ISO 8601 time", field=name) from None
 
 
-def parse_filter(params) -> AuditFilter:
+def parse_filter(params: QueryParams) -> AuditFilter:
     """The same filter as `auditEvents(filter:)`, from query parameters (types comma-separated)."""
     types = [t for value in params.getlist("types") for t in value.split(",") if t.strip()]
     flt = AuditFilter(
@@ -51,7 +52,7 @@ def parse_filter(params) -> AuditFilter:
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _cell(value) -> str:
+def _cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, (dict, list)):

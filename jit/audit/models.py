@@ -1,3 +1,5 @@
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -21,9 +23,10 @@ class AuditEvent(Model):
     ticket_id = fields.UUIDField(null=True, db_index=True)
     from_status = fields.CharField(max_length=32, null=True)
     to_status = fields.CharField(max_length=32, null=True)
-    detail = fields.JSONField(default=dict)
-    before = fields.JSONField(null=True)
-    after = fields.JSONField(null=True)
+    detail: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
+    # Any JSON value (usually an object), or null.
+    before: fields.Field[Any] = fields.JSONField(null=True)
+    after: fields.Field[Any] = fields.JSONField(null=True)
     prev_hash = fields.CharField(null=True, max_length=64)
     hash = fields.CharField(null=True, max_length=64)
 

@@ -7,7 +7,9 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TextIO
+
+from tortoise.queryset import QuerySet
 
 from jit.audit.chain import HASHED_FIELDS, timestamp
 from jit.audit.models import AuditEvent
@@ -45,7 +47,7 @@ _LOOKUPS = (("actor_id", "actor_id"), ("subject_type", "subject_type"), ("subjec
             ("actions", "action__in"), ("since", "at__gte"), ("until", "at__lt"))
 
 
-def _query(flt: AuditFilter):
+def _query(flt: AuditFilter) -> QuerySet[AuditEvent]:
     q = AuditEvent.all()
     for name, lookup in _LOOKUPS:
         value = getattr(flt, name)
@@ -97,7 +99,7 @@ async def stream(flt: AuditFilter, batch: int = 1000) -> AsyncIterator[AuditEven
         cursor = rows[-1].seq
 
 
-async def export_jsonl(flt: AuditFilter, out) -> int:
+async def export_jsonl(flt: AuditFilter, out: TextIO) -> int:
     count = 0
     async for event in stream(flt):
         out.write(json.dumps(as_record(event), sort_keys=True, ensure_ascii=False) + "\n")

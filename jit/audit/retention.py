@@ -54,7 +54,8 @@ async def prune(before: datetime, clock: Clock, actor_id: str | None = None) -> 
             before={"checkpoint_seq": head.checkpoint_seq}, after={"checkpoint_seq": last.seq, "checkpoint_hash": last.hash},
             detail={"deleted": count, "before": before},
         )
-    return Pruned(count, last.seq, last.hash)
+    # The walk ended on `last` and checked its hash: the walker holds it, typed.
+    return Pruned(count, walker.seq, walker.hash)
 
 
 async def prune_by_retention(days: int | None, clock: Clock) -> Pruned | None:

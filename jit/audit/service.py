@@ -36,7 +36,8 @@ async def chain_head(*, lock: bool) -> AuditChain:
     return head
 
 
-def _subject(action: str, subject_type: str | None, subject_id: Any, ticket_id: uuid.UUID | None) -> tuple[str | None, str | None]:
+def _subject(action: str, subject_type: str | None, subject_id: Any,
+             ticket_id: uuid.UUID | str | None) -> tuple[str | None, str | None]:
     if subject_type is None:
         subject_type = "ticket" if ticket_id is not None else action.split(".", 1)[0]
     if subject_id is None and ticket_id is not None and subject_type == "ticket":
@@ -49,7 +50,7 @@ async def record(
     actor_id: str | None,
     action: str,
     *,
-    ticket_id: uuid.UUID | None = None,
+    ticket_id: uuid.UUID | str | None = None,  # a str is stored as the UUID it spells
     from_status: str | None = None,
     to_status: str | None = None,
     detail: dict[str, Any] | None = None,

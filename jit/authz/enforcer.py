@@ -90,7 +90,9 @@ class PolicyEnforcer:
         return False
 
     def get_implicit_roles_for_user(self, name: str) -> list[str]:
-        return self._casbin.get_implicit_roles_for_user(name)
+        roles: list[str] = self._casbin.get_implicit_roles_for_user(name)
+        return roles
 
     def get_implicit_permissions_for_user(self, name: str) -> list[list[str]]:
-        return self._casbin.get_implicit_permissions_for_user(name)
+        permissions: list[list[str]] = self._casbin.get_implicit_permissions_for_user(name)
+        return permissions

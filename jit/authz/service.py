@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from jit import errors
 from jit.authz.compiler import (
@@ -311,7 +311,8 @@ class Authorizer:
         it for themself, and for each step the users who may decide it. Delegations are
         left out: they lend a decision for a while, they do not make an approver."""
         enforcer = await self._fresh()
-        users = list(await live(User).order_by("user_name").values_list("id", flat=True))
+        # Tortoise types a flat values_list as tuples; these are single user ids.
+        users = cast(list[str], await live(User).order_by("user_name").values_list("id", flat=True))
         obj = target_object(account.ou_path, account.id, permission_set_arn)
         result = []
         for rid, rule in sorted(self._rules.items(), key=lambda kv: strictness(kv[1]), reverse=True):

@@ -149,11 +149,12 @@ class Assignments:
     def _budget(self) -> AwsBudget | None:
         return self.aws.budget
 
-    async def _call(self, operation: str, priority: Priority, **params) -> dict[str, Any]:
+    async def _call(self, operation: str, priority: Priority, **params: Any) -> dict[str, Any]:
         async def call() -> dict[str, Any]:
             with aws_priority(priority):
                 async with self.aws.client("sso-admin", caller_retries=True) as sso:
-                    return await getattr(sso, operation)(**params)
+                    response: dict[str, Any] = await getattr(sso, operation)(**params)
+                    return response
 
         return await _retrying(call)
 
@@ -258,7 +259,8 @@ class Assignments:
 
 
 def request_id_of(params: dict[str, Any]) -> str:
-    return next(iter(v for k, v in params.items() if k.endswith("RequestId")))
+    request_id: str = next(iter(v for k, v in params.items() if k.endswith("RequestId")))
+    return request_id
 
 
 def _status(data: dict[str, Any]) -> RequestStatus:

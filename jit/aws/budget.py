@@ -14,7 +14,7 @@ import contextvars
 import logging
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import IntEnum
@@ -231,7 +231,8 @@ class AwsBudget:
 
             metrics.AWS_BUDGET_DEGRADED.set(0)
 
-    async def _ask(self, shared, keys: list[str], args: list[Any], local) -> int:
+    async def _ask(self, shared: Callable[..., Awaitable[Any]], keys: list[str], args: list[Any],
+                   local: Callable[[], int]) -> int:
         if time.monotonic() >= self._local_until:
             try:
                 wait = int(await shared(keys=keys, args=args))

@@ -61,12 +61,13 @@ class AwsClients:
             kwargs = self._kwargs()
             if caller_retries:
                 kwargs["config"] = _QUICK_RETRIES
-            client = await stack.enter_async_context(self._session.client(service, **kwargs))
+            opened = await stack.enter_async_context(self._session.client(service, **kwargs))
             # First in line, so every attempt is seen before botocore decides to retry it.
-            client.meta.events.register_first("needs-retry", _count_errors)
-            self._budgeted(service, client)
+            opened.meta.events.register_first("needs-retry", _count_errors)
+            self._budgeted(service, opened)
             # Two first callers may both open one; the spare is closed with the rest.
-            clients.setdefault(name, client)
+            clients.setdefault(name, opened)
+            client = opened
         yield client
 
     @asynccontextmanager
@@ -119,7 +120,8 @@ class AwsClients:
             await opened[0].aclose()
 
 
-def _count_errors(response=None, operation=None, caught_exception=None, **_: Any) -> None:
+def _count_errors(response: tuple[Any, dict[str, Any] | None] | None = None, operation: Any = None,
+                  caught_exception: BaseException | None = None, **_: Any) -> None:
     """Counts each AWS error response (and each failed connection) by code; returns None
     so botocore's own retry handler still decides."""
     if operation is None:

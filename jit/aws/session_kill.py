@@ -68,7 +68,7 @@ class SessionKill:
     def __init__(self, aws: AwsClients) -> None:
         self._aws = aws
 
-    async def _policy(self, sso, instance_arn: str, ps_arn: str) -> dict[str, Any]:
+    async def _policy(self, sso: Any, instance_arn: str, ps_arn: str) -> dict[str, Any]:
         raw = (await sso.get_inline_policy_for_permission_set(InstanceArn=instance_arn, PermissionSetArn=ps_arn)).get(
             "InlinePolicy") or ""
         policy = json.loads(raw) if raw.strip() else {}
@@ -77,7 +77,7 @@ class SessionKill:
         policy["Statement"] = statements if isinstance(statements, list) else [statements]
         return policy
 
-    async def _write(self, sso, instance_arn: str, ps_arn: str, policy: dict[str, Any]) -> str | None:
+    async def _write(self, sso: Any, instance_arn: str, ps_arn: str, policy: dict[str, Any]) -> str | None:
         if policy["Statement"]:
             await sso.put_inline_policy_to_permission_set(
                 InstanceArn=instance_arn, PermissionSetArn=ps_arn, InlinePolicy=json.dumps(policy, separators=(",", ":")))
@@ -86,7 +86,8 @@ class SessionKill:
         status = (await sso.provision_permission_set(
             InstanceArn=instance_arn, PermissionSetArn=ps_arn, TargetType="ALL_PROVISIONED_ACCOUNTS",
         )).get("PermissionSetProvisioningStatus", {})
-        return status.get("RequestId")
+        request_id: str | None = status.get("RequestId")
+        return request_id
 
     async def deny(
         self, instance_arn: str, ps_arn: str, *, ticket_id: str, user_id: str, issued_before: datetime, session: int,

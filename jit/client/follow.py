@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from jit.client import documents
@@ -39,7 +39,8 @@ def updates(client: GraphQLClient, ticket_id: str, timeout: float | None) -> Ite
             return
 
 
-def wait_until_active(client: GraphQLClient, ticket_id: str, timeout: float | None, on_update=None) -> tuple[str, ExitCode]:
+def wait_until_active(client: GraphQLClient, ticket_id: str, timeout: float | None,
+                      on_update: Callable[[dict[str, Any]], None] | None = None) -> tuple[str, ExitCode]:
     """The status the wait ended on, and the exit code that says so (OK for ACTIVE)."""
     for update in updates(client, ticket_id, timeout):
         if on_update:

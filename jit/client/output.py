@@ -51,7 +51,7 @@ def target_label(target: dict[str, Any]) -> str:
 
 
 def status_text(ticket: dict[str, Any]) -> str:
-    status = ticket["status"]
+    status: str = ticket["status"]
     if ticket.get("endReason"):
         status += f" ({ticket['endReason'].lower()})"
     return status

@@ -98,7 +98,8 @@ class GraphQLClient:
             raise graphql_error(body["errors"])
         if response.status_code != 200 or not isinstance(body.get("data"), dict):
             raise ClientError(f"unexpected answer from the server: HTTP {response.status_code}", ExitCode.ERROR)
-        return body["data"]
+        data: dict[str, Any] = body["data"]
+        return data
 
     # --- websocket ----------------------------------------------------------------------
 
@@ -121,9 +122,10 @@ class GraphQLClient:
     def _subscribe_once(self, document: str, variables: dict[str, Any], deadline: float | None) -> Iterator[dict[str, Any]]:
         from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
         from websockets.sync.client import connect
+        from websockets.typing import Subprotocol
 
         try:
-            ws = connect(self.config.websocket_url, subprotocols=["graphql-transport-ws"], open_timeout=10,
+            ws = connect(self.config.websocket_url, subprotocols=[Subprotocol("graphql-transport-ws")], open_timeout=10,
                          user_agent_header=USER_AGENT)
         except InvalidStatus as exc:
             if exc.response.status_code in RETRIED_STATUS:
@@ -155,12 +157,12 @@ class GraphQLClient:
                     elif kind == "complete":
                         return
             except ConnectionClosed as exc:
-                code = exc.rcvd.code if exc.rcvd else None
-                if code == 4403:
-                    raise ClientError(f"the server refused the token: {exc.rcvd.reason} (run `jit login` again)",
+                closed = exc.rcvd
+                if closed is not None and closed.code == 4403:
+                    raise ClientError(f"the server refused the token: {closed.reason} (run `jit login` again)",
                                       ExitCode.NOT_LOGGED_IN) from None
-                if code is not None and 4000 <= code < 5000:
-                    raise ClientError(f"the server closed the subscription: {exc.rcvd.reason or code}",
+                if closed is not None and 4000 <= closed.code < 5000:
+                    raise ClientError(f"the server closed the subscription: {closed.reason or closed.code}",
                                       ExitCode.ERROR) from None
                 raise _Retryable("the connection was lost", sent=True) from None
             except (OSError, TimeoutError) as exc:
@@ -168,13 +170,16 @@ class GraphQLClient:
 
     @staticmethod
     def _recv(ws: Any, deadline: float | None) -> str:
+        # The server sends text frames only (graphql-transport-ws).
         if deadline is None:
-            return ws.recv()
+            text: str = ws.recv()
+            return text
         remaining = deadline - time.monotonic()
         try:
             if remaining <= 0:
                 raise TimeoutError
-            return ws.recv(timeout=remaining)
+            text = ws.recv(timeout=remaining)
+            return text
         except TimeoutError:
             raise ClientError("--timeout passed before the ticket got there", ExitCode.TIMEOUT) from None
 

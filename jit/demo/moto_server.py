@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 from uuid import uuid4
 
@@ -99,15 +100,16 @@ def _by_status(response: SSOAdminResponse, items: list[str]) -> list[str]:
 
 
 def respond_permission_sets_provisioned_to_account(self: SSOAdminResponse) -> str:
-    arns = self.ssoadmin_backend.list_permission_sets_provisioned_to_account(
-        self._get_param("InstanceArn"), self._get_param("AccountId"))
+    # Ours, called directly: moto's own method (which install() replaces) takes no account.
+    arns = list_permission_sets_provisioned_to_account(
+        self.ssoadmin_backend, self._get_param("InstanceArn"), self._get_param("AccountId"))
     page, next_token = _page(self, _by_status(self, arns))
     return json.dumps({"PermissionSets": page, **({"NextToken": next_token} if next_token else {})})
 
 
 def respond_accounts_for_provisioned_permission_set(self: SSOAdminResponse) -> str:
-    accounts = self.ssoadmin_backend.list_accounts_for_provisioned_permission_set(
-        self._get_param("InstanceArn"), self._get_param("PermissionSetArn"))
+    accounts = list_accounts_for_provisioned_permission_set(
+        self.ssoadmin_backend, self._get_param("InstanceArn"), self._get_param("PermissionSetArn"))
     page, next_token = _page(self, _by_status(self, accounts))
     return json.dumps({"AccountIds": page, **({"NextToken": next_token} if next_token else {})})
 
@@ -135,11 +137,16 @@ def respond_provision_permission_set(self: SSOAdminResponse) -> str:
 
 def install() -> None:
     """Replace moto's answers in this process (moto's server process)."""
-    SSOAdminBackend.list_permission_sets_provisioned_to_account = list_permission_sets_provisioned_to_account
-    SSOAdminBackend.list_accounts_for_provisioned_permission_set = list_accounts_for_provisioned_permission_set
-    SSOAdminResponse.list_permission_sets_provisioned_to_account = respond_permission_sets_provisioned_to_account
-    SSOAdminResponse.list_accounts_for_provisioned_permission_set = respond_accounts_for_provisioned_permission_set
-    SSOAdminResponse.provision_permission_set = respond_provision_permission_set
+    # Patched through setattr: ours take different arguments than the methods they replace.
+    patches: list[tuple[type, str, Callable[..., Any]]] = [
+        (SSOAdminBackend, "list_permission_sets_provisioned_to_account", list_permission_sets_provisioned_to_account),
+        (SSOAdminBackend, "list_accounts_for_provisioned_permission_set", list_accounts_for_provisioned_permission_set),
+        (SSOAdminResponse, "list_permission_sets_provisioned_to_account", respond_permission_sets_provisioned_to_account),
+        (SSOAdminResponse, "list_accounts_for_provisioned_permission_set", respond_accounts_for_provisioned_permission_set),
+        (SSOAdminResponse, "provision_permission_set", respond_provision_permission_set),
+    ]
+    for owner, name, replacement in patches:
+        setattr(owner, name, replacement)
 
 
 def main(argv: list[str] | None = None) -> None:

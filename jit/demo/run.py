@@ -17,6 +17,7 @@ import time
 import urllib.request
 from importlib import resources
 from pathlib import Path
+from typing import cast
 
 from jit.demo.embedded import EmbeddedProcess, start_moto, start_redis
 
@@ -161,7 +162,8 @@ def run_demo(reset: bool = True) -> None:
         while not stop:
             for child in children:
                 if isinstance(child, subprocess.Popen) and child.poll() is not None:
-                    raise RuntimeError(f"{child.args[-1]} exited with {child.returncode}")
+                    # Every child is started with an argument list.
+                    raise RuntimeError(f"{cast(list[str], child.args)[-1]} exited with {child.returncode}")
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass

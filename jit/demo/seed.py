@@ -205,7 +205,7 @@ async def _create_account(org: Any, root_id: str, parent_id: str, name: str, tag
     # go on with an account id we do not have rather than poll in a seed for a fake.
     if status["State"] != "SUCCEEDED":
         raise RuntimeError(f"account {name} was not created at once: {status['State']}")
-    account_id = status["AccountId"]
+    account_id: str = status["AccountId"]
     if parent_id != root_id:
         await org.move_account(AccountId=account_id, SourceParentId=root_id, DestinationParentId=parent_id)
     return account_id

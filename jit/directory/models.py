@@ -29,7 +29,7 @@ class Account(Model):
     parent_id = fields.CharField(max_length=68)
     # Path of the parent unit, same shape as OrganizationalUnit.path.
     ou_path = fields.CharField(max_length=1024, db_index=True)
-    tags = fields.JSONField(default=dict)
+    tags: fields.Field[dict[str, str]] = fields.JSONField(default=dict)
     synced_at = fields.DatetimeField()
     removed_at = fields.DatetimeField(null=True)
 

@@ -222,7 +222,8 @@ async def _read_permission_sets(
         async def describe(arn: str) -> dict[str, Any]:
             async with limit:
                 response = await sso.describe_permission_set(InstanceArn=instance_arn, PermissionSetArn=arn)
-            return response["PermissionSet"]
+            described: dict[str, Any] = response["PermissionSet"]
+            return described
 
         described = await asyncio.gather(*(describe(arn) for arn in arns))
     return {
@@ -270,8 +271,10 @@ def _primary_email(user: dict[str, Any]) -> str:
     emails = user.get("Emails") or []
     for email in emails:
         if email.get("Primary"):
-            return email.get("Value", "")
-    return emails[0].get("Value", "") if emails else ""
+            primary: str = email.get("Value", "")
+            return primary
+    first: str = emails[0].get("Value", "") if emails else ""
+    return first
 
 
 # --- writing the database ---------------------------------------------------------------
@@ -304,9 +307,10 @@ async def _sync_table(
     result = TableSync(seen=len(incoming))
     existing: dict[str, Any] = {row.pk: row for row in await model.all()}
 
-    parked = _park_taken_names(model, existing, incoming, unique) if unique else []
-    if parked:
-        await model.bulk_update(parked, fields=[unique], batch_size=_UPDATE_BATCH)
+    if unique:
+        parked = _park_taken_names(model, existing, incoming, unique)
+        if parked:
+            await model.bulk_update(parked, fields=[unique], batch_size=_UPDATE_BATCH)
 
     created: list[_ModelT] = []
     updated: list[Any] = []

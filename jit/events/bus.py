@@ -12,8 +12,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Protocol, cast
 
 from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+
+
+class _Closes(Protocol):
+    async def aclose(self) -> None: ...
+
+
+async def close_pubsub(pubsub: PubSub) -> None:
+    # redis 5.3 leaves PubSub.aclose unannotated; it returns None.
+    await cast(_Closes, pubsub).aclose()
 
 
 @dataclass(frozen=True)
@@ -68,4 +79,4 @@ async def subscribe(redis: Redis, ticket_id: str | uuid.UUID) -> AsyncIterator[A
         yield events()
     finally:
         await pubsub.unsubscribe()
-        await pubsub.aclose()
+        await close_pubsub(pubsub)

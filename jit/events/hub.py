@@ -21,7 +21,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from jit.events.bus import ALL_TICKETS, TicketEvent
+from jit.events.bus import ALL_TICKETS, TicketEvent, close_pubsub
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ class TicketEventHub:
                 for queue in list(queues):
                     self._drop(ticket_id, queue)
             try:
-                await pubsub.aclose()
+                await close_pubsub(pubsub)
             except Exception:  # noqa: BLE001 - the connection is already gone
                 pass
 

@@ -17,7 +17,7 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
@@ -91,7 +91,9 @@ async def resolve(settings: Settings, recipients: list[str]) -> set[str]:
         elif recipient == ROLE_AUDITORS:
             groups += settings.auditor_groups
     if groups:
-        users |= set(await GroupMembership.filter(group__display_name__in=groups).values_list("user_id", flat=True))
+        # Tortoise types a flat values_list as tuples; these are single user ids.
+        users |= set(cast(list[str], await GroupMembership.filter(group__display_name__in=groups)
+                          .values_list("user_id", flat=True)))
     return users
 
 
@@ -144,7 +146,7 @@ async def claim(rt: Runtime, owner: str, limit: int = BATCH) -> list[Notificatio
     return await NotificationDelivery.filter(id__in=mine).prefetch_related("notification").order_by("id")
 
 
-async def send(settings: Settings, delivery: NotificationDelivery, now=None) -> None:
+async def send(settings: Settings, delivery: NotificationDelivery, now: datetime | None = None) -> None:
     notification = delivery.notification
     now = now or datetime.now(UTC)
     message = templates.render(settings, notification)

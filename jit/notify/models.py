@@ -1,7 +1,13 @@
+from __future__ import annotations
+
 from enum import Enum
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from jit.directory.models import User
 
 
 class NotificationKind(str, Enum):
@@ -63,8 +69,8 @@ class Notification(Model):
     ticket_id = fields.UUIDField(null=True, db_index=True)
     actor_id = fields.CharField(max_length=64, null=True)
     # "user:<id>" for a person, "role:admins" / "role:auditors" for the configured groups.
-    recipients = fields.JSONField(default=list)
-    payload = fields.JSONField(default=dict)
+    recipients: fields.Field[list[str]] = fields.JSONField(default=list)
+    payload: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
     status = fields.CharEnumField(NotificationStatus, max_length=16, default=NotificationStatus.PENDING, db_index=True)
     created_at = fields.DatetimeField()
     fanned_out_at = fields.DatetimeField(null=True)
@@ -77,7 +83,9 @@ class NotificationDelivery(Model):
     """One notification to one target over one channel, delivered at least once."""
 
     id = fields.BigIntField(primary_key=True)
-    notification = fields.ForeignKeyField("models.Notification", related_name="deliveries", on_delete=fields.CASCADE)
+    notification: fields.ForeignKeyRelation[Notification] = fields.ForeignKeyField(
+        "models.Notification", related_name="deliveries", on_delete=fields.CASCADE)
+    notification_id: int
     channel = fields.CharEnumField(Channel, max_length=16)
     target = fields.CharField(max_length=255)  # a user id, a webhook name, a Slack channel
     status = fields.CharEnumField(DeliveryStatus, max_length=16, default=DeliveryStatus.PENDING)
@@ -99,9 +107,11 @@ class NotificationPreference(Model):
     """The channels a person chose for one kind of notification (no row: the default)."""
 
     id = fields.IntField(primary_key=True)
-    user = fields.ForeignKeyField("models.User", related_name="notification_preferences", on_delete=fields.CASCADE)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="notification_preferences", on_delete=fields.CASCADE)
+    user_id: str
     kind = fields.CharEnumField(NotificationKind, max_length=32)
-    channels = fields.JSONField(default=list)
+    channels: fields.Field[list[str]] = fields.JSONField(default=list)  # Channel values
     updated_at = fields.DatetimeField()
 
     class Meta:

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from tortoise.expressions import Q
 
@@ -167,7 +167,8 @@ async def _reminder(event: AuditEvent) -> None:
                                        "approval_expires_at": deadline})
 
 
-def _to_parties(kind: NotificationKind, *, admins: bool = False, when: Callable[[AuditEvent], bool] | None = None):
+def _to_parties(kind: NotificationKind, *, admins: bool = False, when: Callable[[AuditEvent], bool] | None = None,
+                ) -> Callable[[AuditEvent], Awaitable[None]]:
     async def handler(event: AuditEvent) -> None:
         if when is not None and not when(event):
             return
@@ -233,11 +234,12 @@ _HANDLERS: dict[str, Callable[[AuditEvent], Awaitable[None]]] = {
 async def step_deciders(step: TicketStep, at: datetime, *, delegates: bool = True) -> set[str]:
     """User ids of a step's approvers (named users and group members) and, when asked,
     of whoever holds an active delegation from one of them for the step's rule."""
-    approvers = set(await live(User).filter(user_name__in=step.approver_users or [])
-                    .values_list("id", flat=True))
+    # Tortoise types a flat values_list as tuples; these are single user ids.
+    approvers = set(cast(list[str], await live(User).filter(user_name__in=step.approver_users or [])
+                         .values_list("id", flat=True)))
     if step.approver_groups:
-        approvers |= set(await GroupMembership.filter(group__display_name__in=step.approver_groups)
-                         .values_list("user_id", flat=True))
+        approvers |= set(cast(list[str], await GroupMembership.filter(group__display_name__in=step.approver_groups)
+                              .values_list("user_id", flat=True)))
     if not delegates or not approvers:
         return approvers
     rows = await Delegation.filter(

@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
+from typing import cast
 
 from arq.constants import default_queue_name
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -80,7 +82,8 @@ async def notification_backlog(rt: Runtime) -> Iterable[Metric]:
     backlog.add_metric(["outbox"], await Notification.filter(status=NotificationStatus.PENDING).count())
     pending = NotificationDelivery.filter(status=DeliveryStatus.PENDING)
     backlog.add_metric(["delivery"], await pending.count())
-    oldest = await pending.order_by("created_at").first().values_list("created_at", flat=True)
+    # Tortoise types values_list as tuples; flat after first() it is the one value, or None.
+    oldest = cast(datetime | None, await pending.order_by("created_at").first().values_list("created_at", flat=True))
     age = GaugeMetricFamily("jit_notification_oldest_pending_age_seconds",
                             "How long the oldest undelivered channel delivery has waited (0 when none).",
                             value=max((rt.clock.now() - oldest).total_seconds(), 0.0) if oldest else 0.0)

@@ -18,6 +18,8 @@ import logging
 import os
 import signal
 import uuid
+from collections.abc import Awaitable
+from typing import cast
 from urllib.parse import urlsplit
 
 from arq.connections import RedisSettings
@@ -85,7 +87,9 @@ async def claim(redis: Redis, redis_url: str, ours: str) -> bool:
 async def release(redis: Redis, deployment: str) -> bool:
     """Removes the claim if it is still this deployment's: for a database that is being
     thrown away (`jit demo` resetting its own), never for one that lives on."""
-    return bool(await redis.eval(_RELEASE, 1, REDIS_KEY, deployment))
+    # redis-py types eval for its sync and async clients at once; the async one's is awaitable.
+    released = await cast(Awaitable[int], redis.eval(_RELEASE, 1, REDIS_KEY, deployment))
+    return bool(released)
 
 
 async def claim_at_start(redis: Redis, redis_url: str) -> str | None:

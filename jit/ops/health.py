@@ -58,7 +58,10 @@ async def _run(name: str, check: Check, rt: Runtime) -> str:
         return "unreachable"
 
 
-def probes(runtime: Callable[[], Runtime], aws_remember_seconds: float):
+Endpoint = Callable[[Request], Awaitable[JSONResponse]]
+
+
+def probes(runtime: Callable[[], Runtime], aws_remember_seconds: float) -> tuple[Endpoint, Endpoint]:
     checks: dict[str, Check] = {"database": database, "redis": redis, "aws": AwsCheck(aws_remember_seconds)}
 
     async def healthz(request: Request) -> JSONResponse:

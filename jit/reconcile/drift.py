@@ -18,7 +18,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from botocore.exceptions import ClientError
 from tortoise.expressions import Q
@@ -123,8 +123,9 @@ async def scan(rt: Runtime, *, auto_remove: bool | None = None, pace: inventory.
                progress: inventory.Progress | None = None) -> DriftReport:
     """One scan. Unpaced unless given a `pace` (the `drift.scan` job spreads its calls)."""
     ic = await rt.identity_center()
-    accounts = list(await live(Account).order_by("id").values_list("id", flat=True))
-    permission_sets = list(await live(PermissionSet).order_by("arn").values_list("arn", flat=True))
+    # Tortoise types a flat values_list as tuples; these are single ids and arns.
+    accounts = cast(list[str], await live(Account).order_by("id").values_list("id", flat=True))
+    permission_sets = cast(list[str], await live(PermissionSet).order_by("arn").values_list("arn", flat=True))
     async with rt.aws.client("sso-admin") as sso:
         reader = inventory.Reader(sso, ic.instance_arn, pace or inventory.unpaced())
         held = await inventory.read(reader, accounts, permission_sets, progress or inventory.NoProgress())
@@ -144,19 +145,19 @@ async def scan(rt: Runtime, *, auto_remove: bool | None = None, pace: inventory.
             await record(now, None, "drift.resolved", subject_type="drift", subject_id=row.id,
                          before={"resolution": None}, after={"resolution": row.resolution}, detail=_finding(row))
     for ref in sorted(drift, key=lambda r: (r.account_id, r.permission_set_arn, r.principal_id)):
-        row = open_rows.get(ref)
-        if row is None:
-            row = await DriftFinding.create(
+        found = open_rows.get(ref)
+        if found is None:
+            found = await DriftFinding.create(
                 account_id=ref.account_id, permission_set_arn=ref.permission_set_arn, principal_type=ref.principal_type,
                 principal_id=ref.principal_id, first_seen_at=now, last_seen_at=now,
             )
             report.new += 1
-            await record(now, None, "drift.detected", subject_type="drift", subject_id=row.id,
-                         before=None, after={"resolution": None}, detail=_finding(row))
+            await record(now, None, "drift.detected", subject_type="drift", subject_id=found.id,
+                         before=None, after={"resolution": None}, detail=_finding(found))
         else:
-            row.last_seen_at = now
-            await row.save()
-        report.found.append(row)
+            found.last_seen_at = now
+            await found.save()
+        report.found.append(found)
     await counters.bump(now, counters.DRIFT_DETECTED, report.new)
     if auto_remove if auto_remove is not None else rt.settings.drift_auto_remove:
         for row in list(report.found):
@@ -176,7 +177,8 @@ async def prune_session_kills(rt: Runtime) -> int:
     ic = await rt.identity_center()
     killer = SessionKill(rt.aws)
     removed = 0
-    for arn in await live(PermissionSet).values_list("arn", flat=True):
+    # Tortoise types a flat values_list as tuples; these are single arns.
+    for arn in cast(list[str], await live(PermissionSet).values_list("arn", flat=True)):
         try:
             with aws_priority(Priority.READ):
                 removed += await killer.prune(ic.instance_arn, arn, rt.clock.now())
@@ -226,7 +228,7 @@ async def _remove(rt: Runtime, row: DriftFinding, ref: AssignmentRef, actor_id: 
         return row
     started = await aws.delete(key)
     settled = started
-    if started.status == "IN_PROGRESS":
+    if started.status == "IN_PROGRESS" and started.request_id:
         settled = await aws.wait_deleted(ic.instance_arn, started.request_id)
     if settled.status != "SUCCEEDED":
         row.detail = settled.failure_reason or "deletion failed"
@@ -264,20 +266,22 @@ async def remove_findings(rt: Runtime, actor_id: str, finding_id: str | None, ev
     else:
         ids = [r.id for r in await open_findings()]
     out = BulkRemoval()
-    for finding_id in ids:
+    for one_id in ids:
         try:
-            out.removed.append(await remove(rt, finding_id, actor_id))
+            out.removed.append(await remove(rt, one_id, actor_id))
         except NotAllowed as exc:
-            row = await DriftFinding.get(id=finding_id)
+            row = await DriftFinding.get(id=one_id)
             if row.resolution == "EXPLAINED":
                 out.kept.append(row)
             else:
-                out.failed.append(f"{finding_id}: {exc.message}")
+                out.failed.append(f"{one_id}: {exc.message}")
         except ClientError as exc:
-            out.failed.append(f"{finding_id}: {explain(exc)}")
+            out.failed.append(f"{one_id}: {explain(exc)}")
         except LeaseBusy:
-            out.failed.append(f"{finding_id}: a ticket is changing this assignment right now; try again")
-    if finding_id is not None and not out.removed and not out.kept and out.failed:
+            out.failed.append(f"{one_id}: a ticket is changing this assignment right now; try again")
+    # Something failed and nothing was removed or kept. (The loop used to rebind finding_id,
+    # so this applies to `all` as well as to one id; kept as it was.)
+    if not out.removed and not out.kept and out.failed:
         raise NotAllowed(out.failed[0], field="id")
     return out
 

@@ -18,8 +18,9 @@ import random
 import socket
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
+from typing import cast
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
@@ -76,7 +77,9 @@ async def release(key: str, holder: str) -> None:
 
 async def live_leases(rt: Runtime) -> set[str]:
     """Ids of tickets some live worker is working on."""
-    keys = await Lease.filter(key__startswith="ticket:", expires_at__gte=rt.clock.now()).values_list("key", flat=True)
+    # Tortoise types a flat values_list as tuples; these are single keys.
+    keys = cast(list[str], await Lease.filter(key__startswith="ticket:", expires_at__gte=rt.clock.now())
+                .values_list("key", flat=True))
     return {k.split(":", 1)[1] for k in keys}
 
 
@@ -94,6 +97,7 @@ async def held(rt: Runtime, key: str, wait: float = 0.0) -> AsyncIterator[None]:
         pause = min(pause * 2, 1.0)
     ttl = rt.settings.job_lease_seconds
     work = asyncio.current_task()
+    assert work is not None  # held() is entered from a coroutine, so inside a task
     lost = False
 
     async def heartbeat() -> None:
@@ -128,11 +132,12 @@ async def held(rt: Runtime, key: str, wait: float = 0.0) -> AsyncIterator[None]:
             log.warning("could not release the lease on %s", key, exc_info=True)
 
 
-def ticket_lease(rt: Runtime, ticket_id: str):
+def ticket_lease(rt: Runtime, ticket_id: str) -> AbstractAsyncContextManager[None]:
     return held(rt, ticket_key(ticket_id))
 
 
-def assignment_lease(rt: Runtime, account_id: str, permission_set_arn: str, principal_id: str):
+def assignment_lease(rt: Runtime, account_id: str, permission_set_arn: str, principal_id: str,
+                     ) -> AbstractAsyncContextManager[None]:
     # Another ticket's job holds it only for one create or delete and its polling.
     return held(rt, assignment_key(account_id, permission_set_arn, principal_id),
                 wait=rt.settings.assignment_poll_timeout + rt.settings.job_lease_seconds)

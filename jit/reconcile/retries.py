@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
+from typing import cast
 
 from jit.audit.service import record
 from jit.backoff import exponential
@@ -25,9 +26,9 @@ def backoff_seconds(rt: Runtime, attempts: int) -> float:
 
 
 async def _reason(ticket_id: str, fallback: str) -> str:
-    reasons = await StackEntry.filter(ticket_id=ticket_id, unwind_status=UnwindStatus.FAILED).values_list(
-        "unwind_reason", flat=True
-    )
+    # Tortoise types a flat values_list as tuples; these are single (nullable) reasons.
+    reasons = cast(list[str | None], await StackEntry.filter(
+        ticket_id=ticket_id, unwind_status=UnwindStatus.FAILED).values_list("unwind_reason", flat=True))
     return "; ".join(r for r in reasons if r) or fallback
 
 

@@ -19,6 +19,7 @@ from tortoise.expressions import Q
 from jit.jobs.queue import queued_tickets
 from jit.reconcile import counters, retries
 from jit.reconcile.lease import live_leases
+from jit.reconcile.models import RevokeRetry
 from jit.runtime import Runtime
 from jit.tickets.models import StackEntry, Ticket, TicketStatus, UnwindStatus
 from jit.tickets.plan import revoke_lead
@@ -78,7 +79,7 @@ async def reconcile(rt: Runtime) -> ReconcileReport:
             if job is not None:
                 enqueued.append(ticket_id)
 
-    for row in await retries.RevokeRetry.filter(
+    for row in await RevokeRetry.filter(
         alerted_at=None, attempts__gte=rt.settings.revoke_alert_attempts
     ):
         await retries.raise_alert(rt, row)

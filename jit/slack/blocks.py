@@ -42,7 +42,7 @@ async def _names(user_ids: set[str]) -> dict[str, str]:
     return {u.id: u.display_name or u.user_name for u in await User.filter(id__in=list(user_ids))} if user_ids else {}
 
 
-def _decided(rows: list[Any], names: dict[str, str]) -> list[str]:
+def _decided(rows: list[Decision] | list[ExtensionDecision], names: dict[str, str]) -> list[str]:
     out = []
     for row in rows:
         verb = "approved" if row.outcome == Outcome.APPROVED else "rejected"
@@ -67,8 +67,9 @@ async def ticket_message(settings: Settings, notification: Notification, recipie
     decisions = await Decision.filter(ticket_id=ticket.id).order_by("id")
     extension = await Extension.get_or_none(id=extension_id) if extension_id else None
     ext_decisions = await ExtensionDecision.filter(extension_id=extension.id).order_by("id") if extension else []
-    names = await _names({d.decider_id for d in [*decisions, *ext_decisions]}
-                         | {d.on_behalf_of_id for d in [*decisions, *ext_decisions] if d.on_behalf_of_id}
+    decided: list[Decision | ExtensionDecision] = [*decisions, *ext_decisions]
+    names = await _names({d.decider_id for d in decided}
+                         | {d.on_behalf_of_id for d in decided if d.on_behalf_of_id}
                          | ({ticket.break_glass_reviewed_by} if ticket.break_glass_reviewed_by else set()))
     status = ticket.status.value.replace("_", " ").lower()
     facts = [f"*Status:* {status}"]
@@ -78,7 +79,8 @@ async def ticket_message(settings: Settings, notification: Notification, recipie
     else:
         facts += _decided(decisions, names)
     if ticket.break_glass:
-        reviewed = (f"reviewed by {names.get(ticket.break_glass_reviewed_by, ticket.break_glass_reviewed_by)}"
+        reviewer = ticket.break_glass_reviewed_by
+        reviewed = (f"reviewed by {names.get(reviewer or '', reviewer)}"
                     if ticket.break_glass_reviewed_at else "not yet reviewed")
         facts.append(f"*Break-glass:* {reviewed}")
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": "\n".join(facts)[:3000]}]})

@@ -63,7 +63,7 @@ async def status(user: User) -> str:
     targets = await Target.filter(ticket_id__in=[t.id for t in rows])
     accounts = {a.id: a.name for a in await Account.filter(id__in={t.account_id for t in targets})}
     sets = {p.arn: p.name for p in await PermissionSet.filter(arn__in={t.permission_set_arn for t in targets})}
-    by_ticket: dict[str, Any] = {}
+    by_ticket: dict[uuid.UUID, list[str]] = {}
     for t in targets:
         by_ticket.setdefault(t.ticket_id, []).append(
             f"{sets.get(t.permission_set_arn, t.permission_set_arn)} on {accounts.get(t.account_id) or t.account_id}")

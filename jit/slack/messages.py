@@ -10,6 +10,7 @@ nothing, and a Slack outage only delays the updates."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from slack_sdk.errors import SlackApiError
 
@@ -30,7 +31,7 @@ def _extension_of(notification: Notification) -> str | None:
 
 
 async def post(settings: Settings, delivery: NotificationDelivery, channel: str, recipient_id: str | None,
-               now) -> None:
+               now: datetime) -> None:
     notification = delivery.notification
     extension = _extension_of(notification)
     text, rendered = await blocks.ticket_message(settings, notification, recipient_id, extension)

@@ -20,7 +20,7 @@ async def mark_dirty(ticket_id: uuid.UUID | str) -> None:
     await SlackMessage.filter(ticket_id=ticket_id).update(version=F("version") + 1, dirty=True)
 
 
-async def record_posted(*, ticket_id, notification_id: int, delivery_id: int, extension_id: str | None,
+async def record_posted(*, ticket_id: uuid.UUID | None, notification_id: int, delivery_id: int, extension_id: str | None,
                         recipient_id: str | None, channel: str, ts: str, rendered_hash: str, now: datetime) -> None:
     """Born dirty: a change that committed between rendering and this insert found no row
     to mark, so the next pass re-renders it (and calls Slack only if it now differs)."""

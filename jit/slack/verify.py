@@ -6,6 +6,7 @@ before (remembered in Redis for longer than a timestamp stays acceptable)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 from slack_sdk.signature import SignatureVerifier
 
@@ -21,7 +22,7 @@ class Refused(Exception):
         self.reason = reason
 
 
-async def verify(rt: Runtime, headers, body: bytes) -> None:
+async def verify(rt: Runtime, headers: Mapping[str, str], body: bytes) -> None:
     secret = rt.settings.slack_signing_secret
     if not secret:  # never served without one (jit.slack.routes), checked again here
         raise Refused("no signing secret is configured")

@@ -66,6 +66,8 @@ class Ticket(Model):
     break_glass_reviewed_by = fields.CharField(max_length=64, null=True)
     break_glass_review_comment = fields.TextField(null=True)
 
+    targets: fields.ReverseRelation[Target]
+
     class Meta:
         table = "ticket"
 

@@ -31,7 +31,7 @@ def ticket_of(result: dict[str, Any]) -> dict[str, Any]:
 
 def resolve_account(client: GraphQLClient, text: str) -> dict[str, Any]:
     """An account by id or by name; a name that matches several accounts is an error."""
-    accounts = client.query(documents.ACCOUNTS)["accounts"]
+    accounts: list[dict[str, Any]] = client.query(documents.ACCOUNTS)["accounts"]
     wanted = text.strip()
     for account in accounts:
         if account["id"] == wanted:
@@ -47,7 +47,7 @@ def resolve_account(client: GraphQLClient, text: str) -> dict[str, Any]:
 
 
 def resolve_user(client: GraphQLClient, text: str, option: str) -> dict[str, Any]:
-    users = client.query(documents.USERS)["users"]
+    users: list[dict[str, Any]] = client.query(documents.USERS)["users"]
     wanted = text.strip()
     for user in users:
         if user["id"] == wanted or user["userName"] == wanted:

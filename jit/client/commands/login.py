@@ -15,9 +15,10 @@ from jit.client.transport import GraphQLClient
 
 
 def _read_token(args: argparse.Namespace) -> str:
-    if args.token and args.token != "-":
-        return args.token
-    if args.token == "-" or not sys.stdin.isatty():
+    given: str | None = args.token
+    if given and given != "-":
+        return given
+    if given == "-" or not sys.stdin.isatty():
         token = sys.stdin.readline()
     elif os.environ.get("JIT_TOKEN"):
         token = os.environ["JIT_TOKEN"]

@@ -15,6 +15,7 @@ from jit.client.errors import ClientError, ExitCode
 from jit.client.follow import wait_until_active
 from jit.client.output import info, print_json, target_label, when
 from jit.client.parse import parse_duration, parse_time
+from jit.client.transport import GraphQLClient
 
 # Granted's `granted sso generate` names profiles "<account name>/<role name>"; matching it
 # by default means AWS_PROFILE from --exec works for Granted users as it is.
@@ -69,7 +70,7 @@ def _check_targets(args: argparse.Namespace) -> None:
         raise ClientError("--start and --start-when-approved: give one", ExitCode.USAGE)
 
 
-def _targets(client, args: argparse.Namespace) -> list[dict[str, str]]:
+def _targets(client: GraphQLClient, args: argparse.Namespace) -> list[dict[str, str]]:
     """Every account and OU with every permission set and permission set group named: the
     same target twice is named once."""
     places = [("accountId", resolve_account(client, a)["id"]) for a in args.account or []]
@@ -83,7 +84,7 @@ def _targets(client, args: argparse.Namespace) -> list[dict[str, str]]:
     return out
 
 
-def _input(client, args: argparse.Namespace) -> dict[str, Any]:
+def _input(client: GraphQLClient, args: argparse.Namespace) -> dict[str, Any]:
     duration = parse_duration(args.duration)
     value: dict[str, Any] = {
         "targets": _targets(client, args), "durationSeconds": duration, "justification": args.reason or "",

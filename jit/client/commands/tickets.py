@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import Any
 
 from jit.client import documents
@@ -59,7 +60,7 @@ def list_tickets(args: argparse.Namespace) -> int:
 
 
 def get_ticket(client: GraphQLClient, text: str) -> dict[str, Any]:
-    ticket = client.query(documents.TICKET, id=ticket_id(text))["ticket"]
+    ticket: dict[str, Any] | None = client.query(documents.TICKET, id=ticket_id(text))["ticket"]
     if ticket is None:
         raise ClientError(f"ticket {text} not found (or not yours to read)", ExitCode.NOT_FOUND)
     return ticket
@@ -91,7 +92,7 @@ def _decide_extension(args: argparse.Namespace, approve: bool) -> int:
     return ExitCode.OK
 
 
-def _mutation(document: str, field: str, text_arg: str, verb: str):
+def _mutation(document: str, field: str, text_arg: str, verb: str) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         if getattr(args, "extension", False):
             return _decide_extension(args, approve=field == "approveTicket")

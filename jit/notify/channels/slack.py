@@ -3,6 +3,8 @@ optional audit channel. Block Kit, with a button that opens the ticket."""
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -21,8 +23,8 @@ def configured(settings: Settings) -> bool:
 
 
 def client(settings: Settings) -> AsyncWebClient:
-    kwargs = {"base_url": settings.slack_base_url} if settings.slack_base_url else {}
-    return AsyncWebClient(token=settings.slack_token, timeout=int(max(settings.notify_send_timeout, 1)), **kwargs)
+    return AsyncWebClient(token=settings.slack_token, base_url=settings.slack_base_url or AsyncWebClient.BASE_URL,
+                          timeout=int(max(settings.notify_send_timeout, 1)))
 
 
 async def _post(settings: Settings, channel: str, message: Message, delivery_id: int) -> None:
@@ -52,7 +54,8 @@ async def lookup(settings: Settings, email: str) -> str:
         found = await client(settings).users_lookupByEmail(email=email)
     except SlackApiError as exc:
         raise_for(exc)
-    return found["user"]["id"]
+    user_id: str = found["user"]["id"]
+    return user_id
 
 
 async def send_audit(settings: Settings, message: Message, channel: str, delivery_id: int) -> None:
@@ -62,7 +65,7 @@ async def send_audit(settings: Settings, message: Message, channel: str, deliver
         raise_for(exc)
 
 
-def raise_for(exc: SlackApiError) -> None:
+def raise_for(exc: SlackApiError) -> NoReturn:
     """Undeliverable for an error a retry cannot fix; the error itself otherwise."""
     error = exc.response.get("error") if exc.response is not None else None
     if error in PERMANENT:
