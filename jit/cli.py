@@ -115,9 +115,8 @@ async def _sync(settings: Settings) -> tuple[SyncReport, OffboardingReport]:
             print(f"warning: Redis unreachable ({type(exc).__name__}): revokes wait for the reconciler",
                   file=sys.stderr)
             redis = None
-        # Runtime types redis as always there; it checks for None where it announces (offboard's only use).
-        rt = Runtime(settings=settings, clock=SystemClock(), aws=aws, authz=Authorizer(settings),
-                     redis=redis)  # type: ignore[arg-type]
+        rt = (Runtime(settings=settings, clock=SystemClock(), aws=aws, authz=Authorizer(settings), redis=redis)
+              if redis is not None else Runtime.offline(settings, SystemClock(), aws))
         try:
             return report, await offboard(rt)
         finally:

@@ -82,10 +82,11 @@ class Runtime:
             self.budget  # noqa: B018 - attach the deployment's budget to the clients now
 
     @classmethod
-    def offline(cls, settings: Settings, clock: Clock) -> Runtime:
-        """A runtime without Redis, and with AWS clients that are never opened: for one-shot
-        tools whose services write only the database. Queuing a job through it raises."""
-        return cls(settings=settings, clock=clock, aws=AwsClients(settings), authz=Authorizer(settings),
+    def offline(cls, settings: Settings, clock: Clock, aws: AwsClients | None = None) -> Runtime:
+        """A runtime without Redis, for one-shot tools: with AWS clients that are never opened
+        unless `aws` is given. A job it is asked to queue is left to the reconciler, as when
+        Redis is down (`flush` logs it); any other use of Redis raises."""
+        return cls(settings=settings, clock=clock, aws=aws or AwsClients(settings), authz=Authorizer(settings),
                    redis=cast(ArqRedis, _NoRedis()))
 
     @property

@@ -53,7 +53,7 @@ class AuditEvent:
             id=strawberry.ID(str(row.id)), seq=row.seq, at=row.at, action=row.action, actor_id=row.actor_id,
             on_behalf_of=row.on_behalf_of, subject_type=row.subject_type, subject_id=row.subject_id,
             ticket_id=strawberry.ID(str(row.ticket_id)) if row.ticket_id else None, from_status=row.from_status,
-            to_status=row.to_status, detail=row.detail, before=row.before, after=row.after,
+            to_status=row.to_status, detail=JSON(row.detail), before=row.before, after=row.after,
             # Nullable columns only for the unsaved event: jit.audit.service.record sets both
             # hashes before every insert, so a stored row always has them.
             prev_hash=cast(str, row.prev_hash), hash=cast(str, row.hash),

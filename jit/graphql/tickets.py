@@ -246,7 +246,7 @@ class Ticket:
     async def history(self) -> list[HistoryEvent]:
         return [
             HistoryEvent(at=e.at, action=e.action, from_status=e.from_status, to_status=e.to_status,
-                         detail=e.detail, actor_id=e.actor_id)
+                         detail=JSON(e.detail), actor_id=e.actor_id)
             for e in await ticket_history(uuid.UUID(self.id))
         ]
 
