@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from jit.config import Settings
+from jit.durations import typed_seconds
 
 if TYPE_CHECKING:
     from jit.directory.offboarding import OffboardingReport
@@ -145,9 +146,11 @@ def _parse_expiry(value: str | None, days: int | None, now: datetime) -> datetim
     value = (value or "90d").strip().lower()
     if value == "never":
         return None
-    if value[:-1].isdigit() and value[-1] in "dh":
-        amount = int(value[:-1])
-        return now + (timedelta(days=amount) if value[-1] == "d" else timedelta(hours=amount))
+    if set(value) <= set("0123456789smhdw") and not value.isdigit():  # 90d, 12h, 2w, 1d12h
+        try:
+            return now + timedelta(seconds=typed_seconds(value))
+        except ValueError as error:
+            raise SystemExit(f"error: --expires: {error}") from None
     try:
         parsed = datetime.fromisoformat(value.upper() if "t" in value else value)
     except ValueError:

@@ -3,13 +3,13 @@ ticket was in force, read from CloudTrail through the configured source."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from jit.activity.sources import ActivityPage, ActivitySource, SessionQuery, SessionTarget
 from jit.directory.models import PermissionSet
+from jit.durations import MAX_AWS_SESSION_SECONDS, session_seconds
 from jit.errors import ValidationFailed
 from jit.runtime import Runtime
 from jit.tickets.models import Ticket, TicketStatus
@@ -19,7 +19,6 @@ MAX_PAGE = 200
 TIMELINE_MAX_EVENTS = 2000  # the chart reads at most this many events, MAX_PAGE at a time
 # Tickets that never reached AWS have no session to show.
 _NEVER_GRANTED = {TicketStatus.PENDING_APPROVAL, TicketStatus.REJECTED, TicketStatus.EXPIRED, TicketStatus.SCHEDULED}
-_DURATION = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$")
 
 
 def build_source(rt: Runtime) -> ActivitySource:
@@ -36,13 +35,6 @@ def build_source(rt: Runtime) -> ActivitySource:
 
     return LookupEventsSource(rt.settings, rt.aws)
 
-
-def _session_seconds(duration: str) -> int:
-    match = _DURATION.match(duration or "")
-    if not match:
-        return 3600
-    hours, minutes, seconds = (int(x or 0) for x in match.groups())
-    return hours * 3600 + minutes * 60 + seconds
 
 
 def source_configured(rt: Runtime) -> str | None:
@@ -106,7 +98,9 @@ async def session_query(rt: Runtime, ticket: Ticket) -> SessionQuery:
 
 
 def window_end(ticket: Ticket, permission_sets: Iterable[PermissionSet]) -> datetime:
-    longest = max((_session_seconds(p.session_duration) for p in permission_sets), default=3600)
+    # A session lasts up to its permission set's session duration past the ticket's end;
+    # with no permission set known, up to AWS's longest.
+    longest = max((session_seconds(p.session_duration) for p in permission_sets), default=MAX_AWS_SESSION_SECONDS)
     return ticket.end_at + timedelta(seconds=longest)
 
 

@@ -27,16 +27,6 @@ from jit.aws.clients import AwsClients
 
 log = logging.getLogger(__name__)
 _SID = re.compile(r"^JitKill[0-9a-f]{12}(\d{10})$")
-_DURATION = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$")
-
-
-def session_seconds(iso: str | None) -> int:
-    """PT1H, PT12H, PT30M, PT1H30M -> seconds; an unreadable value counts as AWS's maximum."""
-    found = _DURATION.match(iso or "")
-    if not found or not any(found.groups()):
-        return 12 * 3600
-    h, m, s = (int(g or 0) for g in found.groups())
-    return h * 3600 + m * 60 + s
 
 
 def statement_id(ticket_id: str, user_id: str, until: datetime) -> str:

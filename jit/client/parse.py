@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
 from jit.client.errors import ClientError, ExitCode
-
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_PART = re.compile(r"(\d+)([smhdw])")
+from jit.durations import typed_seconds
 
 
 def parse_duration(text: str, option: str = "--duration") -> int:
     """Seconds in `90m`, `2h`, `1d` or `1h30m`; a bare number is minutes."""
-    value = text.strip().lower()
-    if value.isdigit():
-        seconds = int(value) * 60
-    else:
-        parts = _PART.findall(value)
-        if not parts or "".join(n + u for n, u in parts) != value:
-            raise ClientError(f"{option}: cannot read {text!r}; use for example 90m, 2h, 1d or 1h30m", ExitCode.USAGE)
-        seconds = sum(int(n) * _UNITS[u] for n, u in parts)
-    if seconds <= 0:
-        raise ClientError(f"{option}: must be longer than zero", ExitCode.USAGE)
-    return seconds
+    try:
+        return typed_seconds(text, bare_unit="m")
+    except ValueError as error:
+        raise ClientError(f"{option}: {error}", ExitCode.USAGE) from None
 
 
 def parse_time(text: str, now: datetime, option: str = "--start") -> datetime:

@@ -17,9 +17,10 @@ from jit.audit.service import record
 from jit.aws.assignments import AssignmentKey, Assignments
 from jit.aws.budget import Priority
 from jit.aws.errors import explain
-from jit.aws.session_kill import SessionKill, session_seconds
+from jit.aws.session_kill import SessionKill
 from jit.directory.models import Account, PermissionSet, User
 from jit.directory.queries import live
+from jit.durations import session_seconds
 from jit.ops import metrics
 from jit.reconcile import counters
 from jit.reconcile.lease import assignment_lease

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from jit.aws.session_kill import session_seconds
 from jit.directory.models import PermissionSet
+from jit.durations import session_seconds
 from jit.tickets.models import Target, Ticket
 
 

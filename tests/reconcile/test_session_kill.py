@@ -6,7 +6,8 @@ import json
 from datetime import timedelta
 
 from jit.audit.models import AuditEvent
-from jit.aws.session_kill import SessionKill, session_seconds
+from jit.aws.session_kill import SessionKill
+from jit.durations import session_seconds
 from jit.tickets import service as tickets
 from jit.tickets import stack
 from jit.tickets.warnings import session_warnings
