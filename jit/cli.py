@@ -1,5 +1,10 @@
 """`jit`: server commands (serve, worker, demo, migrate, sync, token, rules, audit, export-schema)
-and client commands (login, request, tickets, ...; see jit/client/)."""
+and client commands (login, request, tickets, ...; see jit/client/).
+
+Each command imports what it needs inside its function, on purpose: `jit --help` or
+`jit tickets` would otherwise load the API, the worker, the ORM and the AWS SDK first
+(0.3 s to start instead of 2.2 s). These are the only function-local imports kept for
+that reason; elsewhere imports sit at the top of the module."""
 
 from __future__ import annotations
 

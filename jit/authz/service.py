@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from jit import errors
+from jit.approvals.models import Delegation
 from jit.authz.compiler import (
     ADMIN,
     AUDITOR,
@@ -70,7 +71,6 @@ async def load_directory() -> Directory:
 
 
 async def load_delegations() -> list[DelegationGrant]:
-    from jit.approvals.models import Delegation
 
     rows = await Delegation.filter(revoked_at=None).values_list(
         "delegator_id", "delegate_id", "starts_at", "ends_at", "rule_ids"

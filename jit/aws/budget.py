@@ -22,6 +22,8 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
+from jit.ops import metrics
+
 log = logging.getLogger(__name__)
 
 
@@ -218,7 +220,6 @@ class AwsBudget:
                         "outstanding writes on its own until it is back", exc, self._local.rate,
                         self._local.max_outstanding)
             self.degraded_since = time.time()
-            from jit.ops import metrics
 
             metrics.AWS_BUDGET_DEGRADED.set(1)
         self._local_until = time.monotonic() + 2.0
@@ -227,7 +228,6 @@ class AwsBudget:
         if self.degraded_since is not None:
             log.warning("AWS budget: Redis is back; the shared budget applies again")
             self.degraded_since = None
-            from jit.ops import metrics
 
             metrics.AWS_BUDGET_DEGRADED.set(0)
 
@@ -323,6 +323,5 @@ class AwsBudget:
 
 
 def _observe_wait(kind: str, priority: Priority, seconds: float) -> None:
-    from jit.ops import metrics
 
     metrics.AWS_BUDGET_WAIT.labels(kind=kind, priority=priority.name.lower()).observe(seconds)

@@ -8,7 +8,9 @@ from strawberry.dataloader import DataLoader
 from tortoise.models import Model
 
 from jit.auth.service import Identity
+from jit.authz.service import load_directory
 from jit.directory.models import Account, Group, PermissionSet, User
+from jit.rules.service import ou_name_paths
 from jit.runtime import Runtime
 from jit.tickets import queries as ticket_queries
 
@@ -24,7 +26,6 @@ def _loader(model: type[Model], key: str) -> DataLoader[str, Any]:
 def _directory_loader() -> DataLoader[str, Any]:
     """The synced directory as rules name it, read once per request (jit.authz.service)."""
     async def load(keys: list[str]) -> list[Any]:
-        from jit.authz.service import load_directory
 
         directory = await load_directory()
         return [directory for _ in keys]
@@ -35,7 +36,6 @@ def _directory_loader() -> DataLoader[str, Any]:
 def _ou_name_path_loader() -> DataLoader[str, str | None]:
     """OU id -> name path ("/Workloads/Prod"); one query for every OU a response names."""
     async def load(keys: list[str]) -> list[str | None]:
-        from jit.rules.service import ou_name_paths
 
         paths = dict(await ou_name_paths(include_removed=True))
         return [paths.get(k) for k in keys]

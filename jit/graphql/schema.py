@@ -14,6 +14,7 @@ from strawberry.types.graphql import OperationType
 
 from jit.auth.scopes import Scope
 from jit.config import Settings
+from jit.errors import DomainError
 from jit.graphql.activity import ActivityQuery
 from jit.graphql.approval_engine import ApprovalEngineMutation, ApprovalEngineQuery
 from jit.graphql.audit import AuditMutation, AuditQuery
@@ -82,7 +83,6 @@ def expected_code(error: GraphQLError) -> str | None:
     """The code of an expected failure (the caller's own mistake or a refusal), or None for
     the unexpected. Parse and validation errors, guards' refusals (scopes, limits, rate),
     domain errors and the resolvers' safe messages are expected."""
-    from jit.errors import DomainError
 
     original = error.original_error
     code = (error.extensions or {}).get("code")

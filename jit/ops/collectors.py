@@ -18,8 +18,11 @@ from arq.constants import default_queue_name
 from prometheus_client.core import GaugeMetricFamily, Metric
 from tortoise.functions import Count
 
+from jit.notify.models import DeliveryStatus, Notification, NotificationDelivery, NotificationStatus
 from jit.ops.metrics import COLLECTOR_ERRORS
+from jit.reconcile.models import DriftFinding, RevokeRetry
 from jit.runtime import Runtime
+from jit.tickets.models import Ticket, TicketStatus
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +30,6 @@ ScrapeCollector = Callable[[Runtime], Awaitable[Iterable[Metric]]]
 
 
 async def tickets_by_status(rt: Runtime) -> Iterable[Metric]:
-    from jit.tickets.models import Ticket, TicketStatus
 
     rows = await Ticket.annotate(n=Count("id")).group_by("status").values("status", "n")
     counts = {TicketStatus(r["status"]).value: r["n"] for r in rows}
@@ -38,7 +40,6 @@ async def tickets_by_status(rt: Runtime) -> Iterable[Metric]:
 
 
 async def drift(rt: Runtime) -> Iterable[Metric]:
-    from jit.reconcile.models import DriftFinding
 
     open_findings = await DriftFinding.filter(resolved_at=None).count()
     return [GaugeMetricFamily("jit_reconciler_drift", "Assignments in AWS that no ticket or standing "
@@ -47,7 +48,6 @@ async def drift(rt: Runtime) -> Iterable[Metric]:
 
 
 async def failing_revokes(rt: Runtime) -> Iterable[Metric]:
-    from jit.reconcile.models import RevokeRetry
 
     family = GaugeMetricFamily("jit_revokes_failing", "Revokes being retried after a failure; alerted: past "
                                "JIT_REVOKE_ALERT_ATTEMPTS.", labels=["alerted"])
@@ -74,7 +74,6 @@ async def job_queue(rt: Runtime) -> Iterable[Metric]:
 
 async def notification_backlog(rt: Runtime) -> Iterable[Metric]:
     """The outbox: notifications not yet fanned out to channels, and deliveries not yet made."""
-    from jit.notify.models import DeliveryStatus, Notification, NotificationDelivery, NotificationStatus
 
     backlog = GaugeMetricFamily("jit_notification_backlog", "Notifications waiting: written but not yet fanned "
                                 "out to channels (stage=outbox), or a channel delivery not yet made "

@@ -25,7 +25,9 @@ from tortoise.expressions import Q
 
 from jit.audit.service import record
 from jit.aws.assignments import AssignmentKey
+from jit.aws.budget import Priority, aws_priority
 from jit.aws.errors import explain
+from jit.aws.session_kill import SessionKill
 from jit.directory.models import Account, PermissionSet
 from jit.directory.queries import live
 from jit.errors import NotAllowed, NotFound, ValidationFailed
@@ -36,6 +38,7 @@ from jit.reconcile.models import DriftFinding
 from jit.reconcile.standing import AssignmentRef
 from jit.runtime import Runtime
 from jit.tickets.models import StackEntry, TicketStatus, UnwindStatus
+from jit.tickets.stack import assignments
 
 S = TicketStatus
 log = logging.getLogger(__name__)
@@ -171,8 +174,6 @@ async def scan(rt: Runtime, *, auto_remove: bool | None = None, pace: inventory.
 
 async def prune_session_kills(rt: Runtime) -> int:
     """Drops session-kill deny statements whose sessions have all expired."""
-    from jit.aws.budget import Priority, aws_priority
-    from jit.aws.session_kill import SessionKill
 
     ic = await rt.identity_center()
     killer = SessionKill(rt.aws)
@@ -206,7 +207,6 @@ async def remove(rt: Runtime, finding_id: int, actor_id: str | None) -> DriftFin
 
 
 async def _remove(rt: Runtime, row: DriftFinding, ref: AssignmentRef, actor_id: str | None) -> DriftFinding:
-    from jit.tickets.stack import assignments
 
     now = rt.clock.now()
     if ref in await explained() or (await standing.load(rt.settings)).explains(ref):

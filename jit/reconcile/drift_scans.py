@@ -22,6 +22,7 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
+from jit.directory.models import Account, PermissionSet
 from jit.directory.queries import live
 from jit.errors import NotAllowed, WrongState
 from jit.reconcile import drift, inventory
@@ -203,7 +204,6 @@ async def run(rt: Runtime, scan_id: int, *, pace: inventory.Pace | None = None) 
 
 
 async def _run(rt: Runtime, scan_id: int, row: DriftScanRun, pace: inventory.Pace | None) -> dict[str, Any]:
-    from jit.directory.models import Account, PermissionSet
 
     try:
         if row.trigger == SCHEDULED and rt.settings.session_kill:

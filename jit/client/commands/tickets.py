@@ -8,6 +8,7 @@ from typing import Any
 
 from jit.client import documents
 from jit.client.commands.common import connect, require_operation, resolve_account, ticket_of
+from jit.client.commands.extend import describe, extension_of
 from jit.client.errors import ClientError, ExitCode
 from jit.client.output import print_json, print_ticket, print_tickets
 from jit.client.parse import ticket_id
@@ -77,7 +78,6 @@ def show(args: argparse.Namespace) -> int:
 
 
 def _decide_extension(args: argparse.Namespace, approve: bool) -> int:
-    from jit.client.commands.extend import describe, extension_of
 
     field, document = (("approveExtension", documents.APPROVE_EXTENSION) if approve
                        else ("rejectExtension", documents.REJECT_EXTENSION))
