@@ -43,6 +43,7 @@ from jit.db import close_db, tortoise_config
 from jit.demo.embedded import free_port, start_moto
 from jit.demo.seed import add_accounts, add_people, add_permission_sets, seed_demo_organization
 from jit.directory.service import SyncReport, sync_directory
+from jit.runtime import Runtime
 from tests import services
 from tests.support.live import fresh_postgres
 
@@ -71,7 +72,7 @@ async def _counted_sync(settings: Settings, moto_pid: int) -> tuple[SyncReport, 
     moto_cpu = cpu_seconds(moto_pid)
     try:
         async with AwsClients(settings) as aws:
-            report = await sync_directory(settings, aws, SystemClock())
+            report = await sync_directory(Runtime.offline(settings, SystemClock(), aws))
     finally:
         logger.removeHandler(counter)
         logger.setLevel(logging.NOTSET)

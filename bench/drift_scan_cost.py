@@ -57,7 +57,7 @@ async def _measure(accounts: int, permission_sets: int, pairs: int, workdir: Pat
         redis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
         clock = FrozenClock(datetime.now(UTC))
         rt = Runtime(settings=settings, clock=clock, aws=AwsClients(settings), authz=Authorizer(settings), redis=redis)
-        await sync_directory(settings, rt.aws, clock)
+        await sync_directory(rt)
         account_ids = list(await Account.filter(removed_at=None).order_by("id").values_list("id", flat=True))
         arns = list(await PermissionSet.filter(removed_at=None).order_by("arn").values_list("arn", flat=True))
         sso = boto3.client("sso-admin", endpoint_url=moto.url, region_name="us-east-1")

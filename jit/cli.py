@@ -114,7 +114,7 @@ async def _sync(settings: Settings) -> tuple[SyncReport, OffboardingReport]:
     from jit.runtime import Runtime
 
     async with database(settings.database_url), AwsClients(settings) as aws:
-        report = await sync_directory(settings, aws, SystemClock())
+        report = await sync_directory(Runtime.offline(settings, SystemClock(), aws))
         try:
             redis = await create_pool(replace(RedisSettings.from_dsn(settings.redis_url), conn_retries=0))
         except Exception as exc:  # noqa: BLE001 - the reconciler enqueues the revokes; sockets recheck

@@ -54,7 +54,7 @@ class World:
 
 async def seed_world(rt: Runtime) -> World:
     org = await seed_demo_organization(rt.settings.aws_endpoint_url, rt.settings.aws_region)
-    await sync_directory(rt.settings, rt.aws, rt.clock)
+    await sync_directory(rt)
     text = resources.files("jit.demo").joinpath("rules.yaml").read_text()
     await apply_rules_file(rt, text, actor_id=None, prune=True)
     return World(rt, org)

@@ -56,7 +56,7 @@ async def _prepare(demo_users: list[str]) -> dict[str, str]:
     await migrate(settings.database_url)
     async with database(settings.database_url):
         async with AwsClients(settings) as aws:
-            await sync_directory(settings, aws, clock)
+            await sync_directory(Runtime.offline(settings, clock, aws))
         text = resources.files("jit.demo").joinpath("rules.yaml").read_text()
         rt = Runtime.offline(settings, clock)
         await apply_rules_file(rt, text, actor_id=None, prune=True)

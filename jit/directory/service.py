@@ -22,10 +22,9 @@ from tortoise.transactions import in_transaction
 from jit.audit.service import record
 from jit.authz.version import bump_policy_version
 from jit.aws.clients import AwsClients
-from jit.aws.identity_center import IdentityCenter, discover
-from jit.clock import Clock
-from jit.config import Settings
+from jit.aws.identity_center import IdentityCenter
 from jit.directory.models import Account, Group, GroupMembership, OrganizationalUnit, PermissionSet, User
+from jit.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -119,14 +118,15 @@ class _Snapshot:
     memberships: set[tuple[str, str]]  # (group id, user id)
 
 
-async def sync_directory(settings: Settings, aws: AwsClients, clock: Clock) -> SyncReport:
+async def sync_directory(rt: Runtime) -> SyncReport:
     """Mirror AWS into the directory tables and bump the policy version.
 
     Every AWS read finishes before the first write, so a failed or throttled-out call
     leaves the directory exactly as the last good sync wrote it. Runs its own transaction.
     """
     started = time.monotonic()
-    identity_center = await discover(settings, aws)
+    aws = rt.aws
+    identity_center = await rt.identity_center()
     limit = asyncio.Semaphore(_AWS_CONCURRENCY)
     (ous, accounts), permission_sets, (users, groups, memberships) = await asyncio.gather(
         _read_organization(aws, limit),
@@ -136,7 +136,7 @@ async def sync_directory(settings: Settings, aws: AwsClients, clock: Clock) -> S
     snapshot = _Snapshot(ous, accounts, permission_sets, users, groups, memberships)
     read_done = time.monotonic()
 
-    report = await _apply(snapshot, clock.now())
+    report = await _apply(snapshot, rt.clock.now())
 
     finished = time.monotonic()
     report.aws_seconds = read_done - started

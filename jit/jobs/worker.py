@@ -140,7 +140,7 @@ async def expire_due_approvals(ctx: Ctx) -> int:
 
 async def sync(ctx: Ctx) -> dict[str, Any]:
     rt: Runtime = ctx["runtime"]
-    report = await sync_directory(rt.settings, rt.aws, rt.clock)
+    report = await sync_directory(rt)
     # What people may no longer hold goes now, not at its end time (jit.directory.offboarding).
     offboarded = await offboard(rt)
     return {**(report.__dict__ if hasattr(report, "__dict__") else {}), "offboarded": offboarded.__dict__}

@@ -59,7 +59,7 @@ async def test_demo_sign_in_and_sign_out_are_audited(make_api, demo):
 
 async def test_a_directory_sync_is_audited(demo):
     rt = demo.rt
-    await sync_directory(rt.settings, rt.aws, rt.clock)
+    await sync_directory(rt)
     event = await _one("sync.completed")
     assert (event.subject_type, event.subject_id, event.actor_id) == ("sync", "directory", None)
     assert event.after["users"]["seen"] >= 8

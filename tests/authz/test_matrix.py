@@ -84,7 +84,7 @@ async def _add_delegates(w) -> None:
     for name in ("dl-active", "dl-expired", "dl-future", "dl-revoked"):
         store.create_user(IdentityStoreId=w.org.identity_store_id, UserName=name, DisplayName=name,
                           Name={"GivenName": name, "FamilyName": "Delegate"})
-    await sync_directory(w.rt.settings, w.rt.aws, w.rt.clock)
+    await sync_directory(w.rt)
     clock = w.rt.clock
     now = clock.now()
     bob = await w.user("bob")

@@ -13,6 +13,7 @@ from jit.demo.seed import DemoOrganization, add_accounts, seed_demo_organization
 from jit.directory import queries as directory
 from jit.directory.models import Account, Group, GroupMembership, OrganizationalUnit, PermissionSet, User
 from jit.directory.service import sync_directory
+from jit.runtime import Runtime
 from tests.directory.conftest import clear_directory, count_queries
 
 
@@ -29,7 +30,7 @@ async def test_first_sync_mirrors_the_organization(moto, settings, aws, clock):
     demo = await seed_demo_organization(moto.url)
     version_before = await current_policy_version()
 
-    report = await sync_directory(settings, aws, clock)
+    report = await sync_directory(Runtime.offline(settings, clock, aws))
 
     assert (report.organizational_units.created, report.accounts.created) == (7, 22)
     assert (report.permission_sets.created, report.users.created, report.groups.created) == (6, 8, 6)
@@ -73,10 +74,10 @@ async def test_first_sync_mirrors_the_organization(moto, settings, aws, clock):
 
 async def test_a_second_sync_of_an_unchanged_directory_changes_nothing(moto, settings, aws, clock):
     await seed_demo_organization(moto.url)
-    first = await sync_directory(settings, aws, clock)
+    first = await sync_directory(Runtime.offline(settings, clock, aws))
     clock.advance(hours=1)
 
-    second = await sync_directory(settings, aws, clock)
+    second = await sync_directory(Runtime.offline(settings, clock, aws))
 
     assert second.changed == 0
     assert {name: t.seen for name, t in second.tables.items()} == {name: t.seen for name, t in first.tables.items()}
@@ -87,7 +88,7 @@ async def test_a_second_sync_of_an_unchanged_directory_changes_nothing(moto, set
 
 async def test_sync_follows_changes_and_marks_what_disappeared(moto, settings, aws, clock):
     demo = await seed_demo_organization(moto.url)
-    await sync_directory(settings, aws, clock)
+    await sync_directory(Runtime.offline(settings, clock, aws))
     ous = demo.organizational_units
 
     async with _client(moto, "organizations") as org:
@@ -115,7 +116,7 @@ async def test_sync_follows_changes_and_marks_what_disappeared(moto, settings, a
     clock.advance(hours=1)
     version_before = await current_policy_version()
 
-    report = await sync_directory(settings, aws, clock)
+    report = await sync_directory(Runtime.offline(settings, clock, aws))
 
     assert (report.organizational_units.created, report.organizational_units.removed) == (1, 0)
     assert (report.accounts.created, report.accounts.updated, report.accounts.removed) == (1, 3, 1)
@@ -153,15 +154,15 @@ async def test_sync_follows_changes_and_marks_what_disappeared(moto, settings, a
 
 async def test_what_comes_back_is_live_again(moto, settings, aws, clock):
     demo = await seed_demo_organization(moto.url)
-    await sync_directory(settings, aws, clock)
+    await sync_directory(Runtime.offline(settings, clock, aws))
     # Pointed at an empty identity store by mistake, then put right.
     wrong = Settings(**{**settings.model_dump(), "sso_instance_arn": demo.instance_arn, "identity_store_id": "d-0000000000"})
-    emptied = await sync_directory(wrong, aws, clock)
+    emptied = await sync_directory(Runtime.offline(wrong, clock, aws))
     assert (emptied.users.removed, emptied.groups.removed, emptied.memberships.removed) == (8, 6, 8)
     assert await directory.user_by_name("alice") is None
     clock.advance(minutes=5)
 
-    restored = await sync_directory(settings, aws, clock)
+    restored = await sync_directory(Runtime.offline(settings, clock, aws))
 
     assert (restored.users.updated, restored.groups.updated, restored.memberships.created) == (8, 6, 8)
     assert (restored.users.created, restored.groups.created) == (0, 0)
@@ -173,7 +174,7 @@ async def test_what_comes_back_is_live_again(moto, settings, aws, clock):
 
 async def test_a_recreated_user_takes_the_name_and_the_old_row_keeps_its_history(moto, settings, aws, clock):
     demo = await seed_demo_organization(moto.url)
-    await sync_directory(settings, aws, clock)
+    await sync_directory(Runtime.offline(settings, clock, aws))
     old_id = demo.users["erin"]
     async with _client(moto, "identitystore") as store:
         await store.delete_user(IdentityStoreId=demo.identity_store_id, UserId=old_id)
@@ -187,7 +188,7 @@ async def test_a_recreated_user_takes_the_name_and_the_old_row_keeps_its_history
             )
         )["UserId"]
 
-    report = await sync_directory(settings, aws, clock)
+    report = await sync_directory(Runtime.offline(settings, clock, aws))
 
     assert (report.users.created, report.users.removed) == (1, 1)
     erin = await directory.user_by_name("erin")
@@ -207,7 +208,7 @@ async def test_database_work_does_not_grow_with_the_organization(moto, settings,
         demo = await seed_demo_organization(moto.url)
         bulk = await add_accounts(moto.url, list(demo.organizational_units.values()), size - len(demo.accounts) - 1)
         with count_queries() as first_sync:
-            first = await sync_directory(settings, aws, clock)
+            first = await sync_directory(Runtime.offline(settings, clock, aws))
         assert first.accounts.created == size
 
         # Touch a tenth of the accounts and remove another tenth, so that the second sync
@@ -219,7 +220,7 @@ async def test_database_work_does_not_grow_with_the_organization(moto, settings,
             for account_id in bulk_ids[1::10]:
                 await org.remove_account_from_organization(AccountId=account_id)
         with count_queries() as second_sync:
-            second = await sync_directory(settings, aws, clock)
+            second = await sync_directory(Runtime.offline(settings, clock, aws))
         assert (second.accounts.updated, second.accounts.removed) == (len(bulk_ids[0::10]), len(bulk_ids[1::10]))
         statements[size] = (first_sync.count, second_sync.count)
 

@@ -25,7 +25,7 @@ async def main(database_url: str, users: list[str]) -> None:
     clock = SystemClock()
     async with database(database_url):
         async with AwsClients(settings) as aws:
-            await sync_directory(settings, aws, clock)
+            await sync_directory(Runtime.offline(settings, clock, aws))
         # The demo file also declares permission set groups; apply both, as `jit demo` does.
         text = resources.files("jit.demo").joinpath("rules.yaml").read_text()
         await apply_rules_file(Runtime.offline(settings, clock), text, actor_id=None, prune=True)

@@ -23,7 +23,7 @@ async def _second_admin(w) -> str:
                              Name={"GivenName": "A", "FamilyName": "Two"})["UserId"]
     store.create_group_membership(IdentityStoreId=w.org.identity_store_id, GroupId=w.org.groups["jit-admins"],
                                   MemberId={"UserId": user})
-    await sync_directory(w.rt.settings, w.rt.aws, w.rt.clock)
+    await sync_directory(w.rt)
     assert await w.rt.authz.is_admin(user)
     return user
 

@@ -159,6 +159,7 @@ async def _seed() -> dict:
     from jit.db import database, migrate
     from jit.demo.seed import seed_demo_organization
     from jit.directory.service import sync_directory
+    from jit.runtime import Runtime
 
     settings = Settings()
     org = await seed_demo_organization(settings.aws_endpoint_url, settings.aws_region)
@@ -175,7 +176,7 @@ async def _seed() -> dict:
     await migrate(settings.database_url)
     async with database(settings.database_url):
         async with AwsClients(settings) as aws:
-            await sync_directory(settings, aws, clock)
+            await sync_directory(Runtime.offline(settings, clock, aws))
         tokens = {name: (await create_token(clock, name, "tests"))[0] for name in sorted(org.users)}
     # Through the command operators use, so the rules file is read exactly as in production.
     rules = resources.files("jit.demo").joinpath("rules.yaml")
