@@ -127,6 +127,7 @@ class GroupService:
                          detail={"group": row.name, "before": group_to_spec(row).model_dump(), "after": None})
 
     async def apply(self, specs: list[GroupSpec], actor_id: str | None, prune: bool = False) -> GroupReport:
+        await self._require_admin(actor_id)
         names = [s.name for s in specs]
         dupes = {n for n in names if names.count(n) > 1}
         if dupes:
