@@ -310,6 +310,7 @@ async def measure(live) -> dict:
             "insights 30 days, everyone (admin)": ("admin", INSIGHTS, {"days": 30}),
             "insights 90 days, everyone (admin)": ("admin", INSIGHTS, {"days": 90}),
             "insights 30 days, own tickets (alice)": ("alice", INSIGHTS, {"days": 30}),
+            "insights 90 days, own tickets (alice)": ("alice", INSIGHTS, {"days": 90}),
         }
         results = {}
         for name, (user, query, variables) in queries.items():
