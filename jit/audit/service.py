@@ -6,6 +6,7 @@ transaction, so an event exists exactly when its change committed."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -103,5 +104,15 @@ async def record(
     return event
 
 
-async def ticket_history(ticket_id: uuid.UUID) -> list[AuditEvent]:
-    return await AuditEvent.filter(ticket_id=ticket_id).order_by("seq")
+async def ticket_histories(ticket_ids: Sequence[str]) -> list[list[AuditEvent]]:
+    """Each ticket's history, oldest first, in one query (the API's dataloader)."""
+    ids = []
+    for t in set(ticket_ids):
+        try:
+            ids.append(uuid.UUID(t))
+        except ValueError:
+            continue
+    by_ticket: dict[str, list[AuditEvent]] = {t: [] for t in ticket_ids}
+    for event in await AuditEvent.filter(ticket_id__in=ids).order_by("seq"):
+        by_ticket.setdefault(str(event.ticket_id), []).append(event)
+    return [by_ticket[t] for t in ticket_ids]

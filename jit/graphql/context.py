@@ -7,6 +7,7 @@ from typing import Any
 from strawberry.dataloader import DataLoader
 from tortoise.models import Model
 
+from jit.audit.service import ticket_histories
 from jit.auth.service import Identity
 from jit.authz.service import load_directory
 from jit.directory.models import Account, Group, PermissionSet, User
@@ -72,6 +73,10 @@ class Context:
         default_factory=lambda: _parts_loader(ticket_queries.decisions_of))
     ticket_extensions: DataLoader[str, list[Any]] = field(
         default_factory=lambda: _parts_loader(ticket_queries.extensions_of))
+    ticket_stacks: DataLoader[str, list[Any]] = field(default_factory=lambda: _parts_loader(ticket_queries.stacks_of))
+    ticket_histories: DataLoader[str, list[Any]] = field(default_factory=lambda: _parts_loader(ticket_histories))
+    extension_decisions: DataLoader[str, list[Any]] = field(
+        default_factory=lambda: _parts_loader(ticket_queries.extension_decisions_of))
 
     @property
     def actor(self) -> User:

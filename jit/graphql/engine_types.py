@@ -74,8 +74,8 @@ class Extension:
         return await load_user(info, self.requester_id)
 
     @strawberry.field
-    async def decisions(self) -> list[ExtensionDecision]:
-        rows = await ExtensionDecisionRow.filter(extension_id=self.id).order_by("id")
+    async def decisions(self, info: Info[Context, None]) -> list[ExtensionDecision]:
+        rows: list[ExtensionDecisionRow] = await info.context.extension_decisions.load(str(self.id))
         return [
             ExtensionDecision(outcome=ExtensionOutcome(r.outcome.value), comment=r.comment, created_at=r.created_at,
                               step_position=r.step_position, decider_id=r.decider_id,

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import functools
-import uuid
 from collections.abc import AsyncGenerator
 from datetime import datetime
 from enum import Enum
@@ -16,7 +15,6 @@ from jit.approvals import service as approvals
 from jit.approvals.models import Decision as DecisionRow
 from jit.approvals.models import Outcome
 from jit.approvals.models import TicketStep as StepRow
-from jit.audit.service import ticket_history
 from jit.auth.scopes import Scope
 from jit.authz.service import TicketParties
 from jit.authz.version import current_policy_version
@@ -31,6 +29,7 @@ from jit.runtime import Runtime
 from jit.tickets import models, queries
 from jit.tickets import service as tickets
 from jit.tickets.models import StackEntry as EntryRow
+from jit.tickets.warnings import session_warnings
 
 # strawberry.enum registers the GraphQL enum on the domain's own class and returns that
 # class; the module names are plain aliases, which mypy accepts in annotations.
@@ -232,22 +231,23 @@ class Ticket:
         ]
 
     @strawberry.field(description="Account assignments in the order they were made; revocation unwinds them in reverse.")
-    async def resource_stack(self) -> list[StackEntry]:
-        return [StackEntry.of(r) for r in await EntryRow.filter(ticket_id=self.id).order_by("position")]
+    async def resource_stack(self, info: Info[Context, None]) -> list[StackEntry]:
+        return [StackEntry.of(r) for r in await info.context.ticket_stacks.load(str(self.id))]
 
     @strawberry.field(description="Things the requester should know, e.g. sessions that outlive the ticket.")
     async def warnings(self, info: Info[Context, None]) -> list[str]:
-        from jit.tickets.warnings import session_warnings
-
-        row = await models.Ticket.get(id=self.id)
-        return await session_warnings(row, session_kill=info.context.runtime.settings.session_kill)
+        targets = await info.context.ticket_targets.load(str(self.id))
+        arns = sorted({t.permission_set_arn for t in targets})
+        permission_sets = [p for p in await info.context.permission_sets.load_many(arns) if p is not None]
+        return session_warnings(int((self.end_at - self.start_at).total_seconds()), permission_sets,
+                                session_kill=info.context.runtime.settings.session_kill)
 
     @strawberry.field(description="Every event in the ticket's life, oldest first.")
-    async def history(self) -> list[HistoryEvent]:
+    async def history(self, info: Info[Context, None]) -> list[HistoryEvent]:
         return [
             HistoryEvent(at=e.at, action=e.action, from_status=e.from_status, to_status=e.to_status,
                          detail=JSON(e.detail), actor_id=e.actor_id)
-            for e in await ticket_history(uuid.UUID(self.id))
+            for e in await info.context.ticket_histories.load(str(self.id))
         ]
 
     @classmethod

@@ -12,10 +12,10 @@ from typing import Any
 from tortoise.expressions import Q, RawSQL, Subquery
 from tortoise.queryset import QuerySet
 
-from jit.approvals.models import Decision, TicketStep
+from jit.approvals.models import Decision, ExtensionDecision, TicketStep
 from jit.errors import ValidationFailed
 from jit.runtime import Runtime
-from jit.tickets.models import Extension, ExtensionStatus, Target, Ticket, TicketStatus
+from jit.tickets.models import Extension, ExtensionStatus, StackEntry, Target, Ticket, TicketStatus
 
 MAX_PAGE = 100
 
@@ -199,3 +199,18 @@ async def extensions_of(ticket_ids: Sequence[str]) -> list[list[Extension]]:
     """Each ticket's extension requests, oldest first."""
     rows = await Extension.filter(ticket_id__in=_uuids(ticket_ids)).order_by("created_at", "id")
     return _grouped(rows, ticket_ids)
+
+
+async def stacks_of(ticket_ids: Sequence[str]) -> list[list[StackEntry]]:
+    """Each ticket's resource stack, in the order its assignments were made."""
+    rows = await StackEntry.filter(ticket_id__in=_uuids(ticket_ids)).order_by("ticket_id", "position")
+    return _grouped(rows, ticket_ids)
+
+
+async def extension_decisions_of(extension_ids: Sequence[str]) -> list[list[ExtensionDecision]]:
+    """Each extension's decisions, oldest first (keyed by extension id)."""
+    by_extension: dict[str, list[ExtensionDecision]] = {e: [] for e in extension_ids}
+    for row in await ExtensionDecision.filter(extension_id__in=_uuids(extension_ids)).order_by("id"):
+        by_extension.setdefault(str(row.extension_id), []).append(row)
+    return [by_extension[e] for e in extension_ids]
+
