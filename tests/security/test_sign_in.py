@@ -106,12 +106,13 @@ async def test_sessions_end_after_idle_and_absolute_timeouts(oidc_rt, demo, capl
     caplog.set_level(logging.INFO)
     rt = runtime_with(oidc_rt, session_idle_timeout=600, session_absolute_timeout=3600)
     async with client_for(rt, JIT_BASE) as jit:
-        await _sign_in(jit, "alice")
+        assert (await _sign_in(jit, "alice")).status_code == 303
         demo.rt.clock.advance(minutes=11)
         response = await jit.post("/graphql", json=ME, headers={"X-JIT-CSRF": _csrf(jit)})
         assert response.status_code == 401 and _refused_as_unauthenticated(response)
         assert "idle" in caplog.text
-        await _sign_in(jit, "alice")
+        again = await _sign_in(jit, "alice")
+        assert again.status_code == 303, again.text  # a failed second sign-in would look like an idle session
         headers = {"X-JIT-CSRF": _csrf(jit)}
         for _ in range(6):  # active every 9 minutes: stays signed in until the absolute limit
             demo.rt.clock.advance(minutes=9)
